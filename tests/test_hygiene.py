@@ -1,0 +1,168 @@
+"""Book hygiene: what every notebook, the table of contents and the setup files promise."""
+
+import json
+import re
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted(p for p in (ROOT / "chapters").glob("**/*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
+CHAPTERS = sorted(p for p in (ROOT / "chapters").iterdir()
+                  if p.is_dir() and re.match(r"\d\d_", p.name))
+ids = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(path):
+    return [c for c in load(path)["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def toc_files():
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                yield node["file"]
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"], *walk(toc.get("parts", toc.get("chapters", [])))]
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 2 and CHAPTERS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_is_stored_without_outputs(path):
+    dirty = [i for i, c in enumerate(load(path)["cells"]) if c["cell_type"] == "code"
+             and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before commit"
+
+
+NETWORK = re.compile(r"sys\.path|urllib|requests\.|keras\.datasets|load_data\(|"
+                     r"source\s*=\s*[\"']keras|https?://|pip install|!wget|!curl|"
+                     r"get_file\(|socket\.")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_touches_neither_network_nor_sys_path(path):
+    for cell in code_cells(path):
+        match = NETWORK.search(source(cell))
+        assert match is None, f"{path.name}: code cell uses {match.group(0)!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_imports_convbn_and_sets_seeds_not_paths(path):
+    text = "\n".join(source(c) for c in code_cells(path))
+    assert re.search(r"^(import convbn|from convbn)", text, re.M), "import convbn"
+
+
+FIGURE = re.compile(r"plt\.subplots|plt\.figure|plotting\.(plot_|show_)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_every_figure_has_alt_text(path):
+    for cell in code_cells(path):
+        if FIGURE.search(source(cell)) and "remove-cell" not in tags(cell):
+            alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+            assert len(alt) > 40, f"{path.name}: figure cell without alt text:\n" \
+                                  f"{source(cell)[:200]}"
+
+
+def test_toc_lists_every_notebook_and_only_existing_pages():
+    listed = toc_files()
+    for f in listed:
+        assert any((ROOT / (f + ext)).exists() for ext in ("", ".md", ".ipynb")), \
+            f"_toc.yml lists {f}, which does not exist"
+    for path in NOTEBOOKS:
+        assert str(path.relative_to(ROOT).with_suffix("")) in listed, \
+            f"{path} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_chapter_has_lesson_and_exercises_in_otter_format(chapter):
+    assert (chapter / "index.ipynb").exists()
+    exercises = chapter / "exercises.ipynb"
+    assert exercises.exists()
+    cells = load(exercises)["cells"]
+    raws = [source(c) for c in cells if c["cell_type"] == "raw"]
+    config = yaml.safe_load(raws[0].replace("# ASSIGNMENT CONFIG", "", 1))
+    assert raws[0].startswith("# ASSIGNMENT CONFIG")
+    assert config["generate"] is True and config["tests"]["ok_format"] is False
+    assert sum(r.startswith("# BEGIN QUESTION") for r in raws) >= 3
+    block = None
+    for cell in cells:
+        text = source(cell).strip()
+        if cell["cell_type"] == "raw" and text.startswith("# BEGIN "):
+            block = text.split()[2]
+        elif cell["cell_type"] == "raw" and text.startswith("# END "):
+            block = None
+        elif cell["cell_type"] == "code" and block == "SOLUTION":
+            assert "hide-input" in tags(cell), "solutions are hidden behind a toggle"
+            assert "# BEGIN SOLUTION" in text or "# SOLUTION" in text
+        elif cell["cell_type"] == "code" and block == "TESTS":
+            assert "remove-cell" in tags(cell), "test cells are not shown in the book"
+            assert "convbn.checks import check_" in text, "tests call convbn.checks"
+
+
+def test_readme_quick_start_is_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install -r requirements.txt && jupyter-book build ." in readme
+    assert "python -m pytest" in readme
+    assert "python -m convbn.homework" in readme
+
+
+def test_requirements_and_binder():
+    required = ["jupyter-book", "jupyterlab", "numpy", "tensorflow", "ipywidgets", "nbval",
+                "matplotlib", "scipy", "scikit-image", "mlxtend", "otter-grader",
+                "sphinx-exercise", "pytest", "pytest-xdist", "hypothesis"]
+    lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    names = {re.split(r"[<>=!~\[ ]", ln)[0].lower() for ln in lines}
+    assert set(required) <= names
+    assert "jupyter-book>=1.0.4,<2" in lines and lines[-1] == "-e ."
+    pinned = [ln for ln in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+              if ln.strip() and not ln.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[A-Za-z0-9_.+\-!]+", ln) for ln in pinned)
+    pinned_names = {ln.split("==")[0].lower().replace("_", "-") for ln in pinned}
+    assert set(required) <= pinned_names and "convbn" not in pinned_names
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    post = (ROOT / "binder" / "postBuild").read_text()
+    assert "--no-deps" in post and (ROOT / "binder" / "postBuild").stat().st_mode & 0o111
+
+
+def test_every_reference_is_cited():
+    keys = re.findall(r"@\w+\{([^,]+),", (ROOT / "references.bib").read_text())
+    assert {"ioffe2015batch", "goodfellow2016deep", "keras2024docs"} <= set(keys)
+    text = (ROOT / "intro.md").read_text() + "".join(
+        p.read_text() for p in (ROOT / "chapters").glob("**/*.*")
+        if p.suffix in (".md", ".ipynb"))
+    for key in keys:
+        assert re.search(r"\{cite(:[pt])?\}`[^`]*" + key, text), f"{key} is never cited"
+
+
+def test_config_executes_strictly():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    execute = config["execute"]
+    assert execute["execute_notebooks"] in ("cache", "force")
+    assert execute["timeout"] >= 300 and execute["raise_on_error"] is True
+    assert config["launch_buttons"]["notebook_interface"] == "jupyterlab"
+    assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]

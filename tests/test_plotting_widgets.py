@@ -1,0 +1,76 @@
+import ipywidgets as ipw
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from convbn import datasets, plotting, widgets
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_setup_applies_the_colour_blind_safe_style():
+    plotting.setup()
+    cycle = [c["color"] for c in mpl.rcParams["axes.prop_cycle"]]
+    assert cycle[:3] == [plotting.OKABE_ITO[k] for k in ("blue", "orange", "green")]
+    assert mpl.rcParams["image.cmap"] == "cividis"
+    assert mpl.rcParams["savefig.facecolor"] == "white"  # readable on the dark theme
+
+
+def test_show_images_lays_out_panels_with_titles():
+    fig = plotting.show_images([np.zeros((4, 4)), np.ones((3, 5)), np.eye(3)],
+                               titles=["a", "b", "c"], ncols=2)
+    axes = fig.get_axes()
+    assert len(axes) == 4 and [ax.get_title() for ax in axes[:3]] == ["a", "b", "c"]
+    assert len(axes[0].images) == 1 and len(axes[3].images) == 0
+
+
+def test_show_matrix_annotates_every_cell_with_contrasting_text():
+    values = np.array([[0, 1, 2], [3, 4, 5]])
+    fig = plotting.show_matrix(values, highlight=(0, 1, 2, 2), title="M")
+    ax = fig.get_axes()[0]
+    assert [t.get_text() for t in ax.texts] == ["0", "1", "2", "3", "4", "5"]
+    assert ax.texts[0].get_color() == "white" and ax.texts[-1].get_color() == "black"
+    assert len(ax.patches) == 1 and ax.get_title() == "M"
+
+
+def test_plot_smoothing_and_kernels_return_figures():
+    fig = plotting.plot_smoothing("box", 2.0, track=datasets.spaceship_track(noise=0.3))
+    left, right = fig.get_axes()
+    assert len(left.lines) == 3 and "box kernel, width 2 s" in left.get_title()
+    assert "RMS error" in left.get_legend().get_texts()[2].get_text()
+    assert len(plotting.plot_kernels(0.5).get_axes()[0].lines) == 4
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: plotting.show_images([]), ValueError, "at least one"),
+        (lambda: plotting.show_images([np.zeros(3)]), ValueError, "images\\[0\\] must be a 2-D"),
+        (lambda: plotting.show_images([np.zeros((2, 2))], titles=["a", "b"]), ValueError,
+         "titles must have one entry per image"),
+        (lambda: plotting.show_matrix(np.zeros((2, 2, 2))), ValueError, "values must be a 1-D or 2-D"),
+        (lambda: plotting.plot_smoothing("median"), ValueError, "kind must be one of"),
+        (lambda: plotting.plot_smoothing(width=0), ValueError, "width must be > 0"),
+        (lambda: plotting.plot_kernels(kinds=["nope"]), ValueError, "kinds must be one of"),
+        (lambda: widgets.interact(None), TypeError, "plot_fn must be a function"),
+    ],
+)
+def test_bad_input_names_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_smoothing_widget_wraps_the_plot_function():
+    widget = widgets.smoothing_widget()
+    assert isinstance(widget, ipw.interactive)
+    controls = {c.description: c for c in widget.children if hasattr(c, "value")}
+    assert controls["kernel"].options == ("exponential", "box", "half-gaussian",
+                                          "gaussian")
+    assert controls["width (s)"].value == 1.0
+    controls["width (s)"].value = 2.5  # redraws through plot_smoothing without error
+    assert widget.kwargs == {"kind": "exponential", "width": 2.5}
