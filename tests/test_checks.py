@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from convbn import checks, convolution
 
 
@@ -41,13 +40,17 @@ def gauss_ok(m1, s1, m2, s2):
     [
         (checks.check_exponential_kernel, kernel_ok),
         (checks.check_exponential_kernel, kernel_loop),
-        (checks.check_exponential_kernel,
-         lambda a, tau: convolution.kernel(a, "exponential", tau)),
+        (
+            checks.check_exponential_kernel,
+            lambda a, tau: convolution.kernel(a, "exponential", tau),
+        ),
         (checks.check_causal_convolution, causal_ok),
         (checks.check_causal_convolution, causal_loop),
         (checks.check_gaussian_convolution, gauss_ok),
-        (checks.check_gaussian_convolution, lambda m1, s1, m2, s2: [m1 + m2,
-                                                                    (s1**2 + s2**2) ** .5]),
+        (
+            checks.check_gaussian_convolution,
+            lambda m1, s1, m2, s2: [m1 + m2, (s1**2 + s2**2) ** 0.5],
+        ),
     ],
 )
 def test_checker_accepts_correct_solutions(checker, solution):
@@ -60,45 +63,90 @@ def _in_place(x, w, dt):
 
 
 WRONG = [
-    (checks.check_exponential_kernel, lambda a, tau: np.exp(-np.abs(a) / tau) / tau,
-     "not causal"),
-    (checks.check_exponential_kernel, lambda a, tau: np.where(a >= 0, np.exp(-a / tau), 0),
-     "integrate to tau, not 1"),
-    (checks.check_exponential_kernel, lambda a, tau: np.where(a >= 0, np.exp(-a * tau) * tau,
-                                                              0), "-a / tau, not -a \\* tau"),
-    (checks.check_exponential_kernel, lambda a, tau: np.where(a > 0, np.exp(-a / tau) / tau,
-                                                              0), "a >= 0, not a > 0"),
-    (checks.check_exponential_kernel, lambda a, tau: np.where(a >= 0, -np.exp(-a / tau), 0),
-     "non-negative"),
-    (checks.check_exponential_kernel, lambda a, tau: np.where(a >= 0, np.exp(-a / tau)
-                                                              / tau, 0)[..., :1],
-     "returned shape"),
+    (
+        checks.check_exponential_kernel,
+        lambda a, tau: np.exp(-np.abs(a) / tau) / tau,
+        "not causal",
+    ),
+    (
+        checks.check_exponential_kernel,
+        lambda a, tau: np.where(a >= 0, np.exp(-a / tau), 0),
+        "integrate to tau, not 1",
+    ),
+    (
+        checks.check_exponential_kernel,
+        lambda a, tau: np.where(a >= 0, np.exp(-a * tau) * tau, 0),
+        "-a / tau, not -a \\* tau",
+    ),
+    (
+        checks.check_exponential_kernel,
+        lambda a, tau: np.where(a > 0, np.exp(-a / tau) / tau, 0),
+        "a >= 0, not a > 0",
+    ),
+    (
+        checks.check_exponential_kernel,
+        lambda a, tau: np.where(a >= 0, -np.exp(-a / tau), 0),
+        "non-negative",
+    ),
+    (
+        checks.check_exponential_kernel,
+        lambda a, tau: np.where(a >= 0, np.exp(-a / tau) / tau, 0)[..., :1],
+        "returned shape",
+    ),
     (checks.check_exponential_kernel, lambda a, tau: None, "returned shape \\(\\)"),
     (checks.check_exponential_kernel, lambda a: a, "raised TypeError"),
     (checks.check_exponential_kernel, "not a function", "expected a function"),
-    (checks.check_causal_convolution, lambda x, w, dt: np.convolve(x, w)[: len(x)],
-     "forgot the step dt"),
-    (checks.check_causal_convolution, lambda x, w, dt: dt * np.convolve(x, w),
-     "full convolution"),
-    (checks.check_causal_convolution,
-     lambda x, w, dt: dt * np.convolve(x, w[::-1])[len(w) - 1: len(w) - 1 + len(x)],
-     "not flipped"),
-    (checks.check_causal_convolution,
-     lambda x, w, dt: dt * np.concatenate([[0.0], np.convolve(x, w)[: len(x) - 1]]),
-     "shifted one sample late"),
-    (checks.check_causal_convolution, lambda x, w, dt: dt * np.convolve(x, w)[1: len(x) + 1],
-     "one sample early"),
+    (
+        checks.check_causal_convolution,
+        lambda x, w, dt: np.convolve(x, w)[: len(x)],
+        "forgot the step dt",
+    ),
+    (
+        checks.check_causal_convolution,
+        lambda x, w, dt: dt * np.convolve(x, w),
+        "full convolution",
+    ),
+    (
+        checks.check_causal_convolution,
+        lambda x, w, dt: dt * np.convolve(x, w[::-1])[len(w) - 1 : len(w) - 1 + len(x)],
+        "not flipped",
+    ),
+    (
+        checks.check_causal_convolution,
+        lambda x, w, dt: dt * np.concatenate([[0.0], np.convolve(x, w)[: len(x) - 1]]),
+        "shifted one sample late",
+    ),
+    (
+        checks.check_causal_convolution,
+        lambda x, w, dt: dt * np.convolve(x, w)[1 : len(x) + 1],
+        "one sample early",
+    ),
     (checks.check_causal_convolution, _in_place, "modified its input"),
-    (checks.check_causal_convolution, lambda x, w, dt: dt * np.convolve(x, w)[: len(x)] + 1,
-     "wrong value at n="),
-    (checks.check_gaussian_convolution, lambda m1, s1, m2, s2: (m1 + m2, s1 + s2),
-     "added the standard deviations"),
-    (checks.check_gaussian_convolution, lambda m1, s1, m2, s2: (m1 + m2, s1**2 + s2**2),
-     "returned the variance"),
-    (checks.check_gaussian_convolution, lambda m1, s1, m2, s2: ((m1 + m2) / 2, s1),
-     "means add; they are not averaged"),
-    (checks.check_gaussian_convolution, lambda m1, s1, m2, s2: m1 + m2,
-     "must return two numbers"),
+    (
+        checks.check_causal_convolution,
+        lambda x, w, dt: dt * np.convolve(x, w)[: len(x)] + 1,
+        "wrong value at n=",
+    ),
+    (
+        checks.check_gaussian_convolution,
+        lambda m1, s1, m2, s2: (m1 + m2, s1 + s2),
+        "added the standard deviations",
+    ),
+    (
+        checks.check_gaussian_convolution,
+        lambda m1, s1, m2, s2: (m1 + m2, s1**2 + s2**2),
+        "returned the variance",
+    ),
+    (
+        checks.check_gaussian_convolution,
+        lambda m1, s1, m2, s2: ((m1 + m2) / 2, s1),
+        "means add; they are not averaged",
+    ),
+    (
+        checks.check_gaussian_convolution,
+        lambda m1, s1, m2, s2: m1 + m2,
+        "must return two numbers",
+    ),
 ]
 
 

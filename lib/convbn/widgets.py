@@ -45,9 +45,16 @@ def smoothing_widget() -> ipw.interactive:
     style = {"description_width": "initial"}
     return interact(
         plotting.plot_smoothing,
-        kind=ipw.Dropdown(options=KERNELS, value="exponential", description="kernel",
-                          style=style),
-        width=ipw.FloatSlider(value=1.0, min=0.1, max=5.0, step=0.1,
-                              description="width (s)", continuous_update=False,
-                              style=style),
+        kind=ipw.Dropdown(
+            options=KERNELS, value="exponential", description="kernel", style=style
+        ),
+        width=ipw.FloatSlider(
+            value=1.0,
+            min=0.1,
+            max=5.0,
+            step=0.1,
+            description="width (s)",
+            continuous_update=False,
+            style=style,
+        ),
     )
