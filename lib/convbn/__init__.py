@@ -11,9 +11,18 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from . import checks, convolution, datasets, plotting  # noqa: E402
+from ._tf import import_keras  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["checks", "convolution", "datasets", "plotting", "widgets", "__version__"]
+__all__ = [
+    "checks",
+    "convolution",
+    "datasets",
+    "import_keras",
+    "plotting",
+    "widgets",
+    "__version__",
+]
 
 
 def __getattr__(name):

@@ -1,5 +1,18 @@
 """Convolution, continuous and discrete.
 
+Chapters 2 to 5 (discrete convolution, cross-correlation, sparse interactions,
+equivariance) use:
+
+* :func:`convolve1d`, :func:`correlate1d` -- 1-D sums, equal to ``np.convolve`` and
+  ``np.correlate`` in the modes "full", "same" and "valid".
+* :func:`convolve2d`, :func:`correlate2d` -- 2-D sums with a stride, equal to
+  ``scipy.signal.convolve2d`` / ``correlate2d`` for stride 1.
+* :func:`correlate2d_loops` -- the same sum with explicit loops, to be read.
+* :func:`output_size` -- how many outputs a mode and a stride give.
+* :func:`convolution_matrix` -- convolution as multiplication by a (doubly block)
+  Toeplitz matrix.
+* :func:`conv2d` -- the batched multi-channel layer form, equal to ``tf.nn.conv2d``.
+
 Chapter 1 (continuous convolution) uses:
 
 * :func:`kernel` -- the weighting functions w(a) of the spaceship story, each a
@@ -12,7 +25,10 @@ Chapter 1 (continuous convolution) uses:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validation import as_callable, as_choice, as_float_array, as_number
 
@@ -23,6 +39,15 @@ __all__ = [
     "gaussian_pdf",
     "convolve_continuous",
     "smooth",
+    "MODES",
+    "convolve1d",
+    "correlate1d",
+    "convolve2d",
+    "correlate2d",
+    "correlate2d_loops",
+    "output_size",
+    "convolution_matrix",
+    "conv2d",
 ]
 
 #: The kernel shapes :func:`kernel` knows.
@@ -153,3 +178,289 @@ def smooth(
     # estimate is the reading itself).
     mass = np.convolve(np.ones_like(x), weights)[half : half + len(x)]
     return full / mass
+
+
+# --- chapters 2 to 5: discrete convolution --------------------------------------------
+
+#: The padding modes of the 1-D and 2-D functions (numpy's and scipy's names).
+MODES = ("full", "same", "valid")
+
+
+def _result_dtype(*arrays):
+    return np.float32 if all(a.dtype == np.float32 for a in arrays) else np.float64
+
+
+def _crop(n: int, k: int, mode: str, flipped: bool, ndim: int = 1) -> tuple[int, int]:
+    """Start and length, inside the full result (length n + k - 1), of a mode's output.
+
+    1-D follows numpy: "valid" keeps the max(n, k) - min(n, k) + 1 positions where the
+    shorter array lies inside the longer; "same" keeps max(n, k) positions, starting at
+    (min(n, k) - 1) // 2 for convolution and, for correlation, at (k - 1) // 2 when
+    k <= n, else n // 2 (numpy swaps the arrays then). 2-D follows scipy.signal, per
+    axis: "valid" keeps n - k + 1 positions from k - 1; "same" keeps n positions from
+    (k - 1) // 2 for convolution and k // 2 for correlation.
+    """
+    if mode == "full":
+        return 0, n + k - 1
+    if ndim == 2:
+        if mode == "valid":
+            return k - 1, n - k + 1
+        return ((k - 1) // 2 if flipped else k // 2), n
+    if mode == "valid":
+        return min(n, k) - 1, abs(n - k) + 1
+    if flipped:
+        return (min(n, k) - 1) // 2, max(n, k)
+    return ((k - 1) // 2 if k <= n else n // 2), max(n, k)
+
+
+def _as_stride(stride) -> int:
+    return as_number(stride, "stride", integer=True, minimum=1)
+
+
+def convolve1d(x, w, mode: str = "full") -> np.ndarray:
+    """1-D discrete convolution s[t] = sum_a x[a] w[t - a] (chapter 2).
+
+    ``x`` has length n and ``w`` length k (either may be the longer). Modes, as in
+    ``np.convolve``: "full" gives all n + k - 1 outputs where the arrays overlap,
+    "same" the max(n, k) central ones, "valid" the max(n, k) - min(n, k) + 1 where they
+    overlap completely. Equals ``np.convolve(x, w, mode)``.
+    """
+    x = as_float_array(x, "x", ndim=1)
+    w = as_float_array(w, "w", ndim=1)
+    mode = as_choice(mode, "mode", MODES)
+    full = _correlate1d_full(x, w[::-1])
+    start, length = _crop(len(x), len(w), mode, flipped=True)
+    return full[start : start + length].astype(_result_dtype(x, w), copy=False)
+
+
+def correlate1d(x, w, mode: str = "valid") -> np.ndarray:
+    """1-D cross-correlation s[t] = sum_a x[t + a] w[a] (chapter 3).
+
+    The kernel slides over ``x`` without being flipped. Same modes as
+    :func:`convolve1d`; the default is "valid", as in ``np.correlate``, which it equals
+    (for real input): ``correlate1d(x, w, mode) == np.correlate(x, w, mode)``.
+    """
+    x = as_float_array(x, "x", ndim=1)
+    w = as_float_array(w, "w", ndim=1)
+    mode = as_choice(mode, "mode", MODES)
+    full = _correlate1d_full(x, w)
+    start, length = _crop(len(x), len(w), mode, flipped=False)
+    return full[start : start + length].astype(_result_dtype(x, w), copy=False)
+
+
+def _correlate1d_full(x, w):
+    # c[t] = sum_a xp[t + a] w[a] over x zero-padded by k - 1 on both sides.
+    k = len(w)
+    padded = np.pad(x.astype(np.float64), k - 1)
+    return sliding_window_view(padded, k) @ w.astype(np.float64)
+
+
+def _check_2d(image, kernel, mode, stride):
+    image = as_float_array(image, "image", ndim=2)
+    kernel = as_float_array(kernel, "kernel", ndim=2)
+    mode = as_choice(mode, "mode", MODES)
+    stride = _as_stride(stride)
+    if mode == "valid" and (
+        kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]
+    ):
+        raise ValueError(
+            f"kernel of shape {kernel.shape} is larger than image of shape "
+            f"{image.shape}: valid mode needs the kernel to fit inside the image; use "
+            "mode='same' or 'full', or a smaller kernel"
+        )
+    return image, kernel, mode, stride
+
+
+def _correlate2d(image, kernel, mode, stride, flipped):
+    """Shift and add: one vectorised multiply-add per kernel entry."""
+    dtype = _result_dtype(image, kernel)
+    kh, kw = kernel.shape
+    if flipped:
+        kernel = kernel[::-1, ::-1]
+    (top, height), (left, width) = (
+        _crop(image.shape[0], kh, mode, flipped, 2),
+        _crop(image.shape[1], kw, mode, flipped, 2),
+    )
+    # A full correlation is a valid one over the image padded by k - 1 on each side;
+    # keep the padding the requested crop needs.
+    padded = np.pad(image, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+    padded = padded[top : top + height + kh - 1, left : left + width + kw - 1]
+    rows, cols = range(0, height, stride), range(0, width, stride)
+    out = np.zeros((len(rows), len(cols)), dtype=dtype)
+    for i in range(kh):
+        for j in range(kw):
+            if kernel[i, j] != 0:
+                out += (
+                    kernel[i, j]
+                    * padded[i : i + height : stride, j : j + width : stride]
+                )
+    return out
+
+
+def correlate2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarray:
+    """2-D cross-correlation S[i, j] = sum_m sum_n I[i + m, j + n] K[m, n] (chapter 3).
+
+    ``image`` is ``(H, W)``, ``kernel`` ``(kh, kw)``. For ``stride=1`` the result
+    equals ``scipy.signal.correlate2d(image, kernel, mode)`` in each mode ("valid":
+    ``(H - kh + 1, W - kw + 1)``, "same": ``(H, W)``, "full":
+    ``(H + kh - 1, W + kw - 1)``); a stride s keeps every s-th row and column of it,
+    ``[::s, ::s]``, so each side has :func:`output_size` outputs. This is what deep
+    learning libraries call "convolution".
+    """
+    image, kernel, mode, stride = _check_2d(image, kernel, mode, stride)
+    return _correlate2d(image, kernel, mode, stride, flipped=False)
+
+
+def convolve2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarray:
+    """2-D convolution S[i, j] = sum_m sum_n I[m, n] K[i - m, j - n] (chapter 2).
+
+    Cross-correlation with the kernel flipped in both axes. Shapes and modes as in
+    :func:`correlate2d`; for ``stride=1`` it equals
+    ``scipy.signal.convolve2d(image, kernel, mode)``, and a stride s gives the stride-1
+    result subsampled ``[::s, ::s]`` (Goodfellow et al., Fig. 9.12).
+    """
+    image, kernel, mode, stride = _check_2d(image, kernel, mode, stride)
+    return _correlate2d(image, kernel, mode, stride, flipped=True)
+
+
+def correlate2d_loops(image, kernel) -> np.ndarray:
+    """Valid cross-correlation with explicit loops, for reading, not for use (chapter 3).
+
+    S[i, j] = sum_m sum_n I[i + m, j + n] K[m, n] for 0 <= i <= H - kh and
+    0 <= j <= W - kw, one multiplication at a time. Equals
+    ``correlate2d(image, kernel)``, several hundred times more slowly.
+    """
+    image, kernel, _, _ = _check_2d(image, kernel, "valid", 1)
+    kh, kw = kernel.shape
+    out = np.zeros(
+        (image.shape[0] - kh + 1, image.shape[1] - kw + 1),
+        dtype=_result_dtype(image, kernel),
+    )
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            total = 0.0
+            for m in range(kh):
+                for n in range(kw):
+                    total += image[i + m, j + n] * kernel[m, n]
+            out[i, j] = total
+    return out
+
+
+def output_size(n: int, k: int, padding: str = "valid", stride: int = 1) -> int:
+    """Number of outputs along one axis of length ``n`` with a kernel of length ``k``.
+
+    Introduced in chapter 2. "valid": floor((n - k) / s) + 1, "same": ceil(n / s),
+    "full": ceil((n + k - 1) / s). Matches the shapes of :func:`convolve2d`,
+    :func:`correlate2d` and, for "valid" and "same", :func:`conv2d` and Keras.
+    """
+    n = as_number(n, "n", integer=True, minimum=1)
+    k = as_number(k, "k", integer=True, minimum=1)
+    padding = as_choice(padding, "padding", MODES)
+    stride = _as_stride(stride)
+    if padding == "valid":
+        if k > n:
+            raise ValueError(f"k={k} is larger than n={n}: no valid position")
+        return (n - k) // stride + 1
+    if padding == "same":
+        return math.ceil(n / stride)
+    return math.ceil((n + k - 1) / stride)
+
+
+def convolution_matrix(kernel, input_shape, mode: str = "full") -> np.ndarray:
+    """The matrix M of convolution with ``kernel``: ``M @ x.ravel() == convolve(x).ravel()``.
+
+    Introduced in chapter 2. For a 1-D kernel of length k and inputs of length n
+    (``input_shape=n``) M is Toeplitz (constant along each diagonal) and equals
+    ``scipy.linalg.convolution_matrix(kernel, n, mode)``, with the modes of
+    :func:`convolve1d`. For a 2-D kernel and inputs of shape ``(H, W)`` M is doubly
+    block Toeplitz: a Toeplitz arrangement of Toeplitz blocks, one block per pair of
+    kernel row and input row, with the modes of :func:`convolve2d`. M has one row per
+    output and one column per input; most entries are zero.
+    """
+    kernel = as_float_array(kernel, "kernel", ndim=(1, 2))
+    mode = as_choice(mode, "mode", MODES)
+    shape = (input_shape,) if np.isscalar(input_shape) else tuple(input_shape)
+    if len(shape) != kernel.ndim:
+        raise ValueError(
+            f"input_shape must have {kernel.ndim} entr{'y' if kernel.ndim == 1 else 'ies'}"
+            f" for a {kernel.ndim}-D kernel, got {input_shape!r}"
+        )
+    shape = tuple(as_number(s, "input_shape", integer=True, minimum=1) for s in shape)
+    if (
+        kernel.ndim == 2
+        and mode == "valid"
+        and any(k > s for k, s in zip(kernel.shape, shape, strict=True))
+    ):
+        raise ValueError(
+            f"kernel of shape {kernel.shape} is larger than the input "
+            f"shape {shape}: valid mode needs the kernel to fit inside"
+        )
+    full_shape = tuple(s + k - 1 for s, k in zip(shape, kernel.shape, strict=True))
+    matrix = np.zeros((math.prod(full_shape), math.prod(shape)), dtype=np.float64)
+    inputs = np.indices(shape).reshape(len(shape), -1)  # coordinates of each column
+    columns = np.arange(inputs.shape[1])
+    for offset in np.ndindex(kernel.shape):  # out[m + p] += x[m] * K[p]
+        rows = np.ravel_multi_index(
+            tuple(c + o for c, o in zip(inputs, offset, strict=True)), full_shape
+        )
+        matrix[rows, columns] = kernel[offset]
+    crops = [
+        _crop(s, k, mode, True, kernel.ndim)
+        for s, k in zip(shape, kernel.shape, strict=True)
+    ]
+    keep = np.zeros(full_shape, dtype=bool)
+    keep[tuple(slice(start, start + length) for start, length in crops)] = True
+    return matrix[keep.ravel()]
+
+
+def conv2d(x, w, b=None, stride: int = 1, padding: str = "valid") -> np.ndarray:
+    """The convolutional layer: a batch of multi-channel cross-correlations (chapter 2).
+
+    Shapes follow Keras: ``x`` is ``(N, H, W, C_in)``, ``w`` ``(kh, kw, C_in, C_out)``,
+    ``b`` ``(C_out,)`` or None; the result is ``(N, H_out, W_out, C_out)`` with
+
+        out[n, i, j, c] = b[c] + sum_{m, q, d} xp[n, i s + m, j s + q, d] w[m, q, d, c]
+
+    where xp is x zero-padded as TensorFlow pads: none for "valid"; for "same",
+    ``max((ceil(H / s) - 1) s + kh - H, 0)`` rows in total, the extra one (if odd) at
+    the bottom, and likewise for columns. H_out = :func:`output_size` (H, kh, padding,
+    s). Equals ``tf.nn.conv2d(x, w, s, padding.upper()) + b`` and
+    ``keras.layers.Conv2D`` with the same weights. Computed as one matrix product of
+    the patches ("im2col") with the kernel.
+    """
+    x = as_float_array(x, "x", ndim=4)
+    w = as_float_array(w, "w", ndim=4)
+    stride = _as_stride(stride)
+    padding = as_choice(padding, "padding", ("valid", "same"))
+    kh, kw, c_in, c_out = w.shape
+    if x.shape[3] != c_in:
+        raise ValueError(
+            f"channel mismatch: x has {x.shape[3]} channels (x.shape[3]) but w expects "
+            f"C_in={c_in} (w.shape[2]); x is (N, H, W, C_in), w is (kh, kw, C_in, C_out)"
+        )
+    if b is not None:
+        b = as_float_array(b, "b", ndim=1)
+        if b.shape != (c_out,):
+            raise ValueError(f"b must have shape (C_out,) = ({c_out},), got {b.shape}")
+    dtype = _result_dtype(x, w, *([] if b is None else [b]))
+    height, width = x.shape[1:3]
+    if padding == "same":
+        pads = []
+        for n, k in ((height, kh), (width, kw)):
+            total = max((math.ceil(n / stride) - 1) * stride + k - n, 0)
+            pads.append((total // 2, total - total // 2))
+        x = np.pad(x, ((0, 0), *pads, (0, 0)))
+    elif kh > height or kw > width:
+        raise ValueError(
+            f"kernel of spatial size {(kh, kw)} is larger than the input's {(height, width)}"
+            ": valid padding needs it to fit; use padding='same' or a smaller kernel"
+        )
+    patches = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
+    n_batch, h_out, w_out = patches.shape[:3]
+    # patches: (N, H_out, W_out, C_in, kh, kw) -> rows of (kh, kw, C_in), w's order
+    columns = patches.transpose(0, 1, 2, 4, 5, 3).reshape(-1, kh * kw * c_in)
+    out = columns.astype(dtype, copy=False) @ w.reshape(-1, c_out).astype(
+        dtype, copy=False
+    )
+    out = out.reshape(n_batch, h_out, w_out, c_out)
+    return out if b is None else out + b.astype(dtype)
