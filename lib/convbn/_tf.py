@@ -30,7 +30,7 @@ def _silenced_fd2():
 
 
 def import_keras():
-    """Return the ``keras`` module, TensorFlow loaded quietly (chapters 3 and 6 to 11)."""
+    """Return the ``keras`` module with TensorFlow loaded quietly (chapters 3, 6-11)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     with _silenced_fd2():

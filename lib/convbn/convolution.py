@@ -324,7 +324,7 @@ def convolve2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarra
 
 
 def correlate2d_loops(image, kernel) -> np.ndarray:
-    """Valid cross-correlation with explicit loops, for reading, not for use (chapter 3).
+    """Valid cross-correlation with explicit loops: to be read, not used (chapter 3).
 
     S[i, j] = sum_m sum_n I[i + m, j + n] K[m, n] for 0 <= i <= H - kh and
     0 <= j <= W - kw, one multiplication at a time. Equals
@@ -367,7 +367,7 @@ def output_size(n: int, k: int, padding: str = "valid", stride: int = 1) -> int:
 
 
 def convolution_matrix(kernel, input_shape, mode: str = "full") -> np.ndarray:
-    """The matrix M of convolution with ``kernel``: ``M @ x.ravel() == convolve(x).ravel()``.
+    """The matrix M with ``M @ x.ravel() == convolve(x, kernel, mode).ravel()``.
 
     Introduced in chapter 2. For a 1-D kernel of length k and inputs of length n
     (``input_shape=n``) M is Toeplitz (constant along each diagonal) and equals
@@ -382,8 +382,9 @@ def convolution_matrix(kernel, input_shape, mode: str = "full") -> np.ndarray:
     shape = (input_shape,) if np.isscalar(input_shape) else tuple(input_shape)
     if len(shape) != kernel.ndim:
         raise ValueError(
-            f"input_shape must have {kernel.ndim} entr{'y' if kernel.ndim == 1 else 'ies'}"
-            f" for a {kernel.ndim}-D kernel, got {input_shape!r}"
+            f"input_shape must have {kernel.ndim} "
+            f"entr{'y' if kernel.ndim == 1 else 'ies'} for a {kernel.ndim}-D kernel, "
+            f"got {input_shape!r}"
         )
     shape = tuple(as_number(s, "input_shape", integer=True, minimum=1) for s in shape)
     if (
@@ -435,8 +436,9 @@ def conv2d(x, w, b=None, stride: int = 1, padding: str = "valid") -> np.ndarray:
     kh, kw, c_in, c_out = w.shape
     if x.shape[3] != c_in:
         raise ValueError(
-            f"channel mismatch: x has {x.shape[3]} channels (x.shape[3]) but w expects "
-            f"C_in={c_in} (w.shape[2]); x is (N, H, W, C_in), w is (kh, kw, C_in, C_out)"
+            f"channel mismatch: x has {x.shape[3]} channels (x.shape[3]) but w "
+            f"expects C_in={c_in} (w.shape[2]); x is (N, H, W, C_in), w is "
+            "(kh, kw, C_in, C_out)"
         )
     if b is not None:
         b = as_float_array(b, "b", ndim=1)
@@ -452,8 +454,9 @@ def conv2d(x, w, b=None, stride: int = 1, padding: str = "valid") -> np.ndarray:
         x = np.pad(x, ((0, 0), *pads, (0, 0)))
     elif kh > height or kw > width:
         raise ValueError(
-            f"kernel of spatial size {(kh, kw)} is larger than the input's {(height, width)}"
-            ": valid padding needs it to fit; use padding='same' or a smaller kernel"
+            f"kernel of spatial size {(kh, kw)} is larger than the input's "
+            f"{(height, width)}: valid padding needs it to fit; use padding='same' or "
+            "a smaller kernel"
         )
     patches = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
     n_batch, h_out, w_out = patches.shape[:3]

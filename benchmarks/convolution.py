@@ -1,0 +1,100 @@
+"""Speed of convbn.convolution against the libraries it is tested against.
+
+    python benchmarks/convolution.py   # prints the table; exit 1 if a target is missed
+
+Each row times convbn and its reference in the same run, interleaved (reference,
+ours, reference, ours, ...) so that both see the same machine load, and reports the
+ratio of the medians. Targets (issue 3): conv2d at most 1.5x tf.nn.conv2d on
+(64, 28, 28, 16) * (3, 3, 16, 32); correlate2d at most 1.5x scipy.signal.correlate2d
+on 512 x 512 * 5 x 5. The loop version's slowdown is reported, not targeted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+import scipy.signal
+
+import convbn
+from convbn import convolution
+
+
+def paired_medians(reference, ours, repeats: int) -> tuple[float, float]:
+    reference(), ours()  # warm up (TensorFlow builds its kernels on the first call)
+    ref_times, our_times = [], []
+    for _ in range(repeats):
+        for fn, times in ((reference, ref_times), (ours, our_times)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(ref_times), statistics.median(our_times)
+
+
+def rows(repeats: int):
+    rng = np.random.default_rng(0)
+    keras = convbn.import_keras()  # noqa: F841  (loads TensorFlow quietly)
+    import tensorflow as tf
+
+    x = rng.normal(size=(64, 28, 28, 16)).astype(np.float32)
+    w = rng.normal(size=(3, 3, 16, 32)).astype(np.float32)
+    x_tf, w_tf = tf.constant(x), tf.constant(w)
+    assert np.allclose(
+        convolution.conv2d(x, w), tf.nn.conv2d(x_tf, w_tf, 1, "VALID"), atol=1e-3
+    )
+    ref, ours = paired_medians(
+        lambda: tf.nn.conv2d(x_tf, w_tf, 1, "VALID").numpy(),
+        lambda: convolution.conv2d(x, w),
+        repeats,
+    )
+    yield ("conv2d (64,28,28,16) * (3,3,16,32) float32", "tf.nn.conv2d", ref, ours, 1.5)
+
+    image, kernel = rng.normal(size=(512, 512)), rng.normal(size=(5, 5))
+    ref, ours = paired_medians(
+        lambda: scipy.signal.correlate2d(image, kernel, "valid"),
+        lambda: convolution.correlate2d(image, kernel),
+        repeats,
+    )
+    yield (
+        "correlate2d 512x512 * 5x5 float64",
+        "scipy.signal.correlate2d",
+        ref,
+        ours,
+        1.5,
+    )
+
+    small, k3 = rng.normal(size=(64, 64)), rng.normal(size=(3, 3))
+    ref, ours = paired_medians(
+        lambda: convolution.correlate2d(small, k3),
+        lambda: convolution.correlate2d_loops(small, k3),
+        max(3, repeats // 5),
+    )
+    yield ("correlate2d_loops 64x64 * 3x3", "convbn correlate2d", ref, ours, None)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    options = parser.parse_args(argv)
+    print(
+        f"{'benchmark':45s} {'reference':26s} {'ref ms':>8s} {'ours ms':>8s} "
+        f"{'ratio':>7s} {'target':>7s}"
+    )
+    missed = 0
+    for name, reference, ref, ours, target in rows(options.repeats):
+        ratio = ours / ref
+        verdict = "" if target is None else ("ok" if ratio <= target else "MISSED")
+        missed += verdict == "MISSED"
+        shown = "-" if target is None else f"<={target}"
+        print(
+            f"{name:45s} {reference:26s} {ref * 1e3:8.2f} {ours * 1e3:8.2f} "
+            f"{ratio:7.2f} {shown:>7s} {verdict}"
+        )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
