@@ -6,9 +6,10 @@ import pytest
 import scipy.integrate
 import scipy.signal
 import scipy.stats
-from convbn import convolution
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from convbn import convolution
 
 widths = st.floats(0.05, 20.0)
 kinds = st.sampled_from(convolution.KERNELS)

@@ -4,9 +4,9 @@ import json
 import re
 
 import pytest
-from convbn import homework
 
 from conftest import ROOT
+from convbn import homework
 
 pytestmark = pytest.mark.slow
 

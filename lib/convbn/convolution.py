@@ -328,7 +328,7 @@ def correlate2d_loops(image, kernel) -> np.ndarray:
 
     S[i, j] = sum_m sum_n I[i + m, j + n] K[m, n] for 0 <= i <= H - kh and
     0 <= j <= W - kw, one multiplication at a time. Equals
-    ``correlate2d(image, kernel)``, several hundred times more slowly.
+    ``correlate2d(image, kernel)``, about a hundred times more slowly.
     """
     image, kernel, _, _ = _check_2d(image, kernel, "valid", 1)
     kh, kw = kernel.shape

@@ -1,0 +1,289 @@
+"""Chapter 3 (cross-correlation): plot functions, the stepper widget, the checkers."""
+
+import ipywidgets as ipw
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import scipy.signal
+
+from convbn import checks, convolution, plotting, widgets
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+# --- plot functions and widget ------------------------------------------------------
+
+
+def test_worked_example_data_gives_the_slides_output():
+    out = convolution.correlate2d(
+        plotting.CORRELATION_IMAGE, plotting.CORRELATION_KERNEL
+    )
+    assert out.tolist() == [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+
+
+def test_plot_correlation_step_draws_window_products_and_partial_output():
+    fig = plotting.plot_correlation_step(step=4)
+    image_ax, kernel_ax, products_ax, output_ax = fig.get_axes()
+    assert len(image_ax.patches) == 1  # the window outline
+    window = image_ax.patches[0]
+    assert window.get_xy() == (0.5, 0.5) and window.get_width() == 3
+    assert "".join(t.get_text() for t in products_ax.texts) == "101010001"
+    shown = [t.get_text() for t in output_ax.texts]
+    assert shown == ["4", "3", "4", "2", "4", "", "", "", ""]
+    assert "S[1, 1]" in fig._suptitle.get_text() and "= 4" in fig._suptitle.get_text()
+
+
+def test_plot_correlation_step_last_step_and_custom_inputs():
+    fig = plotting.plot_correlation_step(step=8)
+    assert "".join(t.get_text() for t in fig.get_axes()[3].texts) == "434243234"
+    image = np.arange(12.0).reshape(3, 4)
+    fig = plotting.plot_correlation_step(1, image=image, kernel=[[1, -1]])
+    assert fig._suptitle.get_text().endswith("S[0, 1] = sum of the products = -1")
+
+
+def test_plot_correlation_steps_has_one_panel_per_output():
+    fig = plotting.plot_correlation_steps()
+    axes = fig.get_axes()
+    assert len(axes) == 9
+    assert [ax.get_title() for ax in axes[:3]] == [
+        "S[0,0] = 4",
+        "S[0,1] = 3",
+        "S[0,2] = 4",
+    ]
+    assert all(len(ax.patches) == 1 for ax in axes)
+    fig = plotting.plot_correlation_steps(np.ones((4, 6)), np.ones((3, 3)))
+    assert len(fig.get_axes()) == 8
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: plotting.plot_correlation_step(9), ValueError, "step must be <= 8"),
+        (lambda: plotting.plot_correlation_step(-1), ValueError, "step must be >= 0"),
+        (lambda: plotting.plot_correlation_step(1.5), TypeError, "step must be an"),
+        (
+            lambda: plotting.plot_correlation_step(image=np.ones(5)),
+            ValueError,
+            "image must be a 2-D",
+        ),
+        (
+            lambda: plotting.plot_correlation_step(kernel="abc"),
+            TypeError,
+            "kernel must be a numeric",
+        ),
+        (
+            lambda: plotting.plot_correlation_steps(kernel=np.ones((6, 2))),
+            ValueError,
+            "kernel of shape",
+        ),
+        (
+            lambda: plotting.plot_correlation_steps(np.ones((12, 12)), np.ones((2, 2))),
+            ValueError,
+            "at most 36 panels",
+        ),
+        (
+            lambda: plotting.plot_correlation_step(image=np.ones((20, 20))),
+            ValueError,
+            "image must have at most 144",
+        ),
+        (
+            lambda: widgets.correlation_stepper(kernel=np.ones((1, 2, 3))),
+            ValueError,
+            "kernel must be a 2-D",
+        ),
+    ],
+)
+def test_bad_input_names_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_correlation_stepper_has_a_step_slider_and_redraws(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    widget = widgets.correlation_stepper()
+    sliders = [c for c in widget.children if isinstance(c, ipw.IntSlider)]
+    assert len(sliders) == 1
+    slider = sliders[0]
+    assert (slider.min, slider.max, slider.value, slider.description) == (
+        0,
+        8,
+        0,
+        "step",
+    )
+    for step in (3, 8, 0):
+        slider.value = step  # redraws through plot_correlation_step
+        assert widget.kwargs["step"] == step
+    small = widgets.correlation_stepper(np.ones((3, 4)), np.ones((2, 2)))
+    assert [c for c in small.children if isinstance(c, ipw.IntSlider)][0].max == 5
+
+
+# --- checkers ---------------------------------------------------------------------
+
+
+def correlate2d_windows(image, kernel):
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i : i + kh, j : j + kw] * kernel)
+    return out
+
+
+def correlate2d_shift_add(image, kernel):  # another correct way
+    kh, kw = kernel.shape
+    h, w = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    return sum(
+        kernel[m, n] * image[m : m + h, n : n + w] for m in range(kh) for n in range(kw)
+    )
+
+
+def correlate1d_loop(x, w):
+    k = len(w)
+    padded = np.pad(x, k - 1)
+    return [float(padded[t : t + k] @ w) for t in range(len(x) + k - 1)]
+
+
+@pytest.mark.parametrize(
+    ("checker", "solution"),
+    [
+        (checks.check_correlate2d, correlate2d_windows),
+        (checks.check_correlate2d, correlate2d_shift_add),
+        (checks.check_correlate2d, convolution.correlate2d_loops),
+        (
+            checks.check_correlate2d,
+            lambda i, k: scipy.signal.correlate2d(i, k, mode="valid"),
+        ),
+        (checks.check_rotate180, lambda k: k[::-1, ::-1]),
+        (checks.check_rotate180, lambda k: np.rot90(k, 2)),
+        (checks.check_rotate180, lambda k: [row[::-1] for row in k[::-1]]),
+        (checks.check_correlate1d_full, correlate1d_loop),
+        (checks.check_correlate1d_full, lambda x, w: np.correlate(x, w, "full")),
+    ],
+)
+def test_checker_accepts_correct_solutions(checker, solution):
+    assert checker(solution) is True
+
+
+def _only_square_images(image, kernel):
+    k, n = kernel.shape[0], image.shape[0]
+    out = np.zeros((n - k + 1, n - k + 1))
+    for i in range(n - k + 1):
+        for j in range(n - k + 1):
+            out[i, j] = np.sum(image[i : i + k, j : j + k] * kernel)
+    return out
+
+
+def _only_square_kernels(image, kernel):
+    k = kernel.shape[0]  # uses the row count for both axes
+    out = np.zeros((image.shape[0] - k + 1, image.shape[1] - k + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i : i + k, j : j + k] * kernel)
+    return out
+
+
+def _stops_one_short(image, kernel):
+    return correlate2d_windows(image, kernel)[:-1, :-1]
+
+
+def _skips_last_kernel_row(image, kernel):
+    kernel = kernel.copy()
+    kernel[-1] = 0
+    return correlate2d_windows(image, kernel)
+
+
+def _swapped_indices(image, kernel):
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            for m in range(kh):
+                for n in range(kw):
+                    out[i, j] += image[i + n, j + m] * kernel[m, n]
+    return out
+
+
+def _modifies_input(image, kernel):
+    image -= image.mean()
+    return correlate2d_windows(image, kernel)
+
+
+WRONG_CORRELATE2D = [
+    (lambda i, k: convolution.convolve2d(i, k), "flipped: that is convolution"),
+    (lambda i, k: convolution.correlate2d(i, k, "full"), "returned the 'full'"),
+    (lambda i, k: convolution.correlate2d(i, k, "same"), "returned the 'same'"),
+    (lambda i, k: convolution.convolve2d(i, k, "full"), "'full' convolution"),
+    (lambda i, k: correlate2d_windows(i, k).T, "transposed"),
+    (lambda i, k: correlate2d_windows(i.T, k.T), "transposed"),
+    (_only_square_images, "works only for square images"),
+    (_only_square_kernels, "works only for square kernels"),
+    (_stops_one_short, "off by one .* range\\(H - kh \\+ 1\\)"),
+    (_skips_last_kernel_row, "off by one: your sum skips the kernel's last row"),
+    (_swapped_indices, "indices are swapped"),
+    (_modifies_input, "modified its input"),
+    (lambda i, k: 1 / 0, "raised ZeroDivisionError"),
+    (lambda i, k: 2 * correlate2d_windows(i, k), "wrong value at"),
+    (lambda i, k: "nope", "must return numbers"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "match"), WRONG_CORRELATE2D)
+def test_check_correlate2d_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_correlate2d(wrong)
+
+
+def _rotate_in_place(k):
+    k[:] = k[::-1, ::-1].copy()
+    return k
+
+
+WRONG_ROTATE = [
+    (lambda k: k, "unchanged"),
+    (lambda k: k[::-1], "rows only"),
+    (lambda k: k[:, ::-1], "columns only"),
+    (lambda k: k.T, "transposed the kernel"),
+    (lambda k: k[::-1, ::-1].T, "anti-diagonal"),
+    (np.rot90, "90 degrees"),
+    (lambda k: np.rot90(k, -1), "90 degrees"),
+    (_rotate_in_place, "modified the kernel"),
+    (lambda k: -k[::-1, ::-1], "wrong value at"),
+    (lambda k: k[::-1, ::-1].ravel(), "returned shape"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "match"), WRONG_ROTATE)
+def test_check_rotate180_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_rotate180(wrong)
+
+
+WRONG_CORRELATE1D = [
+    (lambda x, w: np.convolve(x, w), "flipped: that is convolution"),
+    (lambda x, w: np.correlate(w, x, "full"), "not commutative"),
+    (lambda x, w: np.correlate(x, w, "valid"), "valid part only"),
+    (lambda x, w: np.correlate(x, w, "same"), "'same' part only"),
+    (lambda x, w: correlate1d_loop(x, w)[1:], "misses the first value"),
+    (lambda x, w: correlate1d_loop(x, w)[:-1], "misses the last value"),
+    (lambda x, w: np.asarray(correlate1d_loop(x, w)) + 1, "wrong value at"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "match"), WRONG_CORRELATE1D)
+def test_check_correlate1d_full_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_correlate1d_full(wrong)
+
+
+def test_checkers_reject_non_functions():
+    for checker in (
+        checks.check_correlate2d,
+        checks.check_rotate180,
+        checks.check_correlate1d_full,
+    ):
+        with pytest.raises(AssertionError, match="expected a function"):
+            checker(42)
