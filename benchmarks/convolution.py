@@ -11,27 +11,14 @@ on 512 x 512 * 5 x 5. The loop version's slowdown is reported, not targeted.
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
-import time
 
 import numpy as np
 import scipy.signal
+from _harness import main, paired_medians
 
 import convbn
 from convbn import convolution
-
-
-def paired_medians(reference, ours, repeats: int) -> tuple[float, float]:
-    reference(), ours()  # warm up (TensorFlow builds its kernels on the first call)
-    ref_times, our_times = [], []
-    for _ in range(repeats):
-        for fn, times in ((reference, ref_times), (ours, our_times)):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-    return statistics.median(ref_times), statistics.median(our_times)
 
 
 def rows(repeats: int):
@@ -75,26 +62,5 @@ def rows(repeats: int):
     yield ("correlate2d_loops 64x64 * 3x3", "convbn correlate2d", ref, ours, None)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30)
-    options = parser.parse_args(argv)
-    print(
-        f"{'benchmark':45s} {'reference':26s} {'ref ms':>8s} {'ours ms':>8s} "
-        f"{'ratio':>7s} {'target':>7s}"
-    )
-    missed = 0
-    for name, reference, ref, ours, target in rows(options.repeats):
-        ratio = ours / ref
-        verdict = "" if target is None else ("ok" if ratio <= target else "MISSED")
-        missed += verdict == "MISSED"
-        shown = "-" if target is None else f"<={target}"
-        print(
-            f"{name:45s} {reference:26s} {ref * 1e3:8.2f} {ours * 1e3:8.2f} "
-            f"{ratio:7.2f} {shown:>7s} {verdict}"
-        )
-    return 1 if missed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(rows, __doc__))

@@ -1,25 +1,28 @@
 """convbn: the tested package behind "From Convolution to Batch Normalization".
 
-One module per concept (see the README's table): ``convolution``, ``datasets``,
-``plotting``, ``widgets``, ``checks``, ``homework``. Importing ``convbn`` also sets
-``TF_CPP_MIN_LOG_LEVEL=2`` (unless already set) so that TensorFlow, if a chapter
-imports it afterwards, does not flood the notebook with C++ log lines.
+One module per concept (see the README's table): ``convolution``, ``pooling``,
+``batchnorm``, ``datasets``, ``plotting``, ``widgets``, ``checks``, ``homework``.
+Importing ``convbn`` also sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless already set) so
+that TensorFlow, if a chapter imports it afterwards, does not flood the notebook with
+C++ log lines.
 """
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from . import checks, convolution, datasets, plotting  # noqa: E402
+from . import batchnorm, checks, convolution, datasets, plotting, pooling  # noqa: E402
 from ._tf import import_keras  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = [
+    "batchnorm",
     "checks",
     "convolution",
     "datasets",
     "import_keras",
     "plotting",
+    "pooling",
     "widgets",
     "__version__",
 ]

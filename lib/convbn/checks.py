@@ -237,15 +237,114 @@ def check_gaussian_convolution(fn, seed: int = 0) -> bool:
 # --- chapter 2: discrete convolution ---
 
 
-def _ch02_convolve2d_case(fn, image, kernel, what):
-    """Check one (image, kernel) pair for check_convolve2d; raise naming the mistake."""
+def _where(got, expected) -> str:
+    """Where ``got`` is furthest from ``expected``, with both values."""
+    index = np.unravel_index(np.argmax(np.abs(got - expected)), expected.shape)
+    return (
+        f"wrong value at {tuple(int(k) for k in index)}: expected "
+        f"{expected[index]:.6g}, got {got[index]:.6g}"
+    )
+
+
+# The (image shape, kernel shape) pairs check_convolve2d and check_correlate2d try,
+# square ones first: a solution that passes those and fails a later group is told
+# that it mixes up rows and columns.
+_VALID2D_GROUPS = [
+    ([((6, 6), (3, 3)), ((7, 7), (2, 2)), ((5, 5), (4, 4))], None),
+    ([((5, 8), (3, 3)), ((9, 4), (2, 2))], "square images"),
+    ([((7, 7), (2, 4)), ((6, 6), (3, 1))], "square kernels"),
+    (
+        [
+            ((6, 9), (4, 2)),
+            ((8, 5), (1, 3)),
+            ((4, 6), (1, 1)),
+            ((3, 5), (3, 5)),
+            ((1, 7), (1, 3)),
+        ],
+        "square images and kernels",
+    ),
+]
+
+
+def _valid2d_mistakes(image, kernel, flip: bool):
+    """``(result, message)`` for the usual wrong versions of a valid 2-D convolution
+    (``flip=True``, chapter 2) or cross-correlation (``flip=False``, chapter 3)."""
+    kh, kw = kernel.shape
+    op = convolution.convolve2d if flip else convolution.correlate2d
+    if flip:
+        rule = "convolution flips it in both axes, K[::-1, ::-1] (a rotation by 180°)"
+        mistakes = [
+            (
+                convolution.correlate2d(image, kernel),
+                "the kernel is not flipped: that is cross-correlation (chapter 3). "
+                "Convolution pairs I[i + m, j + n] with K[kh - 1 - m, kw - 1 - n]: "
+                "the window's top-left pixel meets the kernel's bottom-right entry",
+            )
+        ]
+    else:
+        rule = "cross-correlation does not flip it at all"
+        mistakes = [
+            (
+                convolution.convolve2d(image, kernel),
+                "the kernel is flipped: that is convolution (chapter 2). "
+                "Cross-correlation pairs I[i + m, j + n] with K[m, n], not with "
+                "K[kh - 1 - m, kw - 1 - n]",
+            )
+        ]
+    for flipped, axis in ((kernel[::-1, :], "rows"), (kernel[:, ::-1], "columns")):
+        mistakes.append(
+            (
+                convolution.correlate2d(image, flipped),
+                f"the kernel is flipped along the {axis} only: {rule}",
+            )
+        )
+    if kh == kw:
+        mistakes.append(
+            (
+                op(image, kernel.T),
+                "the kernel's indices are swapped (K[n, m] instead of K[m, n]): the "
+                "row offset m goes with the kernel's row index",
+            )
+        )
+    for skip_row, skip_col, part in (
+        (True, False, "row"),
+        (False, True, "column"),
+        (True, True, "row and column"),
+    ):
+        if (skip_row and kh == 1) or (skip_col and kw == 1):
+            continue
+        for end, side in ((0, "first"), (-1, "last")):
+            shorter = kernel.copy()
+            if skip_row:
+                shorter[end, :] = 0.0
+            if skip_col:
+                shorter[:, end] = 0.0
+            mistakes.append(
+                (
+                    op(image, shorter),
+                    f"off by one: your sum skips the kernel's {side} {part}; every "
+                    f"output adds kh * kw = {kh * kw} products (loop over "
+                    "range(kh) and range(kw))",
+                )
+            )
+    return mistakes
+
+
+def _check_valid2d_case(fn, image, kernel, flip: bool, what: str) -> None:
+    """Check one (image, kernel) pair; raise AssertionError naming the mistake."""
     H, W = image.shape
     kh, kw = kernel.shape
-    I_in, K_in = image.copy(), kernel.copy()
-    raw = _call(fn, I_in, K_in, what=what)
-    if not (np.array_equal(I_in, image) and np.array_equal(K_in, kernel)):
+    image_in, kernel_in = image.copy(), kernel.copy()
+    raw = _call(fn, image_in, kernel_in, what=what)
+    if not (np.array_equal(image_in, image) and np.array_equal(kernel_in, kernel)):
         raise AssertionError("your function modified its input arrays; work on copies")
-    expected = convolution.convolve2d(image, kernel)
+    ops = [
+        ("convolution", convolution.convolve2d),
+        ("cross-correlation", convolution.correlate2d),
+    ]
+    if not flip:
+        ops.reverse()
+    expected = ops[0][1](image, kernel)
     try:
         got = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -253,12 +352,13 @@ def _ch02_convolve2d_case(fn, image, kernel, what):
             f"{what} must return numbers, got {type(raw).__name__}"
         ) from error
     sizes = f"(image {image.shape}, kernel {kernel.shape})"
+    transposed = (
+        f"your result is transposed {sizes}: S[i, j] must have i running over rows "
+        "(the first axis) and j over columns"
+    )
     if got.shape != expected.shape:
         for mode in ("full", "same"):
-            for name, op in (
-                ("convolution", convolution.convolve2d),
-                ("cross-correlation", convolution.correlate2d),
-            ):
+            for name, op in ops:
                 other = op(image, kernel, mode)
                 if got.shape == other.shape and _close(got, other):
                     raise AssertionError(
@@ -268,93 +368,59 @@ def _ch02_convolve2d_case(fn, image, kernel, what):
                         f"(H - kh + 1, W - kw + 1) = {expected.shape}"
                     )
         if got.shape == expected.T.shape and _close(got, expected.T):
-            raise AssertionError(
-                f"your result is transposed {sizes}: S[i, j] must have i running "
-                "over rows (the first axis) and j over columns"
-            )
-        rows, cols = got.shape if got.ndim == 2 else (None, None)
-        if got.ndim == 2 and {rows - (H - kh + 1), cols - (W - kw + 1)} <= {-1, 0}:
-            raise AssertionError(
-                f"off by one {sizes}: your output is one too small, shape "
-                f"{got.shape}; there are H - kh + 1 = {H - kh + 1} valid rows and "
-                f"W - kw + 1 = {W - kw + 1} valid columns: loop over "
-                "range(H - kh + 1), not range(H - kh)"
-            )
-        if got.ndim == 2 and {rows - (H - kh + 1), cols - (W - kw + 1)} <= {0, 1}:
-            raise AssertionError(
-                f"off by one {sizes}: your output is one too large, shape "
-                f"{got.shape}; the last valid window starts at row H - kh and "
-                f"column W - kw, so the shape is {expected.shape}"
-            )
+            raise AssertionError(transposed)
+        if got.ndim == 2:
+            excess = {got.shape[0] - (H - kh + 1), got.shape[1] - (W - kw + 1)}
+            if excess <= {-1, 0}:
+                raise AssertionError(
+                    f"off by one {sizes}: your output is one too small, shape "
+                    f"{got.shape}; there are H - kh + 1 = {H - kh + 1} valid rows "
+                    f"and W - kw + 1 = {W - kw + 1} valid columns: loop over "
+                    "range(H - kh + 1), not range(H - kh)"
+                )
+            if excess <= {0, 1}:
+                raise AssertionError(
+                    f"off by one {sizes}: your output is one too large, shape "
+                    f"{got.shape}; the last valid window starts at row H - kh and "
+                    f"column W - kw, so the shape is {expected.shape}"
+                )
         raise AssertionError(
             f"{what} returned shape {got.shape} {sizes}, expected (H - kh + 1, "
             f"W - kw + 1) = {expected.shape}"
         )
     if _close(got, expected):
         return
-    variants = [
-        (
-            convolution.correlate2d(image, kernel),
-            "the kernel is not flipped: that is cross-correlation (chapter 3). "
-            "Convolution pairs I[m, n] with K[i - m, j - n]: the window's top-left "
-            "pixel meets the kernel's bottom-right entry, K[kh - 1, kw - 1]",
-        ),
-        (
-            convolution.correlate2d(image, kernel[::-1, :]),
-            "the kernel is flipped along the rows only: convolution flips it in "
-            "both axes, K[::-1, ::-1] (a rotation by 180 degrees)",
-        ),
-        (
-            convolution.correlate2d(image, kernel[:, ::-1]),
-            "the kernel is flipped along the columns only: convolution flips it in "
-            "both axes, K[::-1, ::-1] (a rotation by 180 degrees)",
-        ),
-    ]
-    if kh == kw:
-        variants.append(
-            (
-                convolution.convolve2d(image, kernel.T),
-                "the kernel's indices are swapped (K[n, m] instead of K[m, n]): the "
-                "row offset goes with the kernel's row index",
-            )
-        )
-    if got.shape == expected.T.shape:
-        variants.append(
-            (
-                expected.T,
-                "your result is transposed: S[i, j] must have i running over rows "
-                "(the first axis) and j over columns",
-            )
-        )
-    for skip_row, skip_col, where in (
-        (True, False, "one kernel row"),
-        (False, True, "one kernel column"),
-        (True, True, "one kernel row and one column"),
-    ):
-        if (skip_row and kh == 1) or (skip_col and kw == 1):
-            continue
-        for end in (0, -1):
-            shorter = kernel.copy()
-            if skip_row:
-                shorter[end, :] = 0.0
-            if skip_col:
-                shorter[:, end] = 0.0
-            variants.append(
-                (
-                    convolution.convolve2d(image, shorter),
-                    f"off by one: your sum leaves out {where} of the kernel; every "
-                    f"output adds kh * kw = {kh * kw} products (loop over "
-                    "range(kh) and range(kw))",
-                )
-            )
-    for other, message in variants:
+    if got.shape == expected.T.shape and _close(got, expected.T):
+        raise AssertionError(transposed)
+    for other, message in _valid2d_mistakes(image, kernel, flip):
         if not _close(other, expected) and _close(got, other):
             raise AssertionError(f"{message} {sizes}")
-    index = np.unravel_index(np.argmax(np.abs(got - expected)), expected.shape)
-    raise AssertionError(
-        f"wrong value at {tuple(int(k) for k in index)} {sizes}: expected "
-        f"{expected[index]:.6g}, got {got[index]:.6g}"
-    )
+    raise AssertionError(f"{_where(got, expected)} {sizes}")
+
+
+def _check_valid2d(fn, seed: int, flip: bool, what: str) -> bool:
+    """Run :func:`_check_valid2d_case` over ``_VALID2D_GROUPS``."""
+    rng = np.random.default_rng(seed)
+    passed_square = False
+    for cases, only in _VALID2D_GROUPS:
+        for image_shape, kernel_shape in cases:
+            image = rng.normal(size=image_shape)
+            kernel = rng.normal(size=kernel_shape)
+            try:
+                _check_valid2d_case(fn, image, kernel, flip, what)
+            except AssertionError as error:
+                if passed_square and only is not None:
+                    raise AssertionError(
+                        f"your function works only for {only}: it fails for an "
+                        f"image of shape {image_shape} and a kernel of shape "
+                        f"{kernel_shape}. Use the number of rows (shape[0]) for the "
+                        "row indices i and m and the number of columns (shape[1]) "
+                        f"for j and n. Details: {error}"
+                    ) from error
+                raise
+        if only is None:
+            passed_square = True
+    return True
 
 
 def check_convolve2d(fn, seed: int = 0) -> bool:
@@ -367,43 +433,7 @@ def check_convolve2d(fn, seed: int = 0) -> bool:
     and kernels first, then non-square ones, a 1 x 1 kernel, a kernel as large as the
     image, row and column kernels; the inputs must not be modified.
     """
-    rng = np.random.default_rng(seed)
-    what = "your convolution function"
-    square = [((6, 6), (3, 3)), ((7, 7), (2, 2)), ((5, 5), (4, 4))]
-    wide_image = [((5, 8), (3, 3)), ((9, 4), (2, 2))]
-    wide_kernel = [((7, 7), (2, 4)), ((6, 6), (3, 1))]
-    others = [
-        ((6, 9), (4, 2)),
-        ((8, 5), (1, 3)),
-        ((4, 6), (1, 1)),
-        ((3, 5), (3, 5)),
-        ((1, 7), (1, 3)),
-    ]
-    groups = [
-        (square, None),
-        (wide_image, "square images"),
-        (wide_kernel, "square kernels"),
-        (others, "square images and kernels"),
-    ]
-    passed_square = False
-    for cases, only in groups:
-        for image_shape, kernel_shape in cases:
-            image = rng.normal(size=image_shape)
-            kernel = rng.normal(size=kernel_shape)
-            try:
-                _ch02_convolve2d_case(fn, image, kernel, what)
-            except AssertionError as error:
-                if passed_square and only is not None:
-                    raise AssertionError(
-                        f"your function works only for {only}: it fails for an "
-                        f"image of shape {image_shape} and a kernel of shape "
-                        f"{kernel_shape}. Use shape[0] (rows) for the indices i and "
-                        f"m and shape[1] (columns) for j and n. Details: {error}"
-                    ) from error
-                raise
-        if only is None:
-            passed_square = True
-    return True
+    return _check_valid2d(fn, seed, flip=True, what="your convolution function")
 
 
 def _ch02_as_count(value, where, what):
@@ -624,114 +654,6 @@ def check_toeplitz_matrix(fn, seed: int = 0) -> bool:
 # --- chapter 3: cross-correlation ---
 
 
-def _ch03_where(got, expected) -> str:
-    index = np.unravel_index(np.argmax(np.abs(got - expected)), expected.shape)
-    return (
-        f"wrong value at {tuple(int(k) for k in index)}: expected "
-        f"{expected[index]:.6g}, got {got[index]:.6g}"
-    )
-
-
-def _ch03_correlate2d_case(fn, image, kernel, what):
-    """Check one (image, kernel) pair; raise AssertionError naming the mistake."""
-    H, W = image.shape
-    kh, kw = kernel.shape
-    I_in, K_in = image.copy(), kernel.copy()
-    raw = _call(fn, I_in, K_in, what=what)
-    if not (np.array_equal(I_in, image) and np.array_equal(K_in, kernel)):
-        raise AssertionError("your function modified its input arrays; work on copies")
-    expected = convolution.correlate2d(image, kernel)
-    try:
-        got = np.asarray(raw, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise AssertionError(
-            f"{what} must return numbers, got {type(raw).__name__}"
-        ) from error
-    sizes = f"(image {image.shape}, kernel {kernel.shape})"
-    if got.shape != expected.shape:
-        for mode in ("full", "same"):
-            for name, op in (
-                ("cross-correlation", convolution.correlate2d),
-                ("convolution", convolution.convolve2d),
-            ):
-                other = op(image, kernel, mode)
-                if got.shape == other.shape and _close(got, other):
-                    raise AssertionError(
-                        f"you returned the {mode!r} {name} {sizes}, shape "
-                        f"{got.shape}; the valid cross-correlation keeps only the "
-                        f"positions where the kernel lies inside the image: shape "
-                        f"(H - kh + 1, W - kw + 1) = {expected.shape}"
-                    )
-        if got.shape == expected.T.shape and _close(got, expected.T):
-            raise AssertionError(
-                f"your result is transposed {sizes}: S[i, j] must have i running "
-                "over rows (the first axis) and j over columns"
-            )
-        if got.shape == (H - kh, W - kw) or got.shape in (
-            (H - kh, W - kw + 1),
-            (H - kh + 1, W - kw),
-        ):
-            raise AssertionError(
-                f"off by one {sizes}: you returned shape {got.shape}, but the "
-                f"valid output has H - kh + 1 rows and W - kw + 1 columns, "
-                f"{expected.shape}; use range(H - kh + 1), not range(H - kh)"
-            )
-        raise AssertionError(
-            f"{what} returned shape {got.shape} {sizes}, expected (H - kh + 1, "
-            f"W - kw + 1) = {expected.shape}"
-        )
-    if _close(got, expected):
-        return
-    variants = [
-        (
-            convolution.convolve2d(image, kernel),
-            "the kernel is flipped: that is convolution (chapter 2). "
-            "Cross-correlation pairs I[i + m, j + n] with K[m, n], not with "
-            "K[kh - 1 - m, kw - 1 - n]",
-        ),
-    ]
-    if kh == kw:
-        variants.append(
-            (
-                convolution.correlate2d(image, kernel.T),
-                "the kernel's indices are swapped: the row offset m of the image "
-                "(I[i + m, j + n]) goes with the kernel's row index, K[m, n], not "
-                "K[n, m]",
-            )
-        )
-    if got.shape == expected.T.shape:
-        variants.append(
-            (
-                expected.T,
-                "your result is transposed: S[i, j] must have i running over rows "
-                "(the first axis) and j over columns",
-            )
-        )
-    for skip_row, skip_col, where in (
-        (True, False, "last row"),
-        (False, True, "last column"),
-        (True, True, "last row and column"),
-    ):
-        if (skip_row and kh == 1) or (skip_col and kw == 1):
-            continue
-        shorter = kernel.copy()
-        if skip_row:
-            shorter[-1, :] = 0.0
-        if skip_col:
-            shorter[:, -1] = 0.0
-        variants.append(
-            (
-                convolution.correlate2d(image, shorter),
-                f"off by one: your sum skips the kernel's {where}; the inner "
-                "loops run over m in range(kh) and n in range(kw)",
-            )
-        )
-    for other, message in variants:
-        if not _close(other, expected) and _close(got, other):
-            raise AssertionError(f"{message} {sizes}")
-    raise AssertionError(f"{_ch03_where(got, expected)} {sizes}")
-
-
 def check_correlate2d(fn, seed: int = 0) -> bool:
     """Chapter 3: ``fn(image, kernel)`` must return the valid 2-D cross-correlation.
 
@@ -741,44 +663,7 @@ def check_correlate2d(fn, seed: int = 0) -> bool:
     non-square images and kernels, a 1 x 1 kernel, a kernel as large as the image and
     row and column kernels; the inputs must not be modified.
     """
-    rng = np.random.default_rng(seed)
-    what = "your correlation function"
-    square = [((6, 6), (3, 3)), ((7, 7), (2, 2)), ((5, 5), (4, 4))]
-    wide_image = [((5, 8), (3, 3)), ((9, 4), (2, 2))]
-    wide_kernel = [((7, 7), (2, 4)), ((6, 6), (3, 1))]
-    others = [
-        ((6, 9), (4, 2)),
-        ((8, 5), (1, 3)),
-        ((4, 6), (1, 1)),
-        ((3, 5), (3, 5)),
-        ((1, 7), (1, 3)),
-    ]
-    groups = [
-        (square, None),
-        (wide_image, "square images"),
-        (wide_kernel, "square kernels"),
-        (others, "square images and kernels"),
-    ]
-    passed_square = False
-    for cases, only in groups:
-        for image_shape, kernel_shape in cases:
-            image = rng.normal(size=image_shape)
-            kernel = rng.normal(size=kernel_shape)
-            try:
-                _ch03_correlate2d_case(fn, image, kernel, what)
-            except AssertionError as error:
-                if passed_square and only is not None:
-                    raise AssertionError(
-                        f"your function works only for {only}: it fails for an "
-                        f"image of shape {image_shape} and a kernel of shape "
-                        f"{kernel_shape}. Use the number of rows (shape[0]) for the "
-                        "row indices i and m and the number of columns (shape[1]) for "
-                        f"j and n. Details: {error}"
-                    ) from error
-                raise
-        if only is None:
-            passed_square = True
-    return True
+    return _check_valid2d(fn, seed, flip=False, what="your correlation function")
 
 
 def check_rotate180(fn, seed: int = 0) -> bool:
@@ -842,7 +727,7 @@ def check_rotate180(fn, seed: int = 0) -> bool:
             ):
                 raise AssertionError(f"{message} (kernel of shape {shape})")
         got = _as_result(got, expected.shape, what)
-        raise AssertionError(f"{_ch03_where(got, expected)} (kernel of shape {shape})")
+        raise AssertionError(f"{_where(got, expected)} (kernel of shape {shape})")
     return True
 
 
@@ -918,7 +803,7 @@ def check_correlate1d_full(fn, seed: int = 0) -> bool:
             ):
                 raise AssertionError(f"{message} {sizes}")
         got = _as_result(got, expected.shape, what)
-        raise AssertionError(f"{_ch03_where(got, expected)} {sizes}")
+        raise AssertionError(f"{_where(got, expected)} {sizes}")
     return True
 
 

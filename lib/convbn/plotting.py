@@ -828,12 +828,10 @@ def plot_equivariance(
         ax.imshow(values, interpolation="nearest", **style)
         ax.set_title(title, fontsize=10)
         ax.axis("off")
+    where = "away from the borders" if boundary == "zero" else "everywhere"
     fig.suptitle(
         f"{kernel} kernel, {boundary} boundary: shifting commutes with convolution "
-        "away from the borders"
-        if boundary == "zero"
-        else f"{kernel} kernel, {boundary} boundary: shifting commutes with convolution "
-        "everywhere",
+        f"{where}",
         fontsize=11,
     )
     fig.tight_layout()

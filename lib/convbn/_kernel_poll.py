@@ -1,0 +1,55 @@
+"""Keep notebook execution from stalling on a missed ZeroMQ wake-up.
+
+With pyzmq 27 and jupyter_client 8, nbclient's asyncio client sometimes waits for a
+kernel message that has already arrived: the kernel sits idle, the build waits for
+the whole cell timeout and then fails. We measured it on this course's notebooks: an
+unpatched run of the chapter notebooks in a loop stalled within a few notebooks, and
+about every second cold ``jupyter-book build`` stalled once; with the patch below
+(polling in one-second slices, so that a lost wake-up is noticed at the next slice),
+65 notebook runs and repeated cold builds never stalled. nbval uses the blocking
+client and is not affected.
+
+Used as a Sphinx extension (``_config.yml``: ``sphinx: extra_extensions``), so every
+book build gets it; :func:`patch` can also be called directly before running nbclient.
+"""
+
+from __future__ import annotations
+
+import time
+from queue import Empty
+
+#: The longest a single wait for a kernel message lasts before looking again.
+SLICE_SECONDS = 1.0
+
+
+def patch() -> None:
+    """Make ``AsyncZMQSocketChannel.get_msg`` poll in slices of ``SLICE_SECONDS``.
+
+    Same contract as the original: return the next message, or raise ``queue.Empty``
+    when ``timeout`` seconds pass without one (``None``: wait for ever).
+    """
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    if getattr(AsyncZMQSocketChannel.get_msg, "_convbn_sliced", False):
+        return
+
+    async def get_msg(self, timeout: float | None = None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if deadline is None:
+                wait = SLICE_SECONDS
+            else:
+                wait = min(SLICE_SECONDS, max(deadline - time.monotonic(), 0.0))
+            if await self.socket.poll(int(wait * 1000)):
+                return await self._recv()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise Empty
+
+    get_msg._convbn_sliced = True
+    AsyncZMQSocketChannel.get_msg = get_msg
+
+
+def setup(app):
+    """Sphinx entry point: patch before myst-nb executes any notebook."""
+    patch()
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

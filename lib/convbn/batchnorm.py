@@ -1,0 +1,258 @@
+"""Batch normalization: Algorithms 1 and 2 of Ioffe & Szegedy (2015) (chapters 7, 8).
+
+Every function normalises over every axis but the last, so a dense layer's ``(N, D)``
+activations get one mean and variance per feature, and a convolutional layer's ``(N,
+H, W, C)`` feature maps get one per channel, over the effective mini-batch of ``m =
+N * H * W`` values (the paper's m * p * q, section 3.2).
+
+* :func:`batchnorm_forward` -- Algorithm 1: mini-batch mean, biased mini-batch
+  variance, normalise, scale by gamma and shift by beta. Equals
+  ``keras.layers.BatchNormalization(epsilon=eps)(x, training=True)``.
+* :func:`batchnorm_backward` -- the gradients of section 3 of the paper.
+* :func:`batchnorm_inference` -- the inference transform with fixed statistics,
+  ``keras...(x, training=False)`` with the moving statistics set to them.
+* :func:`update_moving` -- Keras's moving average of the batch statistics.
+* :func:`population_statistics` -- Algorithm 2's estimate of the population mean and
+  (unbiased) variance from many mini-batches.
+
+Conventions, as Keras has them: ``eps`` is added to the variance inside the square
+root (default 1e-3, the Keras default; PyTorch uses 1e-5); training normalises with
+the biased batch variance (divide by m) and Keras's moving variance averages that
+biased value, whereas the paper's Algorithm 2 uses the unbiased m / (m - 1) estimate
+for inference; ``momentum`` is the weight of the old moving value (Keras 0.99 ==
+PyTorch's ``momentum=0.01``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import as_float_array, as_number
+
+__all__ = [
+    "BatchNormCache",
+    "batch_statistics",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_inference",
+    "update_moving",
+    "population_statistics",
+]
+
+
+@dataclass(frozen=True)
+class BatchNormCache:
+    """What :func:`batchnorm_forward` keeps for :func:`batchnorm_backward`.
+
+    ``x_hat`` is the normalised input (the shape of x), ``mean`` and ``var`` the batch
+    statistics (shape ``(D,)``, var biased), ``inv_std`` = 1 / sqrt(var + eps),
+    ``gamma`` the scale and ``m`` the number of values each statistic is over.
+    """
+
+    x_hat: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray
+    eps: float
+    m: int
+
+
+def _as_batch(x, name: str = "x") -> tuple[np.ndarray, int]:
+    """``x`` as a float array of rank >= 2 and the number of values per feature."""
+    x = as_float_array(x, name, ndim=(2, 3, 4, 5))
+    m = x.size // x.shape[-1]
+    if m < 2:
+        raise ValueError(
+            f"{name} has shape {x.shape}: a batch of one value per feature "
+            "(everything but the last axis) has no variance to normalise by; "
+            "batch normalization needs at least 2 (use the inference transform "
+            "for a single example)"
+        )
+    return x, m
+
+
+def _as_feature_vector(value, name: str, depth: int, dtype) -> np.ndarray:
+    """A ``(D,)`` parameter matching the last axis of the data."""
+    array = as_float_array(value, name, ndim=(0, 1))
+    if array.ndim == 0:
+        array = np.full(depth, array)
+    if array.shape != (depth,):
+        raise ValueError(
+            f"{name} must have shape ({depth},), one value per feature (the last "
+            f"axis of x), got shape {array.shape}"
+        )
+    return array.astype(dtype, copy=False)
+
+
+def _as_eps(eps) -> float:
+    return as_number(eps, "eps", positive=True)
+
+
+def _dtype(*arrays):
+    return np.result_type(*arrays)
+
+
+def _rows(x: np.ndarray) -> np.ndarray:
+    """A ``(m, D)`` view: one row per value position, one column per feature."""
+    return x.reshape(-1, x.shape[-1])
+
+
+def batch_statistics(x) -> tuple[np.ndarray, np.ndarray]:
+    """The mini-batch mean and biased variance of each feature (chapter 7).
+
+    ``mu_B = (1/m) sum_i x_i`` and ``sigma_B^2 = (1/m) sum_i (x_i - mu_B)^2`` over
+    every axis but the last of ``x`` (``(N, D)`` or ``(N, H, W, C)``); both have
+    shape ``(D,)``. These are ``np.mean(x, axis)`` and ``np.var(x, axis)`` (ddof=0).
+    """
+    x, m = _as_batch(x)
+    rows = _rows(x)
+    mean = rows.sum(axis=0) / m
+    centred = rows - mean
+    return mean, np.einsum("ij,ij->j", centred, centred) / m
+
+
+def batchnorm_forward(x, gamma, beta, eps: float = 1e-3):
+    """Algorithm 1, the batch-normalizing transform in training mode (chapter 7).
+
+    Over every axis but the last of ``x`` (``(N, D)`` or ``(N, H, W, C)``; m values
+    per feature)::
+
+        mu    = (1/m) sum_i x_i                     mini-batch mean
+        var   = (1/m) sum_i (x_i - mu)^2            mini-batch variance (biased)
+        x_hat = (x_i - mu) / sqrt(var + eps)        normalise
+        y_i   = gamma * x_hat + beta                scale and shift
+
+    ``gamma`` and ``beta`` have shape ``(D,)`` (a scalar is broadcast). Returns ``(y,
+    cache)``: y has the shape of x, ``cache`` is a :class:`BatchNormCache` for
+    :func:`batchnorm_backward`. Equals ``keras.layers.BatchNormalization(epsilon=
+    eps)(x, training=True)`` with the same gamma and beta. float32 stays float32.
+    """
+    x, m = _as_batch(x)
+    depth = x.shape[-1]
+    gamma = _as_feature_vector(gamma, "gamma", depth, x.dtype)
+    beta = _as_feature_vector(beta, "beta", depth, x.dtype)
+    eps = _as_eps(eps)
+    dtype = _dtype(x, gamma, beta)
+    rows = _rows(x).astype(dtype, copy=False)
+    mean = rows.sum(axis=0) / m
+    x_hat = rows - mean
+    var = np.einsum("ij,ij->j", x_hat, x_hat) / m
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(dtype)
+    x_hat *= inv_std
+    y = x_hat * gamma
+    y += beta
+    cache = BatchNormCache(
+        x_hat.reshape(x.shape), mean, var.astype(dtype), inv_std, gamma, eps, m
+    )
+    return y.reshape(x.shape), cache
+
+
+def batchnorm_backward(dy, cache: BatchNormCache):
+    """The backward pass of the batch-normalizing transform (chapter 7).
+
+    Given ``dy`` = dl/dy (the shape of x) and the forward pass's ``cache``, returns
+    ``(dx, dgamma, dbeta)`` by the chain rule of section 3 of the paper::
+
+        dl/dx_hat = dy * gamma
+        dl/dvar   = sum_i dl/dx_hat_i (x_i - mu) (-1/2) (var + eps)^(-3/2)
+        dl/dmu    = sum_i dl/dx_hat_i (-1 / sqrt(var + eps))
+                    + dl/dvar * sum_i -2 (x_i - mu) / m
+        dl/dx_i   = dl/dx_hat_i / sqrt(var + eps) + dl/dvar * 2 (x_i - mu) / m
+                    + dl/dmu / m
+        dl/dgamma = sum_i dy_i x_hat_i,      dl/dbeta = sum_i dy_i
+
+    Since sum_i (x_i - mu) = 0 the second term of dl/dmu vanishes, and the three
+    terms of dl/dx combine into ``(inv_std / m) (m g - sum(g) - x_hat sum(g x_hat))``
+    with ``g = dl/dx_hat``, which is what is computed (two passes over the data).
+    Equals TensorFlow's ``GradientTape`` gradients of
+    ``keras.layers.BatchNormalization(x, training=True)``.
+    """
+    if not isinstance(cache, BatchNormCache):
+        raise TypeError(
+            "cache must be the BatchNormCache returned by batchnorm_forward, got "
+            f"{type(cache).__name__}"
+        )
+    dy = as_float_array(dy, "dy")
+    if dy.shape != cache.x_hat.shape:
+        raise ValueError(
+            f"dy must have the shape of x, {cache.x_hat.shape}, got {dy.shape}"
+        )
+    dtype = _dtype(dy, cache.x_hat)
+    g = _rows(dy).astype(dtype, copy=False)
+    x_hat = _rows(cache.x_hat)
+    dbeta = g.sum(axis=0)
+    dgamma = np.einsum("ij,ij->j", g, x_hat)
+    # g = dl/dx_hat = dy * gamma, so sum(g) = gamma dbeta, sum(g x_hat) = gamma dgamma.
+    scale = (cache.gamma * cache.inv_std).astype(dtype)
+    dx = g - dbeta / cache.m
+    dx -= x_hat * (dgamma / cache.m)
+    dx *= scale
+    return dx.reshape(dy.shape), dgamma, dbeta
+
+
+def batchnorm_inference(x, gamma, beta, mean, var, eps: float = 1e-3) -> np.ndarray:
+    """The inference transform: fixed statistics instead of the batch's (chapter 7).
+
+    ``y = gamma * (x - mean) / sqrt(var + eps) + beta`` over the last axis of ``x``
+    (any rank >= 1; a single example works), with ``mean`` and ``var`` of shape
+    ``(D,)``: Keras's moving averages, or Algorithm 2's population statistics from
+    :func:`population_statistics`. Being affine, it can be folded into the previous
+    layer's weights. Equals ``keras.layers.BatchNormalization(epsilon=eps)(x,
+    training=False)`` with ``moving_mean = mean`` and ``moving_variance = var``.
+    """
+    x = as_float_array(x, "x", ndim=(1, 2, 3, 4, 5))
+    depth = x.shape[-1]
+    gamma = _as_feature_vector(gamma, "gamma", depth, x.dtype)
+    beta = _as_feature_vector(beta, "beta", depth, x.dtype)
+    mean = _as_feature_vector(mean, "mean", depth, x.dtype)
+    var = _as_feature_vector(var, "var", depth, x.dtype)
+    if np.any(var < 0):
+        raise ValueError("var must be >= 0 (a variance), got a negative entry")
+    eps = _as_eps(eps)
+    scale = gamma / np.sqrt(var + eps)
+    return (x * scale + (beta - mean * scale)).astype(_dtype(x, gamma), copy=False)
+
+
+def update_moving(moving, batch_stat, momentum: float = 0.99) -> np.ndarray:
+    """One step of Keras's moving average of a batch statistic (chapter 7).
+
+    ``moving * momentum + batch_stat * (1 - momentum)``: ``momentum`` is the weight of
+    the old value (Keras's default 0.99; PyTorch's ``momentum=0.1`` is the weight of
+    the new value, i.e. Keras's 0.9). Keras applies this to ``moving_mean`` with the
+    batch mean and to ``moving_variance`` with the biased batch variance after every
+    training step. Returns a new array; ``moving`` is not modified.
+    """
+    moving = as_float_array(moving, "moving", ndim=(0, 1))
+    batch_stat = as_float_array(batch_stat, "batch_stat", ndim=(0, 1))
+    if moving.shape != batch_stat.shape:
+        raise ValueError(
+            f"moving and batch_stat must have the same shape, got {moving.shape} and "
+            f"{batch_stat.shape}"
+        )
+    momentum = as_number(momentum, "momentum", minimum=0.0, maximum=1.0)
+    return moving * momentum + batch_stat * (1.0 - momentum)
+
+
+def population_statistics(batch_means, batch_vars, m: int):
+    """Algorithm 2's population statistics from many mini-batches (chapter 7).
+
+    ``batch_means`` and ``batch_vars`` are ``(B, D)``: the mean and biased variance of
+    each of B mini-batches of size ``m``. Returns ``(E[x], Var[x])`` with ``E[x] =
+    mean over batches of mu_B`` and the unbiased ``Var[x] = m / (m - 1) * mean over
+    batches of sigma_B^2``, each ``(D,)`` -- the statistics the paper uses at
+    inference (step 10 of Algorithm 2).
+    """
+    batch_means = as_float_array(batch_means, "batch_means", ndim=(1, 2))
+    batch_vars = as_float_array(batch_vars, "batch_vars", ndim=(1, 2))
+    if batch_means.shape != batch_vars.shape:
+        raise ValueError(
+            "batch_means and batch_vars must have the same shape (B, D), got "
+            f"{batch_means.shape} and {batch_vars.shape}"
+        )
+    if np.any(batch_vars < 0):
+        raise ValueError("batch_vars must be >= 0 (variances), got a negative entry")
+    m = as_number(m, "m", integer=True, minimum=2)
+    return batch_means.mean(axis=0), m / (m - 1) * batch_vars.mean(axis=0)

@@ -1,0 +1,204 @@
+"""Pooling: a summary statistic of each neighbourhood (chapter 6).
+
+The pooling stage of a convolutional layer replaces the detector output at each
+location by a statistic of the rectangular window around it (Goodfellow, Bengio &
+Courville 2016, section 9.3). Four statistics, all in :func:`pool2d` and :func:`pool1d`:
+
+* ``"max"`` -- the largest value in the window (``keras.layers.MaxPooling2D``);
+* ``"average"`` -- the mean (``keras.layers.AveragePooling2D``);
+* ``"l2"`` -- the L2 norm, sqrt(sum of squares);
+* ``"weighted"`` -- a weighted average whose weights fall off with the distance from
+  the window's centre (a Gaussian with standard deviation ``sigma`` pixels, weights
+  normalised to sum to 1; see :func:`pooling_weights`).
+
+Layouts follow Keras: ``(N, H, W, C)`` for :func:`pool2d` and ``(N, L, C)`` for
+:func:`pool1d`; a single ``(H, W)`` image or ``(L,)`` signal is accepted too, for
+teaching. Windows of ``size`` move by ``stride`` (``None``: ``stride = size``, the
+Keras default). Padding "valid" uses only windows that fit; "same" gives
+``ceil(n / stride)`` outputs per axis and pads as Keras does: ``max((out - 1) *
+stride + size - n, 0)`` positions in total, the odd one at the end. Padded positions
+never win a max and are left out of the averages and sums (Keras's "same" average
+also divides by the number of real inputs in the window).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validation import as_choice, as_float_array, as_number
+
+__all__ = ["KINDS", "PADDINGS", "pooling_weights", "pool2d", "pool1d"]
+
+#: The pooling statistics :func:`pool2d` and :func:`pool1d` compute.
+KINDS = ("max", "average", "l2", "weighted")
+#: The padding modes (Keras's names).
+PADDINGS = ("valid", "same")
+
+
+def _as_pair(value, name: str, allow_none: bool = False):
+    """An int or a pair of ints, each >= 1, as a tuple (rows, columns)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise ValueError(
+                f"{name} must be an int or a pair of ints (rows, columns), got "
+                f"{value!r}"
+            )
+        return tuple(as_number(v, name, integer=True, minimum=1) for v in value)
+    size = as_number(value, name, integer=True, minimum=1)
+    return size, size
+
+
+def pooling_weights(size, sigma: float = 1.0) -> np.ndarray:
+    """The weights of distance-weighted pooling over a window of ``size`` (chapter 6).
+
+    ``w[m, q]`` is proportional to ``exp(-((m - cm)^2 + (q - cq)^2) / (2 sigma^2))``
+    where ``(cm, cq) = ((kh - 1) / 2, (kw - 1) / 2)`` is the window's centre, and the
+    weights sum to 1. ``size`` is an int or a pair ``(kh, kw)``; the result has shape
+    ``(kh, kw)``. A large ``sigma`` tends to the plain average, a small one to the
+    central pixel alone.
+    """
+    kh, kw = _as_pair(size, "size")
+    sigma = as_number(sigma, "sigma", positive=True)
+    rows = np.arange(kh) - (kh - 1) / 2
+    cols = np.arange(kw) - (kw - 1) / 2
+    squared = rows[:, None] ** 2 + cols[None, :] ** 2
+    weights = np.exp(-(squared - squared.min()) / (2 * sigma**2))
+    return weights / weights.sum()
+
+
+def _pads(n: int, k: int, stride: int, padding: str, name: str, axis: str):
+    """(before, after, outputs) along one axis."""
+    if padding == "valid":
+        if k > n:
+            raise ValueError(
+                f"{name} {k} is larger than the input's {axis} {n}: padding='valid' "
+                "needs the window to fit; use padding='same' or a smaller size"
+            )
+        return 0, 0, (n - k) // stride + 1
+    out = math.ceil(n / stride)
+    total = max((out - 1) * stride + k - n, 0)
+    return total // 2, total - total // 2, out
+
+
+def _pool(x, size, stride, kind, padding, sigma, axes=("height", "width")):
+    """Pool a float array of shape (N, H, W, C) over axes 1 and 2."""
+    kh, kw = size
+    sh, sw = stride
+    n_rows, n_cols = x.shape[1:3]
+    top, bottom, h_out = _pads(n_rows, kh, sh, padding, "size", axes[0])
+    left, right, w_out = _pads(n_cols, kw, sw, padding, "size", axes[1])
+    padded = any((top, bottom, left, right))
+    if padded:
+        fill = -np.inf if kind == "max" else 0.0
+        x = np.pad(
+            x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill
+        )
+    if kind == "l2":
+        x = x * x
+    weights = pooling_weights((kh, kw), sigma) if kind == "weighted" else None
+    # Shift and reduce: one vectorised operation per window offset (m, q) on
+    # the strided view of every window's (m, q) entry.
+    out = None
+    for m in range(kh):
+        for q in range(kw):
+            part = x[
+                :,
+                m : m + (h_out - 1) * sh + 1 : sh,
+                q : q + (w_out - 1) * sw + 1 : sw,
+                :,
+            ]
+            if kind == "max":
+                out = part.copy() if out is None else np.maximum(out, part, out=out)
+            else:
+                term = part * weights[m, q] if weights is not None else part
+                out = term.copy() if out is None else np.add(out, term, out=out)
+    if kind == "max":
+        return out
+    if padded:
+        # What each window sums over: 1 for real inputs, 0 for padding.
+        real = np.pad(
+            np.ones((n_rows, n_cols), dtype=x.dtype), ((top, bottom), (left, right))
+        )
+        share = np.zeros((h_out, w_out), dtype=x.dtype)
+        for m in range(kh):
+            for q in range(kw):
+                weight = 1.0 if weights is None else weights[m, q]
+                share += (
+                    weight
+                    * real[
+                        m : m + (h_out - 1) * sh + 1 : sh,
+                        q : q + (w_out - 1) * sw + 1 : sw,
+                    ]
+                )
+        share = share[None, :, :, None]
+    else:
+        share = 1.0 if weights is not None else float(kh * kw)
+    if kind == "l2":
+        return np.sqrt(out)
+    return out / share
+
+
+def pool2d(
+    x,
+    size=2,
+    stride=None,
+    kind: str = "max",
+    padding: str = "valid",
+    sigma: float = 1.0,
+) -> np.ndarray:
+    """2-D pooling of ``x`` of shape ``(N, H, W, C)`` or ``(H, W)`` (chapter 6).
+
+    ``out[n, i, j, c] = f(xp[n, i sh : i sh + kh, j sw : j sw + kw, c])`` with ``f``
+    the max, the mean, the L2 norm ``sqrt(sum of squares)`` or the
+    :func:`pooling_weights`-weighted mean (``kind``), ``(kh, kw) = size`` and
+    ``(sh, sw) = stride`` (``None`` means ``stride = size``); ``size`` and ``stride``
+    are ints or pairs. The output is ``(N, H_out, W_out, C)`` (``(H_out, W_out)`` for a
+    2-D input) with ``H_out = floor((H - kh) / sh) + 1`` for ``padding="valid"`` and
+    ``ceil(H / sh)`` for ``"same"``; see the module docstring for the padding. Max
+    and average equal ``keras.layers.MaxPooling2D`` and ``AveragePooling2D`` with the
+    same ``pool_size``, ``strides`` and ``padding``. float32 stays float32.
+    """
+    x = as_float_array(x, "x", ndim=(2, 4))
+    kind = as_choice(kind, "kind", KINDS)
+    padding = as_choice(padding, "padding", PADDINGS)
+    size = _as_pair(size, "size")
+    stride = _as_pair(stride, "stride", allow_none=True) or size
+    if kind == "weighted":
+        sigma = as_number(sigma, "sigma", positive=True)
+    if x.ndim == 2:
+        return _pool(x[None, :, :, None], size, stride, kind, padding, sigma)[0, ..., 0]
+    return _pool(x, size, stride, kind, padding, sigma)
+
+
+def pool1d(
+    x,
+    size=2,
+    stride=None,
+    kind: str = "max",
+    padding: str = "valid",
+    sigma: float = 1.0,
+) -> np.ndarray:
+    """1-D pooling of ``x`` of shape ``(N, L, C)`` or ``(L,)`` (chapter 6).
+
+    ``out[n, i, c] = f(xp[n, i s : i s + k, c])`` with ``f`` as in :func:`pool2d`,
+    ``k = size``, ``s = stride`` (``None``: ``s = k``); the output is ``(N, L_out, C)``
+    (``(L_out,)`` for a 1-D input) with ``L_out = floor((L - k) / s) + 1`` ("valid") or
+    ``ceil(L / s)`` ("same"). Max and average equal ``keras.layers.MaxPooling1D`` and
+    ``AveragePooling1D``. float32 stays float32.
+    """
+    x = as_float_array(x, "x", ndim=(1, 3))
+    kind = as_choice(kind, "kind", KINDS)
+    padding = as_choice(padding, "padding", PADDINGS)
+    k = as_number(size, "size", integer=True, minimum=1)
+    s = k if stride is None else as_number(stride, "stride", integer=True, minimum=1)
+    if kind == "weighted":
+        sigma = as_number(sigma, "sigma", positive=True)
+    batch = x[None, :, None] if x.ndim == 1 else x
+    out = _pool(
+        batch[:, None], (1, k), (1, s), kind, padding, sigma, ("height", "length")
+    )[:, 0]
+    return out[0, :, 0] if x.ndim == 1 else out
