@@ -1,0 +1,127 @@
+"""Serve the book's JavaScript from the book itself, not from CDNs (Sphinx extension).
+
+By default the HTML book loads MathJax, RequireJS and the ipywidgets embed manager
+from public CDNs, so a reader without a connection sees raw TeX and empty widgets.
+This extension takes them from their npm packages instead (``package.json`` at the
+book's root pins them):
+
+1. if ``node_modules/`` lacks them and ``npm`` exists, it runs ``npm ci`` once;
+2. it copies the files the pages need into ``_build/book_assets/assets/``, which
+   ``html_extra_path`` puts at ``_build/html/assets/`` (not ``_static/``: Jupyter Book
+   adds every ``.js`` file there to every page);
+3. it points ``mathjax_path`` and myst-nb's ``nb_ipywidgets_js`` at those copies.
+
+Without Node.js (or if ``npm ci`` fails) the book still builds, with the CDNs, and a
+warning says so and how to fix it. Listed in ``_config.yml`` under
+``sphinx: extra_extensions``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+#: Where each asset comes from in node_modules, and what of it to copy.
+SOURCES = {
+    "requirejs": ("requirejs", ("require.js",)),
+    "html-manager": ("@jupyter-widgets/html-manager/dist", None),
+    "mathjax": ("mathjax/es5", None),
+}
+#: Files not needed by a browser (source maps, the unused AMD library build).
+SKIP = ("*.map", "libembed-amd.js", "*.LICENSE.txt")
+#: Paths as Sphinx wants them: relative to the built ``_static/`` folder.
+MATHJAX = "../assets/mathjax/tex-chtml.js"
+WIDGET_JS = {
+    "../assets/requirejs/require.js": {},
+    "../assets/html-manager/embed-amd.js": {
+        # No third-party widget modules are used; an empty CDN makes sure nothing
+        # is ever fetched from one.
+        "data-jupyter-widgets-cdn": "",
+    },
+}
+
+
+def _missing(modules: Path) -> list[str]:
+    return [
+        name for name, (where, _) in SOURCES.items() if not (modules / where).exists()
+    ]
+
+
+def _npm_ci(root: Path) -> str | None:
+    """Install package.json's packages; None if it worked, else why not."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return "Node.js/npm is not installed"
+    command = [npm, "ci" if (root / "package-lock.json").exists() else "install"]
+    command += ["--no-audit", "--no-fund", "--ignore-scripts"]
+    logger.info(f"[convbn] installing the book's JavaScript: {' '.join(command[1:])}")
+    try:
+        done = subprocess.run(
+            command, cwd=root, capture_output=True, text=True, timeout=600
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"npm failed: {error}"
+    if done.returncode != 0:
+        return f"npm failed: {(done.stderr or done.stdout).strip()[-500:]}"
+    return None
+
+
+def _stamp(root: Path) -> str:
+    lock = root / "package-lock.json"
+    source = lock if lock.exists() else root / "package.json"
+    return hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def stage(root: Path, target: Path) -> str | None:
+    """Copy the assets into ``target/assets``; None if it worked, else why not."""
+    if not (root / "package.json").exists():
+        return f"no package.json in {root}"
+    modules = root / "node_modules"
+    if _missing(modules):
+        problem = _npm_ci(root)
+        if problem is None and _missing(modules):
+            problem = f"node_modules lacks {', '.join(_missing(modules))} after npm"
+        if problem:
+            return problem
+    stamp_file = target / ".stamp"
+    if stamp_file.exists() and stamp_file.read_text() == _stamp(root):
+        return None
+    if target.exists():
+        shutil.rmtree(target)
+    for name, (where, files) in SOURCES.items():
+        source, destination = modules / where, target / "assets" / name
+        if files is None:
+            shutil.copytree(source, destination, ignore=shutil.ignore_patterns(*SKIP))
+        else:
+            destination.mkdir(parents=True)
+            for file in files:
+                shutil.copy2(source / file, destination / file)
+    stamp_file.write_text(_stamp(root))
+    return None
+
+
+def _configure(app, config) -> None:
+    root = Path(app.confdir)
+    target = Path(app.outdir).parent / "book_assets"
+    problem = stage(root, target)
+    if problem:
+        logger.warning(
+            f"[convbn] the book will load MathJax, RequireJS and the widget manager "
+            f"from CDNs, so offline readers see raw TeX and no widgets: {problem}. "
+            "Install Node.js and run `npm ci` in the book's folder, then rebuild."
+        )
+        return
+    config.html_extra_path = [*config.html_extra_path, str(target)]
+    config.mathjax_path = MATHJAX
+    config.nb_ipywidgets_js = dict(WIDGET_JS)
+
+
+def setup(app):
+    app.connect("config-inited", _configure)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
