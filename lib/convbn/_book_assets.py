@@ -19,6 +19,8 @@ warning says so and how to fix it. Listed in ``_config.yml`` under
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,20 +32,23 @@ logger = logging.getLogger(__name__)
 #: Where each asset comes from in node_modules, and what of it to copy.
 SOURCES = {
     "requirejs": ("requirejs", ("require.js",)),
-    "html-manager": ("@jupyter-widgets/html-manager/dist", None),
+    # Laid out as on a CDN: the manager finds its fonts at
+    # <data-jupyter-widgets-cdn>@jupyter-widgets/html-manager/dist/.
+    "cdn/@jupyter-widgets/html-manager/dist": (
+        "@jupyter-widgets/html-manager/dist",
+        None,
+    ),
     "mathjax": ("mathjax/es5", None),
 }
 #: Files not needed by a browser (source maps, the unused AMD library build).
 SKIP = ("*.map", "libembed-amd.js", "*.LICENSE.txt")
 #: Paths as Sphinx wants them: relative to the built ``_static/`` folder.
 MATHJAX = "../assets/mathjax/tex-chtml.js"
+EMBED = "../assets/cdn/@jupyter-widgets/html-manager/dist/embed-amd.js"
 WIDGET_JS = {
     "../assets/requirejs/require.js": {},
-    "../assets/html-manager/embed-amd.js": {
-        # No third-party widget modules are used; an empty CDN makes sure nothing
-        # is ever fetched from one.
-        "data-jupyter-widgets-cdn": "",
-    },
+    # The CDN attribute is set on each page to the local copy (see _fix_scripts).
+    EMBED: {"data-jupyter-widgets-cdn": "assets/cdn/"},
 }
 
 
@@ -75,7 +80,8 @@ def _npm_ci(root: Path) -> str | None:
 def _stamp(root: Path) -> str:
     lock = root / "package-lock.json"
     source = lock if lock.exists() else root / "package.json"
-    return hashlib.sha256(source.read_bytes()).hexdigest()
+    layout = repr(sorted(SOURCES.items())).encode()
+    return hashlib.sha256(source.read_bytes() + layout).hexdigest()
 
 
 def stage(root: Path, target: Path) -> str | None:
@@ -122,6 +128,66 @@ def _configure(app, config) -> None:
     config.nb_ipywidgets_js = dict(WIDGET_JS)
 
 
+def _fix_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Per page: drop duplicate inline scripts, and point the widget manager's CDN
+    at the local copy, relative to this page.
+
+    Sphinx 7 adds a script that an extension registers after the builder started
+    twice (once as ``None``, once as ``""``; fixed in Sphinx 8.2, sphinx-doc/sphinx
+    #13402), so sphinx-thebe's ``const THEBE_JS_URL`` is declared twice and the
+    browser reports a SyntaxError on every page.
+    """
+    scripts = context.get("script_files")
+    if not isinstance(scripts, list):
+        return
+    from sphinx.builders.html._assets import _JavaScript
+
+    seen, kept = set(), []
+    for script in scripts:
+        filename = os.fspath(script.filename or "")
+        key = (filename, script.priority, sorted(script.attributes.items()))
+        if repr(key) in seen:
+            continue
+        seen.add(repr(key))
+        if filename.endswith(EMBED):
+            # The manager finds its own files (fonts) through RequireJS's base URL.
+            cdn = context["pathto"]("assets/cdn/", 1)
+            body = f"require.config({{baseUrl: {json.dumps(cdn)}}});"
+            kept.append(_JavaScript("", priority=script.priority, body=body))
+            attributes = {**script.attributes, "data-jupyter-widgets-cdn": cdn}
+            script = _JavaScript(filename, priority=script.priority, **attributes)
+        kept.append(script)
+    scripts[:] = kept
+
+
+#: Two fixes for every page, run before any other script:
+#: sphinx-book-theme leaves the colour mode empty on a first visit, and
+#: pydata-sphinx-theme then logs "Got invalid theme mode" as a console error ("auto",
+#: follow the reader's system setting, is what it falls back to anyway); and
+#: ipywidgets 8's embed manager typesets widget labels with MathJax 2's
+#: ``MathJax.Hub.Queue``, which MathJax 3 does not have (a TypeError per widget), so
+#: once MathJax 3 has loaded it gets a ``Hub.Queue`` that calls ``typesetPromise``.
+PAGE_JS = """
+if (!document.documentElement.dataset.mode) {
+  document.documentElement.dataset.mode = "auto";
+}
+document.addEventListener("DOMContentLoaded", function () {
+  var mathjax = window.MathJax;
+  if (mathjax && mathjax.typesetPromise && !mathjax.Hub) {
+    mathjax.Hub = {
+      Queue: function (job) {
+        var element = job && job[2];
+        mathjax.typesetPromise(element ? [element] : undefined);
+      },
+    };
+  }
+});
+"""
+
+
 def setup(app):
+    app.add_js_file(None, body=PAGE_JS, priority=100)
     app.connect("config-inited", _configure)
+    # After myst-nb (priority 500) has added the page's widget scripts.
+    app.connect("html-page-context", _fix_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
