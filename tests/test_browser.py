@@ -184,3 +184,22 @@ def test_search_finds_cross_correlation(browser, site):
         assert visit.errors == [] and visit.refused == []
     finally:
         visit.close()
+
+
+def test_launch_buttons_open_the_page_s_own_notebook():
+    """Binder opens JupyterLab on the notebook of the page; Colab likewise."""
+    notebooks = sorted((ROOT / "chapters").rglob("*.ipynb"))
+    notebooks = [nb for nb in notebooks if "_build" not in nb.parts]
+    checked = 0
+    for notebook in notebooks:
+        source = notebook.relative_to(ROOT).as_posix()
+        page = HTML / source.replace(".ipynb", ".html")
+        if not page.exists():
+            continue  # not in the table of contents yet
+        html = page.read_text()
+        assert "mybinder.org/v2/gh/" in html
+        assert f"?urlpath=lab/tree/{source}" in html, source
+        assert "colab.research.google.com/github/" in html
+        assert f"/blob/main/{source}" in html, source
+        checked += 1
+    assert checked >= 10
