@@ -203,3 +203,43 @@ def test_launch_buttons_open_the_page_s_own_notebook():
         assert f"/blob/main/{source}" in html, source
         checked += 1
     assert checked >= 10
+
+
+CORNERS_JS = """
+() => Array.from(document.querySelectorAll('.cell_output img')).map(img => {
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+  const context = canvas.getContext('2d');
+  context.drawImage(img, 0, 0);
+  // Three pixels in from each corner: SVG edges are antialiased.
+  const w = img.naturalWidth - 4, h = img.naturalHeight - 4;
+  return [[3, 3], [w, 3], [3, h], [w, h]].map(([x, y]) => {
+    const [r, g, b, a] = context.getImageData(x, y, 1, 1).data;
+    return {luminance: 0.2126 * r + 0.7152 * g + 0.0722 * b, alpha: a};
+  });
+})
+"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in pages() if p.name == "index.html"],
+    ids=lambda p: str(p.relative_to(HTML)),
+)
+def test_figures_stay_readable_in_the_dark_theme(browser, site, path):
+    """In dark mode every figure keeps its own opaque white background, so black
+    axes and text never end up on the dark page colour."""
+    visit = Visit(browser, site, path, dark=True)
+    page = visit.page
+    try:
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        for corners in page.evaluate(CORNERS_JS):
+            for corner in corners:
+                assert corner["alpha"] == 255 and corner["luminance"] > 200
+        dark = SHOTS / "dark"
+        dark.mkdir(parents=True, exist_ok=True)
+        name = str(path.relative_to(HTML)).replace("/", "__").replace(".html", "")
+        page.screenshot(path=str(dark / f"{name}.png"), full_page=False)
+        assert visit.errors == []
+    finally:
+        visit.close()
