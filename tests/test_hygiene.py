@@ -209,3 +209,29 @@ def test_config_executes_strictly():
     assert execute["timeout"] >= 300 and execute["raise_on_error"] is True
     assert config["launch_buttons"]["notebook_interface"] == "jupyterlab"
     assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]
+
+
+#: Colour maps that hide structure from colour-blind readers (red-green or rainbow).
+UNSAFE_CMAPS = {
+    "jet", "rainbow", "gist_rainbow", "hsv", "nipy_spectral", "gist_ncar", "turbo",
+    "RdYlGn", "PiYG", "Spectral", "brg", "gist_stern", "prism", "flag", "RdGy",
+}  # fmt: skip
+CMAP = re.compile(
+    r"""cmap\s*=\s*["']([A-Za-z_]+?)(?:_r)?["']|colormaps\[["']([A-Za-z_]+)"""
+)
+
+
+def test_colour_maps_and_colours_are_colour_blind_safe():
+    """Every colour map named in the package or a notebook is free of the red-green
+    and rainbow maps; line colours come from the Okabe-Ito palette."""
+    from convbn import plotting
+
+    texts = {"lib/convbn": "".join(p.read_text() for p in (ROOT / "lib").rglob("*.py"))}
+    for path in NOTEBOOKS:
+        texts[str(path.relative_to(ROOT))] = "".join(map(source, code_cells(path)))
+    for where, text in texts.items():
+        for match in CMAP.finditer(text):
+            name = match.group(1) or match.group(2)
+            assert name not in UNSAFE_CMAPS, f"{where} uses the colour map {name!r}"
+    assert plotting.MATRIX_CMAP in {"cividis", "viridis"}
+    assert set(plotting.COLORS) <= set(plotting.OKABE_ITO.values())
