@@ -1,7 +1,8 @@
 """convbn: the tested package behind "From Convolution to Batch Normalization".
 
 One module per concept (see the README's table): ``convolution``, ``pooling``,
-``batchnorm``, ``datasets``, ``plotting``, ``widgets``, ``checks``, ``homework``.
+``batchnorm``, ``losses``, ``experiments``, ``datasets``, ``plotting``, ``widgets``,
+``checks``, ``homework``.
 Importing ``convbn`` also sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless already set) so
 that TensorFlow, if a chapter imports it afterwards, does not flood the notebook with
 C++ log lines.
@@ -11,7 +12,15 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from . import batchnorm, checks, convolution, datasets, plotting, pooling  # noqa: E402
+from . import (  # noqa: E402
+    batchnorm,
+    checks,
+    convolution,
+    datasets,
+    losses,
+    plotting,
+    pooling,
+)
 from ._tf import import_keras  # noqa: E402
 
 __version__ = "0.1.0"
@@ -20,7 +29,9 @@ __all__ = [
     "checks",
     "convolution",
     "datasets",
+    "experiments",
     "import_keras",
+    "losses",
     "plotting",
     "pooling",
     "widgets",
@@ -29,9 +40,10 @@ __all__ = [
 
 
 def __getattr__(name):
-    # ipywidgets is imported only when a chapter asks for a widget.
-    if name == "widgets":
+    # ipywidgets (widgets) and Keras (experiments) are imported only when a chapter
+    # asks for them.
+    if name in ("widgets", "experiments"):
         import importlib
 
-        return importlib.import_module(".widgets", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'convbn' has no attribute {name!r}")

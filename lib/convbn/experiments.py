@@ -1,0 +1,1006 @@
+"""The training runs chapter 8 reports: the paper's MNIST experiment and the claims.
+
+Every function here trains small Keras models from scratch, on the offline MNIST
+subset of :func:`convbn.datasets.load_mnist`, and returns a small frozen dataclass
+of numbers (no models, no notebook state). Runs are seeded: the same arguments give
+the same numbers (``keras.utils.set_random_seed`` for the weights and dropout masks,
+a numpy generator for the order of the mini-batches), except the wall-clock times of
+:func:`step_time`.
+
+* :func:`mnist_experiment` -- section 4.1 and Figure 1 of Ioffe & Szegedy (2015): a
+  sigmoid network with three hidden layers of 100 units, with and without batch
+  normalization; test accuracy and the 15th, 50th and 85th percentiles of the input
+  to each last-hidden-layer sigmoid over training.
+* :func:`learning_rate_sweep`, :func:`step_time`, :func:`dropout_experiment`,
+  :func:`regularizer_experiment` -- the lecture slides' claims about batch
+  normalization, tested at small scale on a small convolutional network
+  (:func:`build_cnn`).
+* :func:`claims_table` -- the table of claims (claim, source, what we measured,
+  holds or not) generated from those results.
+
+The settings the paper leaves open (optimizer, learning rate, initial weight scale,
+number of steps) are the course's choices, stated in each docstring. Everything
+uses plain stochastic gradient descent (no momentum) with a constant learning rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import as_number
+
+__all__ = [
+    "NETWORKS",
+    "PERCENTILES",
+    "build_mlp",
+    "build_cnn",
+    "set_population_statistics",
+    "Figure1Result",
+    "mnist_experiment",
+    "LearningRateSweep",
+    "learning_rate_sweep",
+    "StepTime",
+    "step_time",
+    "DropoutResult",
+    "dropout_experiment",
+    "RegularizerResult",
+    "regularizer_experiment",
+    "Claim",
+    "ClaimsTable",
+    "claims_table",
+]
+
+#: The keys of the two networks every experiment compares (without and with BN).
+NETWORKS = ("plain", "bn")
+#: The percentiles of Figure 1(b, c).
+PERCENTILES = (15, 50, 85)
+
+
+# --- building blocks ---------------------------------------------------------------
+
+
+def _keras():
+    from ._tf import import_keras
+
+    return import_keras()
+
+
+def _seed(seed) -> int:
+    return as_number(seed, "seed", integer=True, nonnegative=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(n_train: int, n_test: int, seed: int):
+    """The MNIST split, cached (read-only arrays: the runs only index them)."""
+    from .datasets import load_mnist
+
+    split = load_mnist(n_train=n_train, n_test=n_test, seed=seed)
+    for array in (*split[0], *split[1]):
+        array.flags.writeable = False
+    return split
+
+
+@contextlib.contextmanager
+def _quiet_tracing():
+    """Hide TensorFlow's "triggered tf.function retracing" warning.
+
+    Every run compiles a new training step from the same Python function, which
+    TensorFlow counts as retracing and warns about on stderr; here that is intended.
+    """
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def build_mlp(batch_norm: bool, *, init_std: float = 0.05, seed: int = 0):
+    """The paper's MNIST network (section 4.1): 784 -> 3 x 100 sigmoid -> 10 logits.
+
+    Introduced in chapter 8. Input ``(N, 784)`` (flattened 28 x 28 images), output
+    ``(N, 10)`` logits (the softmax is in the loss). Each hidden layer is
+    ``Dense(100) -> sigmoid``; with ``batch_norm=True`` it is ``Dense(100,
+    use_bias=False) -> BatchNormalization -> sigmoid`` (the bias is redundant: BN's
+    beta replaces it). All weights start as small Gaussian values, ``N(0,
+    init_std**2)``, biases at 0. Layers are named ``dense_i``, ``bn_i`` and
+    ``sigmoid_i`` (i = 1, 2, 3) and ``logits``; the input of ``sigmoid_3`` is what
+    :func:`mnist_experiment` probes.
+    """
+    keras = _keras()
+    init_std = as_number(init_std, "init_std", positive=True)
+    seed = _seed(seed)
+    layers = keras.layers
+    x = inputs = keras.Input((784,), name="pixels")
+    for i in range(1, 4):
+        init = keras.initializers.RandomNormal(stddev=init_std, seed=seed + i)
+        if batch_norm:
+            z = layers.Dense(
+                100, use_bias=False, kernel_initializer=init, name=f"dense_{i}"
+            )(x)
+            z = layers.BatchNormalization(name=f"bn_{i}")(z)
+        else:
+            z = layers.Dense(100, kernel_initializer=init, name=f"dense_{i}")(x)
+        x = layers.Activation("sigmoid", name=f"sigmoid_{i}")(z)
+    init = keras.initializers.RandomNormal(stddev=init_std, seed=seed + 4)
+    logits = layers.Dense(10, kernel_initializer=init, name="logits")(x)
+    name = "mlp_bn" if batch_norm else "mlp_plain"
+    return keras.Model(inputs, logits, name=name)
+
+
+def build_cnn(
+    batch_norm: bool,
+    *,
+    filters=(8, 16, 32),
+    dropout: float = 0.0,
+    seed: int = 0,
+):
+    """The small convolutional network of chapter 8's claims.
+
+    Introduced in chapter 8. Input ``(N, 28, 28, 1)``, output ``(N, 10)`` logits.
+    One block per entry of ``filters``: ``Conv2D(f, 3, padding="same") -> ReLU ->
+    MaxPooling2D(2)``, with ``BatchNormalization`` between the convolution and the
+    ReLU when ``batch_norm`` (the convolution then has no bias); then global average
+    pooling, ``Dropout(dropout)`` if ``dropout > 0``, and ``Dense(10)``. The
+    convolutions start from He-normal weights (the careful initialization for ReLU
+    networks that the plain network needs), the last layer from Glorot-uniform
+    weights, all seeded: the same ``seed`` gives the same initial weights with and
+    without BN.
+    """
+    keras = _keras()
+    dropout = as_number(dropout, "dropout", minimum=0.0, maximum=0.95)
+    seed = _seed(seed)
+    filters = tuple(
+        int(as_number(f, "filters", integer=True, minimum=1)) for f in filters
+    )
+    layers = keras.layers
+    x = inputs = keras.Input((28, 28, 1), name="images")
+    for i, f in enumerate(filters, start=1):
+        init = keras.initializers.HeNormal(seed=seed + i)
+        x = layers.Conv2D(
+            f,
+            3,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_initializer=init,
+            name=f"conv_{i}",
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = layers.ReLU(name=f"relu_{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
+    x = layers.GlobalAveragePooling2D(name="average")(x)
+    if dropout > 0:
+        x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    init = keras.initializers.GlorotUniform(seed=seed)
+    logits = layers.Dense(10, kernel_initializer=init, name="logits")(x)
+    name = ("cnn_bn" if batch_norm else "cnn_plain") + ("_dropout" if dropout else "")
+    return keras.Model(inputs, logits, name=name)
+
+
+def _batches(n: int, batch_size: int, rng: np.random.Generator):
+    """Index arrays of mini-batches, reshuffled every epoch (drops the remainder)."""
+    while True:
+        order = rng.permutation(n)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
+
+
+class _Trainer:
+    """One model, its SGD optimizer, a compiled training step and its data.
+
+    ``train(n)`` runs the next ``n`` steps on mini-batches of ``batch_size`` drawn
+    without replacement from ``(x, y)``, reshuffled every epoch by a generator
+    seeded with ``seed``.
+    """
+
+    def __init__(self, model, learning_rate: float, x, y, batch_size: int, seed: int):
+        keras = _keras()
+        import tensorflow as tf
+
+        self.model, self.x, self.y, self.batch_size = model, x, y, batch_size
+        self.optimizer = keras.optimizers.SGD(learning_rate)
+        self.batches = _batches(len(x), batch_size, np.random.default_rng(seed))
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+        @tf.function(reduce_retracing=True)
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            weights = model.trainable_variables
+            grads = tape.gradient(loss, weights)
+            self.optimizer.apply_gradients(zip(grads, weights, strict=True))
+            return loss
+
+        def quiet_step(x, y):
+            with _quiet_tracing():
+                return step(x, y)
+
+        self.step = quiet_step
+
+    def restart(self, weights, learning_rate: float, seed: int) -> None:
+        """Back to ``weights`` (``model.get_weights()``, moving statistics included)
+        with a new learning rate and a fresh batch order; the compiled step is kept."""
+        self.model.set_weights(weights)
+        self.optimizer.learning_rate = learning_rate
+        self.batches = _batches(
+            len(self.x), self.batch_size, np.random.default_rng(seed)
+        )
+
+    def train(self, steps: int) -> np.ndarray:
+        """Run ``steps`` SGD steps; return the training loss of each (float64)."""
+        losses = np.empty(steps)
+        for i in range(steps):
+            idx = next(self.batches)
+            losses[i] = float(self.step(self.x[idx], self.y[idx]))
+        return losses
+
+
+def _accuracy(model, x, y, batch_size: int = 500) -> float:
+    """Inference-mode accuracy (moving statistics in the BN layers)."""
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        logits = np.asarray(model(x[start : start + batch_size], training=False))
+        correct += int(
+            np.sum(np.argmax(logits, axis=1) == y[start : start + batch_size])
+        )
+    return correct / len(x)
+
+
+def set_population_statistics(model, x) -> int:
+    """Algorithm 2 for a Keras model: set every BN layer's moving statistics.
+
+    Introduced in chapter 8. Runs ``x`` (a large sample of training inputs, one
+    batch) through ``model`` in training mode, so that every BN layer normalises
+    with the statistics of ``x`` itself, and sets each ``BatchNormalization``
+    layer's ``moving_mean`` to the mean of its input and ``moving_variance`` to the
+    unbiased variance (``m / (m - 1)`` times the biased one,
+    :func:`convbn.batchnorm.population_statistics`), over every axis but the last.
+    After a short run, Keras's moving averages (momentum 0.99) still remember the
+    untrained network; these population statistics do not. (Layers such as Dropout
+    are active in training mode: the statistics of BN layers after a Dropout layer
+    include its noise.) Returns the number of BN layers updated.
+    """
+    keras = _keras()
+    from ._validation import as_float_array
+    from .batchnorm import batch_statistics, population_statistics
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    x = as_float_array(x, "x", ndim=(2, 3, 4))
+    if len(x) < 2:
+        raise ValueError(f"x must hold at least 2 examples, got {len(x)}")
+
+    bn_layers = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    if not bn_layers:
+        return 0
+    probe = keras.Model(model.input, [layer.input for layer in bn_layers])
+    values = probe(x, training=True)  # each layer normalises with this batch
+    for layer, value in zip(bn_layers, values, strict=True):
+        value = np.asarray(value, dtype=np.float64)
+        mean, var = batch_statistics(value)
+        mean, var = population_statistics(
+            mean[None], var[None], value.size // len(mean)
+        )
+        layer.moving_mean.assign(mean.astype(np.float32))
+        layer.moving_variance.assign(var.astype(np.float32))
+    return len(bn_layers)
+
+
+# --- Figure 1: the paper's MNIST experiment ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure1Result:
+    """What :func:`mnist_experiment` measured, per network (keys ``"plain"``, ``"bn"``).
+
+    ``steps`` ``(K,)``: the training steps at which the networks were evaluated;
+    ``accuracy[name]`` ``(K,)``: test accuracy there (inference mode);
+    ``percentiles[name]`` ``(K, 3, 100)``: the 15th, 50th and 85th percentiles, over
+    the test images, of the input to each of the 100 last-hidden-layer sigmoids;
+    ``loss[name]`` ``(steps,)``: the training loss of every step; ``unit``: the
+    sigmoid Figure 1(b, c) shows by default; ``seconds[name]``: wall-clock time of
+    the training and the evaluations; ``config``: the settings of the run.
+    """
+
+    steps: np.ndarray
+    accuracy: dict
+    percentiles: dict
+    loss: dict
+    unit: int
+    seconds: dict
+    config: dict = field(default_factory=dict)
+
+    def steps_to_reach(self, accuracy: float) -> dict:
+        """The first evaluated step at which each network's test accuracy reaches
+        ``accuracy`` (``None`` if it never does)."""
+        out = {}
+        for name in NETWORKS:
+            hit = np.flatnonzero(self.accuracy[name] >= accuracy)
+            out[name] = int(self.steps[hit[0]]) if hit.size else None
+        return out
+
+    def drift(self, after_step: int = 0) -> dict:
+        """How far the sigmoid inputs' percentiles move after ``after_step``.
+
+        For each network: the range (max - min over the evaluations at steps >=
+        ``after_step``) of each percentile of each unit, averaged over the 3
+        percentiles and the 100 units. Figure 1(b, c) in one number: small when the
+        distribution of a sigmoid's input stays put.
+        """
+        keep = self.steps >= after_step
+        out = {}
+        for name in NETWORKS:
+            p = self.percentiles[name][keep]
+            out[name] = float(np.mean(p.max(axis=0) - p.min(axis=0)))
+        return out
+
+
+def mnist_experiment(
+    steps: int = 3000,
+    *,
+    eval_every: int = 50,
+    batch_size: int = 60,
+    learning_rate: float = 1.0,
+    init_std: float = 0.05,
+    unit: int = 0,
+    seed: int = 0,
+    n_train: int = 4000,
+    n_test: int = 1000,
+) -> Figure1Result:
+    """Section 4.1 of Ioffe & Szegedy (2015): MNIST with and without BN (Figure 1).
+
+    Introduced in chapter 8. Trains :func:`build_mlp` twice -- without and with batch
+    normalization, same initial weights and same mini-batches -- for ``steps``
+    mini-batches of ``batch_size`` = 60 images (the paper's size) with the softmax
+    cross-entropy loss. Every ``eval_every`` steps (and at step 0) it records the
+    test accuracy and, over the test images, the 15th, 50th and 85th percentiles of
+    the input to each sigmoid of the last hidden layer (for BN that is BN's output,
+    with inference-mode statistics). ``seconds`` includes these evaluations.
+
+    The paper trains 50,000 steps on the 60,000 MNIST images and does not give the
+    optimizer, learning rate or weight scale. **Ours**: plain SGD with learning rate
+    ``learning_rate`` = 1.0, weights drawn from N(0, 0.05**2), biases 0, Keras's
+    BatchNormalization defaults (momentum 0.99, epsilon 1e-3), 3,000 steps on the
+    4,000-image training subset (45 epochs), test on the 1,000 held-out images.
+    """
+    keras = _keras()
+    import tensorflow as tf
+
+    steps = as_number(steps, "steps", integer=True, minimum=1)
+    eval_every = as_number(eval_every, "eval_every", integer=True, minimum=1)
+    batch_size = as_number(batch_size, "batch_size", integer=True, minimum=2)
+    learning_rate = as_number(learning_rate, "learning_rate", positive=True)
+    init_std = as_number(init_std, "init_std", positive=True)
+    unit = as_number(unit, "unit", integer=True, minimum=0, maximum=99)
+    seed = _seed(seed)
+    (x_train, y_train), (x_test, y_test) = _load(n_train, n_test, seed)
+    if batch_size > len(x_train):
+        raise ValueError(
+            f"batch_size must be at most n_train = {len(x_train)}, got {batch_size}"
+        )
+    x_train = x_train.reshape(len(x_train), -1)
+    x_test = x_test.reshape(len(x_test), -1)
+    at = np.arange(0, steps + 1, eval_every)
+    if at[-1] != steps:
+        at = np.append(at, steps)
+
+    accuracy, percentiles, losses, seconds = {}, {}, {}, {}
+    for name in NETWORKS:
+        keras.utils.set_random_seed(seed)
+        model = build_mlp(name == "bn", init_std=init_std, seed=seed)
+        sigmoid_input = model.get_layer("sigmoid_3").input
+        probe = keras.Model(model.input, [model.output, sigmoid_input])
+        evaluate = tf.function(lambda x, probe=probe: probe(x, training=False))
+        trainer = _Trainer(model, learning_rate, x_train, y_train, batch_size, seed)
+        acc, pct, loss = [], [], []
+        start = time.perf_counter()
+        for k, step in enumerate(at):
+            if k:
+                loss.append(trainer.train(int(step - at[k - 1])))
+            with _quiet_tracing():
+                logits, z = evaluate(x_test)
+            acc.append(float(np.mean(np.argmax(logits, axis=1) == y_test)))
+            pct.append(np.percentile(np.asarray(z), PERCENTILES, axis=0))
+        seconds[name] = time.perf_counter() - start
+        losses[name] = np.concatenate(loss) if loss else np.empty(0)
+        accuracy[name] = np.array(acc)
+        percentiles[name] = np.array(pct)
+    config = dict(
+        steps=steps,
+        eval_every=eval_every,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        init_std=init_std,
+        optimizer="SGD",
+        seed=seed,
+        n_train=len(x_train),
+        n_test=len(x_test),
+    )
+    return Figure1Result(at, accuracy, percentiles, losses, unit, seconds, config)
+
+
+# --- the slides' claims, on a small convolutional network ---------------------------
+
+
+def _cnn_data(n_train: int, n_val: int, seed: int):
+    (x_train, y_train), (x_val, y_val) = _load(n_train, n_val, seed)
+    return (x_train[..., None], y_train), (x_val[..., None], y_val)
+
+
+def _train_cnn(
+    batch_norm,
+    learning_rate,
+    steps,
+    batch_size,
+    data,
+    seed,
+    dropout=0.0,
+    train_accuracy=True,
+) -> dict:
+    """Build, train and evaluate one CNN (see :func:`_fit_cnn`)."""
+    keras = _keras()
+    (x_train, y_train), _ = data
+    keras.utils.set_random_seed(seed)
+    model = build_cnn(batch_norm, dropout=dropout, seed=seed)
+    trainer = _Trainer(model, learning_rate, x_train, y_train, batch_size, seed)
+    return _fit_cnn(trainer, steps, data, train_accuracy)
+
+
+def _fit_cnn(trainer, steps, data, train_accuracy=True, population_sample=500) -> dict:
+    """Train ``trainer``'s CNN for ``steps`` steps; return its losses and accuracies.
+
+    ``"loss"`` ``(steps,)``; ``"val"``: validation accuracy, for a BN network with
+    Algorithm 2's population statistics computed on ``population_sample`` training
+    images (:func:`set_population_statistics`); ``"val_moving"``: the same with
+    Keras's moving averages as they were after training; ``"train"``: training
+    accuracy (or None when not asked for).
+    """
+    model = trainer.model
+    (x_train, y_train), (x_val, y_val) = data
+    out = {"loss": trainer.train(steps)}
+    out["val_moving"] = out["val"] = _accuracy(model, x_val, y_val)
+    try:  # a run that diverged has no statistics worth computing
+        updated = np.all(np.isfinite(out["loss"])) and set_population_statistics(
+            model, x_train[:population_sample]
+        )
+    except ValueError:
+        updated = False
+    if updated:
+        out["val"] = _accuracy(model, x_val, y_val)
+    out["train"] = _accuracy(model, x_train, y_train) if train_accuracy else None
+    return out
+
+
+def _check_common(steps, batch_size, seed, n_train, n_val):
+    steps = as_number(steps, "steps", integer=True, minimum=1)
+    batch_size = as_number(batch_size, "batch_size", integer=True, minimum=2)
+    seed = _seed(seed)
+    n_train = as_number(n_train, "n_train", integer=True, minimum=10)
+    n_val = as_number(n_val, "n_val", integer=True, minimum=10)
+    if batch_size > n_train:
+        raise ValueError(
+            f"batch_size must be at most n_train = {n_train}, got {batch_size}"
+        )
+    return steps, batch_size, seed, n_train, n_val
+
+
+@dataclass(frozen=True)
+class LearningRateSweep:
+    """What :func:`learning_rate_sweep` measured.
+
+    ``learning_rates`` ``(L,)``; per network (keys ``"plain"``, ``"bn"``):
+    ``val_accuracy[name]`` ``(L,)`` after training (BN: population statistics),
+    ``loss[name]`` ``(L, steps)`` the training loss of every step;
+    ``val_accuracy_moving["bn"]`` ``(L,)``: the BN network's validation accuracy
+    with Keras's moving averages instead; ``threshold``: the validation accuracy
+    above which a run counts as training (chance is 0.1); ``config``: the settings.
+    """
+
+    learning_rates: np.ndarray
+    val_accuracy: dict
+    loss: dict
+    threshold: float
+    val_accuracy_moving: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+
+    def trains(self, name: str) -> np.ndarray:
+        """``(L,)`` bool: the run reached ``threshold`` with a finite loss."""
+        finite = np.all(np.isfinite(self.loss[name]), axis=1)
+        return finite & (self.val_accuracy[name] >= self.threshold)
+
+    def largest_trainable(self, name: str) -> float | None:
+        """The largest learning rate of the sweep at which ``name`` trains."""
+        ok = self.trains(name)
+        return float(self.learning_rates[ok].max()) if ok.any() else None
+
+    def outcome(self, name: str, index: int) -> str:
+        """``"trains"``, ``"diverges"`` (loss not finite) or ``"stalls"``."""
+        if not np.all(np.isfinite(self.loss[name][index])):
+            return "diverges"
+        return "trains" if self.trains(name)[index] else "stalls"
+
+
+def learning_rate_sweep(
+    learning_rates=(0.1, 0.3, 1.0, 3.0),
+    *,
+    steps: int = 200,
+    batch_size: int = 64,
+    threshold: float = 0.5,
+    seed: int = 0,
+    n_train: int = 4000,
+    n_val: int = 1000,
+) -> LearningRateSweep:
+    """Claim (i): "batch normalization enables a higher learning rate".
+
+    Introduced in chapter 8. Trains :func:`build_cnn` without and with BN at each
+    learning rate (plain SGD, ``steps`` mini-batches of ``batch_size``, same initial
+    weights and batches) and records the training loss and the validation accuracy
+    (BN with population statistics). A run *trains* if its validation accuracy
+    reaches ``threshold`` (0.5; chance is 0.1) with a finite loss; otherwise it
+    *stalls* (the loss stays near ln 10, the ReLUs die) or *diverges* (the loss
+    overflows). The grid, the number of steps and the threshold are ours.
+    """
+    steps, batch_size, seed, n_train, n_val = _check_common(
+        steps, batch_size, seed, n_train, n_val
+    )
+    rates = np.asarray(
+        [as_number(lr, "learning_rates", positive=True) for lr in learning_rates]
+    )
+    if rates.size == 0:
+        raise ValueError("learning_rates must not be empty")
+    threshold = as_number(threshold, "threshold", minimum=0.0, maximum=1.0)
+    data = _cnn_data(n_train, n_val, seed)
+    keras = _keras()
+    (x_train, y_train), _ = data
+    val, loss, moving = {}, {}, {}
+    for name in NETWORKS:
+        # One model and one compiled step per network, restarted from the same
+        # initial weights at each rate: the same runs as fresh models, traced once.
+        keras.utils.set_random_seed(seed)
+        model = build_cnn(name == "bn", seed=seed)
+        initial = model.get_weights()
+        trainer = _Trainer(model, 0.1, x_train, y_train, batch_size, seed)
+        runs = []
+        for lr in rates:
+            trainer.restart(initial, float(lr), seed)
+            runs.append(_fit_cnn(trainer, steps, data, train_accuracy=False))
+        loss[name] = np.array([run["loss"] for run in runs])
+        val[name] = np.array([run["val"] for run in runs])
+        moving[name] = np.array([run["val_moving"] for run in runs])
+    config = dict(
+        steps=steps,
+        batch_size=batch_size,
+        optimizer="SGD",
+        seed=seed,
+        n_train=n_train,
+        n_val=n_val,
+    )
+    return LearningRateSweep(rates, val, loss, threshold, moving, config)
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """What :func:`step_time` measured: seconds per training step.
+
+    ``seconds[name]`` ``(repeats,)``: the mean time of one step in each timed
+    repeat, per network; ``ratio``: median BN time / median plain time;
+    ``config``: the settings.
+    """
+
+    seconds: dict
+    ratio: float
+    config: dict = field(default_factory=dict)
+
+    @property
+    def extra_cost(self) -> float:
+        """BN's extra time per step as a fraction of the plain step (ratio - 1)."""
+        return self.ratio - 1.0
+
+
+def step_time(
+    *, batch_size: int = 64, steps: int = 20, repeats: int = 7, seed: int = 0
+) -> StepTime:
+    """Claim (ii): batch normalization's extra cost per training step.
+
+    Introduced in chapter 8. Builds :func:`build_cnn` without and with BN (BN after
+    each of the 3 convolutions), compiles a training step for each, warms both up,
+    then times ``steps`` steps of one, ``steps`` of the other, alternately,
+    ``repeats`` times, on the same batch of ``batch_size`` MNIST images, in the same
+    process (so both see the same machine load). Reports the ratio of the medians.
+    This is the wall-clock cost on this machine's CPU of a small network; the
+    slides' 30% is about Inception on GPUs.
+    """
+    keras = _keras()
+    batch_size = as_number(batch_size, "batch_size", integer=True, minimum=2)
+    steps = as_number(steps, "steps", integer=True, minimum=1)
+    repeats = as_number(repeats, "repeats", integer=True, minimum=1)
+    seed = _seed(seed)
+    (x, y), _ = _cnn_data(4000, 1000, seed)
+    if batch_size > len(x):
+        raise ValueError(f"batch_size must be at most {len(x)}, got {batch_size}")
+    x, y = x[:batch_size], y[:batch_size]
+    trainers = {}
+    for name in NETWORKS:
+        keras.utils.set_random_seed(seed)
+        model = build_cnn(name == "bn", seed=seed)
+        trainers[name] = _Trainer(model, 0.01, x, y, batch_size, seed)
+        for _ in range(3):  # trace, compile and warm up
+            float(trainers[name].step(x, y))
+    seconds = {name: np.empty(repeats) for name in NETWORKS}
+    for r in range(repeats):
+        for name in NETWORKS:
+            step = trainers[name].step
+            start = time.perf_counter()
+            for _ in range(steps):
+                loss = step(x, y)
+            float(loss)
+            seconds[name][r] = (time.perf_counter() - start) / steps
+    ratio = float(np.median(seconds["bn"]) / np.median(seconds["plain"]))
+    config = dict(
+        batch_size=batch_size, steps=steps, repeats=repeats, seed=seed, device="CPU"
+    )
+    return StepTime(seconds, ratio, config)
+
+
+@dataclass(frozen=True)
+class DropoutResult:
+    """What :func:`dropout_experiment` measured, for a BN network.
+
+    Keys ``"dropout"`` (with ``Dropout(rate)``) and ``"no dropout"``:
+    ``train_accuracy``, ``val_accuracy`` (floats) and ``loss`` ``(steps,)``;
+    ``rate``: the dropout rate; ``config``: the settings.
+    """
+
+    train_accuracy: dict
+    val_accuracy: dict
+    loss: dict
+    rate: float
+    config: dict = field(default_factory=dict)
+
+    @property
+    def improvement(self) -> float:
+        """Validation accuracy without dropout minus with dropout."""
+        return self.val_accuracy["no dropout"] - self.val_accuracy["dropout"]
+
+
+def dropout_experiment(
+    *,
+    rate: float = 0.5,
+    learning_rate: float = 0.3,
+    steps: int = 200,
+    batch_size: int = 64,
+    seed: int = 0,
+    n_train: int = 4000,
+    n_val: int = 1000,
+) -> DropoutResult:
+    """Claim (iii): "removing dropout from a BN network improves validation accuracy".
+
+    Introduced in chapter 8. Trains the BN version of :func:`build_cnn` twice, with
+    ``Dropout(rate)`` before the last layer and without, same initial weights and
+    batches, and compares training and validation accuracy (population statistics).
+    """
+    steps, batch_size, seed, n_train, n_val = _check_common(
+        steps, batch_size, seed, n_train, n_val
+    )
+    rate = as_number(rate, "rate", minimum=0.0, maximum=0.95)
+    learning_rate = as_number(learning_rate, "learning_rate", positive=True)
+    data = _cnn_data(n_train, n_val, seed)
+    train, val, loss = {}, {}, {}
+    for name, r in (("dropout", rate), ("no dropout", 0.0)):
+        run = _train_cnn(True, learning_rate, steps, batch_size, data, seed, r)
+        loss[name], train[name], val[name] = run["loss"], run["train"], run["val"]
+    config = dict(
+        learning_rate=learning_rate,
+        steps=steps,
+        batch_size=batch_size,
+        optimizer="SGD",
+        seed=seed,
+        n_train=n_train,
+        n_val=n_val,
+    )
+    return DropoutResult(train, val, loss, rate, config)
+
+
+@dataclass(frozen=True)
+class RegularizerResult:
+    """What :func:`regularizer_experiment` measured, per network (``"plain"``,
+    ``"bn"``): ``train_accuracy``, ``val_accuracy`` (floats), ``loss``
+    ``(steps,)``; ``config``: the settings."""
+
+    train_accuracy: dict
+    val_accuracy: dict
+    loss: dict
+    config: dict = field(default_factory=dict)
+
+    @property
+    def gap(self) -> dict:
+        """Training minus validation accuracy, per network (the overfitting)."""
+        return {n: self.train_accuracy[n] - self.val_accuracy[n] for n in NETWORKS}
+
+
+def regularizer_experiment(
+    *,
+    learning_rate: float = 0.1,
+    steps: int = 300,
+    batch_size: int = 64,
+    seed: int = 0,
+    n_train: int = 500,
+    n_val: int = 1000,
+) -> RegularizerResult:
+    """Claim (iv): "batch normalization acts as a regularizer".
+
+    Introduced in chapter 8. Trains :func:`build_cnn` without and with BN (no
+    dropout) on a small training set (``n_train`` = 500 images, ``steps`` = 300
+    mini-batches of 64: about 38 epochs, long enough to overfit) at one learning
+    rate at which both train (0.1), and compares the gap between training and
+    validation accuracy. A regularizer shrinks that gap.
+    """
+    steps, batch_size, seed, n_train, n_val = _check_common(
+        steps, batch_size, seed, n_train, n_val
+    )
+    learning_rate = as_number(learning_rate, "learning_rate", positive=True)
+    data = _cnn_data(n_train, n_val, seed)
+    train, val, loss = {}, {}, {}
+    for name in NETWORKS:
+        run = _train_cnn(name == "bn", learning_rate, steps, batch_size, data, seed)
+        loss[name], train[name], val[name] = run["loss"], run["train"], run["val"]
+    config = dict(
+        learning_rate=learning_rate,
+        steps=steps,
+        batch_size=batch_size,
+        optimizer="SGD",
+        seed=seed,
+        n_train=n_train,
+        n_val=n_val,
+    )
+    return RegularizerResult(train, val, loss, config)
+
+
+# --- the claims table --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row of the claims table: what is claimed, where, what we measured, and
+    whether the measurement supports it. ``key`` names the experiment."""
+
+    key: str
+    claim: str
+    source: str
+    measured: str
+    holds: bool
+
+    @property
+    def verdict(self) -> str:
+        return "holds" if self.holds else "does not hold"
+
+
+@dataclass(frozen=True)
+class ClaimsTable:
+    """The claims and what the runs gave, in order; ``table["dropout"]`` is a row.
+
+    Shown as an HTML table in a notebook, as plain text by ``print``.
+    """
+
+    rows: tuple
+
+    COLUMNS = ("claim", "source", "what we measured", "verdict")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self.rows[key]
+        for row in self.rows:
+            if row.key == key:
+                return row
+        raise KeyError(f"no claim {key!r}; the table has {[r.key for r in self.rows]}")
+
+    def keys(self) -> list:
+        return [row.key for row in self.rows]
+
+    def as_dicts(self) -> list:
+        """One dict per row, with the four columns."""
+        return [
+            dict(
+                zip(
+                    self.COLUMNS,
+                    (r.claim, r.source, r.measured, r.verdict),
+                    strict=True,
+                )
+            )
+            for r in self.rows
+        ]
+
+    def __str__(self) -> str:
+        lines = []
+        for r in self.rows:
+            lines.append(
+                f"- {r.claim} [{r.source}]\n  measured: {r.measured}\n  -> {r.verdict}"
+            )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = "".join(f"<th style='text-align:left'>{c}</th>" for c in self.COLUMNS)
+        body = []
+        for r in self.rows:
+            cells = (r.claim, r.source, r.measured, r.verdict)
+            body.append(
+                "<tr>"
+                + "".join(
+                    f"<td style='text-align:left'>{escape(c)}</td>" for c in cells
+                )
+                + "</tr>"
+            )
+        body = "".join(body)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _lr(value) -> str:
+    return "none" if value is None else f"{value:g}"
+
+
+def _expect(value, cls, name):
+    if not isinstance(value, cls):
+        raise TypeError(
+            f"{name} must be a {cls.__name__} (the result of the experiment), got "
+            f"{type(value).__name__}"
+        )
+
+
+def claims_table(
+    figure1: Figure1Result | None = None,
+    sweep: LearningRateSweep | None = None,
+    timing: StepTime | None = None,
+    dropout: DropoutResult | None = None,
+    regularizer: RegularizerResult | None = None,
+    *,
+    accuracy_level: float = 0.9,
+    max_extra_cost: float = 0.45,
+) -> ClaimsTable:
+    """The claims table, generated from the results of the runs (chapter 8).
+
+    One row per result given (at least one): the claim, its source, what we
+    measured (numbers formatted from the result) and whether it holds by these
+    criteria, fixed in advance:
+
+    * Figure 1(a): BN reaches ``accuracy_level`` test accuracy, in fewer steps than
+      the plain network (or the plain network never does);
+      Figure 1(b, c): the sigmoid inputs' percentiles move less with BN
+      (:meth:`Figure1Result.drift` over the whole run).
+    * (i) learning rate: BN trains at a learning rate at which the plain network
+      stalls or diverges, and its largest trainable rate is higher.
+    * (ii) cost: BN's extra time per step is at most ``max_extra_cost`` (45%: "about
+      30%" or cheaper).
+    * (iii) dropout: validation accuracy is higher without dropout.
+    * (iv) regularizer: the train - validation accuracy gap is smaller with BN.
+    """
+    rows = []
+    if figure1 is not None:
+        _expect(figure1, Figure1Result, "figure1")
+        reach = figure1.steps_to_reach(accuracy_level)
+        final = {n: float(figure1.accuracy[n][-1]) for n in NETWORKS}
+        faster = reach["bn"] is not None and (
+            reach["plain"] is None or reach["bn"] < reach["plain"]
+        )
+
+        def steps_text(name):
+            s = reach[name]
+            return f"never (in {figure1.steps[-1]})" if s is None else f"{s}"
+
+        rows.append(
+            Claim(
+                "figure1a",
+                "With BN the network trains faster: it reaches a high test accuracy in "
+                "fewer steps",
+                "paper section 4.1, Figure 1(a)",
+                f"steps to {_pct(accuracy_level)} test accuracy: {steps_text('plain')} "
+                f"without BN, {steps_text('bn')} with BN; after {figure1.steps[-1]} "
+                f"steps: {_pct(final['plain'])} vs {_pct(final['bn'])}",
+                bool(faster),
+            )
+        )
+        drift = figure1.drift()
+        rows.append(
+            Claim(
+                "figure1bc",
+                "With BN the distribution of a sigmoid's input changes less during "
+                "training",
+                "paper section 4.1, Figure 1(b, c)",
+                f"the 15th/50th/85th percentiles move over a range of "
+                f"{drift['plain']:.2f} without BN, {drift['bn']:.2f} with BN "
+                f"(mean over the 100 last-layer sigmoids)",
+                bool(drift["bn"] < drift["plain"]),
+            )
+        )
+    if sweep is not None:
+        _expect(sweep, LearningRateSweep, "sweep")
+        best = {n: sweep.largest_trainable(n) for n in NETWORKS}
+        only_bn = np.flatnonzero(sweep.trains("bn") & ~sweep.trains("plain"))
+        holds = only_bn.size > 0 and (best["plain"] or 0.0) < (best["bn"] or 0.0)
+        where = ""
+        if only_bn.size:
+            i = int(only_bn[0])
+            where = (
+                f"; at {sweep.learning_rates[i]:g} the plain network "
+                f"{sweep.outcome('plain', i)} "
+                f"({_pct(sweep.val_accuracy['plain'][i])}), the BN network reaches "
+                f"{_pct(sweep.val_accuracy['bn'][i])}"
+            )
+        rows.append(
+            Claim(
+                "learning_rate",
+                "BN permits a much higher learning rate (30x in the slides)",
+                "slides; paper sections 3.3, 4.2.1-4.2.2",
+                f"largest learning rate that trains (validation accuracy >= "
+                f"{_pct(sweep.threshold)} after {sweep.config.get('steps')} steps): "
+                f"{_lr(best['plain'])} without BN, {_lr(best['bn'])} with BN{where}",
+                bool(holds),
+            )
+        )
+    if timing is not None:
+        _expect(timing, StepTime, "timing")
+        rows.append(
+            Claim(
+                "cost",
+                "BN adds about 30% to the time of a training step",
+                "slides (Inception); the paper's 30% (appendix) is the cost of "
+                "architecture changes in its Inception variant, not of BN",
+                f"a step with BN takes {timing.ratio:.2f}x the plain step "
+                f"({timing.extra_cost:+.0%}) for our CNN on this CPU",
+                bool(timing.extra_cost <= max_extra_cost),
+            )
+        )
+    if dropout is not None:
+        _expect(dropout, DropoutResult, "dropout")
+        v = dropout.val_accuracy
+        rows.append(
+            Claim(
+                "dropout",
+                "Removing dropout from a BN network improves validation accuracy",
+                "slides; paper sections 3.4, 4.2.1",
+                f"validation accuracy {_pct(v['no dropout'])} without dropout, "
+                f"{_pct(v['dropout'])} with Dropout({dropout.rate:g})",
+                bool(dropout.improvement > 0),
+            )
+        )
+    if regularizer is not None:
+        _expect(regularizer, RegularizerResult, "regularizer")
+        gap, v = regularizer.gap, regularizer.val_accuracy
+        rows.append(
+            Claim(
+                "regularizer",
+                "BN acts as a regularizer (it reduces overfitting)",
+                "slides ('BN as a regularizer?'); paper section 3.4",
+                f"train - validation accuracy gap {_pct(gap['plain'])} without BN, "
+                f"{_pct(gap['bn'])} with BN ({regularizer.config.get('n_train')} "
+                f"training images); validation accuracy {_pct(v['plain'])} vs "
+                f"{_pct(v['bn'])}",
+                bool(gap["bn"] < gap["plain"]),
+            )
+        )
+    if not rows:
+        raise ValueError("claims_table needs at least one result")
+    return ClaimsTable(tuple(rows))

@@ -1,0 +1,424 @@
+"""Chapter 7 (batch-normalizing transform): plot function, widget and checkers."""
+
+import ipywidgets as ipw
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from convbn import batchnorm, checks, plotting, widgets
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+# --- plot_batchnorm_distribution and its widget --------------------------------------
+
+
+def test_plot_batchnorm_distribution_returns_before_and_after():
+    fig = plotting.plot_batchnorm_distribution()
+    assert isinstance(fig, plt.Figure)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_title().startswith("before: mean ")
+    assert fig.axes[1].get_title() == "after (ε = 0.001): mean 0.00, std 1.00"
+
+
+def test_plot_batchnorm_distribution_title_reports_gamma_beta_and_eps():
+    fig = plotting.plot_batchnorm_distribution(256, gamma=2.0, beta=-1.0, eps=1e-5)
+    assert fig.axes[1].get_title() == "after (ε = 1e-05): mean -1.00, std 2.00"
+    # A large eps shrinks the output: std = gamma sqrt(var / (var + eps)) < gamma.
+    fig = plotting.plot_batchnorm_distribution(256, gamma=1.0, eps=10.0)
+    std = float(fig.axes[1].get_title().rsplit("std ", 1)[1])
+    assert 0.5 < std < 0.8
+
+
+def test_plot_batchnorm_distribution_with_a_batch_of_two():
+    fig = plotting.plot_batchnorm_distribution(batch_size=2, gamma=1.5, beta=0.5)
+    assert fig.axes[1].get_title().endswith("mean 0.50, std 1.50")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"batch_size": 1}, ValueError, "batch_size must be >= 2"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
+        ({"batch_size": 10**6}, ValueError, "batch_size must be <= 100000"),
+        ({"gamma": "1"}, TypeError, "gamma must be a real number"),
+        ({"beta": np.nan}, ValueError, "beta must be finite"),
+        ({"eps": 0.0}, ValueError, "eps must be > 0"),
+        ({"eps": -1e-3}, ValueError, "eps must be > 0"),
+        ({"seed": -1}, ValueError, "seed must be >= 0"),
+    ],
+)
+def test_plot_batchnorm_distribution_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_batchnorm_distribution(**kwargs)
+
+
+def test_batchnorm_widget_has_its_controls_and_redraws():
+    widget = widgets.batchnorm_widget()
+    assert isinstance(widget, ipw.interactive)
+    controls = {c.description: c for c in widget.children[:-1]}
+    assert set(controls) == {"batch size m", "γ (scale)", "β (shift)", "ε"}
+    assert isinstance(controls["batch size m"], ipw.IntSlider)
+    assert controls["batch size m"].min == 2
+    assert isinstance(controls["ε"], ipw.FloatLogSlider)
+    for value in (2, 7, 512):
+        controls["batch size m"].value = value
+    controls["γ (scale)"].value = -2.0
+    controls["β (shift)"].value = 1.5
+    controls["ε"].value = 10.0
+    widget.update()
+
+
+# --- check_batchnorm_forward ---------------------------------------------------------
+
+
+def forward_ok(x, gamma, beta, eps):
+    return batchnorm.batchnorm_forward(x, gamma, beta, eps)[0]
+
+
+def forward_loops(x, gamma, beta, eps):  # written differently: feature by feature
+    n, d = x.shape
+    y = np.empty((n, d))
+    for j in range(d):
+        column = [float(v) for v in x[:, j]]
+        mu = sum(column) / n
+        var = sum((v - mu) ** 2 for v in column) / n
+        for i in range(n):
+            y[i, j] = gamma[j] * (column[i] - mu) / (var + eps) ** 0.5 + beta[j]
+    return y
+
+
+def _forward(x, gamma, beta, eps, mu=None, var=None, x_hat=None):
+    mu = x.mean(axis=0) if mu is None else mu
+    var = x.var(axis=0) if var is None else var
+    x_hat = (x - mu) / np.sqrt(var + eps) if x_hat is None else x_hat
+    return gamma * x_hat + beta
+
+
+def _f_unbiased(x, g, b, eps):
+    return _forward(x, g, b, eps, var=x.var(axis=0, ddof=1))
+
+
+def _f_eps_outside(x, g, b, eps):
+    return _forward(x, g, b, eps, x_hat=(x - x.mean(0)) / (x.std(0) + eps))
+
+
+def _f_no_eps(x, g, b, eps):
+    return _forward(x, g, b, 0.0)
+
+
+def _f_no_sqrt(x, g, b, eps):
+    return _forward(x, g, b, eps, x_hat=(x - x.mean(0)) / (x.var(0) + eps))
+
+
+def _f_axis1(x, g, b, eps):
+    mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    return g * (x - mu) / np.sqrt(var + eps) + b
+
+
+def _f_all_values(x, g, b, eps):
+    return g * (x - x.mean()) / np.sqrt(x.var() + eps) + b
+
+
+def _f_swapped(x, g, b, eps):
+    return _forward(x, b, g, eps)
+
+
+def _f_no_affine(x, g, b, eps):
+    return _forward(x, 1.0, 0.0, eps)
+
+
+def _f_no_beta(x, g, b, eps):
+    return _forward(x, g, 0.0, eps)
+
+
+def _f_no_centre(x, g, b, eps):
+    return _forward(x, g, b, eps, mu=0.0, var=x.var(0))
+
+
+def _f_uncentred_var(x, g, b, eps):
+    return _forward(x, g, b, eps, var=(x**2).mean(0))
+
+
+def _f_in_place(x, g, b, eps):
+    x -= x.mean(axis=0)
+    x /= np.sqrt(x.var(axis=0) + eps)
+    return g * x + b
+
+
+def _f_tuple(x, g, b, eps):
+    return batchnorm.batchnorm_forward(x, g, b, eps)
+
+
+def _f_half_precision(x, g, b, eps):  # right formula, too little precision
+    return forward_ok(x.astype(np.float16), g, b, eps)
+
+
+@pytest.mark.parametrize("solution", [forward_ok, forward_loops])
+def test_check_batchnorm_forward_accepts_correct_solutions(solution):
+    assert checks.check_batchnorm_forward(solution) is True
+    assert checks.check_batchnorm_forward(solution, seed=5) is True
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (_f_unbiased, "unbiased variance"),
+        (_f_eps_outside, "eps is outside the square root"),
+        (_f_no_eps, "eps is missing"),
+        (_f_no_sqrt, "the square root is missing"),
+        (_f_axis1, "wrong axis"),
+        (_f_all_values, "over all values"),
+        (_f_swapped, "gamma and beta are swapped"),
+        (_f_no_affine, "the scale and shift are missing"),
+        (_f_no_beta, "beta is missing"),
+        (lambda x, g, b, eps: _forward(x, 1.0, b, eps), "gamma is missing"),
+        (
+            lambda x, g, b, eps: _forward(x, g, b, eps, var=x.std(axis=0)),
+            "the standard deviation where the variance goes",
+        ),
+        (_f_no_centre, "the mean is not subtracted"),
+        (_f_uncentred_var, "the variance is not centred"),
+        (_f_in_place, "modified its input x"),
+        (_f_tuple, "returned a tuple of 2 items"),
+        (_f_half_precision, "wrong value at"),
+        (lambda x, g, b, eps: None, "returned None"),
+        (lambda x, g, b, eps: x[0], "returned shape"),
+        (lambda x, g, b, eps: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_check_batchnorm_forward_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_batchnorm_forward(wrong)
+
+
+# --- check_batchnorm_backward --------------------------------------------------------
+
+
+def backward_ok(dy, x, gamma, eps):
+    _, cache = batchnorm.batchnorm_forward(x, gamma, 0.0, eps)
+    return batchnorm.batchnorm_backward(dy, cache)
+
+
+def backward_paper(
+    dy, x, gamma, eps, drop=None, sign=1.0, ddof=0, mean_divisor=None, var_divisor=None
+):
+    """The paper's formulas term by term; the keywords make the classic mistakes.
+
+    ``drop`` leaves one term of dx out, ``sign=-1`` flips dl/dvar, ``ddof=1`` uses
+    the unbiased variance, ``mean_divisor`` and ``var_divisor`` replace the m that
+    divides the mean and the variance terms.
+    """
+    m = x.shape[0]
+    mean_divisor = m if mean_divisor is None else mean_divisor
+    var_divisor = m if var_divisor is None else var_divisor
+    mu = x.mean(axis=0)
+    var = x.var(axis=0, ddof=ddof)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    dx_hat = dy * gamma
+    dvar = sign * (dx_hat * (x - mu)).sum(axis=0) * -0.5 * (var + eps) ** -1.5
+    dmu = (-dx_hat / np.sqrt(var + eps)).sum(axis=0) + dvar * (-2 * (x - mu)).sum(
+        axis=0
+    ) / m
+    terms = {
+        "direct": dx_hat / np.sqrt(var + eps),
+        "variance": dvar * 2 * (x - mu) / var_divisor,
+        "mean": dmu / mean_divisor,
+    }
+    dx = sum(t for name, t in terms.items() if name != drop)
+    return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
+
+
+def backward_jacobian(dy, x, gamma, eps):  # written differently: the full Jacobian
+    m, d = x.shape
+    dx = np.empty_like(x)
+    for j in range(d):
+        c = x[:, j] - x[:, j].mean()
+        s = 1 / np.sqrt(c @ c / m + eps)
+        x_hat = c * s
+        jac = gamma[j] * s * (np.eye(m) - 1 / m - np.outer(x_hat, x_hat) / m)
+        dx[:, j] = jac.T @ dy[:, j]
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+    return dx, np.einsum("ij,ij->j", dy, x_hat), dy.sum(axis=0)
+
+
+def _b_replace(index, make):
+    def wrong(dy, x, gamma, eps):
+        out = list(backward_ok(dy, x, gamma, eps))
+        out[index] = make(dy, x, gamma, eps)
+        return tuple(out)
+
+    return wrong
+
+
+def _x_hat(x, eps):
+    return (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+
+
+def _b_in_place(dy, x, gamma, eps):
+    result = backward_ok(dy, x, gamma, eps)
+    dy *= gamma
+    return result
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [backward_ok, backward_paper, backward_jacobian, lambda *a: list(backward_ok(*a))],
+)
+def test_check_batchnorm_backward_accepts_correct_solutions(solution):
+    assert checks.check_batchnorm_backward(solution) is True
+    assert checks.check_batchnorm_backward(solution, seed=3) is True
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (lambda *a: backward_paper(*a, drop="direct"), "the direct term"),
+        (lambda *a: backward_paper(*a, drop="variance"), "the path through the var"),
+        (lambda *a: backward_paper(*a, drop="mean"), "the path through the mean"),
+        (lambda *a: backward_paper(*a, sign=-1.0), "the wrong sign"),
+        (lambda *a: backward_paper(*a, mean_divisor=1), "divide dl/dmu by m"),
+        (lambda *a: backward_paper(*a, var_divisor=1), "2 \\(x_i - mu\\) / m"),
+        (
+            _b_replace(1, lambda dy, x, g, eps: (dy * _x_hat(x, eps)).mean(0)),
+            "dgamma is a sum over the batch, not a mean",
+        ),
+        (
+            _b_replace(
+                1,
+                lambda dy, x, g, eps: (
+                    dy * (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + eps)
+                ).sum(0),
+            ),
+            "x_hat must use the biased variance",
+        ),
+        (
+            _b_replace(0, lambda dy, x, g, eps: dy * g / np.sqrt(x.var(0) + eps)),
+            "as constants",
+        ),
+        (
+            _b_replace(0, lambda dy, x, g, eps: backward_ok(dy, x, g, eps)[0] / g),
+            "gamma is missing",
+        ),
+        (
+            _b_replace(
+                0,
+                lambda dy, x, g, eps: backward_paper(dy, x, g, eps, ddof=1)[0],
+            ),
+            "unbiased variance",
+        ),
+        (
+            _b_replace(
+                0,
+                lambda dy, x, g, eps: (
+                    backward_paper(dy.T, x.T, g[:, None], eps)[0].T
+                    if x.shape[1] > 1
+                    else backward_ok(dy, x, g, eps)[0]
+                ),
+            ),
+            "wrong axis",
+        ),
+        (_b_replace(1, lambda dy, x, g, eps: dy.sum(0)), "dgamma without x_hat"),
+        (_b_replace(1, lambda dy, x, g, eps: (dy * x).sum(0)), "x instead of x_hat"),
+        (
+            _b_replace(1, lambda dy, x, g, eps: (dy * _x_hat(x, eps) * g).sum(0)),
+            "extra factor gamma",
+        ),
+        (
+            _b_replace(1, lambda dy, x, g, eps: (dy * _x_hat(x, eps)).sum(1)),
+            "one value per example",
+        ),
+        (_b_replace(2, lambda dy, x, g, eps: dy.mean(0)), "not the mean"),
+        (_b_replace(2, lambda dy, x, g, eps: (dy * g).sum(0)), "gamma does not enter"),
+        (lambda *a: (lambda r: (r[0], r[2], r[1]))(backward_ok(*a)), "swapped"),
+        (lambda *a: backward_ok(*a)[:2], "three arrays"),
+        (lambda *a: backward_ok(*a)[0], "three arrays"),
+        (_b_in_place, "modified its input dy"),
+    ],
+)
+def test_check_batchnorm_backward_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_batchnorm_backward(wrong)
+
+
+# --- check_batchnorm_inference -------------------------------------------------------
+
+
+def inference_ok(x, gamma, beta, mean, var, eps):
+    return batchnorm.batchnorm_inference(x, gamma, beta, mean, var, eps)
+
+
+def inference_affine(x, gamma, beta, mean, var, eps):  # written differently: a*x + b
+    scale = gamma / np.sqrt(var + eps)
+    return x * scale + (beta - mean * scale)
+
+
+def _inference(x, gamma, beta, mean, var, eps):
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def _i_batch_stats(x, g, b, mean, var, eps):
+    return _inference(x, g, b, x.mean(0), x.var(0), eps)
+
+
+def _i_no_sqrt(x, g, b, mean, var, eps):
+    return g * (x - mean) / (var + eps) + b
+
+
+def _i_eps_outside(x, g, b, mean, var, eps):
+    return g * (x - mean) / (np.sqrt(var) + eps) + b
+
+
+def _i_swapped(x, g, b, mean, var, eps):
+    return _inference(x, b, g, mean, var, eps)
+
+
+def _i_unbiased(x, g, b, mean, var, eps):
+    m = len(x)
+    return _inference(x, g, b, mean, var * m / (m - 1) if m > 1 else var, eps)
+
+
+def _i_in_place(x, g, b, mean, var, eps):
+    var += eps
+    return g * (x - mean) / np.sqrt(var) + b
+
+
+@pytest.mark.parametrize("solution", [inference_ok, inference_affine])
+def test_check_batchnorm_inference_accepts_correct_solutions(solution):
+    assert checks.check_batchnorm_inference(solution) is True
+    assert checks.check_batchnorm_inference(solution, seed=7) is True
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (_i_batch_stats, "the batch's own mean and variance"),
+        (_i_no_sqrt, "the square root is missing"),
+        (_i_eps_outside, "eps is outside the square root"),
+        (lambda x, g, b, mu, v, eps: _inference(x, g, b, mu, v, 0.0), "eps is missing"),
+        (
+            lambda x, g, b, mu, v, eps: _inference(x, g, b, mu, v**2, eps),
+            "do not square",
+        ),
+        (
+            lambda x, g, b, mu, v, eps: _inference(x, g, b, 0.0, v, eps),
+            "not subtracted",
+        ),
+        (_i_swapped, "gamma and beta are swapped"),
+        (lambda x, g, b, mu, v, eps: _inference(x, 1.0, 0.0, mu, v, eps), "the scale"),
+        (
+            lambda x, g, b, mu, v, eps: _inference(x, 1.0, b, mu, v, eps),
+            "gamma is miss",
+        ),
+        (_i_unbiased, "m / \\(m - 1\\)"),
+        (_i_in_place, "modified its input var"),
+        (lambda x, g, b, mu, v, eps: None, "returned None"),
+    ],
+)
+def test_check_batchnorm_inference_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_batchnorm_inference(wrong)

@@ -1,0 +1,559 @@
+"""Chapter 10 (compiling: losses and optimizers): plots, widgets and checkers."""
+
+import ipywidgets as ipw
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import convbn
+from convbn import checks, losses, plotting, widgets
+
+keras = convbn.import_keras()
+ops = keras.ops
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+HISTORIES = {
+    "SGD": [2.3, 2.0, 1.8],
+    "Adam": [1.8, 0.9, 0.6],
+    "Adadelta": [2.4, 2.39, 2.38],
+}
+
+
+# --- plot functions ---
+
+
+def test_plot_losses_draws_one_panel_per_loss():
+    fig = plotting.plot_losses()
+    assert isinstance(fig, plt.Figure)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == list(losses.LOSSES)
+    assert all(len(ax.lines) >= 1 for ax in visible)
+    two = plotting.plot_losses(["hinge", "poisson"], target=2.0)
+    assert [ax.get_title() for ax in two.axes if ax.get_visible()] == [
+        "hinge",
+        "poisson",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"names": ["mse"]}, ValueError, "names must be one of"),
+        ({"names": "hinge"}, TypeError, "names must be a list of loss names"),
+        ({"names": []}, ValueError, "names must name at least one loss"),
+        ({"target": 0.0}, ValueError, "target must be > 0"),
+        ({"target": "1"}, TypeError, "target must be a real number"),
+    ],
+)
+def test_plot_losses_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_losses(**kwargs)
+
+
+@pytest.mark.parametrize("loss", losses.LOSSES)
+def test_plot_loss_and_gradient_draws_loss_and_derivative(loss):
+    fig = plotting.plot_loss_and_gradient(loss, target=0.5)
+    assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
+    left, right = fig.axes
+    curve = losses.curve(loss, 0.5)
+    np.testing.assert_allclose(left.lines[0].get_ydata(), curve.loss)
+    np.testing.assert_allclose(right.lines[0].get_ydata(), curve.gradient)
+    assert loss in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"loss": "logcosh"}, ValueError, "loss must be one of"),
+        ({"loss": 3}, ValueError, "loss must be one of"),
+        ({"target": -1.0}, ValueError, "target must be > 0"),
+    ],
+)
+def test_plot_loss_and_gradient_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_loss_and_gradient(**kwargs)
+
+
+def test_plot_optimizer_curves_draws_the_chosen_curves():
+    fig = plotting.plot_optimizer_curves(HISTORIES)
+    assert isinstance(fig, plt.Figure)
+    (ax,) = fig.axes
+    assert [line.get_label() for line in ax.lines] == list(HISTORIES)
+    assert ax.get_yscale() == "log"
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), HISTORIES["Adam"])
+    fig = plotting.plot_optimizer_curves(HISTORIES, names=("Adam",), log=False)
+    assert [line.get_label() for line in fig.axes[0].lines] == ["Adam"]
+    assert fig.axes[0].get_yscale() == "linear"
+    assert len(plotting.plot_optimizer_curves(HISTORIES, names=()).axes[0].lines) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        ([[1.0, 2.0]], {}, TypeError, "histories must be a non-empty dict"),
+        ([{}], {}, TypeError, "histories must be a non-empty dict"),
+        ([{"SGD": [1.0, np.nan]}], {}, ValueError, r"histories\['SGD'\] must not"),
+        ([{"SGD": "abc"}], {}, TypeError, r"histories\['SGD'\] must be a numeric"),
+        ([{"SGD": [[1.0]]}], {}, ValueError, r"histories\['SGD'\] must be a 1-D"),
+        ([HISTORIES], {"names": ["Nadam"]}, ValueError, "names must be one of"),
+        ([HISTORIES], {"names": "SGD"}, TypeError, "names must be a list"),
+        ([HISTORIES], {"log": "yes"}, TypeError, "log must be True or False"),
+        ([{"SGD": [1.0, 0.0]}], {}, ValueError, "log=True needs positive losses"),
+    ],
+)
+def test_plot_optimizer_curves_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_optimizer_curves(*args, **kwargs)
+
+
+# --- widgets ---
+
+
+def controls(widget):
+    return {c.description: c for c in widget.children[:-1]}
+
+
+def test_loss_widget_has_its_controls_and_redraws():
+    widget = widgets.loss_widget()
+    assert isinstance(widget, ipw.interactive)
+    found = controls(widget)
+    assert set(found) == {"loss", "true value (regression losses)"}
+    assert list(found["loss"].options) == list(losses.LOSSES)
+    for name in ("hinge", "mean_absolute_percentage_error", "cosine_similarity"):
+        found["loss"].value = name
+    found["true value (regression losses)"].value = 0.2
+    widget.update()
+
+
+def test_optimizer_widget_has_its_controls_and_redraws():
+    widget = widgets.optimizer_widget(HISTORIES)
+    found = controls(widget)
+    assert set(found) == {"optimizers", "log scale"}
+    assert found["optimizers"].value == tuple(HISTORIES)
+    found["optimizers"].value = ("SGD", "Adam")
+    found["log scale"].value = False
+    found["optimizers"].value = ()
+    widget.update()
+
+
+# --- check_custom_loss ---
+
+
+def mse_ok(y_true, y_pred):
+    return ops.mean(ops.square(y_true - y_pred), axis=-1)
+
+
+def mse_written_differently(y_true, y_pred):
+    diff = y_pred - y_true
+    return ops.sum(diff * diff, axis=-1) / ops.shape(diff)[-1]
+
+
+def mse_tensorflow(y_true, y_pred):
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.math.squared_difference(y_true, y_pred), axis=-1)
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [mse_ok, mse_written_differently, mse_tensorflow, keras.losses.mean_squared_error],
+)
+def test_check_custom_loss_accepts_correct_solutions(solution):
+    assert checks.check_custom_loss(solution) is True
+    assert checks.check_custom_loss(solution, seed=3) is True
+
+
+def _scalar(a, b):  # the slides' T.mean
+    return ops.mean(ops.square(a - b))
+
+
+def _summed_scalar(a, b):
+    return ops.sum(ops.square(a - b))
+
+
+def _sum(a, b):
+    return ops.sum(ops.square(a - b), axis=-1)
+
+
+def _absolute(a, b):
+    return ops.mean(ops.abs(a - b), axis=-1)
+
+
+def _axis0(a, b):
+    return ops.mean(ops.square(a - b), axis=0)
+
+
+def _all_but_batch(a, b):
+    return ops.mean(ops.square(a - b), axis=tuple(range(1, len(a.shape))))
+
+
+def _keepdims(a, b):
+    return ops.mean(ops.square(a - b), axis=-1, keepdims=True)
+
+
+def _no_mean(a, b):
+    return ops.square(a - b)
+
+
+def _rmse(a, b):
+    return ops.sqrt(ops.mean(ops.square(a - b), axis=-1))
+
+
+def _not_squared(a, b):
+    return ops.mean(a - b, axis=-1)
+
+
+def _square_of_mean(a, b):
+    return ops.square(ops.mean(a - b, axis=-1))
+
+
+def _half(a, b):
+    return 0.5 * ops.mean(ops.square(a - b), axis=-1)
+
+
+def _numpy(a, b):
+    return np.mean(np.square(a - b), axis=-1)
+
+
+def _dot_numpy(a, b):
+    return ops.mean(ops.square(a - b), axis=-1).numpy()
+
+
+def _not_a_tensor(a, b):
+    return [1.0, 2.0]
+
+
+def _numpy_inside(a, b):  # eager works, graph mode cannot call .numpy()
+    return ops.mean(ops.square(ops.convert_to_tensor(a.numpy()) - b), axis=-1)
+
+
+def _no_gradient(a, b):
+    return ops.stop_gradient(ops.mean(ops.square(a - b), axis=-1))
+
+
+def _wrong_gradient(a, b):
+    value = ops.mean(ops.square(a - b), axis=-1)
+    return value + 0.1 * (
+        ops.mean(b, axis=-1) - ops.stop_gradient(ops.mean(b, axis=-1))
+    )
+
+
+def _crashes(a, b):
+    return ops.mean(ops.square(a - b), axis=5)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (_scalar, "reduced to a scalar: like the slides' T.mean"),
+        (_summed_scalar, r"reduced to a scalar \(a sum over everything\)"),
+        (_sum, "sum instead of mean"),
+        (_absolute, "absolute instead of squared"),
+        (_axis0, "averages over axis 0 instead of the last axis"),
+        (_all_but_batch, "averages over every axis but the batch axis"),
+        (_keepdims, "do not keep the reduced axis"),
+        (_no_mean, "nothing is averaged"),
+        (_rmse, r"square root of the mean squared error \(RMSE\)"),
+        (_not_squared, "not squared"),
+        (_square_of_mean, "the square of the mean difference"),
+        (_half, "a factor 1/2"),
+        (_numpy, "returned a numpy value"),
+        (_dot_numpy, "returned a numpy value"),
+        (_not_a_tensor, "must return a tensor"),
+        (_numpy_inside, "fails in graph mode"),
+        (_no_gradient, "no gradient flows"),
+        (_wrong_gradient, "gradient of your loss"),
+        (_crashes, "your loss function raised"),
+        ("not a function", "expected a function"),
+    ],
+)
+def test_check_custom_loss_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_custom_loss(wrong)
+
+
+def test_check_custom_loss_tries_batch_by_1_and_3d_shapes():
+    seen = []
+
+    def spy(a, b):
+        seen.append(tuple(a.shape))
+        return mse_ok(a, b)
+
+    checks.check_custom_loss(spy)
+    assert any(len(s) == 2 and s[-1] == 1 for s in seen)
+    assert any(len(s) == 3 for s in seen) and any(len(s) == 4 for s in seen)
+
+
+# --- check_categorical_crossentropy ---
+
+
+def cce_ok(y_true, y_pred):
+    p = y_pred / y_pred.sum(axis=-1, keepdims=True)
+    return -np.sum(y_true * np.log(np.clip(p, 1e-7, 1 - 1e-7)), axis=-1)
+
+
+def cce_loop(y_true, y_pred):  # written differently: clip first, then rescale
+    flat_true = y_true.reshape(-1, y_true.shape[-1])
+    flat_pred = y_pred.reshape(-1, y_pred.shape[-1])
+    out = []
+    for t, p in zip(flat_true, flat_pred, strict=True):
+        p = np.clip(p / p.sum(), 1e-7, 1 - 1e-7)
+        out.append(-sum(t_k * np.log(p_k) for t_k, p_k in zip(t, p, strict=True)))
+    return np.array(out).reshape(y_true.shape[:-1])
+
+
+@pytest.mark.parametrize(
+    "solution", [cce_ok, cce_loop, losses.categorical_crossentropy]
+)
+def test_check_categorical_crossentropy_accepts_correct_solutions(solution):
+    assert checks.check_categorical_crossentropy(solution) is True
+    assert checks.check_categorical_crossentropy(solution, seed=5) is True
+
+
+def _normalise(p):
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (
+            lambda t, p: -np.sum(t * np.log(_normalise(p)), axis=-1),
+            "infinite or NaN when the true class gets probability 0",
+        ),
+        (
+            lambda t, p: -np.sum(t * np.log(np.clip(p, 1e-7, 1 - 1e-7)), axis=-1),
+            "not rescaled",
+        ),
+        (
+            lambda t, p: (
+                -np.sum(t * np.log(np.clip(_normalise(p), 1e-15, 1 - 1e-15)), axis=-1)
+            ),
+            "clipped with epsilon 1e-15",
+        ),
+        (lambda t, p: -cce_ok(t, p), "the sign is wrong"),
+        (lambda t, p: cce_ok(t, p) / t.shape[-1], "mean instead of sum"),
+        (lambda t, p: cce_ok(t, p) / np.log(10), "log base 10"),
+        (lambda t, p: cce_ok(t, p).mean(), "reduced to a scalar"),
+        (
+            lambda t, p: (
+                -np.sum(
+                    t * np.log(np.clip(_normalise(p), 1e-7, 1 - 1e-7))
+                    + (1 - t) * np.log(1 - np.clip(_normalise(p), 1e-7, 1 - 1e-7)),
+                    axis=-1,
+                )
+            ),
+            "binary crossentropy",
+        ),
+        (
+            lambda t, p: cce_ok(np.eye(t.shape[-1])[t.argmax(axis=-1)], p),
+            "only the most likely class of y_true",
+        ),
+        (lambda t, p: cce_ok(t, p)[..., None], "returned shape"),
+        (lambda t, p: cce_ok(t, p) + 0.01, "wrong value for sample"),
+    ],
+)
+def test_check_categorical_crossentropy_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_categorical_crossentropy(wrong)
+
+
+# --- check_adam_step ---
+
+
+def adam_ok(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+
+
+def adam_keras_form(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    m = m + (g - m) * (1 - beta_1)
+    v = v + (g * g - v) * (1 - beta_2)
+    alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return w - alpha * m / (np.sqrt(v) + epsilon), m, v
+
+
+def adam_eps_inside(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return [w - lr * m_hat / np.sqrt(v_hat + epsilon), m, v]
+
+
+@pytest.mark.parametrize("solution", [adam_ok, adam_keras_form, adam_eps_inside])
+def test_check_adam_step_accepts_correct_solutions(solution):
+    assert checks.check_adam_step(solution) is True
+    assert checks.check_adam_step(solution, seed=7) is True
+
+
+def test_adam_reference_is_keras_adam():
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=5).astype("float32")
+    variable = keras.Variable(w0)
+    optimizer = keras.optimizers.Adam(learning_rate=0.05, beta_1=0.85, beta_2=0.99)
+    w, m, v = w0.astype(float), np.zeros(5), np.zeros(5)
+    for t in range(1, 8):
+        g = rng.normal(size=5).astype("float32")
+        optimizer.apply_gradients([(ops.convert_to_tensor(g), variable)])
+        w, m, v = checks._ch10_adam_reference(w, g, m, v, t, 0.05, 0.85, 0.99, 1e-7)
+    np.testing.assert_allclose(w, ops.convert_to_numpy(variable), rtol=1e-5, atol=1e-6)
+
+
+def _adam_variant(**changes):
+    def step(w, g, m, v, t, lr, b1, b2, eps):
+        b1_m = changes.get("b1_m", b1)
+        m_new = (
+            changes["m"](m, g, b1, b2) if "m" in changes else b1_m * m + (1 - b1) * g
+        )
+        v_new = (
+            changes["v"](v, g, b1, b2) if "v" in changes else b2 * v + (1 - b2) * g**2
+        )
+        t_hat = changes.get("t", lambda t: t)(t)
+        m_hat = m_new / (1 - b1**t_hat) if changes.get("correct_m", True) else m_new
+        v_hat = v_new / (1 - b2**t_hat) if changes.get("correct_v", True) else v_new
+        if changes.get("old"):
+            m_hat, v_hat = m / (1 - b1**t) if t > 0 else m, v / (1 - b2**t)
+        root = np.sqrt(v_hat) if changes.get("sqrt", True) else v_hat
+        eps_used = 0.0 if changes.get("no_eps") else eps
+        sign = changes.get("sign", -1.0)
+        return w + sign * lr * m_hat / (root + eps_used), m_new, v_new
+
+    return step
+
+
+def _in_place(w, g, m, v, t, lr, b1, b2, eps):
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    v += (1 - b2) * g**2
+    w -= lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    return w, m, v
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (_adam_variant(correct_m=False, correct_v=False), "no bias correction"),
+        (_adam_variant(correct_m=False), "m is not bias-corrected"),
+        (_adam_variant(correct_v=False), "v is not bias-corrected"),
+        (_adam_variant(t=lambda t: t - 1), "1 - beta\\*\\*t must not be 0"),
+        (_adam_variant(t=lambda t: t + 1), "the bias correction uses t \\+ 1"),
+        (_adam_variant(sign=1.0), "the step goes uphill"),
+        (_adam_variant(sqrt=False), "the square root of v_hat is missing"),
+        (_adam_variant(old=True), "uses the old moments"),
+        (_adam_variant(no_eps=True), "add epsilon"),
+        (_adam_variant(m=lambda m, g, b1, b2: b1 * m + g), "misses the factor"),
+        (
+            _adam_variant(m=lambda m, g, b1, b2: (1 - b1) * m + b1 * g),
+            "weights the old m",
+        ),
+        (
+            _adam_variant(m=lambda m, g, b1, b2: b2 * m + (1 - b2) * g),
+            "m_new uses beta_2",
+        ),
+        (
+            _adam_variant(v=lambda v, g, b1, b2: b2 * v + (1 - b2) * g),
+            "squared gradient",
+        ),
+        (
+            _adam_variant(v=lambda v, g, b1, b2: b2 * v + (1 - b2) * abs(g)),
+            "not \\|g\\|",
+        ),
+        (
+            _adam_variant(v=lambda v, g, b1, b2: (1 - b2) * v + b2 * g**2),
+            "weights the old v",
+        ),
+        (
+            _adam_variant(v=lambda v, g, b1, b2: b1 * v + (1 - b1) * g**2),
+            "v_new uses beta_1",
+        ),
+        (lambda w, g, m, v, t, lr, b1, b2, eps: (w - lr * g, m, v), "m_new is wrong"),
+        (lambda w, g, m, v, t, lr, b1, b2, eps: w, "must return the tuple"),
+        (_in_place, "modified its input"),
+    ],
+)
+def test_check_adam_step_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_adam_step(wrong)
+
+
+def test_check_adam_step_recognises_plain_gradient_descent_when_moments_are_right():
+    def sgd_with_moments(w, g, m, v, t, lr, b1, b2, eps):
+        return w - lr * g, b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
+
+    with pytest.raises(AssertionError, match="plain gradient descent step"):
+        checks.check_adam_step(sgd_with_moments)
+
+
+# --- check_inverse_time_decay ---
+
+
+def decay_ok(step, lr0, decay_steps, rate, staircase=False):
+    p = np.asarray(step) / decay_steps
+    return lr0 / (1 + rate * (np.floor(p) if staircase else p))
+
+
+def decay_loop(step, lr0, decay_steps, rate, staircase=False):
+    out = []
+    for s in np.asarray(step).ravel():
+        p = s // decay_steps if staircase else s / decay_steps
+        out.append(lr0 / (1 + rate * p))
+    return np.array(out).reshape(np.shape(step))
+
+
+def decay_keras(step, lr0, decay_steps, rate, staircase=False):
+    schedule = keras.optimizers.schedules.InverseTimeDecay(
+        lr0, decay_steps, rate, staircase=staircase
+    )
+    return np.array([float(schedule(int(s))) for s in step])
+
+
+@pytest.mark.parametrize("solution", [decay_ok, decay_loop])
+def test_check_inverse_time_decay_accepts_correct_solutions(solution):
+    assert checks.check_inverse_time_decay(solution) is True
+    assert checks.check_inverse_time_decay(solution, seed=2) is True
+
+
+def test_inverse_time_decay_reference_is_keras():
+    steps = np.array([0, 3, 7, 10, 25, 99])
+    for staircase in (False, True):
+        np.testing.assert_allclose(
+            decay_keras(steps, 0.1, 7, 0.6, staircase),
+            decay_ok(steps, 0.1, 7, 0.6, staircase),
+            rtol=1e-6,
+        )
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (lambda s, lr, d, r, st=False: lr * (1 + r * s / d), "must shrink"),
+        (lambda s, lr, d, r, st=False: lr / (1 + r * s), "decay_steps is ignored"),
+        (lambda s, lr, d, r, st=False: lr * r ** (s / d), "exponential decay"),
+        (lambda s, lr, d, r, st=False: lr * np.exp(-r * s / d), "exponential decay"),
+        (
+            lambda s, lr, d, r, st=False: decay_ok(s, lr, d, r, False),
+            "staircase=True is ignored",
+        ),
+        (
+            lambda s, lr, d, r, st=False: decay_ok(s, lr, d, r, True),
+            "rounded down although",
+        ),
+        (lambda s, lr, d, r, st=False: decay_ok(s, lr, d, r, st)[0], "returned shape"),
+        (
+            lambda s, lr, d, r, st=False: decay_ok(s, lr, d, r, st) * 1.01,
+            "wrong learning rate at step",
+        ),
+    ],
+)
+def test_check_inverse_time_decay_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_inverse_time_decay(wrong)
