@@ -32,6 +32,20 @@ from pathlib import Path
 __all__ = ["find_exercises", "assign", "grade", "main"]
 
 
+#: ``python -c`` program that runs otter's command line with the kernel-message wait
+#: of :mod:`convbn._kernel_poll`, so that a lost ZeroMQ wake-up cannot stall otter's
+#: notebook executions until their timeout (it uses the same nbclient as the build).
+_OTTER = (
+    "from convbn._kernel_poll import patch; patch(); "
+    "from otter.cli import cli; cli(prog_name='otter')"
+)
+
+
+def _otter(*args: str) -> list[str]:
+    """The command line for ``otter <args>`` in this Python, patched."""
+    return [sys.executable, "-c", _OTTER, *args]
+
+
 def find_exercises(root: str | Path = ".") -> dict[str, Path]:
     """Map each chapter folder name to its exercises notebook, in chapter order."""
     chapters = Path(root) / "chapters"
@@ -74,15 +88,7 @@ def assign(
         if target.exists():
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable,
-            "-m",
-            "otter",
-            "assign",
-            "-v",
-            str(notebook.resolve()),
-            str(target),
-        ]
+        command = _otter("assign", "-v", str(notebook.resolve()), str(target))
         if not run_tests:
             command.append("--no-run-tests")
         done = subprocess.run(
@@ -122,10 +128,7 @@ def grade(
         zips = sorted((out / chapter / "autograder").glob("*-autograder_*.zip"))
     with tempfile.TemporaryDirectory() as results_dir:
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "otter",
+            _otter(
                 "run",
                 "--no-logo",
                 "-a",
@@ -133,7 +136,7 @@ def grade(
                 "-o",
                 results_dir,
                 str(submission.resolve()),
-            ],
+            ),
             capture_output=True,
             text=True,
         )
