@@ -90,6 +90,21 @@ def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
     return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=rtol, atol=atol)
 
 
+def _named_mistake(got, expected, variants, rtol=1e-6, atol=1e-9) -> str | None:
+    """The message of the first known mistake ``got`` matches, or None.
+
+    ``variants`` holds ``(what that mistake returns, message)`` pairs; a variant
+    that is None, or that happens to equal ``expected`` for these inputs, is
+    skipped, so that a right answer is never diagnosed as a mistake.
+    """
+    for value, message in variants:
+        if value is None or _close(value, expected, rtol, atol):
+            continue
+        if _close(got, value, rtol, atol):
+            return message
+    return None
+
+
 # --- chapter 1 -------------------------------------------------------------------
 
 
@@ -414,10 +429,8 @@ def _check_valid2d_case(fn, image, kernel, flip: bool, what: str) -> None:
         return
     if got.shape == expected.T.shape and _close(got, expected.T):
         raise AssertionError(transposed)
-    for other, message in _valid2d_mistakes(image, kernel, flip):
-        if not _close(other, expected) and _close(got, other):
-            raise AssertionError(f"{message} {sizes}")
-    raise AssertionError(f"{_where(got, expected)} {sizes}")
+    message = _named_mistake(got, expected, _valid2d_mistakes(image, kernel, flip))
+    raise AssertionError(f"{message or _where(got, expected)} {sizes}")
 
 
 def _check_valid2d(fn, seed: int, flip: bool, what: str) -> bool:
@@ -662,9 +675,9 @@ def check_toeplitz_matrix(fn, seed: int = 0) -> bool:
             )
         if _close(got, expected):
             continue
-        for other, message in _ch02_toeplitz_variants(w, n):
-            if not _close(other, expected) and _close(got, other):
-                raise AssertionError(f"{message} {where}")
+        message = _named_mistake(got, expected, _ch02_toeplitz_variants(w, n))
+        if message:
+            raise AssertionError(f"{message} {where}")
         i, j = np.unravel_index(np.argmax(np.abs(got - expected)), expected.shape)
         raise AssertionError(
             f"wrong entry M[{i}, {j}] {where}: expected {expected[i, j]:g} "
@@ -741,15 +754,11 @@ def check_rotate180(fn, seed: int = 0) -> bool:
             (np.rot90(kernel), "you rotated by 90 degrees, not 180"),
             (np.rot90(kernel, -1), "you rotated by 90 degrees, not 180"),
         ]
-        for other, message in variants:
-            if (
-                other.shape == got.shape
-                and not (other.shape == expected.shape and _close(other, expected))
-                and _close(got, other)
-            ):
-                raise AssertionError(f"{message} (kernel of shape {shape})")
-        got = _as_result(got, expected.shape, what)
-        raise AssertionError(f"{_where(got, expected)} (kernel of shape {shape})")
+        message = _named_mistake(got, expected, variants)
+        if message is None:
+            got = _as_result(got, expected.shape, what)
+            message = _where(got, expected)
+        raise AssertionError(f"{message} (kernel of shape {shape})")
     return True
 
 
@@ -817,15 +826,11 @@ def check_correlate1d_full(fn, seed: int = 0) -> bool:
                 "overlaps x[-1]; the full correlation has len(x) + len(w) - 1 values",
             ),
         ]
-        for other, message in variants:
-            if (
-                other.shape == got.shape
-                and not (other.shape == expected.shape and _close(other, expected))
-                and _close(got, other)
-            ):
-                raise AssertionError(f"{message} {sizes}")
-        got = _as_result(got, expected.shape, what)
-        raise AssertionError(f"{_where(got, expected)} {sizes}")
+        message = _named_mistake(got, expected, variants)
+        if message is None:
+            got = _as_result(got, expected.shape, what)
+            message = _where(got, expected)
+        raise AssertionError(f"{message} {sizes}")
     return True
 
 
@@ -1491,10 +1496,9 @@ def _ch06_max_pool_mistake(got, x, size, stride, label) -> None:
                 "is x[i * stride : i * stride + size, j * stride : j * stride + size]",
             )
         )
-    for other, message in candidates:
-        if other.shape != expected.shape or not _close(other, expected):
-            if other.shape == got.shape and _close(got, other):
-                raise _Ch06Named(f"{message} {label}")
+    message = _named_mistake(got, expected, candidates)
+    if message:
+        raise _Ch06Named(f"{message} {label}")
     if got.shape != expected.shape:
         if got.ndim == 2 and rows != cols and got.shape in ((rows, rows), (cols, cols)):
             raise _Ch06Named(
@@ -1703,10 +1707,8 @@ def check_average_pool1d_same(fn, seed: int = 0) -> bool:
                 "you took the maximum of each window; average pooling takes the mean",
             ),
         ]
-        for other, message in variants:
-            if not _close(other, expected) and _close(got, other):
-                raise AssertionError(f"{message} {label}")
-        raise AssertionError(f"{_where(got, expected)} {label}")
+        message = _named_mistake(got, expected, variants)
+        raise AssertionError(f"{message or _where(got, expected)} {label}")
     return True
 
 
@@ -1822,9 +1824,9 @@ def check_pooling_weights(fn, seed: int = 0) -> bool:
                     f"size - 1, so the centre is at (size - 1) / 2 = {(size - 1) / 2}",
                 ),
             ]
-            for other, message in variants:
-                if not _close(other, expected) and _close(got, other):
-                    raise AssertionError(f"{message} {label}")
+            message = _named_mistake(got, expected, variants)
+            if message:
+                raise AssertionError(f"{message} {label}")
             if passed_odd and only is not None:
                 raise AssertionError(
                     f"your weights are right for odd sizes only {label}: "
@@ -1950,11 +1952,9 @@ def check_conv_layer(fn, seed: int = 0) -> bool:
                 "own filter w[:, :, c] and bias b[c]",
             ),
         ]
-        for other, message in variants:
-            if other.shape == expected.shape and _close(other, expected):
-                continue
-            if other.shape == got.shape and _close(got, other):
-                raise AssertionError(f"{message} {label}")
+        message = _named_mistake(got, expected, variants)
+        if message:
+            raise AssertionError(f"{message} {label}")
         if got.shape != expected.shape:
             kh, kw = kernel_shape
             H, W = image_shape
@@ -2030,10 +2030,8 @@ def _ch07_diagnose(got, expected, variants, context: str) -> None:
     """Name the first variant ``got`` matches; else say where it is wrong."""
     if _close(got, expected):
         return
-    for value, message in variants:
-        if value is not None and _close(got, value):
-            raise AssertionError(f"{message} ({context})")
-    raise AssertionError(f"{_where(got, expected)} ({context})")
+    message = _named_mistake(got, expected, variants)
+    raise AssertionError(f"{message or _where(got, expected)} ({context})")
 
 
 def _ch07_forward_variants(x, gamma, beta, eps):
@@ -2975,9 +2973,7 @@ def _ch10_loss_diagnosis(got, y_true, y_pred):
     shape = diff.shape
 
     def close(value, target):
-        return np.shape(value) == np.shape(target) and np.allclose(
-            value, target, rtol=1e-4, atol=1e-6
-        )
+        return _close(value, target, rtol=1e-4, atol=1e-6)
 
     if got.shape == ():
         if close(got, square.mean()):
@@ -3055,9 +3051,9 @@ def _ch10_loss_diagnosis(got, y_true, y_pred):
         (0.5 * expected, "a factor 1/2: the mean squared error has none"),
         (-expected, "the sign is wrong: a loss is minimised, so it must be >= 0"),
     ]
-    for value, message in variants:
-        if close(got, value):
-            return message
+    message = _named_mistake(got, expected, variants, rtol=1e-4, atol=1e-6)
+    if message:
+        return message
     index = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
     return (
         f"wrong value at index {tuple(int(i) for i in index)} for inputs of shape "
@@ -3247,9 +3243,9 @@ def _ch10_cce_diagnosis(got, y_true, y_pred, expected) -> str:
             "categorical crossentropy has no (1 - y) log(1 - p) terms",
         ),
     ]
-    for value, message in variants:
-        if _close(got, value, rtol=1e-5, atol=1e-7):
-            return message
+    message = _named_mistake(got, expected, variants, rtol=1e-5, atol=1e-7)
+    if message:
+        return message
     hard = np.eye(n_classes)[np.argmax(y_true, axis=-1)]
     picked = -np.sum(hard * np.log(clipped), axis=-1)
     if _close(got, picked, rtol=1e-5, atol=1e-7) and not np.array_equal(hard, y_true):
@@ -3514,9 +3510,9 @@ def check_inverse_time_decay(fn, seed: int = 0) -> bool:
             variants.insert(
                 0, (stairs, "the quotient is rounded down although staircase=False")
             )
-        for value, message in variants:
-            if _close(got, value, rtol=1e-6, atol=1e-12):
-                raise AssertionError(message)
+        message = _named_mistake(got, expected, variants, atol=1e-12)
+        if message:
+            raise AssertionError(message)
         index = int(np.argmax(np.abs(got - expected)))
         raise AssertionError(
             f"wrong learning rate at step {step[index]} {setting}: expected "
@@ -3575,8 +3571,7 @@ def _ch11_as_shapes(result, what):
         items = list(result)
     except TypeError as error:
         raise AssertionError(
-            f"{what} must return a list of shapes (tuples), got "
-            f"{type(result).__name__}"
+            f"{what} must return a list of shapes (tuples), got {type(result).__name__}"
         ) from error
     shapes = []
     for item in items:
@@ -3607,20 +3602,46 @@ def _ch11_fits(h, w, filters, k, p, padding) -> bool:
 
 
 _CH11_SHAPE_MISTAKES = [
-    ("valid", {"shrink": "k"}, "a 'valid' convolution loses kernel_size - 1 rows "
-     "and columns, not kernel_size: H_out = H - k + 1"),
-    ("valid", {"shrink": "k-2"}, "a 'valid' convolution gives H - k + 1 rows, not "
-     "H - k + 3 (off by two)"),
-    ("valid", {"shrink": 0}, "a 'valid' convolution shrinks the image: H_out = H - "
-     "k + 1 (only padding='same' keeps H)"),
-    (None, {"pool_round": "ceil"}, "MaxPooling2D's default padding is 'valid': it "
-     "rounds DOWN, H_out = floor(H / pool_size), dropping the leftover rows"),
-    (None, {"keep_channels": True}, "a Conv2D layer outputs one channel per filter: "
-     "its last axis is f, not the number of channels that came in"),
-    (None, {"flatten_channels": False}, "Flatten keeps every value: H * W * C, not "
-     "H * W"),
-    (None, {"transpose": True}, "shapes are (height, width, channels), rows first: "
-     "height and width are swapped"),
+    (
+        "valid",
+        {"shrink": "k"},
+        "a 'valid' convolution loses kernel_size - 1 rows "
+        "and columns, not kernel_size: H_out = H - k + 1",
+    ),
+    (
+        "valid",
+        {"shrink": "k-2"},
+        "a 'valid' convolution gives H - k + 1 rows, not H - k + 3 (off by two)",
+    ),
+    (
+        "valid",
+        {"shrink": 0},
+        "a 'valid' convolution shrinks the image: H_out = H - "
+        "k + 1 (only padding='same' keeps H)",
+    ),
+    (
+        None,
+        {"pool_round": "ceil"},
+        "MaxPooling2D's default padding is 'valid': it "
+        "rounds DOWN, H_out = floor(H / pool_size), dropping the leftover rows",
+    ),
+    (
+        None,
+        {"keep_channels": True},
+        "a Conv2D layer outputs one channel per filter: "
+        "its last axis is f, not the number of channels that came in",
+    ),
+    (
+        None,
+        {"flatten_channels": False},
+        "Flatten keeps every value: H * W * C, not H * W",
+    ),
+    (
+        None,
+        {"transpose": True},
+        "shapes are (height, width, channels), rows first: "
+        "height and width are swapped",
+    ),
 ]
 
 
@@ -3723,8 +3744,12 @@ def check_conv_bn_params(fn, seed: int = 0) -> bool:
     for _ in range(20):
         kh, kw = (int(v) for v in rng.integers(1, 8, size=2))
         cases.append(
-            ((kh, kw), int(rng.integers(1, 65)), int(rng.integers(1, 129)),
-             bool(rng.integers(2)))
+            (
+                (kh, kw),
+                int(rng.integers(1, 65)),
+                int(rng.integers(1, 129)),
+                bool(rng.integers(2)),
+            )
         )
     for (kh, kw), c_in, f, use_bias in cases:
         shown = (
@@ -3760,8 +3785,10 @@ def check_conv_bn_params(fn, seed: int = 0) -> bool:
                     "each filter spans every input channel: kh * kw * in_channels "
                     "weights per filter"
                 )
-            elif kh != kw and conv in (kh * kh * c_in * f + bias, kw * kw * c_in * f
-                                       + bias):
+            elif kh != kw and conv in (
+                kh * kh * c_in * f + bias,
+                kw * kw * c_in * f + bias,
+            ):
                 message = "the kernel is kh x kw, not square: use both sizes"
             elif conv in (kh * kw * c_in + bias, kh * kw * c_in + 1):
                 message = "there is one kernel per filter: multiply by filters"
@@ -3912,10 +3939,13 @@ def check_fold_batchnorm(fn, seed: int = 0) -> bool:
         for mistake, message in _CH11_FOLD_MISTAKES.items():
             if mistake == "input_axis" and shape[2] != shape[3]:
                 continue
-            w_bad, b_bad = _ch11_fold(w, b, gamma, beta, mean, var, eps,
-                                      mistake=mistake)
-            if _close(w2, w_bad) and (_close(b2, b_bad) or not _close(b2, b_ok)) and (
-                not _close(w2, w_ok)
+            w_bad, b_bad = _ch11_fold(
+                w, b, gamma, beta, mean, var, eps, mistake=mistake
+            )
+            if (
+                _close(w2, w_bad)
+                and (_close(b2, b_bad) or not _close(b2, b_ok))
+                and (not _close(w2, w_ok))
             ):
                 raise AssertionError(f"{message} {shown}")
             if _close(w2, w_ok) and _close(b2, b_bad) and not _close(b_bad, b_ok):

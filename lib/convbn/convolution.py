@@ -46,6 +46,7 @@ __all__ = [
     "correlate2d",
     "correlate2d_loops",
     "output_size",
+    "same_padding",
     "convolution_matrix",
     "conv2d",
 ]
@@ -366,6 +367,17 @@ def output_size(n: int, k: int, padding: str = "valid", stride: int = 1) -> int:
     return math.ceil((n + k - 1) / stride)
 
 
+def same_padding(n: int, k: int, stride: int = 1) -> tuple[int, int]:
+    """Zeros before and after an axis of length ``n`` for TensorFlow's "same".
+
+    Used by :func:`conv2d` and :func:`convbn.pooling.pool2d` (chapters 2 and 6):
+    ``max((ceil(n / s) - 1) s + k - n, 0)`` positions in all, so that the output has
+    ``ceil(n / s)`` entries; when the total is odd the extra one goes at the end.
+    """
+    total = max((math.ceil(n / stride) - 1) * stride + k - n, 0)
+    return total // 2, total - total // 2
+
+
 def convolution_matrix(kernel, input_shape, mode: str = "full") -> np.ndarray:
     """The matrix M with ``M @ x.ravel() == convolve(x, kernel, mode).ravel()``.
 
@@ -447,10 +459,7 @@ def conv2d(x, w, b=None, stride: int = 1, padding: str = "valid") -> np.ndarray:
     dtype = _result_dtype(x, w, *([] if b is None else [b]))
     height, width = x.shape[1:3]
     if padding == "same":
-        pads = []
-        for n, k in ((height, kh), (width, kw)):
-            total = max((math.ceil(n / stride) - 1) * stride + k - n, 0)
-            pads.append((total // 2, total - total // 2))
+        pads = [same_padding(n, k, stride) for n, k in ((height, kh), (width, kw))]
         x = np.pad(x, ((0, 0), *pads, (0, 0)))
     elif kh > height or kw > width:
         raise ValueError(

@@ -496,6 +496,19 @@ def _check_common(steps, batch_size, seed, n_train, n_val):
     return steps, batch_size, seed, n_train, n_val
 
 
+def _cnn_config(steps, batch_size, seed, n_train, n_val, **extra) -> dict:
+    """The settings a CNN experiment records with its result (plain SGD)."""
+    return dict(
+        **extra,
+        steps=steps,
+        batch_size=batch_size,
+        optimizer="SGD",
+        seed=seed,
+        n_train=n_train,
+        n_val=n_val,
+    )
+
+
 @dataclass(frozen=True)
 class LearningRateSweep:
     """What :func:`learning_rate_sweep` measured.
@@ -579,14 +592,7 @@ def learning_rate_sweep(
         loss[name] = np.array([run["loss"] for run in runs])
         val[name] = np.array([run["val"] for run in runs])
         moving[name] = np.array([run["val_moving"] for run in runs])
-    config = dict(
-        steps=steps,
-        batch_size=batch_size,
-        optimizer="SGD",
-        seed=seed,
-        n_train=n_train,
-        n_val=n_val,
-    )
+    config = _cnn_config(steps, batch_size, seed, n_train, n_val)
     return LearningRateSweep(rates, val, loss, threshold, moving, config)
 
 
@@ -701,14 +707,8 @@ def dropout_experiment(
     for name, r in (("dropout", rate), ("no dropout", 0.0)):
         run = _train_cnn(True, learning_rate, steps, batch_size, data, seed, r)
         loss[name], train[name], val[name] = run["loss"], run["train"], run["val"]
-    config = dict(
-        learning_rate=learning_rate,
-        steps=steps,
-        batch_size=batch_size,
-        optimizer="SGD",
-        seed=seed,
-        n_train=n_train,
-        n_val=n_val,
+    config = _cnn_config(
+        steps, batch_size, seed, n_train, n_val, learning_rate=learning_rate
     )
     return DropoutResult(train, val, loss, rate, config)
 
@@ -756,14 +756,8 @@ def regularizer_experiment(
     for name in NETWORKS:
         run = _train_cnn(name == "bn", learning_rate, steps, batch_size, data, seed)
         loss[name], train[name], val[name] = run["loss"], run["train"], run["val"]
-    config = dict(
-        learning_rate=learning_rate,
-        steps=steps,
-        batch_size=batch_size,
-        optimizer="SGD",
-        seed=seed,
-        n_train=n_train,
-        n_val=n_val,
+    config = _cnn_config(
+        steps, batch_size, seed, n_train, n_val, learning_rate=learning_rate
     )
     return RegularizerResult(train, val, loss, config)
 

@@ -1505,11 +1505,23 @@ def plot_cnn_history(histories, metrics=("loss", "accuracy")):
     for ax, metric in zip(axes[0], metrics, strict=True):
         for (label, curves), colour in zip(runs.items(), COLORS * 3, strict=False):
             epochs = np.arange(1, len(curves[metric]) + 1)
-            ax.plot(epochs, curves[metric], "o-", ms=4, color=colour,
-                    label=f"{label}, training")
+            ax.plot(
+                epochs,
+                curves[metric],
+                "o-",
+                ms=4,
+                color=colour,
+                label=f"{label}, training",
+            )
             if "val_" + metric in curves:
-                ax.plot(epochs, curves["val_" + metric], "s--", ms=4, color=colour,
-                        label=f"{label}, validation")
+                ax.plot(
+                    epochs,
+                    curves["val_" + metric],
+                    "s--",
+                    ms=4,
+                    color=colour,
+                    label=f"{label}, validation",
+                )
         ax.set(xlabel="epoch", ylabel=metric.replace("_", " "))
         ax.set_xticks(epochs)
     axes[0, -1].legend()
@@ -1555,8 +1567,15 @@ def plot_confusion_matrix(matrix, class_names=None, ax=None):
             continue
         r, g, b, _ = image.cmap(image.norm(v))
         dark = i != j and 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
-        ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=8,
-                color="white" if dark else "black")
+        ax.text(
+            j,
+            i,
+            f"{v:g}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if dark else "black",
+        )
     ax.set_xticks(np.arange(k), class_names)
     ax.set_yticks(np.arange(k), class_names)
     ax.set(xlabel="predicted", ylabel="true")
@@ -1592,8 +1611,9 @@ def _ch11_labels(values, name, n):
     return array
 
 
-def plot_mistakes(images, y_true, y_pred, probabilities=None, count: int = 24,
-                  ncols: int = 8):
+def plot_mistakes(
+    images, y_true, y_pred, probabilities=None, count: int = 24, ncols: int = 8
+):
     """A gallery of misclassified images with true and predicted labels (chapter 11).
 
     ``images`` ``(N, H, W)`` or ``(N, H, W, 1)``, ``y_true`` and ``y_pred`` ``(N,)``
@@ -1627,15 +1647,21 @@ def plot_mistakes(images, y_true, y_pred, probabilities=None, count: int = 24,
         return fig
     ncols = min(ncols, len(wrong))
     nrows = int(np.ceil(len(wrong) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.25 * ncols, 1.45 * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(1.25 * ncols, 1.45 * nrows), squeeze=False
+    )
     for slot, ax in enumerate(axes.flat):
         ax.axis("off")
         if slot >= len(wrong):
             continue
         i = wrong[slot]
-        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=max(images[i].max(), 1e-12),
-                  interpolation="nearest")
+        ax.imshow(
+            images[i],
+            cmap="gray_r",
+            vmin=0,
+            vmax=max(images[i].max(), 1e-12),
+            interpolation="nearest",
+        )
         title = f"{y_true[i]} → {y_pred[i]}"
         if probabilities is not None:
             title += f" ({confidence[slot]:.0%})"
@@ -1644,8 +1670,9 @@ def plot_mistakes(images, y_true, y_pred, probabilities=None, count: int = 24,
     return fig
 
 
-def plot_cnn_feature_maps(images, feature_maps, probabilities, labels=None,
-                          index: int = 0, ncols: int = 8):
+def plot_cnn_feature_maps(
+    images, feature_maps, probabilities, labels=None, index: int = 0, ncols: int = 8
+):
     """One image, the feature maps of every block, the predicted probabilities
     (chapter 11); return the figure.
 
@@ -1678,8 +1705,7 @@ def plot_cnn_feature_maps(images, feature_maps, probabilities, labels=None,
     probabilities = as_float_array(probabilities, "probabilities", ndim=2)
     if len(probabilities) != n:
         raise ValueError(
-            f"probabilities must have one row per image ({n}), got "
-            f"{len(probabilities)}"
+            f"probabilities must have one row per image ({n}), got {len(probabilities)}"
         )
     if labels is not None:
         labels = _ch11_labels(labels, "labels", n)
@@ -1698,8 +1724,10 @@ def plot_cnn_feature_maps(images, feature_maps, probabilities, labels=None,
         title += f", true {labels[index]}"
     ax.set_title(title, fontsize=9)
     bars = fig.add_subplot(grid[0, 3:])
-    colours = [OKABE_ITO["vermillion"] if c == pred else OKABE_ITO["sky"]
-               for c in range(len(p))]
+    colours = [
+        OKABE_ITO["vermillion"] if c == pred else OKABE_ITO["sky"]
+        for c in range(len(p))
+    ]
     drawn = bars.bar(np.arange(len(p)), p, color=colours)
     if labels is not None and labels[index] < len(p):
         drawn[labels[index]].set_edgecolor("black")
@@ -1713,8 +1741,13 @@ def plot_cnn_feature_maps(images, feature_maps, probabilities, labels=None,
         vmin, vmax = float(block.min()), float(block.max())
         for c in range(block.shape[2]):
             ax = fig.add_subplot(grid[row + c // ncols, c % ncols])
-            ax.imshow(block[..., c], cmap=MATRIX_CMAP, vmin=vmin,
-                      vmax=vmax if vmax > vmin else vmin + 1, interpolation="nearest")
+            ax.imshow(
+                block[..., c],
+                cmap=MATRIX_CMAP,
+                vmin=vmin,
+                vmax=vmax if vmax > vmin else vmin + 1,
+                interpolation="nearest",
+            )
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
@@ -1723,8 +1756,9 @@ def plot_cnn_feature_maps(images, feature_maps, probabilities, labels=None,
                 h, w, depth = block.shape
                 ax.set_ylabel(f"block {b + 1}\n{h}×{w}×{depth}", fontsize=8)
         row += rows[b]
-    fig.subplots_adjust(hspace=0.45, wspace=0.15, left=0.08, right=0.98, top=0.94,
-                        bottom=0.03)
+    fig.subplots_adjust(
+        hspace=0.45, wspace=0.15, left=0.08, right=0.98, top=0.94, bottom=0.03
+    )
     return fig
 
 

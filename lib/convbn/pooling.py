@@ -23,11 +23,10 @@ also divides by the number of real inputs in the window).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ._validation import as_choice, as_float_array, as_number
+from .convolution import output_size, same_padding
 
 __all__ = ["KINDS", "PADDINGS", "pooling_weights", "pool2d", "pool1d"]
 
@@ -70,18 +69,24 @@ def pooling_weights(size, sigma: float = 1.0) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _pads(n: int, k: int, stride: int, padding: str, name: str, axis: str):
+def _pads(n: int, k: int, stride: int, padding: str, axis: str):
     """(before, after, outputs) along one axis."""
-    if padding == "valid":
-        if k > n:
-            raise ValueError(
-                f"{name} {k} is larger than the input's {axis} {n}: padding='valid' "
-                "needs the window to fit; use padding='same' or a smaller size"
-            )
-        return 0, 0, (n - k) // stride + 1
-    out = math.ceil(n / stride)
-    total = max((out - 1) * stride + k - n, 0)
-    return total // 2, total - total // 2, out
+    if padding == "valid" and k > n:
+        raise ValueError(
+            f"size {k} is larger than the input's {axis} {n}: padding='valid' "
+            "needs the window to fit; use padding='same' or a smaller size"
+        )
+    before, after = same_padding(n, k, stride) if padding == "same" else (0, 0)
+    return before, after, output_size(n, k, padding, stride)
+
+
+def _options(kind, padding, sigma):
+    """``kind``, ``padding`` and ``sigma`` checked (sigma only matters if weighted)."""
+    kind = as_choice(kind, "kind", KINDS)
+    padding = as_choice(padding, "padding", PADDINGS)
+    if kind == "weighted":
+        sigma = as_number(sigma, "sigma", positive=True)
+    return kind, padding, sigma
 
 
 def _pool(x, size, stride, kind, padding, sigma, axes=("height", "width")):
@@ -89,8 +94,8 @@ def _pool(x, size, stride, kind, padding, sigma, axes=("height", "width")):
     kh, kw = size
     sh, sw = stride
     n_rows, n_cols = x.shape[1:3]
-    top, bottom, h_out = _pads(n_rows, kh, sh, padding, "size", axes[0])
-    left, right, w_out = _pads(n_cols, kw, sw, padding, "size", axes[1])
+    top, bottom, h_out = _pads(n_rows, kh, sh, padding, axes[0])
+    left, right, w_out = _pads(n_cols, kw, sw, padding, axes[1])
     padded = any((top, bottom, left, right))
     if padded:
         fill = -np.inf if kind == "max" else 0.0
@@ -163,12 +168,9 @@ def pool2d(
     same ``pool_size``, ``strides`` and ``padding``. float32 stays float32.
     """
     x = as_float_array(x, "x", ndim=(2, 4))
-    kind = as_choice(kind, "kind", KINDS)
-    padding = as_choice(padding, "padding", PADDINGS)
+    kind, padding, sigma = _options(kind, padding, sigma)
     size = _as_pair(size, "size")
     stride = _as_pair(stride, "stride", allow_none=True) or size
-    if kind == "weighted":
-        sigma = as_number(sigma, "sigma", positive=True)
     if x.ndim == 2:
         return _pool(x[None, :, :, None], size, stride, kind, padding, sigma)[0, ..., 0]
     return _pool(x, size, stride, kind, padding, sigma)
@@ -191,12 +193,9 @@ def pool1d(
     ``AveragePooling1D``. float32 stays float32.
     """
     x = as_float_array(x, "x", ndim=(1, 3))
-    kind = as_choice(kind, "kind", KINDS)
-    padding = as_choice(padding, "padding", PADDINGS)
+    kind, padding, sigma = _options(kind, padding, sigma)
     k = as_number(size, "size", integer=True, minimum=1)
     s = k if stride is None else as_number(stride, "stride", integer=True, minimum=1)
-    if kind == "weighted":
-        sigma = as_number(sigma, "sigma", positive=True)
     batch = x[None, :, None] if x.ndim == 1 else x
     out = _pool(
         batch[:, None], (1, k), (1, s), kind, padding, sigma, ("height", "length")

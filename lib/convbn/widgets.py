@@ -16,6 +16,7 @@ from ._validation import as_callable
 from .convolution import KERNELS
 
 __all__ = [
+    "STYLE",
     "interact",
     "smoothing_widget",
     "convolution_explorer",
@@ -31,6 +32,10 @@ __all__ = [
     "figure1_widget",
     "learning_rate_widget",
 ]
+
+
+#: Control labels as wide as their text (the ipywidgets default cuts them off).
+STYLE = {"description_width": "initial"}
 
 
 def interact(plot_fn, **controls) -> ipw.interactive:
@@ -57,7 +62,7 @@ def smoothing_widget() -> ipw.interactive:
 
     Wraps :func:`convbn.plotting.plot_smoothing`.
     """
-    style = {"description_width": "initial"}
+    style = STYLE
     return interact(
         plotting.plot_smoothing,
         kind=ipw.Dropdown(
@@ -86,7 +91,7 @@ def convolution_explorer() -> ipw.interactive:
     from .convolution import MODES
     from .datasets import SAMPLE_IMAGES
 
-    style = {"description_width": "initial"}
+    style = STYLE
     return interact(
         plotting.plot_convolution_explorer,
         kernel=ipw.Dropdown(
@@ -152,7 +157,7 @@ def receptive_field_widget() -> ipw.interactive:
 
     Wraps :func:`convbn.plotting.plot_receptive_field`.
     """
-    style = {"description_width": "initial"}
+    style = STYLE
 
     def slider(value, low, high, description):
         return ipw.IntSlider(
@@ -183,7 +188,7 @@ def equivariance_widget() -> ipw.interactive:
     (pixels to the right, negative to the left) and menus for the photograph, the
     kernel and the boundary handling.
     """
-    style = {"description_width": "initial"}
+    style = STYLE
     return interact(
         plotting.plot_equivariance,
         shift=ipw.IntSlider(
@@ -228,7 +233,7 @@ def pooling_widget() -> ipw.interactive:
     """
     from .pooling import KINDS, PADDINGS
 
-    style = {"description_width": "initial"}
+    style = STYLE
 
     def slider(value, description):
         return ipw.IntSlider(
@@ -267,7 +272,7 @@ def batchnorm_widget() -> ipw.interactive:
     Wraps :func:`convbn.plotting.plot_batchnorm_distribution`: an integer slider for
     the mini-batch size, sliders for gamma and beta and a logarithmic slider for eps.
     """
-    style = {"description_width": "initial"}
+    style = STYLE
     common = {"continuous_update": False, "style": style}
     return interact(
         plotting.plot_batchnorm_distribution,
@@ -303,7 +308,7 @@ def dropout_widget() -> ipw.interactive:
     menu for the noise shape (elementwise, whole rows, whole columns) and an integer
     slider for the seed.
     """
-    style = {"description_width": "initial"}
+    style = STYLE
     return interact(
         plotting.plot_dropout,
         rate=ipw.FloatSlider(
@@ -344,7 +349,7 @@ def loss_widget() -> ipw.interactive:
     """
     from .losses import LOSSES
 
-    style = {"description_width": "initial"}
+    style = STYLE
     return interact(
         plotting.plot_loss_and_gradient,
         loss=ipw.Dropdown(
@@ -372,7 +377,7 @@ def optimizer_widget(histories) -> ipw.interactive:
     the notebook). Wraps :func:`convbn.plotting.plot_optimizer_curves`: a multiple
     selection of the labels and a check box for the logarithmic axis.
     """
-    style = {"description_width": "initial"}
+    style = STYLE
     labels = list(histories)
     return interact(
         plotting.plot_optimizer_curves,
@@ -443,7 +448,7 @@ def figure1_widget(result) -> ipw.interactive:
             step=1,
             description="sigmoid unit",
             continuous_update=False,
-            style={"description_width": "initial"},
+            style=STYLE,
         ),
     )
 
@@ -469,6 +474,6 @@ def learning_rate_widget(sweep) -> ipw.interactive:
             value=start,
             description="learning rate",
             continuous_update=False,
-            style={"description_width": "initial"},
+            style=STYLE,
         ),
     )
