@@ -8,7 +8,12 @@ equivariance) use:
 * :func:`convolve2d`, :func:`correlate2d` -- 2-D sums with a stride, equal to
   ``scipy.signal.convolve2d`` / ``correlate2d`` for stride 1.
 * :func:`correlate2d_loops` -- the same sum with explicit loops, to be read.
-* :func:`output_size` -- how many outputs a mode and a stride give.
+* :func:`output_size`, :func:`same_padding` -- how many outputs a mode and a stride
+  give, and the zeros TensorFlow's "same" adds.
+* :func:`pad_same` -- pad an image so that a valid sum keeps its size, with zeros or
+  wrapping around (the circular boundary of chapter 5).
+* :data:`SOBEL_X`, :data:`SOBEL_Y`, :data:`LAPLACIAN`, :data:`SHARPEN` -- the course's
+  named 3 x 3 kernels, in cross-correlation form (one source for every chapter).
 * :func:`convolution_matrix` -- convolution as multiplication by a (doubly block)
   Toeplitz matrix.
 * :func:`conv2d` -- the batched multi-channel layer form, equal to ``tf.nn.conv2d``.
@@ -47,6 +52,12 @@ __all__ = [
     "correlate2d_loops",
     "output_size",
     "same_padding",
+    "BOUNDARIES",
+    "pad_same",
+    "SOBEL_X",
+    "SOBEL_Y",
+    "LAPLACIAN",
+    "SHARPEN",
     "convolution_matrix",
     "conv2d",
 ]
@@ -57,6 +68,25 @@ KERNELS = ("exponential", "box", "half-gaussian", "gaussian")
 CAUSAL_KERNELS = ("exponential", "box", "half-gaussian")
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
+
+# The named kernels. All are in *cross-correlation* form: apply them with
+# correlate2d / conv2d / keras Conv2D as written. To get the same response with
+# convolve2d, flip them first (K[::-1, ::-1], chapter 3).
+
+#: Sobel kernel for vertical edges (changes along a row), cross-correlation form:
+#: positive where intensity increases from left to right, negative where it falls.
+SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+#: Sobel kernel for horizontal edges (changes down a column), cross-correlation form:
+#: positive where intensity increases from top to bottom. Equals ``SOBEL_X.T``.
+SOBEL_Y = np.array([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]])
+#: The discrete Laplacian (symmetric, so convolution and cross-correlation agree):
+#: zero on constant and linear regions, large at spots and thin lines.
+LAPLACIAN = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+#: A sharpening kernel, identity minus the Laplacian (symmetric; weights sum to 1).
+SHARPEN = np.array([[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]])
+for _named in (SOBEL_X, SOBEL_Y, LAPLACIAN, SHARPEN):
+    _named.setflags(write=False)
+del _named
 
 
 def kernel(a, kind: str = "exponential", width: float = 1.0) -> np.ndarray:
@@ -376,6 +406,42 @@ def same_padding(n: int, k: int, stride: int = 1) -> tuple[int, int]:
     """
     total = max((math.ceil(n / stride) - 1) * stride + k - n, 0)
     return total // 2, total - total // 2
+
+
+#: The boundaries :func:`pad_same` knows: zeros, or wrapping around (circular).
+BOUNDARIES = ("zero", "wrap")
+
+
+def pad_same(image, kernel_shape, boundary: str = "zero") -> np.ndarray:
+    """Pad a 2-D ``image`` so that a valid sum with a ``kernel_shape`` kernel keeps
+    its size (stride 1; chapters 2 and 5).
+
+    Each axis of length n gets :func:`same_padding` ``(n, k)`` positions: ``k - 1``
+    in all, ``(k - 1) // 2`` before. ``boundary="zero"`` fills them with zeros
+    (then ``correlate2d(pad_same(I, K.shape), K)`` equals :func:`conv2d` with
+    ``padding="same"``, and, for odd kernels, ``correlate2d(I, K, "same")``);
+    ``"wrap"`` copies the opposite side of the image, so that the image behaves
+    as if drawn on a torus (circular cross-correlation, chapter 5). Shapes:
+    ``(H, W)`` in, ``(H + kh - 1, W + kw - 1)`` out.
+
+    >>> pad_same(np.arange(4.0).reshape(2, 2), (3, 3), "wrap")
+    array([[3., 2., 3., 2.],
+           [1., 0., 1., 0.],
+           [3., 2., 3., 2.],
+           [1., 0., 1., 0.]])
+    """
+    image = as_float_array(image, "image", ndim=2)
+    boundary = as_choice(boundary, "boundary", BOUNDARIES)
+    if not isinstance(kernel_shape, tuple | list) or len(kernel_shape) != 2:
+        raise TypeError(
+            f"kernel_shape must be a pair (kh, kw) of positive ints, "
+            f"got {kernel_shape!r}"
+        )
+    kh, kw = (
+        as_number(k, "kernel_shape", integer=True, minimum=1) for k in kernel_shape
+    )
+    pads = (same_padding(image.shape[0], kh), same_padding(image.shape[1], kw))
+    return np.pad(image, pads, mode="constant" if boundary == "zero" else "wrap")
 
 
 def convolution_matrix(kernel, input_shape, mode: str = "full") -> np.ndarray:

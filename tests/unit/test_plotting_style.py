@@ -1,16 +1,11 @@
+"""The figure style and the chapter-1 plots and widget."""
+
 import ipywidgets as ipw
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from convbn import datasets, plotting, widgets
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_setup_applies_the_colour_blind_safe_style():

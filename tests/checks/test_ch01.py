@@ -1,4 +1,4 @@
-"""The checkers accept correct solutions and name the mistake in wrong ones."""
+"""The checkers of chapter 1: right solutions pass, each known mistake is named."""
 
 import numpy as np
 import pytest

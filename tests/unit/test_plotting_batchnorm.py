@@ -1,0 +1,257 @@
+"""Plots and widgets of Part III (chapters 7 and 8): batch normalization."""
+
+import ipywidgets as ipw
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from convbn import experiments, plotting, widgets
+
+# --- plot_batchnorm_distribution and its widget --------------------------------------
+
+
+def test_plot_batchnorm_distribution_returns_before_and_after():
+    fig = plotting.plot_batchnorm_distribution()
+    assert isinstance(fig, plt.Figure)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_title().startswith("before: mean ")
+    assert fig.axes[1].get_title() == "after (ε = 0.001): mean 0.00, std 1.00"
+
+
+def test_plot_batchnorm_distribution_title_reports_gamma_beta_and_eps():
+    fig = plotting.plot_batchnorm_distribution(256, gamma=2.0, beta=-1.0, eps=1e-5)
+    assert fig.axes[1].get_title() == "after (ε = 1e-05): mean -1.00, std 2.00"
+    # A large eps shrinks the output: std = gamma sqrt(var / (var + eps)) < gamma.
+    fig = plotting.plot_batchnorm_distribution(256, gamma=1.0, eps=10.0)
+    std = float(fig.axes[1].get_title().rsplit("std ", 1)[1])
+    assert 0.5 < std < 0.8
+
+
+def test_plot_batchnorm_distribution_with_a_batch_of_two():
+    fig = plotting.plot_batchnorm_distribution(batch_size=2, gamma=1.5, beta=0.5)
+    assert fig.axes[1].get_title().endswith("mean 0.50, std 1.50")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"batch_size": 1}, ValueError, "batch_size must be >= 2"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
+        ({"batch_size": 10**6}, ValueError, "batch_size must be <= 100000"),
+        ({"gamma": "1"}, TypeError, "gamma must be a real number"),
+        ({"beta": np.nan}, ValueError, "beta must be finite"),
+        ({"eps": 0.0}, ValueError, "eps must be > 0"),
+        ({"eps": -1e-3}, ValueError, "eps must be > 0"),
+        ({"seed": -1}, ValueError, "seed must be >= 0"),
+    ],
+)
+def test_plot_batchnorm_distribution_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_batchnorm_distribution(**kwargs)
+
+
+def test_batchnorm_widget_has_its_controls_and_redraws():
+    widget = widgets.batchnorm_widget()
+    assert isinstance(widget, ipw.interactive)
+    controls = {c.description: c for c in widget.children[:-1]}
+    assert set(controls) == {"batch size m", "γ (scale)", "β (shift)", "ε"}
+    assert isinstance(controls["batch size m"], ipw.IntSlider)
+    assert controls["batch size m"].min == 2
+    assert isinstance(controls["ε"], ipw.FloatLogSlider)
+    for value in (2, 7, 512):
+        controls["batch size m"].value = value
+    controls["γ (scale)"].value = -2.0
+    controls["β (shift)"].value = 1.5
+    controls["ε"].value = 10.0
+    widget.update()
+
+
+# --- hand-made results ----------------------------------------------------------------
+
+
+def figure1_result(units=100):
+    steps = np.arange(0, 301, 50)
+    rng = np.random.default_rng(0)
+    pct = {
+        name: np.sort(rng.normal(shift, 1.0, size=(len(steps), 3, units)), axis=1)
+        for name, shift in (("plain", -2.0), ("bn", 0.0))
+    }
+    accuracy = {
+        "plain": np.linspace(0.1, 0.8, len(steps)),
+        "bn": np.linspace(0.1, 0.95, len(steps)),
+    }
+    loss = {name: np.linspace(2.3, 0.3, 300) for name in experiments.NETWORKS}
+    return experiments.Figure1Result(
+        steps, accuracy, pct, loss, unit=3, seconds={"plain": 1.0, "bn": 1.5}
+    )
+
+
+def sweep_result():
+    rates = np.array([0.1, 0.3, 1.0, 3.0])
+    loss = {
+        "plain": np.vstack([np.linspace(2.3, 0.5, 20)] * 2 + [np.full(20, 2.3026)] * 2),
+        "bn": np.vstack([np.linspace(2.3, 0.3, 20)] * 3 + [np.full(20, np.nan)]),
+    }
+    val = {
+        "plain": np.array([0.7, 0.8, 0.1, 0.1]),
+        "bn": np.array([0.8, 0.9, 0.9, 0.1]),
+    }
+    return experiments.LearningRateSweep(
+        rates,
+        val,
+        loss,
+        0.5,
+        {"bn": val["bn"] - 0.2, "plain": val["plain"]},
+        {"steps": 20},
+    )
+
+
+def timing_result():
+    return experiments.StepTime(
+        {"plain": np.array([0.004, 0.005]), "bn": np.array([0.008, 0.009])}, 1.89
+    )
+
+
+def dropout_result():
+    return experiments.DropoutResult(
+        {"dropout": 0.8, "no dropout": 0.9},
+        {"dropout": 0.78, "no dropout": 0.88},
+        {"dropout": np.ones(5), "no dropout": np.ones(5)},
+        0.5,
+    )
+
+
+def regularizer_result():
+    return experiments.RegularizerResult(
+        {"plain": 0.9, "bn": 0.99},
+        {"plain": 0.86, "bn": 0.88},
+        {"plain": np.ones(5), "bn": np.ones(5)},
+        {"n_train": 500},
+    )
+
+
+# --- plot_figure1 and its widget ------------------------------------------------------
+
+
+def test_plot_figure1_draws_three_panels_for_the_default_unit():
+    fig = plotting.plot_figure1(figure1_result())
+    assert isinstance(fig, plt.Figure)
+    assert len(fig.axes) == 3
+    assert fig.axes[1].get_ylabel() == "input to sigmoid 3"  # result.unit
+    assert fig.axes[1].get_ylim() == fig.axes[2].get_ylim()  # shared scale
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == [
+        "without BN",
+        "with BN",
+    ]
+
+
+def test_plot_figure1_shows_the_chosen_unit():
+    result = figure1_result()
+    fig = plotting.plot_figure1(result, unit=42)
+    median = fig.axes[2].get_lines()[0].get_ydata()
+    assert np.allclose(median, result.percentiles["bn"][:, 1, 42])
+    assert fig.axes[1].get_ylabel() == "input to sigmoid 42"
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        ((None,), {}, TypeError, "result must be a convbn.experiments.Figure1Result"),
+        (("figure",), {}, TypeError, "result"),
+        ((figure1_result(),), {"unit": 100}, ValueError, "unit must be <= 99"),
+        ((figure1_result(),), {"unit": -1}, ValueError, "unit must be >= 0"),
+        ((figure1_result(),), {"unit": 1.5}, TypeError, "unit must be an integer"),
+    ],
+)
+def test_plot_figure1_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_figure1(*args, **kwargs)
+
+
+def test_figure1_widget_has_a_unit_slider_and_redraws():
+    widget = widgets.figure1_widget(figure1_result())
+    assert isinstance(widget, ipw.interactive)
+    controls = {c.description: c for c in widget.children[:-1]}
+    assert set(controls) == {"sigmoid unit"}
+    slider = controls["sigmoid unit"]
+    assert isinstance(slider, ipw.IntSlider)
+    assert (slider.value, slider.min, slider.max) == (3, 0, 99)
+    for unit in (0, 57, 99):
+        slider.value = unit
+    widget.update()
+
+
+def test_figure1_widget_rejects_other_results():
+    with pytest.raises(TypeError, match="result must be"):
+        widgets.figure1_widget(sweep_result())
+
+
+# --- plot_learning_rate_sweep and its widget ------------------------------------------
+
+
+def test_plot_learning_rate_sweep_defaults_to_the_first_rate_only_bn_trains():
+    fig = plotting.plot_learning_rate_sweep(sweep_result())
+    assert isinstance(fig, plt.Figure)
+    assert len(fig.axes) == 2
+    assert fig.axes[1].get_title() == "learning rate 1"
+    labels = [line.get_label() for line in fig.axes[1].get_lines()]
+    assert "without BN: stalls" in labels and "with BN: trains" in labels
+
+
+def test_plot_learning_rate_sweep_shows_a_diverging_run():
+    fig = plotting.plot_learning_rate_sweep(sweep_result(), learning_rate=3.0)
+    labels = [line.get_label() for line in fig.axes[1].get_lines()]
+    assert "with BN: diverges" in labels
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        ((figure1_result(),), {}, TypeError, "sweep must be a convbn.experiments"),
+        ((sweep_result(),), {"learning_rate": 0.5}, ValueError, "one of the sweep"),
+        ((sweep_result(),), {"learning_rate": -1.0}, ValueError, "learning_rate"),
+        ((sweep_result(),), {"learning_rate": "1"}, TypeError, "learning_rate"),
+    ],
+)
+def test_plot_learning_rate_sweep_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_learning_rate_sweep(*args, **kwargs)
+
+
+def test_learning_rate_widget_offers_the_sweeps_rates_and_redraws():
+    widget = widgets.learning_rate_widget(sweep_result())
+    controls = {c.description: c for c in widget.children[:-1]}
+    assert set(controls) == {"learning rate"}
+    slider = controls["learning rate"]
+    assert isinstance(slider, ipw.SelectionSlider)
+    assert [value for _, value in slider.options] == [0.1, 0.3, 1.0, 3.0]
+    assert slider.value == 1.0
+    for rate in (0.1, 3.0):
+        slider.value = rate
+    widget.update()
+
+
+def test_learning_rate_widget_rejects_other_results():
+    with pytest.raises(TypeError, match="sweep must be"):
+        widgets.learning_rate_widget(figure1_result())
+
+
+# --- plot_claims ----------------------------------------------------------------------
+
+
+def test_plot_claims_draws_three_bar_charts():
+    fig = plotting.plot_claims(timing_result(), dropout_result(), regularizer_result())
+    assert isinstance(fig, plt.Figure)
+    assert len(fig.axes) == 3
+    assert "x1.89" in fig.axes[0].get_title()
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    assert np.allclose(heights, [4.5, 8.5])  # median milliseconds
+
+
+@pytest.mark.parametrize("position", range(3))
+def test_plot_claims_rejects_swapped_results(position):
+    args = [timing_result(), dropout_result(), regularizer_result()]
+    args[position] = figure1_result()
+    name = ("timing", "dropout", "regularizer")[position]
+    with pytest.raises(TypeError, match=f"{name} must be a convbn.experiments"):
+        plotting.plot_claims(*args)

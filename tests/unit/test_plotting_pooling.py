@@ -1,0 +1,130 @@
+"""Plots and widget of chapter 6 (pooling and the convolutional layer)."""
+
+import ipywidgets as ipw
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from convbn import plotting, pooling, widgets
+
+# --- pooling_feature_map, plot_pool1d, plot_pooling and the widget --------------------
+
+
+@pytest.mark.parametrize("image", ["coins", "camera", "text"])
+def test_pooling_feature_map_is_a_relu_of_an_edge_response(image):
+    fmap = plotting.pooling_feature_map(image)
+    assert fmap.ndim == 2 and max(fmap.shape) <= 256 and fmap.min() == 0.0
+    assert fmap.max() > 0.5  # real edges respond
+
+
+def test_plot_pool1d_draws_the_windows_of_pool1d():
+    x = np.array([0.1, 1.0, 0.2, 0.1, 0.0, 0.1])
+    fig = plotting.plot_pool1d(x, 3, 2, padding="same", title="Fig. 9.10")
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[:3] == ["1", "0.2", "0.1"]  # the pooled units first
+    assert len(texts) == 3 + len(x)
+    assert len(ax.lines) == 3 + 3 + 2  # the rightmost window covers two units
+    assert ax.get_title() == "Fig. 9.10"
+
+
+@pytest.mark.parametrize("n", range(1, 10))
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_plot_pool1d_windows_agree_with_pool1d(n, size, stride, padding):
+    if padding == "valid" and size > n:
+        return
+    x = np.random.default_rng(n).normal(size=n)
+    windows = plotting._ch06_windows(n, size, stride, padding)
+    for kind, stat in (("max", np.max), ("average", np.mean)):
+        expected = pooling.pool1d(x, size, stride, kind, padding)
+        assert np.allclose([stat(x[a:b]) for a, b in windows], expected)
+
+
+def test_plot_pool1d_marks_units_and_draws_into_given_axes():
+    fig, axes = plt.subplots(2, 1)
+    x = np.array([0.3, 0.1, 1.0, 0.2, 0.1, 0.0])
+    out = plotting.plot_pool1d(x, mark=[True, False, False, True], ax=axes[1])
+    assert out is fig
+    widths = [t.get_bbox_patch().get_linewidth() for t in axes[1].texts[:4]]
+    assert widths[0] > widths[1] and widths[3] > widths[2]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"x": np.ones((2, 3))}, ValueError, "x must be a 1-D"),
+        ({"x": "abc"}, TypeError, "x must be a numeric"),
+        ({"size": 0}, ValueError, "size must be >= 1"),
+        ({"size": 7}, ValueError, "size 7 is larger"),
+        ({"stride": 1.5}, TypeError, "stride must be an integer"),
+        ({"kind": "median"}, ValueError, "kind must be one of"),
+        ({"padding": "full"}, ValueError, "padding must be one of"),
+        ({"mark": [True, False]}, ValueError, "mark must hold one boolean"),
+        ({"mark": [1, 0, 0, 1]}, ValueError, "mark must hold one boolean"),
+        ({"fmt": 3}, TypeError, "fmt must be a format string"),
+        ({"title": 3}, TypeError, "title must be a string"),
+    ],
+)
+def test_plot_pool1d_rejects_bad_arguments(kwargs, error, match):
+    args = {"x": [0.3, 0.1, 1.0, 0.2, 0.1, 0.0]} | kwargs
+    with pytest.raises(error, match=match):
+        plotting.plot_pool1d(**args)
+
+
+def test_plot_pooling_returns_map_and_pooled_map():
+    fig = plotting.plot_pooling()
+    assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
+    assert fig.axes[0].get_title() == "detector output: 150 x 190"
+    assert fig.axes[1].get_title().startswith("max pooling: 50 x 63")
+    assert len(fig.axes[0].patches) == 3 and len(fig.axes[1].patches) == 3
+
+
+@pytest.mark.parametrize("kind", pooling.KINDS)
+@pytest.mark.parametrize("padding", pooling.PADDINGS)
+def test_plot_pooling_every_kind_and_padding(kind, padding):
+    fig = plotting.plot_pooling(kind, 4, 3, padding, "camera", sigma=0.8)
+    rows = 85 if padding == "same" else 84  # ceil(254 / 3), (254 - 4) // 3 + 1
+    assert f"{kind} pooling: {rows} x {rows}" in fig.axes[1].get_title()
+
+
+def test_plot_pooling_window_as_large_as_stride_grid():
+    fig = plotting.plot_pooling(size=32, stride=32, image="coins")
+    assert "4 x 5" in fig.axes[1].get_title()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"kind": "median"}, ValueError, "kind must be one of"),
+        ({"size": 0}, ValueError, "size must be >= 1"),
+        ({"size": 33}, ValueError, "size must be <= 32"),
+        ({"size": 2.5}, TypeError, "size must be an integer"),
+        ({"stride": 0}, ValueError, "stride must be >= 1"),
+        ({"stride": "2"}, TypeError, "stride must be an integer"),
+        ({"padding": "full"}, ValueError, "padding must be one of"),
+        ({"image": "lena"}, ValueError, "image must be one of"),
+        ({"sigma": 0.0}, ValueError, "sigma must be > 0"),
+    ],
+)
+def test_plot_pooling_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_pooling(**kwargs)
+
+
+def test_pooling_widget_has_its_controls_and_redraws():
+    widget = widgets.pooling_widget()
+    assert isinstance(widget, ipw.interactive)
+    controls = {c.description: c for c in widget.children[:-1]}
+    assert set(controls) == {"kind", "size", "stride", "padding", "photograph"}
+    assert isinstance(controls["size"], ipw.IntSlider)
+    assert isinstance(controls["stride"], ipw.IntSlider)
+    assert list(controls["kind"].options) == list(pooling.KINDS)
+    for kind in pooling.KINDS:
+        controls["kind"].value = kind
+    controls["size"].value = 8
+    controls["stride"].value = 1
+    controls["padding"].value = "same"
+    controls["photograph"].value = "chelsea"
+    widget.update()
