@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convbn import convolution
-from convbn import convolution as conv
 
 widths = st.floats(0.05, 20.0)
 kinds = st.sampled_from(convolution.KERNELS)
@@ -202,7 +201,7 @@ def test_bad_input_names_the_argument(call, error, match):
 
 
 sizes = st.integers(1, 9)
-modes = st.sampled_from(conv.MODES)
+modes = st.sampled_from(convolution.MODES)
 strides = st.integers(1, 4)
 
 
@@ -214,14 +213,14 @@ def arrays(seed, *shape):
 @given(n=sizes, k=sizes, mode=modes, seed=st.integers(0, 2**16))
 def test_1d_functions_equal_numpy(n, k, mode, seed):
     x, w = arrays(seed, n), arrays(seed + 1, k)
-    assert np.allclose(conv.convolve1d(x, w, mode), np.convolve(x, w, mode))
-    assert np.allclose(conv.correlate1d(x, w, mode), np.correlate(x, w, mode))
+    assert np.allclose(convolution.convolve1d(x, w, mode), np.convolve(x, w, mode))
+    assert np.allclose(convolution.correlate1d(x, w, mode), np.correlate(x, w, mode))
 
 
 def test_1d_defaults_follow_numpy():
     x, w = np.arange(6.0), np.array([1.0, -2.0, 0.5])
-    assert np.allclose(conv.convolve1d(x, w), np.convolve(x, w))  # "full"
-    assert np.allclose(conv.correlate1d(x, w), np.correlate(x, w))  # "valid"
+    assert np.allclose(convolution.convolve1d(x, w), np.convolve(x, w))  # "full"
+    assert np.allclose(convolution.correlate1d(x, w), np.correlate(x, w))  # "valid"
 
 
 @settings(max_examples=150, deadline=None)
@@ -238,15 +237,15 @@ def test_2d_functions_equal_scipy_then_subsample(h, w, kh, kw, mode, stride, see
     if mode == "valid" and (kh > h or kw > w):
         return
     image, kernel = arrays(seed, h, w), arrays(seed + 1, kh, kw)
-    ours_c = conv.correlate2d(image, kernel, mode, stride)
-    ours_v = conv.convolve2d(image, kernel, mode, stride)
+    ours_c = convolution.correlate2d(image, kernel, mode, stride)
+    ours_v = convolution.convolve2d(image, kernel, mode, stride)
     ref_c = scipy.signal.correlate2d(image, kernel, mode)[::stride, ::stride]
     ref_v = scipy.signal.convolve2d(image, kernel, mode)[::stride, ::stride]
     assert ours_c.shape == ref_c.shape and np.allclose(ours_c, ref_c)
     assert ours_v.shape == ref_v.shape and np.allclose(ours_v, ref_v)
     assert ours_c.shape == (
-        conv.output_size(h, kh, mode, stride),
-        conv.output_size(w, kw, mode, stride),
+        convolution.output_size(h, kh, mode, stride),
+        convolution.output_size(w, kw, mode, stride),
     )
 
 
@@ -261,17 +260,19 @@ def test_2d_functions_equal_scipy_then_subsample(h, w, kh, kw, mode, stride, see
 def test_loop_version_equals_vectorised(h, w, kh, kw, seed):
     image, kernel = arrays(seed, h, w), arrays(seed + 1, kh, kw)
     assert np.allclose(
-        conv.correlate2d_loops(image, kernel),
+        convolution.correlate2d_loops(image, kernel),
         scipy.signal.correlate2d(image, kernel, "valid"),
     )
 
 
 def test_float32_stays_float32_and_float64_otherwise():
     image32, kernel32 = np.ones((5, 5), np.float32), np.ones((2, 2), np.float32)
-    assert conv.correlate2d(image32, kernel32).dtype == np.float32
-    assert conv.convolve2d(image32, kernel32.astype(np.float64)).dtype == np.float64
-    assert conv.convolve1d(np.arange(4), [1, 2]).dtype == np.float64  # ints in
-    assert conv.correlate2d_loops(image32, kernel32).dtype == np.float32
+    assert convolution.correlate2d(image32, kernel32).dtype == np.float32
+    assert (
+        convolution.convolve2d(image32, kernel32.astype(np.float64)).dtype == np.float64
+    )
+    assert convolution.convolve1d(np.arange(4), [1, 2]).dtype == np.float64  # ints in
+    assert convolution.correlate2d_loops(image32, kernel32).dtype == np.float32
 
 
 @pytest.mark.parametrize(
@@ -288,7 +289,7 @@ def test_float32_stays_float32_and_float64_otherwise():
     ],
 )
 def test_output_size_formulas(n, k, padding, stride, expected):
-    assert conv.output_size(n, k, padding, stride) == expected
+    assert convolution.output_size(n, k, padding, stride) == expected
 
 
 @settings(max_examples=100, deadline=None)
@@ -296,7 +297,7 @@ def test_output_size_formulas(n, k, padding, stride, expected):
 def test_1d_matrix_equals_scipy_linalg(n, k, mode):
     kernel = arrays(n * 10 + k, k)
     assert np.allclose(
-        conv.convolution_matrix(kernel, n, mode),
+        convolution.convolution_matrix(kernel, n, mode),
         scipy.linalg.convolution_matrix(kernel, n, mode),
     )
 
@@ -314,7 +315,7 @@ def test_2d_matrix_reproduces_convolve2d(h, w, kh, kw, mode, seed):
     if mode == "valid" and (kh > h or kw > w):
         return
     image, kernel = arrays(seed, h, w), arrays(seed + 1, kh, kw)
-    matrix = conv.convolution_matrix(kernel, (h, w), mode)
+    matrix = convolution.convolution_matrix(kernel, (h, w), mode)
     expected = scipy.signal.convolve2d(image, kernel, mode)
     assert matrix.shape == (expected.size, image.size)
     assert np.allclose(matrix @ image.ravel(), expected.ravel())
@@ -322,7 +323,7 @@ def test_2d_matrix_reproduces_convolve2d(h, w, kh, kw, mode, seed):
 
 def test_2d_matrix_is_doubly_block_toeplitz():
     kernel = np.arange(1.0, 7.0).reshape(2, 3)
-    matrix = conv.convolution_matrix(kernel, (3, 4), "full")
+    matrix = convolution.convolution_matrix(kernel, (3, 4), "full")
     # blocks of (output row) x (input row): each block is Toeplitz and equal blocks
     # repeat along block diagonals
     blocks = matrix.reshape(4, 6, 3, 4).transpose(0, 2, 1, 3)  # (out r, in r, 6, 4)
@@ -370,10 +371,10 @@ def test_conv2d_equals_tf_nn_conv2d(
     kernel = rng.normal(size=(kh, kw, c_in, c_out)).astype(np.float32)
     bias = rng.normal(size=c_out).astype(np.float32)
     expected = tf.nn.conv2d(x, kernel, stride, padding.upper()).numpy() + bias
-    ours = conv.conv2d(x, kernel, bias, stride, padding)
+    ours = convolution.conv2d(x, kernel, bias, stride, padding)
     assert ours.dtype == np.float32 and ours.shape == expected.shape
     assert np.allclose(ours, expected, atol=1e-4)
-    assert ours.shape[1] == conv.output_size(h, kh, padding, stride)
+    assert ours.shape[1] == convolution.output_size(h, kh, padding, stride)
 
 
 def test_conv2d_equals_keras_conv2d(tf):
@@ -382,103 +383,118 @@ def test_conv2d_equals_keras_conv2d(tf):
     layer = keras.layers.Conv2D(5, (3, 2), strides=2, padding="same")
     x = np.random.default_rng(0).normal(size=(2, 9, 8, 3)).astype(np.float32)
     expected = layer(x).numpy()
-    ours = conv.conv2d(x, layer.kernel.numpy(), layer.bias.numpy(), 2, "same")
+    ours = convolution.conv2d(x, layer.kernel.numpy(), layer.bias.numpy(), 2, "same")
     assert np.allclose(ours, expected, atol=1e-5)
     x64 = x.astype(np.float64)
-    assert conv.conv2d(x64, layer.kernel.numpy().astype(np.float64)).dtype == np.float64
+    assert (
+        convolution.conv2d(x64, layer.kernel.numpy().astype(np.float64)).dtype
+        == np.float64
+    )
 
 
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
         (
-            lambda: conv.convolve2d(np.ones(5), np.ones((2, 2))),
+            lambda: convolution.convolve2d(np.ones(5), np.ones((2, 2))),
             ValueError,
             "image must be a 2-D array",
         ),
         (
-            lambda: conv.correlate2d(np.ones((5, 5)), np.ones(2)),
+            lambda: convolution.correlate2d(np.ones((5, 5)), np.ones(2)),
             ValueError,
             "kernel must be a 2-D array",
         ),
         (
-            lambda: conv.correlate2d(np.ones((3, 4)), np.ones((5, 2))),
+            lambda: convolution.correlate2d(np.ones((3, 4)), np.ones((5, 2))),
             ValueError,
             "kernel of shape \\(5, 2\\) is larger than image of shape \\(3, 4\\)",
         ),
         (
-            lambda: conv.convolve2d(np.ones((5, 5)), np.ones((2, 2)), stride=0),
+            lambda: convolution.convolve2d(np.ones((5, 5)), np.ones((2, 2)), stride=0),
             ValueError,
             "stride must be >= 1",
         ),
         (
-            lambda: conv.convolve2d(np.ones((5, 5)), np.ones((2, 2)), stride=1.5),
+            lambda: convolution.convolve2d(
+                np.ones((5, 5)), np.ones((2, 2)), stride=1.5
+            ),
             TypeError,
             "stride must be an integer",
         ),
         (
-            lambda: conv.convolve2d(np.ones((5, 5)), np.ones((2, 2)), mode="wrap"),
+            lambda: convolution.convolve2d(
+                np.ones((5, 5)), np.ones((2, 2)), mode="wrap"
+            ),
             ValueError,
             "mode must be one of 'full', 'same', 'valid'",
         ),
         (
-            lambda: conv.correlate2d(np.full((3, 3), np.nan), np.ones((2, 2))),
+            lambda: convolution.correlate2d(np.full((3, 3), np.nan), np.ones((2, 2))),
             ValueError,
             "image must not contain NaN",
         ),
         (
-            lambda: conv.correlate2d([["a", "b"]], np.ones((1, 1))),
+            lambda: convolution.correlate2d([["a", "b"]], np.ones((1, 1))),
             TypeError,
             "image must be a numeric array",
         ),
-        (lambda: conv.convolve1d([1.0, 2.0], [[1.0]]), ValueError, "w must be a 1-D"),
         (
-            lambda: conv.correlate1d([1.0, 2.0], [1.0], mode="circular"),
+            lambda: convolution.convolve1d([1.0, 2.0], [[1.0]]),
+            ValueError,
+            "w must be a 1-D",
+        ),
+        (
+            lambda: convolution.correlate1d([1.0, 2.0], [1.0], mode="circular"),
             ValueError,
             "mode must be one of",
         ),
-        (lambda: conv.output_size(3, 5), ValueError, "k=5 is larger than n=3"),
+        (lambda: convolution.output_size(3, 5), ValueError, "k=5 is larger than n=3"),
         (
-            lambda: conv.output_size(5, 3, "causal"),
+            lambda: convolution.output_size(5, 3, "causal"),
             ValueError,
             "padding must be one of",
         ),
-        (lambda: conv.output_size(5, 3, stride=0), ValueError, "stride must be >= 1"),
-        (lambda: conv.output_size(5.5, 3), TypeError, "n must be an integer"),
         (
-            lambda: conv.convolution_matrix(np.ones((2, 2)), 5),
+            lambda: convolution.output_size(5, 3, stride=0),
+            ValueError,
+            "stride must be >= 1",
+        ),
+        (lambda: convolution.output_size(5.5, 3), TypeError, "n must be an integer"),
+        (
+            lambda: convolution.convolution_matrix(np.ones((2, 2)), 5),
             ValueError,
             "input_shape must have 2 entries",
         ),
         (
-            lambda: conv.convolution_matrix(np.ones((4, 4)), (3, 3), "valid"),
+            lambda: convolution.convolution_matrix(np.ones((4, 4)), (3, 3), "valid"),
             ValueError,
             "larger than the input",
         ),
         (
-            lambda: conv.conv2d(np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4))),
+            lambda: convolution.conv2d(np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4))),
             ValueError,
             "channel mismatch: x has 3 channels",
         ),
         (
-            lambda: conv.conv2d(np.ones((5, 5, 3)), np.ones((3, 3, 3, 4))),
+            lambda: convolution.conv2d(np.ones((5, 5, 3)), np.ones((3, 3, 3, 4))),
             ValueError,
             "x must be a 4-D array",
         ),
         (
-            lambda: conv.conv2d(
+            lambda: convolution.conv2d(
                 np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 4)), b=np.ones(3)
             ),
             ValueError,
             "b must have shape \\(C_out,\\) = \\(4,\\)",
         ),
         (
-            lambda: conv.conv2d(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1))),
+            lambda: convolution.conv2d(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1))),
             ValueError,
             "larger than the input",
         ),
         (
-            lambda: conv.conv2d(
+            lambda: convolution.conv2d(
                 np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), padding="full"
             ),
             ValueError,
@@ -489,3 +505,70 @@ def test_conv2d_equals_keras_conv2d(tf):
 def test_discrete_bad_input_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- pad_same and the named kernels ---------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (4, 7), (1, 3)])
+@pytest.mark.parametrize("kernel_shape", [(3, 3), (2, 4), (1, 5), (4, 1)])
+def test_pad_same_zero_gives_tensorflow_same(shape, kernel_shape):
+    tf = pytest.importorskip("tensorflow")
+    rng = np.random.default_rng(0)
+    image, kernel = rng.normal(size=shape), rng.normal(size=kernel_shape)
+    got = convolution.correlate2d(convolution.pad_same(image, kernel_shape), kernel)
+    want = tf.nn.conv2d(
+        image[None, :, :, None], kernel[:, :, None, None], 1, "SAME"
+    ).numpy()[0, :, :, 0]
+    assert got.shape == shape and np.allclose(got, want)
+
+
+@pytest.mark.parametrize("kernel_shape", [(3, 3), (5, 3), (1, 1)])
+def test_pad_same_wrap_is_circular_correlation(kernel_shape):
+    rng = np.random.default_rng(1)
+    image, kernel = rng.normal(size=(6, 7)), rng.normal(size=kernel_shape)
+    got = convolution.correlate2d(
+        convolution.pad_same(image, kernel_shape, "wrap"), kernel
+    )
+    kh, kw = kernel_shape
+    want = sum(
+        kernel[m, n] * np.roll(image, (kh // 2 - m, kw // 2 - n), axis=(0, 1))
+        for m in range(kh)
+        for n in range(kw)
+    )
+    assert np.allclose(got, want)
+    # and it is equivariant to every circular shift
+    shifted = convolution.correlate2d(
+        convolution.pad_same(np.roll(image, 2, axis=1), kernel_shape, "wrap"), kernel
+    )
+    assert np.allclose(shifted, np.roll(got, 2, axis=1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"image": np.ones(3), "kernel_shape": (3, 3)}, ValueError, "image must be"),
+        ({"image": np.ones((3, 3)), "kernel_shape": 3}, TypeError, "kernel_shape"),
+        ({"image": np.ones((3, 3)), "kernel_shape": (0, 3)}, ValueError, "kernel"),
+        (
+            {"image": np.ones((3, 3)), "kernel_shape": (3, 3), "boundary": "reflect"},
+            ValueError,
+            "boundary must be one of 'zero', 'wrap'",
+        ),
+    ],
+)
+def test_pad_same_rejects_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        convolution.pad_same(**kwargs)
+
+
+def test_named_kernels_are_in_cross_correlation_form_and_read_only():
+    ramp = np.tile(np.arange(6.0), (5, 1))  # brighter to the right
+    assert (convolution.correlate2d(ramp, convolution.SOBEL_X) > 0).all()
+    assert (convolution.correlate2d(ramp.T, convolution.SOBEL_Y) > 0).all()
+    assert np.array_equal(convolution.SOBEL_Y, convolution.SOBEL_X.T)
+    for k in (convolution.LAPLACIAN, convolution.SHARPEN):
+        assert np.array_equal(k, k[::-1, ::-1])  # symmetric: both operations agree
+    assert convolution.LAPLACIAN.sum() == 0 and convolution.SHARPEN.sum() == 1
+    with pytest.raises(ValueError, match="read-only"):
+        convolution.SOBEL_X[0, 0] = 5.0
