@@ -1,5 +1,6 @@
 """Book hygiene: what every notebook, the table of contents and setup files promise."""
 
+import ast
 import json
 import re
 
@@ -90,6 +91,47 @@ def test_notebook_imports_convbn_and_sets_seeds_not_paths(path):
 
 
 FIGURE = re.compile(r"plt\.subplots|plt\.figure|plotting\.(plot_|show_)")
+
+
+def is_assertion_cell(cell):
+    """A code cell with an ``assert`` statement at its top level."""
+    try:
+        tree = ast.parse(source(cell))
+    except SyntaxError:  # IPython magics: not an assertion cell
+        return False
+    return any(isinstance(node, ast.Assert) for node in tree.body)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_assertion_cells_are_removed_from_the_book_and_collapsed(path):
+    """Facts the prose states are asserted out of the reader's way: removed from the
+    HTML book (tag ``remove-cell``) and collapsed in JupyterLab, Binder and Colab
+    (``jupyter.source_hidden``)."""
+    for index, cell in enumerate(code_cells(path)):
+        if is_assertion_cell(cell):
+            assert "remove-cell" in tags(cell), f"code cell {index}: tag remove-cell"
+        if "remove-cell" in tags(cell):
+            jupyter = cell.get("metadata", {}).get("jupyter", {})
+            assert jupyter.get("source_hidden") is True, (
+                f"code cell {index} is tagged remove-cell: also set "
+                "metadata.jupyter.source_hidden = true"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_no_two_assertion_cells_in_a_row(path):
+    """Assertion cells of one section with no visible code between them are one."""
+    previous = None
+    for index, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            if re.search(r"^#{1,2} ", source(cell), re.MULTILINE):  # a new section
+                previous = None
+            continue
+        hidden = "remove-cell" in tags(cell) and is_assertion_cell(cell)
+        assert not (hidden and previous), (
+            f"cells {previous} and {index} are both assertion cells: merge them"
+        )
+        previous = index if hidden else None
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
