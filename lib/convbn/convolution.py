@@ -16,7 +16,9 @@ equivariance) use:
   named 3 x 3 kernels, in cross-correlation form (one source for every chapter).
 * :func:`convolution_matrix` -- convolution as multiplication by a (doubly block)
   Toeplitz matrix.
-* :func:`conv2d` -- the batched multi-channel layer form, equal to ``tf.nn.conv2d``.
+* :func:`conv2d` -- the batched multi-channel layer form with stride, padding and
+  dilation, equal to ``tf.nn.conv2d``; :func:`conv2d_backward` its gradients, and
+  :func:`conv2d_transpose` the transposed convolution (``Conv2DTranspose``).
 
 Chapter 1 (continuous convolution) uses:
 
@@ -60,6 +62,8 @@ __all__ = [
     "SHARPEN",
     "convolution_matrix",
     "conv2d",
+    "conv2d_backward",
+    "conv2d_transpose",
 ]
 
 #: The kernel shapes :func:`kernel` knows.
@@ -492,53 +496,235 @@ def convolution_matrix(kernel, input_shape, mode: str = "full") -> np.ndarray:
     return matrix[keep.ravel()]
 
 
-def conv2d(x, w, b=None, stride: int = 1, padding: str = "valid") -> np.ndarray:
-    """The convolutional layer: a batch of multi-channel cross-correlations (chapter 2).
+def _layer_inputs(x, w, stride, padding, dilation, x_name="x"):
+    """Checked conv2d arguments, and the padding and output size of each axis."""
+    x = as_float_array(x, x_name, ndim=4)
+    w = as_float_array(w, "w", ndim=4)
+    stride = _as_stride(stride)
+    padding = as_choice(padding, "padding", ("valid", "same"))
+    dilation = as_number(dilation, "dilation", integer=True, minimum=1)
+    kh, kw, c_in, _ = w.shape
+    if x.shape[3] != c_in:
+        raise ValueError(
+            f"channel mismatch: {x_name} has {x.shape[3]} channels "
+            f"({x_name}.shape[3]) but w expects C_in={c_in} (w.shape[2]); "
+            f"{x_name} is (N, H, W, C_in), w is (kh, kw, C_in, C_out)"
+        )
+    # A dilated kernel covers (k - 1) d + 1 positions: its "effective" size.
+    span = ((kh - 1) * dilation + 1, (kw - 1) * dilation + 1)
+    height, width = x.shape[1:3]
+    if padding == "valid" and (span[0] > height or span[1] > width):
+        raise ValueError(
+            f"kernel of spatial size {(kh, kw)} (dilation {dilation}: it spans "
+            f"{span}) is larger than the input's {(height, width)}: valid padding "
+            "needs it to fit; use padding='same' or a smaller kernel"
+        )
+    pads = [
+        same_padding(n, k, stride) if padding == "same" else (0, 0)
+        for n, k in ((height, span[0]), (width, span[1]))
+    ]
+    out_shape = tuple(
+        output_size(n, k, padding, stride)
+        for n, k in ((height, span[0]), (width, span[1]))
+    )
+    return x, w, stride, padding, dilation, pads, out_shape
+
+
+def _patches(xp, kh, kw, stride, dilation):
+    """(N, H_out, W_out, kh, kw, C_in): the input entries each output position sees."""
+    span = ((kh - 1) * dilation + 1, (kw - 1) * dilation + 1)
+    view = sliding_window_view(xp, span, axis=(1, 2))[:, ::stride, ::stride]
+    # view: (N, H_out, W_out, C_in, span_h, span_w); keep every d-th tap
+    return view[..., ::dilation, ::dilation].transpose(0, 1, 2, 4, 5, 3)
+
+
+def conv2d(
+    x, w, b=None, stride: int = 1, padding: str = "valid", dilation: int = 1
+) -> np.ndarray:
+    """The convolutional layer: a batch of multi-channel cross-correlations.
+
+    Used from chapter 6 (the three stages of a layer) to chapter 11 (a CNN's forward
+    pass recomputed).
 
     Shapes follow Keras: ``x`` is ``(N, H, W, C_in)``, ``w`` ``(kh, kw, C_in, C_out)``,
     ``b`` ``(C_out,)`` or None; the result is ``(N, H_out, W_out, C_out)`` with
 
-        out[n, i, j, c] = b[c] + sum_{m, q, d} xp[n, i s + m, j s + q, d] w[m, q, d, c]
+        out[n, i, j, c] = b[c]
+            + sum_{m, q, d} xp[n, i s + m D, j s + q D, d] w[m, q, d, c]
 
-    where xp is x zero-padded as TensorFlow pads: none for "valid"; for "same",
-    ``max((ceil(H / s) - 1) s + kh - H, 0)`` rows in total, the extra one (if odd) at
-    the bottom, and likewise for columns. H_out = :func:`output_size` (H, kh, padding,
-    s). Equals ``tf.nn.conv2d(x, w, s, padding.upper()) + b`` and
+    (s the stride, D the dilation) where xp is x zero-padded as TensorFlow pads: none
+    for "valid"; for "same", :func:`same_padding` of the dilated kernel's span
+    ``(kh - 1) D + 1``. H_out = :func:`output_size` (H, span, padding, s). Equals
+    ``tf.nn.conv2d(x, w, s, padding.upper(), dilations=D) + b`` and
     ``keras.layers.Conv2D`` with the same weights. Computed as one matrix product of
     the patches ("im2col") with the kernel.
+
+    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+    >>> conv2d(x, np.ones((2, 2, 1, 1)), stride=2)[0, :, :, 0]
+    array([[10., 18.],
+           [42., 50.]])
+    >>> conv2d(x, np.ones((2, 2, 1, 1)), dilation=3)[0, :, :, 0]  # the four corners
+    array([[30.]])
     """
-    x = as_float_array(x, "x", ndim=4)
-    w = as_float_array(w, "w", ndim=4)
-    stride = _as_stride(stride)
-    padding = as_choice(padding, "padding", ("valid", "same"))
+    x, w, stride, padding, dilation, pads, _ = _layer_inputs(
+        x, w, stride, padding, dilation
+    )
     kh, kw, c_in, c_out = w.shape
-    if x.shape[3] != c_in:
-        raise ValueError(
-            f"channel mismatch: x has {x.shape[3]} channels (x.shape[3]) but w "
-            f"expects C_in={c_in} (w.shape[2]); x is (N, H, W, C_in), w is "
-            "(kh, kw, C_in, C_out)"
-        )
     if b is not None:
         b = as_float_array(b, "b", ndim=1)
         if b.shape != (c_out,):
             raise ValueError(f"b must have shape (C_out,) = ({c_out},), got {b.shape}")
     dtype = _result_dtype(x, w, *([] if b is None else [b]))
-    height, width = x.shape[1:3]
     if padding == "same":
-        pads = [same_padding(n, k, stride) for n, k in ((height, kh), (width, kw))]
         x = np.pad(x, ((0, 0), *pads, (0, 0)))
-    elif kh > height or kw > width:
-        raise ValueError(
-            f"kernel of spatial size {(kh, kw)} is larger than the input's "
-            f"{(height, width)}: valid padding needs it to fit; use padding='same' or "
-            "a smaller kernel"
-        )
-    patches = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
+    patches = _patches(x, kh, kw, stride, dilation)
     n_batch, h_out, w_out = patches.shape[:3]
-    # patches: (N, H_out, W_out, C_in, kh, kw) -> rows of (kh, kw, C_in), w's order
-    columns = patches.transpose(0, 1, 2, 4, 5, 3).reshape(-1, kh * kw * c_in)
-    out = columns.astype(dtype, copy=False) @ w.reshape(-1, c_out).astype(
-        dtype, copy=False
-    )
+    columns = patches.reshape(-1, kh * kw * c_in).astype(dtype, copy=False)
+    out = columns @ w.reshape(-1, c_out).astype(dtype, copy=False)
     out = out.reshape(n_batch, h_out, w_out, c_out)
     return out if b is None else out + b.astype(dtype)
+
+
+def conv2d_backward(
+    dout, x, w, stride: int = 1, padding: str = "valid", dilation: int = 1
+):
+    """The backward pass of :func:`conv2d`: gradients for input, kernel and bias.
+
+    Inputs:
+
+    - dout: ``(N, H_out, W_out, C_out)``, the gradient of a loss with respect to the
+      output of ``conv2d(x, w, b, stride, padding, dilation)``
+    - x: ``(N, H, W, C_in)``, w: ``(kh, kw, C_in, C_out)``, and the forward pass's
+      stride, padding and dilation (the bias does not matter)
+
+    Returns a tuple of:
+
+    - dx ``(N, H, W, C_in)``: every output position sends ``dout[n, i, j, :] @
+      w[m, q].T`` back to the input entry it read through tap (m, q), and the
+      contributions add up. It is the *transposed convolution* of dout with w
+      (:func:`conv2d_transpose`), that is ``M.T @ dout`` with M the convolution
+      matrix (chapter 2).
+    - dw ``(kh, kw, C_in, C_out)``: ``dw[m, q, d, c] = sum_{n, i, j} xp[n, i s + m D,
+      j s + q D, d] dout[n, i, j, c]``, a cross-correlation of the input with dout.
+    - db ``(C_out,)``: ``dout`` summed over the batch and both spatial axes.
+
+    Equals ``tf.GradientTape`` through ``tf.nn.conv2d(x, w, s, padding.upper(),
+    dilations=D) + b``.
+
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> dx, dw, db = conv2d_backward(np.ones((1, 2, 2, 1)), x, np.ones((2, 2, 1, 1)))
+    >>> dx[0, :, :, 0]  # how many windows cover each input entry
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> dw[:, :, 0, 0], db
+    (array([[ 8., 12.],
+           [20., 24.]]), array([4.]))
+    """
+    x, w, stride, padding, dilation, pads, out_shape = _layer_inputs(
+        x, w, stride, padding, dilation
+    )
+    kh, kw, c_in, c_out = w.shape
+    dout = as_float_array(dout, "dout", ndim=4)
+    expected = (x.shape[0], *out_shape, c_out)
+    if dout.shape != expected:
+        raise ValueError(
+            f"dout must have the shape of conv2d's output, (N, H_out, W_out, C_out) "
+            f"= {expected}, got {dout.shape}"
+        )
+    dtype = _result_dtype(dout, x, w)
+    xp = np.pad(x, ((0, 0), *pads, (0, 0))) if padding == "same" else x
+    patches = _patches(xp, kh, kw, stride, dilation)
+    flat = dout.reshape(-1, c_out).astype(dtype, copy=False)
+    columns = patches.reshape(-1, kh * kw * c_in).astype(dtype, copy=False)
+    dw = (columns.T @ flat).reshape(kh, kw, c_in, c_out)
+    db = flat.sum(axis=0)
+    # Each tap (m, q) of every output position sends dout @ w[m, q].T back.
+    taps = (flat @ w.reshape(-1, c_out).T.astype(dtype, copy=False)).reshape(
+        *dout.shape[:3], kh, kw, c_in
+    )
+    dxp = np.zeros(xp.shape, dtype=dtype)
+    h_out, w_out = out_shape
+    for m in range(kh):
+        for q in range(kw):
+            rows = slice(m * dilation, m * dilation + (h_out - 1) * stride + 1, stride)
+            cols = slice(q * dilation, q * dilation + (w_out - 1) * stride + 1, stride)
+            dxp[:, rows, cols, :] += taps[:, :, :, m, q, :]
+    (top, _), (left, _) = pads
+    dx = dxp[:, top : top + x.shape[1], left : left + x.shape[2], :]
+    return dx, dw, db
+
+
+def conv2d_transpose(x, w, stride: int = 1, padding: str = "valid") -> np.ndarray:
+    """Transposed convolution: upsampling by a learned kernel.
+
+    ``x`` is ``(N, H, W, C_in)`` and ``w`` is ``(kh, kw, C_out, C_in)``, the kernel
+    layout of ``keras.layers.Conv2DTranspose``. Every input pixel stamps a copy of the
+    kernel, scaled by its values, into the output, ``s`` pixels from its neighbour's
+    stamp:
+
+        full[n, i s + m, j s + q, c] += sum_d x[n, i, j, d] w[m, q, c, d]
+
+    "valid" keeps all of it, padded with zeros to Keras's length
+    ``H s + max(kh - s, 0)`` (a stride larger than the kernel leaves zero rows at the
+    end); "same" keeps the ``H s`` central rows, cropping :func:`same_padding`
+    ``(H s, kh, s)``. Where the stride does not divide the kernel size, the stamps
+    overlap unevenly: the checkerboard pattern. It is the gradient of
+    :func:`conv2d` with respect to its input: ``conv2d_backward(dout, x, w, s,
+    padding)[0] == conv2d_transpose(dout, w, s, padding)`` when ``x`` has the size the
+    transpose produces. Equals ``keras.layers.Conv2DTranspose(C_out, (kh, kw),
+    strides=s, padding=padding, use_bias=False)`` with kernel ``w``.
+
+    >>> up = conv2d_transpose(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)), stride=2)
+    >>> up[0, :, :, 0]  # overlapping stamps add up: the checkerboard
+    array([[1., 1., 2., 1., 1.],
+           [1., 1., 2., 1., 1.],
+           [2., 2., 4., 2., 2.],
+           [1., 1., 2., 1., 1.],
+           [1., 1., 2., 1., 1.]])
+    """
+    x = as_float_array(x, "x", ndim=4)
+    w = as_float_array(w, "w", ndim=4)
+    stride = _as_stride(stride)
+    padding = as_choice(padding, "padding", ("valid", "same"))
+    kh, kw, c_out, c_in = w.shape
+    if x.shape[3] != c_in:
+        raise ValueError(
+            f"channel mismatch: x has {x.shape[3]} channels (x.shape[3]) but w "
+            f"expects C_in={c_in} (w.shape[3]); x is (N, H, W, C_in), w is "
+            "(kh, kw, C_out, C_in) as in keras.layers.Conv2DTranspose"
+        )
+    dtype = _result_dtype(x, w)
+    n_batch, height, width, _ = x.shape
+    lengths = [
+        n * stride + max(k - stride, 0) if padding == "valid" else n * stride
+        for n, k in ((height, kh), (width, kw))
+    ]
+    crops = [
+        same_padding(length, k, stride) if padding == "same" else (0, 0)
+        for length, k in zip(lengths, (kh, kw), strict=True)
+    ]
+    full = np.zeros(
+        (
+            n_batch,
+            max((height - 1) * stride + kh, lengths[0] + sum(crops[0])),
+            max((width - 1) * stride + kw, lengths[1] + sum(crops[1])),
+            c_out,
+        ),
+        dtype=dtype,
+    )
+    # stamps[n, i, j, m, q, c]: what input pixel (i, j) adds at offset (m, q)
+    stamps = x.reshape(-1, c_in).astype(dtype, copy=False) @ w.reshape(
+        -1, c_in
+    ).T.astype(dtype, copy=False)
+    stamps = stamps.reshape(n_batch, height, width, kh, kw, c_out)
+    for m in range(kh):
+        for q in range(kw):
+            full[
+                :,
+                m : m + (height - 1) * stride + 1 : stride,
+                q : q + (width - 1) * stride + 1 : stride,
+                :,
+            ] += stamps[:, :, :, m, q, :]
+    (top, _), (left, _) = crops
+    return full[:, top : top + lengths[0], left : left + lengths[1], :]

@@ -28,12 +28,23 @@ import numpy as np
 from ._validation import as_choice, as_float_array, as_number
 from .convolution import output_size, same_padding
 
-__all__ = ["KINDS", "PADDINGS", "pooling_weights", "pool2d", "pool1d"]
+__all__ = [
+    "KINDS",
+    "PADDINGS",
+    "GLOBAL_KINDS",
+    "pooling_weights",
+    "pool2d",
+    "pool1d",
+    "pool2d_backward",
+    "global_pool2d",
+]
 
 #: The pooling statistics :func:`pool2d` and :func:`pool1d` compute.
 KINDS = ("max", "average", "l2", "weighted")
 #: The padding modes (Keras's names).
 PADDINGS = ("valid", "same")
+#: The statistics :func:`global_pool2d` computes.
+GLOBAL_KINDS = ("max", "average")
 
 
 def _as_pair(value, name: str, allow_none: bool = False):
@@ -201,3 +212,128 @@ def pool1d(
         batch[:, None], (1, k), (1, s), kind, padding, sigma, ("height", "length")
     )[:, 0]
     return out[0, :, 0] if x.ndim == 1 else out
+
+
+def _windows(n_rows, n_cols, size, stride, padding):
+    """Padding and output size of both axes, and the strided slice of every offset."""
+    (kh, kw), (sh, sw) = size, stride
+    top, bottom, h_out = _pads(n_rows, kh, sh, padding, "height")
+    left, right, w_out = _pads(n_cols, kw, sw, padding, "width")
+
+    def at(m, q):
+        return (
+            slice(m, m + (h_out - 1) * sh + 1, sh),
+            slice(q, q + (w_out - 1) * sw + 1, sw),
+        )
+
+    return (top, bottom, left, right), (h_out, w_out), at
+
+
+def pool2d_backward(
+    dout,
+    x,
+    size=2,
+    stride=None,
+    kind: str = "max",
+    padding: str = "valid",
+    sigma: float = 1.0,
+) -> np.ndarray:
+    """The gradient of :func:`pool2d` with respect to its input (chapter 6).
+
+    Inputs:
+
+    - dout: ``(N, H_out, W_out, C)`` (or ``(H_out, W_out)``), the gradient of a loss
+      with respect to ``pool2d(x, size, stride, kind, padding, sigma)``
+    - x: the forward pass's input, ``(N, H, W, C)`` or ``(H, W)``, and its options
+
+    Returns dx, shaped like ``x``. Each window passes its ``dout`` back:
+
+    - "max": all of it to the window's largest entry; with ties, to the *first*
+      maximum in row-major order, as TensorFlow does;
+    - "average": spread evenly, ``dout / (number of real entries in the window)``;
+    - "weighted": in proportion to the :func:`pooling_weights` of the real entries;
+    - "l2": ``dout * x / out`` (0 where the window is all zeros).
+
+    Overlapping windows add their contributions. "max" and "average" equal
+    TensorFlow's gradient (``tf.GradientTape``) of ``tf.nn.max_pool2d`` /
+    ``avg_pool2d``, that is of ``keras.layers.MaxPooling2D`` / ``AveragePooling2D``.
+
+    >>> x = np.array([[1.0, 3.0], [3.0, 0.0]])
+    >>> pool2d_backward(np.array([[10.0]]), x, kind="max")  # first of the tied 3s
+    array([[ 0., 10.],
+           [ 0.,  0.]])
+    >>> pool2d_backward(np.array([[10.0]]), x, kind="average")
+    array([[2.5, 2.5],
+           [2.5, 2.5]])
+    """
+    x = as_float_array(x, "x", ndim=(2, 4))
+    kind, padding, sigma = _options(kind, padding, sigma)
+    size = _as_pair(size, "size")
+    stride = _as_pair(stride, "stride", allow_none=True) or size
+    single = x.ndim == 2
+    batch = x[None, :, :, None] if single else x
+    (top, bottom, left, right), out_hw, at = _windows(
+        *batch.shape[1:3], size, stride, padding
+    )
+    expected = out_hw if single else (batch.shape[0], *out_hw, batch.shape[3])
+    dout = as_float_array(dout, "dout", ndim=2 if single else 4)
+    if dout.shape != expected:
+        raise ValueError(
+            f"dout must have the shape of pool2d's output, {expected}, got {dout.shape}"
+        )
+    dout = dout[None, :, :, None] if single else dout
+    dtype = np.result_type(batch.dtype, dout.dtype)
+    pads = ((0, 0), (top, bottom), (left, right), (0, 0))
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.pad(batch, pads, constant_values=fill)
+    real = np.pad(np.ones(batch.shape[1:3], dtype=dtype), pads[1:3])
+    dxp = np.zeros(xp.shape, dtype=dtype)
+    kh, kw = size
+    weights = pooling_weights(size, sigma) if kind == "weighted" else np.ones(size)
+    if kind == "max":
+        out = _pool(batch, size, stride, "max", padding, sigma)
+        taken = np.zeros(out.shape, dtype=bool)
+        for m in range(kh):
+            for q in range(kw):
+                rows, cols = at(m, q)
+                hit = (xp[:, rows, cols, :] == out) & ~taken
+                dxp[:, rows, cols, :] += np.where(hit, dout, 0.0)
+                taken |= hit
+    elif kind == "l2":
+        out = _pool(batch, size, stride, "l2", padding, sigma)
+        scale = np.divide(
+            dout, out, out=np.zeros_like(dout, dtype=dtype), where=out > 0
+        )
+        for m in range(kh):
+            for q in range(kw):
+                rows, cols = at(m, q)
+                dxp[:, rows, cols, :] += scale * xp[:, rows, cols, :]
+    else:  # average and weighted: a fixed share per real entry
+        share = sum(
+            weights[m, q] * real[at(m, q)] for m in range(kh) for q in range(kw)
+        )[None, :, :, None]
+        spread = dout / share
+        for m in range(kh):
+            for q in range(kw):
+                rows, cols = at(m, q)
+                dxp[:, rows, cols, :] += weights[m, q] * spread
+    dx = dxp[:, top : top + batch.shape[1], left : left + batch.shape[2], :]
+    return dx[0, :, :, 0] if single else dx
+
+
+def global_pool2d(x, kind: str = "max") -> np.ndarray:
+    """Global pooling: one number per channel, from the whole feature map (chapter 6).
+
+    ``out[n, c] = f(x[n, :, :, c])`` with ``f`` the max or the mean (``kind``); ``x``
+    is ``(N, H, W, C)``, the result ``(N, C)``. It ignores *where* a feature was
+    found, so it is invariant to every circular shift of the map (exactly for the
+    max; the mean adds the same numbers in another order, equal up to rounding), and
+    the result no longer depends on the image size. Equals
+    ``keras.layers.GlobalMaxPooling2D`` / ``GlobalAveragePooling2D``.
+
+    >>> global_pool2d(np.arange(8.0).reshape(1, 2, 2, 2), "average")
+    array([[3., 4.]])
+    """
+    x = as_float_array(x, "x", ndim=4)
+    kind = as_choice(kind, "kind", GLOBAL_KINDS)
+    return x.max(axis=(1, 2)) if kind == "max" else x.mean(axis=(1, 2))
