@@ -4,7 +4,8 @@
 
 Target (issue 4): pool2d max 2 x 2 on (64, 28, 28, 32) float32 at most 2x
 keras.layers.MaxPooling2D in the same run. Average pooling and the "same" padding are
-reported too.
+reported too. Target (issue 12): pool2d_backward max 2 x 2 at most 2x TensorFlow's
+gradient of tf.nn.max_pool2d (tf.function + GradientTape) on the same input.
 """
 
 from __future__ import annotations
@@ -31,6 +32,29 @@ def rows(repeats: int):
         ("max", keras.layers.MaxPooling2D, 3, 2, "same", None),
         ("average", keras.layers.AveragePooling2D, 3, 2, "same", None),
     ]
+    dout = rng.normal(size=(64, 14, 14, 32)).astype(np.float32)
+    dout_tf = tf.constant(dout)
+
+    @tf.function
+    def tf_backward(x_tf, dout_tf):
+        with tf.GradientTape() as tape:
+            tape.watch(x_tf)
+            out = tf.nn.max_pool2d(x_tf, 2, 2, "VALID")
+        return tape.gradient(out, x_tf, output_gradients=dout_tf)
+
+    assert np.allclose(tf_backward(x_tf, dout_tf), pooling.pool2d_backward(dout, x))
+    ref, ours = paired_medians(
+        lambda: tf_backward(x_tf, dout_tf).numpy(),
+        lambda: pooling.pool2d_backward(dout, x),
+        repeats,
+    )
+    yield (
+        "pool2d_backward max 2x2/2 valid (64,28,28,32)",
+        "tf.function + GradientTape",
+        ref,
+        ours,
+        2.0,
+    )
     for kind, layer_class, size, stride, padding, target in cases:
         layer = layer_class(pool_size=size, strides=stride, padding=padding)
         assert np.allclose(

@@ -12,7 +12,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from . import (  # noqa: E402
+from . import (
     batchnorm,
     checks,
     convolution,
@@ -21,7 +21,7 @@ from . import (  # noqa: E402
     plotting,
     pooling,
 )
-from ._tf import import_keras  # noqa: E402
+from ._tf import import_keras
 
 __version__ = "0.1.0"
 __all__ = [

@@ -585,6 +585,36 @@ def conv2d(
     return out if b is None else out + b.astype(dtype)
 
 
+def _transpose_full(y, w, stride, dilation, dtype):
+    """Every output position of a forward conv2d sends ``y[n, i, j] @ w[m, q].T``
+    back to input position ``(i s + m D, j s + q D)``, and what arrives adds up: the
+    whole transposed convolution, ``(N, (H_out - 1) s + span, ..., C_in)``."""
+    n_batch, h_out, w_out, c_out = y.shape
+    kh, kw, c_in, _ = w.shape
+    taps = y.reshape(-1, c_out).astype(dtype, copy=False) @ w.reshape(
+        -1, c_out
+    ).T.astype(dtype, copy=False)
+    # (kh, kw, N, H_out, W_out, C_in): one contiguous block per tap
+    taps = np.ascontiguousarray(
+        taps.reshape(n_batch, h_out, w_out, kh, kw, c_in).transpose(3, 4, 0, 1, 2, 5)
+    )
+    full = np.zeros(
+        (
+            n_batch,
+            (h_out - 1) * stride + (kh - 1) * dilation + 1,
+            (w_out - 1) * stride + (kw - 1) * dilation + 1,
+            c_in,
+        ),
+        dtype,
+    )
+    for m in range(kh):
+        for q in range(kw):
+            rows = slice(m * dilation, m * dilation + (h_out - 1) * stride + 1, stride)
+            cols = slice(q * dilation, q * dilation + (w_out - 1) * stride + 1, stride)
+            full[:, rows, cols, :] += taps[m, q]
+    return full
+
+
 def conv2d_backward(
     dout, x, w, stride: int = 1, padding: str = "valid", dilation: int = 1
 ):
@@ -639,17 +669,10 @@ def conv2d_backward(
     columns = patches.reshape(-1, kh * kw * c_in).astype(dtype, copy=False)
     dw = (columns.T @ flat).reshape(kh, kw, c_in, c_out)
     db = flat.sum(axis=0)
-    # Each tap (m, q) of every output position sends dout @ w[m, q].T back.
-    taps = (flat @ w.reshape(-1, c_out).T.astype(dtype, copy=False)).reshape(
-        *dout.shape[:3], kh, kw, c_in
-    )
+    full = _transpose_full(dout, w, stride, dilation, dtype)
+    # Rows and columns no window reached (valid padding, a stride) get nothing.
     dxp = np.zeros(xp.shape, dtype=dtype)
-    h_out, w_out = out_shape
-    for m in range(kh):
-        for q in range(kw):
-            rows = slice(m * dilation, m * dilation + (h_out - 1) * stride + 1, stride)
-            cols = slice(q * dilation, q * dilation + (w_out - 1) * stride + 1, stride)
-            dxp[:, rows, cols, :] += taps[:, :, :, m, q, :]
+    dxp[:, : full.shape[1], : full.shape[2], :] = full
     (top, _), (left, _) = pads
     dx = dxp[:, top : top + x.shape[1], left : left + x.shape[2], :]
     return dx, dw, db
@@ -704,27 +727,13 @@ def conv2d_transpose(x, w, stride: int = 1, padding: str = "valid") -> np.ndarra
         same_padding(length, k, stride) if padding == "same" else (0, 0)
         for length, k in zip(lengths, (kh, kw), strict=True)
     ]
-    full = np.zeros(
-        (
-            n_batch,
-            max((height - 1) * stride + kh, lengths[0] + sum(crops[0])),
-            max((width - 1) * stride + kw, lengths[1] + sum(crops[1])),
-            c_out,
-        ),
-        dtype=dtype,
-    )
-    # stamps[n, i, j, m, q, c]: what input pixel (i, j) adds at offset (m, q)
-    stamps = x.reshape(-1, c_in).astype(dtype, copy=False) @ w.reshape(
-        -1, c_in
-    ).T.astype(dtype, copy=False)
-    stamps = stamps.reshape(n_batch, height, width, kh, kw, c_out)
-    for m in range(kh):
-        for q in range(kw):
-            full[
-                :,
-                m : m + (height - 1) * stride + 1 : stride,
-                q : q + (width - 1) * stride + 1 : stride,
-                :,
-            ] += stamps[:, :, :, m, q, :]
+    # The transpose of a forward conv2d whose kernel, in conv2d's layout, is w.
+    full = _transpose_full(x, w, stride, 1, dtype)
+    grow = [
+        max(length + sum(crop) - have, 0)
+        for length, crop, have in zip(lengths, crops, full.shape[1:3], strict=True)
+    ]
+    if any(grow):  # a stride larger than the kernel: zero rows at the end
+        full = np.pad(full, ((0, 0), (0, grow[0]), (0, grow[1]), (0, 0)))
     (top, _), (left, _) = crops
     return full[:, top : top + lengths[0], left : left + lengths[1], :]
