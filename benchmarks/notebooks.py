@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from convbn import _kernel_poll
+from convbn_tools import kernel_poll
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 90.0
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    _kernel_poll.patch()
+    kernel_poll.patch()
     paths = [p.resolve() for p in options.notebooks] or notebooks_in_toc()
     header = f"{'notebook':52s} {'seconds':>8s} {'peak MB':>8s}  within budget"
     print(header, flush=True)

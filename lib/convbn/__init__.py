@@ -1,8 +1,10 @@
 """convbn: the tested package behind "From Convolution to Batch Normalization".
 
 One module per concept (see the README's table): ``convolution``, ``pooling``,
-``batchnorm``, ``losses``, ``experiments``, ``datasets``, ``plotting``, ``widgets``,
-``checks``, ``homework``.
+``batchnorm``, ``losses``, ``activations``, ``experiments``, ``datasets``,
+``plotting``, ``widgets``, ``checks``. The book's build extensions and the
+instructor's homework command are not part of it: they live in ``convbn_tools``,
+which no notebook imports (``python -m convbn.homework`` forwards there).
 Importing ``convbn`` also sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless already set) so
 that TensorFlow, if a chapter imports it afterwards, does not flood the notebook with
 C++ log lines.

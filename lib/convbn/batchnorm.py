@@ -129,6 +129,17 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-3):
     cache)``: y has the shape of x, ``cache`` is a :class:`BatchNormCache` for
     :func:`batchnorm_backward`. Equals ``keras.layers.BatchNormalization(epsilon=
     eps)(x, training=True)`` with the same gamma and beta. float32 stays float32.
+
+    >>> x = np.array([[1.0, 0.0], [3.0, 4.0]])  # N = 2 examples of D = 2 features
+    >>> y, cache = batchnorm_forward(x, gamma=[1.0, 2.0], beta=[0.0, 1.0], eps=1e-9)
+    >>> cache.mean, cache.var
+    (array([2., 2.]), array([1., 4.]))
+    >>> y
+    array([[-1., -1.],
+           [ 1.,  3.]])
+    >>> batchnorm_forward(x, gamma=1.0, beta=0.0)[0].round(4)  # eps = 1e-3
+    array([[-0.9995, -0.9999],
+           [ 0.9995,  0.9999]])
     """
     x, m = _as_batch(x)
     depth = x.shape[-1]
@@ -202,6 +213,12 @@ def batchnorm_inference(x, gamma, beta, mean, var, eps: float = 1e-3) -> np.ndar
     :func:`population_statistics`. Being affine, it can be folded into the previous
     layer's weights. Equals ``keras.layers.BatchNormalization(epsilon=eps)(x,
     training=False)`` with ``moving_mean = mean`` and ``moving_variance = var``.
+
+    >>> batchnorm_inference(
+    ...     [[0.0], [4.0]], gamma=2.0, beta=1.0, mean=[2.0], var=[3.75], eps=0.25
+    ... )  # 2 (x - 2) / sqrt(3.75 + 0.25) + 1
+    array([[-1.],
+           [ 3.]])
     """
     x = as_float_array(x, "x", ndim=(1, 2, 3, 4, 5))
     depth = x.shape[-1]
@@ -224,6 +241,9 @@ def update_moving(moving, batch_stat, momentum: float = 0.99) -> np.ndarray:
     the new value, i.e. Keras's 0.9). Keras applies this to ``moving_mean`` with the
     batch mean and to ``moving_variance`` with the biased batch variance after every
     training step. Returns a new array; ``moving`` is not modified.
+
+    >>> update_moving([0.0, 10.0], [1.0, 2.0], momentum=0.75)
+    array([0.25, 8.  ])
     """
     moving = as_float_array(moving, "moving", ndim=(0, 1))
     batch_stat = as_float_array(batch_stat, "batch_stat", ndim=(0, 1))

@@ -259,6 +259,11 @@ def convolve1d(x, w, mode: str = "full") -> np.ndarray:
     ``np.convolve``: "full" gives all n + k - 1 outputs where the arrays overlap,
     "same" the max(n, k) central ones, "valid" the max(n, k) - min(n, k) + 1 where they
     overlap completely. Equals ``np.convolve(x, w, mode)``.
+
+    >>> convolve1d([1.0, 2.0, 3.0], [0.0, 1.0, 0.5])
+    array([0. , 1. , 2.5, 4. , 1.5])
+    >>> convolve1d([1.0, 2.0, 3.0], [0.0, 1.0, 0.5], "same")
+    array([1. , 2.5, 4. ])
     """
     x = as_float_array(x, "x", ndim=1)
     w = as_float_array(w, "w", ndim=1)
@@ -274,6 +279,11 @@ def correlate1d(x, w, mode: str = "valid") -> np.ndarray:
     The kernel slides over ``x`` without being flipped. Same modes as
     :func:`convolve1d`; the default is "valid", as in ``np.correlate``, which it equals
     (for real input): ``correlate1d(x, w, mode) == np.correlate(x, w, mode)``.
+
+    >>> correlate1d([1.0, 2.0, 3.0], [0.0, 1.0, 0.5])
+    array([3.5])
+    >>> correlate1d([1.0, 2.0, 3.0], [0.0, 1.0, 0.5], "full")  # convolve1d's, reversed
+    array([0.5, 2. , 3.5, 3. , 0. ])
     """
     x = as_float_array(x, "x", ndim=1)
     w = as_float_array(w, "w", ndim=1)
@@ -341,6 +351,14 @@ def correlate2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarr
     ``(H + kh - 1, W + kw - 1)``); a stride s keeps every s-th row and column of it,
     ``[::s, ::s]``, so each side has :func:`output_size` outputs. This is what deep
     learning libraries call "convolution".
+
+    >>> image = np.arange(9.0).reshape(3, 3)
+    >>> correlate2d(image, [[1.0, 0.0], [0.0, -1.0]])  # I[i, j] - I[i + 1, j + 1]
+    array([[-4., -4.],
+           [-4., -4.]])
+    >>> correlate2d(np.arange(16.0).reshape(4, 4), [[1.0]], stride=2)
+    array([[ 0.,  2.],
+           [ 8., 10.]])
     """
     image, kernel, mode, stride = _check_2d(image, kernel, mode, stride)
     return _correlate2d(image, kernel, mode, stride, flipped=False)
@@ -353,6 +371,13 @@ def convolve2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarra
     :func:`correlate2d`; for ``stride=1`` it equals
     ``scipy.signal.convolve2d(image, kernel, mode)``, and a stride s gives the stride-1
     result subsampled ``[::s, ::s]`` (Goodfellow et al., Fig. 9.12).
+
+    >>> image = np.arange(9.0).reshape(3, 3)
+    >>> convolve2d(image, [[1.0, 0.0], [0.0, -1.0]])  # kernel flipped: sign flipped
+    array([[4., 4.],
+           [4., 4.]])
+    >>> convolve2d(np.ones((4, 4)), np.ones((3, 3)), "full", stride=2).shape
+    (3, 3)
     """
     image, kernel, mode, stride = _check_2d(image, kernel, mode, stride)
     return _correlate2d(image, kernel, mode, stride, flipped=True)
@@ -387,6 +412,9 @@ def output_size(n: int, k: int, padding: str = "valid", stride: int = 1) -> int:
     Introduced in chapter 2. "valid": floor((n - k) / s) + 1, "same": ceil(n / s),
     "full": ceil((n + k - 1) / s). Matches the shapes of :func:`convolve2d`,
     :func:`correlate2d` and, for "valid" and "same", :func:`conv2d` and Keras.
+
+    >>> output_size(5, 3), output_size(5, 3, "same", 2), output_size(5, 3, "full")
+    (3, 3, 7)
     """
     n = as_number(n, "n", integer=True, minimum=1)
     k = as_number(k, "k", integer=True, minimum=1)
@@ -407,6 +435,9 @@ def same_padding(n: int, k: int, stride: int = 1) -> tuple[int, int]:
     Used by :func:`conv2d` and :func:`convbn.pooling.pool2d` (chapters 2 and 6):
     ``max((ceil(n / s) - 1) s + k - n, 0)`` positions in all, so that the output has
     ``ceil(n / s)`` entries; when the total is odd the extra one goes at the end.
+
+    >>> same_padding(5, 3), same_padding(4, 3, stride=2), same_padding(4, 1)
+    ((1, 1), (0, 1), (0, 0))
     """
     total = max((math.ceil(n / stride) - 1) * stride + k - n, 0)
     return total // 2, total - total // 2
@@ -458,6 +489,15 @@ def convolution_matrix(kernel, input_shape, mode: str = "full") -> np.ndarray:
     block Toeplitz: a Toeplitz arrangement of Toeplitz blocks, one block per pair of
     kernel row and input row, with the modes of :func:`convolve2d`. M has one row per
     output and one column per input; most entries are zero.
+
+    >>> M = convolution_matrix([1.0, 2.0], 3)
+    >>> M
+    array([[1., 0., 0.],
+           [2., 1., 0.],
+           [0., 2., 1.],
+           [0., 0., 2.]])
+    >>> M @ [1.0, 1.0, 1.0]  # equals convolve1d([1.0, 1.0, 1.0], [1.0, 2.0])
+    array([1., 3., 3., 2.])
     """
     kernel = as_float_array(kernel, "kernel", ndim=(1, 2))
     mode = as_choice(mode, "mode", MODES)
@@ -559,6 +599,17 @@ def conv2d(
     ``keras.layers.Conv2D`` with the same weights. Computed as one matrix product of
     the patches ("im2col") with the kernel.
 
+    >>> x, w = np.ones((1, 3, 3, 1)), np.ones((2, 2, 1, 1))
+    >>> conv2d(x, w, b=[0.5])[0, :, :, 0]
+    array([[4.5, 4.5],
+           [4.5, 4.5]])
+    >>> conv2d(x, w, padding="same")[0, :, :, 0]  # one zero row and column, at the end
+    array([[4., 4., 2.],
+           [4., 4., 2.],
+           [2., 2., 1.]])
+    >>> x, w = np.ones((2, 5, 5, 3)), np.ones((3, 3, 3, 4))  # 3 channels in, 4 out
+    >>> conv2d(x, w, stride=2, padding="same").shape
+    (2, 3, 3, 4)
     >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
     >>> conv2d(x, np.ones((2, 2, 1, 1)), stride=2)[0, :, :, 0]
     array([[10., 18.],

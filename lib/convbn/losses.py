@@ -197,6 +197,9 @@ def mean_squared_error(y_true, y_pred):
     log-likelihood of a Gaussian up to constants. Large errors count quadratically, so
     a few outliers dominate it. The slides' first compile call uses it. Equals
     ``keras.losses.mean_squared_error``.
+
+    >>> mean_squared_error([[0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 3.0]])
+    array([0.5, 2. ])
     """
     y_true, y_pred = _pair(y_true, y_pred, same_rank=True)
     return np.mean(np.square(y_true - y_pred), axis=-1)
@@ -400,6 +403,13 @@ def categorical_crossentropy(
     one-hot labels (e.g. from ``keras.utils.to_categorical``). A confidently wrong
     prediction costs at most ``-log(1e-7) = 16.1`` because of the clipping. Equals
     ``keras.losses.categorical_crossentropy``.
+
+    >>> categorical_crossentropy([[0.0, 1.0, 0.0]], [[0.25, 0.5, 0.25]])  # -log 0.5
+    array([0.69314718])
+    >>> categorical_crossentropy(
+    ...     [[0.0, 1.0, 0.0]], [[0.0, np.log(2.0), 0.0]], from_logits=True
+    ... )  # softmax of those scores: [0.25, 0.5, 0.25]
+    array([0.69314718])
     """
     y_true, y_pred = _pair(y_true, y_pred)
     from_logits = _flag(from_logits, "from_logits")
@@ -432,6 +442,9 @@ def sparse_categorical_crossentropy(
     When to use it: as :func:`categorical_crossentropy`, when the labels are stored as
     integers (MNIST's ``y_train``): same values, no one-hot matrix needed. Equals
     ``keras.losses.sparse_categorical_crossentropy``.
+
+    >>> sparse_categorical_crossentropy([1], [[0.25, 0.5, 0.25]])  # label 1: -log 0.5
+    array([0.69314718])
     """
     y_pred = _array(y_pred, "y_pred")
     from_logits = _flag(from_logits, "from_logits")

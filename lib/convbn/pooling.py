@@ -70,6 +70,12 @@ def pooling_weights(size, sigma: float = 1.0) -> np.ndarray:
     weights sum to 1. ``size`` is an int or a pair ``(kh, kw)``; the result has shape
     ``(kh, kw)``. A large ``sigma`` tends to the plain average, a small one to the
     central pixel alone.
+
+    >>> pooling_weights(2)  # four pixels at the same distance from the centre
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    >>> pooling_weights((1, 3), sigma=0.01)
+    array([[0., 1., 0.]])
     """
     kh, kw = _as_pair(size, "size")
     sigma = as_number(sigma, "sigma", positive=True)
@@ -177,6 +183,16 @@ def pool2d(
     ``ceil(H / sh)`` for ``"same"``; see the module docstring for the padding. Max
     and average equal ``keras.layers.MaxPooling2D`` and ``AveragePooling2D`` with the
     same ``pool_size``, ``strides`` and ``padding``. float32 stays float32.
+
+    >>> x = np.arange(16.0).reshape(4, 4)
+    >>> pool2d(x)
+    array([[ 5.,  7.],
+           [13., 15.]])
+    >>> pool2d(x, kind="average")
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    >>> pool2d(np.ones((8, 6, 6, 3)), size=3, stride=2, padding="same").shape
+    (8, 3, 3, 3)
     """
     x = as_float_array(x, "x", ndim=(2, 4))
     kind, padding, sigma = _options(kind, padding, sigma)
@@ -202,6 +218,13 @@ def pool1d(
     (``(L_out,)`` for a 1-D input) with ``L_out = floor((L - k) / s) + 1`` ("valid") or
     ``ceil(L / s)`` ("same"). Max and average equal ``keras.layers.MaxPooling1D`` and
     ``AveragePooling1D``. float32 stays float32.
+
+    >>> pool1d([1.0, 3.0, 2.0, 5.0, 4.0])
+    array([3., 5.])
+    >>> pool1d([1.0, 3.0, 2.0, 5.0, 4.0], padding="same")  # last window: 4 alone
+    array([3., 5., 4.])
+    >>> pool1d([1.0, 3.0, 2.0, 5.0, 4.0], size=3, stride=1, kind="average")
+    array([2.        , 3.33333333, 3.66666667])
     """
     x = as_float_array(x, "x", ndim=(1, 3))
     kind, padding, sigma = _options(kind, padding, sigma)

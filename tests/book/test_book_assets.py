@@ -1,11 +1,12 @@
-"""convbn._book_assets: the book's JavaScript from npm, and the CDN fallback."""
+"""convbn_tools.book_assets: the book's JavaScript from npm, and the CDN fallback."""
 
 import json
 
 import pytest
+import yaml
 
 from conftest import ROOT
-from convbn import _book_assets as assets
+from convbn_tools import book_assets as assets
 
 
 def fake_modules(root):
@@ -78,9 +79,10 @@ def test_page_scripts_are_deduplicated_and_point_at_the_local_copy():
     assert config == 'require.config({baseUrl: "../../assets/cdn/"});'
 
 
-def test_the_config_lists_the_extension():
-    config = (ROOT / "_config.yml").read_text()
-    assert "convbn._book_assets" in config and "convbn._kernel_poll" in config
+def test_the_config_lists_the_extensions():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    extensions = config["sphinx"]["extra_extensions"]
+    assert {"convbn_tools.book_assets", "convbn_tools.kernel_poll"} <= set(extensions)
 
 
 @pytest.mark.parametrize("name", ["mathjax", "requirejs"])

@@ -1,14 +1,70 @@
-"""The instructor's workflow: otter assign on every exercises notebook, then grading."""
+"""The instructor's workflow: otter assign on every exercises notebook, then grading.
+
+Also: the commands that run it (``python -m convbn.homework``, the console script,
+``python -m convbn_tools.otter``) start.
+"""
 
 import json
 import re
+import subprocess
+import sys
+import tomllib
 
 import pytest
 
 from conftest import ROOT
-from convbn import homework
+from convbn_tools import homework
 
-pytestmark = pytest.mark.slow
+
+def run(*args):
+    """``python <args>`` in a fresh process, from the course's top folder."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_otter_runs_patched_as_a_module():
+    done = run("-m", "convbn_tools.otter", "--help")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Usage: otter" in done.stdout and "assign" in done.stdout
+
+
+def test_otter_module_applies_the_kernel_poll_patch_first(monkeypatch):
+    from jupyter_client.channels import AsyncZMQSocketChannel
+    from otter.cli import cli
+
+    from convbn_tools import otter
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", AsyncZMQSocketChannel.get_msg)
+    seen = {}
+
+    def fake_main(args=None, prog_name=None):
+        seen.update(args=args, prog_name=prog_name)
+        seen["patched"] = getattr(AsyncZMQSocketChannel.get_msg, "_convbn_sliced", 0)
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    otter.main(["assign", "master.ipynb", "out"])
+    assert seen == {
+        "args": ["assign", "master.ipynb", "out"],
+        "prog_name": "otter",
+        "patched": True,
+    }
+
+
+@pytest.mark.parametrize("module", ["convbn.homework", "convbn_tools.homework"])
+def test_homework_command_keeps_its_documented_name(module):
+    done = run("-m", module, "--help")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("usage: python -m convbn.homework")
+    assert "grade CHAPTER" in done.stdout and "(otter assign)" in done.stdout
+
+
+def test_the_shim_forwards_to_convbn_tools():
+    from convbn import homework as shim
+
+    assert shim.main is homework.main and shim.assign is homework.assign
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert scripts["scripts"]["convbn-homework"] == "convbn_tools.homework:main"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +89,7 @@ def solution_lines(master):
     return lines
 
 
+@pytest.mark.slow
 def test_every_chapter_gets_a_student_version_and_an_autograder(built):
     assert set(built) == set(homework.find_exercises(ROOT))
     for target in built.values():
@@ -40,6 +97,7 @@ def test_every_chapter_gets_a_student_version_and_an_autograder(built):
         assert list((target / "autograder").glob("*-autograder_*.zip"))
 
 
+@pytest.mark.slow
 def test_student_versions_contain_no_solution_code(built):
     for name, target in built.items():
         master = ROOT / "chapters" / name / "exercises.ipynb"
@@ -64,6 +122,7 @@ def fill(student_path, answers, destination):
     return destination
 
 
+@pytest.mark.slow
 def test_solutions_score_full_marks_and_wrong_answers_get_the_checkers_message(
     built, tmp_path
 ):

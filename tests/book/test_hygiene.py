@@ -90,6 +90,78 @@ def test_notebook_imports_convbn_and_sets_seeds_not_paths(path):
     assert re.search(r"^(import convbn|from convbn)", text, re.M), "import convbn"
 
 
+def imports_of(tree: ast.AST, package: str = "") -> set[str]:
+    """Every module the imports in ``tree`` name, as absolute names.
+
+    ``import a.b``, ``from a import b`` (both ``a`` and ``a.b``: b may be a module),
+    ``importlib.import_module("a")``; relative imports are resolved against
+    ``package``, the dotted name of the package the code is in.
+    """
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+            base = ".".join(parts) if node.level else ""
+            module = ".".join(filter(None, [base, node.module]))
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None))
+            in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            found.add(str(node.args[0].value))
+    return found
+
+
+def is_tooling(module: str) -> bool:
+    """convbn_tools, or the one convbn module that imports it (the homework shim)."""
+    return module.split(".")[0] == "convbn_tools" or module == "convbn.homework"
+
+
+#: The one convbn module allowed to import the tooling: ``python -m convbn.homework``.
+SHIM = ROOT / "lib" / "convbn" / "homework.py"
+MODULES = sorted(p for p in (ROOT / "lib" / "convbn").rglob("*.py") if p != SHIM)
+
+
+def package_of(path) -> str:
+    """The dotted package a module file of lib/ belongs to."""
+    return ".".join(path.relative_to(ROOT / "lib").parent.parts)
+
+
+@pytest.mark.parametrize(
+    "path", MODULES, ids=[str(p.relative_to(ROOT / "lib")) for p in MODULES]
+)
+def test_convbn_does_not_import_the_book_tooling(path):
+    """Students import convbn; the build's and the instructor's tooling stays out."""
+    tree = ast.parse(path.read_text())
+    found = sorted(filter(is_tooling, imports_of(tree, package_of(path))))
+    assert not found, f"{path.name} imports {found}: convbn must not need convbn_tools"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_does_not_import_the_book_tooling(path):
+    for cell in code_cells(path):
+        text = source(cell)
+        assert "convbn_tools" not in text and "convbn.homework" not in text, (
+            f"{path.name}: a code cell names the book and instructor tooling "
+            f"(convbn_tools), which is not for notebooks:\n{text[:200]}"
+        )
+
+
+def test_the_homework_shim_only_forwards():
+    names = ("assign", "find_exercises", "grade", "main")
+    assert imports_of(ast.parse(SHIM.read_text()), "convbn") == {
+        "sys",
+        "convbn_tools.homework",
+        *(f"convbn_tools.homework.{name}" for name in names),
+    }
+
+
 FIGURE = re.compile(r"plt\.subplots|plt\.figure|plotting\.(plot_|show_)")
 
 

@@ -1,4 +1,4 @@
-"""convbn._kernel_poll: the sliced wait keeps jupyter_client's get_msg contract."""
+"""convbn_tools.kernel_poll: the sliced wait keeps get_msg's contract."""
 
 import asyncio
 import time
@@ -10,15 +10,15 @@ import zmq.asyncio
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.session import Session
 
-from convbn import _kernel_poll
+from convbn_tools import kernel_poll
 
 
 @pytest.fixture
 def channel_pair(monkeypatch):
     monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", AsyncZMQSocketChannel.get_msg)
-    monkeypatch.setattr(_kernel_poll, "SLICE_SECONDS", 0.05)
-    _kernel_poll.patch()
-    _kernel_poll.patch()  # a second call changes nothing
+    monkeypatch.setattr(kernel_poll, "SLICE_SECONDS", 0.05)
+    kernel_poll.patch()
+    kernel_poll.patch()  # a second call changes nothing
     context = zmq.asyncio.Context()
     receiver, sender = context.socket(zmq.PAIR), context.socket(zmq.PAIR)
     port = receiver.bind_to_random_port("tcp://127.0.0.1")

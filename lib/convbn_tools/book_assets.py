@@ -13,7 +13,7 @@ book's root pins them):
 
 Without Node.js (or if ``npm ci`` fails) the book still builds, with the CDNs, and a
 warning says so and how to fix it. Listed in ``_config.yml`` under
-``sphinx: extra_extensions``.
+``sphinx: extra_extensions`` (as ``convbn_tools.book_assets``).
 """
 
 from __future__ import annotations

@@ -1,16 +1,25 @@
 """Keep notebook execution from stalling on a missed ZeroMQ wake-up.
 
-With pyzmq 27 and jupyter_client 8, nbclient's asyncio client sometimes waits for a
-kernel message that has already arrived: the kernel sits idle, the build waits for
-the whole cell timeout and then fails. We measured it on this course's notebooks:
-running the chapter notebooks in a loop with plain nbclient stalled within a few
-notebooks, and one cold ``jupyter-book build`` in two stalled. Polling in one-second
-slices (below) makes a lost wake-up cost at most a second: with it, six cold builds in
-a row and over sixty notebook executions never stalled. nbval uses the blocking
-client and is not affected.
+Works around jupyter/nbclient#312 (https://github.com/jupyter/nbclient/issues/312:
+cell execution with nbclient sometimes blocks). What we see, with pyzmq 27 and
+jupyter_client 8: nbclient's asyncio client waits for a kernel message that has
+already arrived (the wake-up was lost), the kernel sits idle, and the build waits
+for the whole cell timeout and then fails. We measured it on this course's
+notebooks: running the chapter notebooks in a loop with plain nbclient stalled
+within a few notebooks, and one cold ``jupyter-book build`` in two stalled. Polling
+in one-second slices (below) makes a lost wake-up cost at most a second: with it,
+six cold builds in a row and over sixty notebook executions never stalled. nbval
+uses the blocking client and is not affected.
+
+A separate, kernel-side bug with the same symptom (ipython/ipykernel#1554) is
+avoided by the ``ipykernel<7`` pin in requirements.txt. CONTRIBUTING.md, section
+"Known upstream bugs and their workarounds", describes both side by side, and when
+each workaround can go.
 
 Used as a Sphinx extension (``_config.yml``: ``sphinx: extra_extensions``), so every
-book build gets it; :func:`patch` can also be called directly before running nbclient.
+book build gets it; ``python -m convbn_tools.otter`` applies it before otter runs,
+and :func:`patch` can be called directly before running nbclient (as
+``benchmarks/notebooks.py`` does).
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ def patch() -> None:
     if getattr(AsyncZMQSocketChannel.get_msg, "_convbn_sliced", False):
         return
 
+    # Works around jupyter/nbclient#312 (see the module docstring and
+    # CONTRIBUTING.md): a wait cut into slices re-polls the socket, so a lost
+    # wake-up costs at most SLICE_SECONDS.
     async def get_msg(self, timeout: float | None = None):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
