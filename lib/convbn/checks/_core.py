@@ -38,7 +38,7 @@ class InputModified(AssertionError):
     """The student's function changed an array it was given."""
 
 
-def short(value) -> str:
+def _short(value) -> str:
     """``value`` for a message: an array by its shape, anything else by its repr."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape}"
@@ -71,7 +71,7 @@ def call(
     except Exception as error:  # the student's bug, reported with its inputs
         names = [*inputs, *[None] * (len(args) - count)]
         shown = ", ".join(
-            short(a) if name is None else f"{name}={short(a)}"
+            _short(a) if name is None else f"{name}={_short(a)}"
             for a, name in zip(args, names, strict=True)
         )
         raise AssertionError(

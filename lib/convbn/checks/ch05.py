@@ -169,24 +169,24 @@ def check_circular_correlate2d(fn, seed: int = 0) -> bool:
         mistakes = [
             Mistake(
                 convolution.correlate2d(image, kernel, mode="same"),
-                f"you padded with zeros {label}: at the borders the kernel must see "
+                "you padded with zeros: at the borders the kernel must see "
                 "the opposite side of the image (np.pad(..., mode='wrap')), not zeros",
             ),
             Mistake(
                 convolution.correlate2d(wrapped, kernel[::-1, ::-1]),
-                f"the kernel is flipped {label}: that is circular convolution; "
+                "the kernel is flipped: that is circular convolution; "
                 "cross-correlation uses K[m, n] as it is",
             ),
             Mistake(
                 convolution.correlate2d(wrapped, kernel.T) if kh == kw > 1 else None,
-                f"the kernel is transposed {label}",
+                "the kernel is transposed",
             ),
         ]
         for dy, dx in ((ph, pw), (-ph, -pw), (ph, 0), (0, pw), (-ph, 0), (0, -pw)):
             mistakes.append(
                 Mistake(
                     np.roll(expected, (dy, dx), axis=(0, 1)) if dy or dx else None,
-                    f"off by the kernel centre {label}: your output is the right one "
+                    f"off by the kernel centre: your output is the right one "
                     f"moved by {(dy, dx)} pixels; S[i, j] must be centred on pixel "
                     "(i, j): pad kh // 2 rows before and kh - 1 - kh // 2 after (same "
                     "for columns), or start the window at i - kh // 2",
