@@ -27,7 +27,7 @@ _WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
 class Mistake(NamedTuple):
     """A known mistake: what it returns for the inputs at hand, and its diagnosis.
 
-    ``value`` is None when the mistake cannot be told apart on these inputs.
+    ``value`` is None when the mistake does not apply to these inputs.
     """
 
     value: Any

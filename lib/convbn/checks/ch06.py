@@ -31,7 +31,7 @@ __all__ = [
 
 # The (input shape, size, stride) cases check_max_pool2d tries, square inputs first:
 # a solution that passes those and fails later is told it only handles square inputs.
-SQUARE_CASES = [
+_SQUARE_CASES = [
     ((6, 6), 2, 2),
     ((8, 8), 3, 2),
     ((7, 7), 2, 3),
@@ -40,7 +40,7 @@ SQUARE_CASES = [
     ((9, 9), 3, 3),
     ((6, 6), 3, 1),
 ]
-OTHER_CASES = [
+_OTHER_CASES = [
     ((6, 9), 2, 2),
     ((10, 7), 3, 2),
     ((5, 8), 2, 3),
@@ -190,12 +190,12 @@ def check_max_pool2d(fn, seed: int = 0) -> bool:
     """
     rng = np.random.default_rng(seed)
     what = "your max pooling"
-    other = list(OTHER_CASES)
+    other = list(_OTHER_CASES)
     for _ in range(6):
         H, W = (int(v) for v in rng.integers(2, 13, size=2))
         size = int(rng.integers(1, min(H, W) + 1))
         other.append(((H, W), size, int(rng.integers(1, 5))))
-    for group, square in ((SQUARE_CASES, True), (other, False)):
+    for group, square in ((_SQUARE_CASES, True), (other, False)):
         for shape, size, stride in group:
             x = rng.normal(size=shape)
             try:

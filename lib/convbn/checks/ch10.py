@@ -430,11 +430,12 @@ def check_adam_step(fn, seed: int = 0) -> bool:
         b1 = float(rng.uniform(0.8, 0.95))
         b2 = float(rng.uniform(0.99, 0.9999))
         cases.append((rng.normal(size=shape), g, m, v, t, lr, b1, b2, 1e-7))
-    for w, g, m, v, t, lr, b1, b2, eps in cases:
+    for case in cases:
+        w, g, m, v, t, lr, b1, b2, eps = case
         with _errstate():
             raw = call(
                 fn,
-                *(w, g, m, v, t, lr, b1, b2, eps),
+                *case,
                 what=what,
                 inputs=("w", "g", "m", "v"),
                 modified="{what} modified its input {name} in place; return new arrays",

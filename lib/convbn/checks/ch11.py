@@ -404,7 +404,13 @@ def check_fold_batchnorm(fn, seed: int = 0) -> bool:
         eps = (1e-3, 0.1, 0.5)[case % 3]
         result = call(
             fn,
-            *(w, b, gamma, beta, mean, var, eps),
+            w,
+            b,
+            gamma,
+            beta,
+            mean,
+            var,
+            eps,
             what=what,
             inputs=("w", "b", "gamma", "beta", "mean", "var"),
             modified="{what} modified its argument {name} in place; return new arrays",
