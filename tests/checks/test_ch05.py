@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from convbn import checks, convolution
+from convbn.checks import ch05
 
 # --- check_shift ---------------------------------------------------------------------
 
@@ -200,7 +201,7 @@ def equivariant_loop(f, x, shift):  # written differently: own shift, own tolera
 
 
 def test_equivariance_cases_cover_both_answers():
-    cases = checks._ch05_equivariance_cases(np.random.default_rng(0))
+    cases = ch05.equivariance_cases(np.random.default_rng(0))
     for _, f, x, s, intended in cases:
         assert equivariant_ok(f, x, s) == intended
     assert {c[-1] for c in cases} == {True, False}

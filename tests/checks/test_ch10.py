@@ -5,6 +5,7 @@ import pytest
 
 import convbn
 from convbn import checks, losses
+from convbn.checks import ch10
 
 HISTORIES = {
     "SGD": [2.3, 2.0, 1.8],
@@ -321,7 +322,7 @@ def test_adam_reference_is_keras_adam():
     for t in range(1, 8):
         g = rng.normal(size=5).astype("float32")
         optimizer.apply_gradients([(ops.convert_to_tensor(g), variable)])
-        w, m, v = checks._ch10_adam_reference(w, g, m, v, t, 0.05, 0.85, 0.99, 1e-7)
+        w, m, v = ch10.adam_reference(w, g, m, v, t, 0.05, 0.85, 0.99, 1e-7)
     np.testing.assert_allclose(w, ops.convert_to_numpy(variable), rtol=1e-5, atol=1e-6)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from convbn import checks
+from convbn.checks import ch11
 
 
 @pytest.fixture(scope="module")
@@ -54,19 +55,19 @@ def test_check_cnn_shapes_accepts_correct_solutions(solution):
 
 def _shapes_variant(**kwargs):
     def fn(h, w, c, filters, k, p, padding):
-        return checks._ch11_shapes(h, w, c, filters, k, p, padding, **kwargs)
+        return ch11.shapes(h, w, c, filters, k, p, padding, **kwargs)
 
     return fn
 
 
 def _shapes_off_by_one(h, w, c, filters, k, p, padding):
-    return checks._ch11_shapes(
+    return ch11.shapes(
         h, w, c, filters, k, p, padding, shrink=k if padding == "valid" else None
     )
 
 
 def _shapes_no_padding(h, w, c, filters, k, p, padding):
-    return checks._ch11_shapes(h, w, c, filters, k, p, "valid")
+    return ch11.shapes(h, w, c, filters, k, p, "valid")
 
 
 def _shapes_with_batch(*args):
@@ -236,7 +237,7 @@ def test_fold_reference_matches_keras(keras):
     ):
         var.assign(value.astype("float32"))
     y = np.asarray(bn(conv(x), training=False))
-    w2, b2 = checks._ch11_fold(
+    w2, b2 = ch11.fold(
         *(
             np.asarray(v, dtype=np.float64)
             for v in (
@@ -258,7 +259,7 @@ def test_fold_reference_matches_keras(keras):
 
 def _fold_variant(mistake):
     def fn(w, b, gamma, beta, mean, var, eps):
-        return checks._ch11_fold(w, b, gamma, beta, mean, var, eps, mistake=mistake)
+        return ch11.fold(w, b, gamma, beta, mean, var, eps, mistake=mistake)
 
     return fn
 
@@ -278,7 +279,7 @@ def _fold_bias_first(w, b, gamma, beta, mean, var, eps):  # right scale, bias si
     [
         *[
             (_fold_variant(m), re.escape(msg.split(":")[0][:30]))
-            for m, msg in checks._CH11_FOLD_MISTAKES.items()
+            for m, msg in ch11.FOLD_MISTAKES.items()
         ],
         (_fold_in_place, "modified its argument w in place"),
         (_fold_bias_first, "folded bias b2"),

@@ -1,0 +1,97 @@
+"""Exercise checkers: they diagnose the mistake, not only say "wrong".
+
+Every checker takes the student's function (or value), tries it on random shapes
+and edge cases against a reference, returns ``True`` when it is right, and otherwise
+raises ``AssertionError`` with a message that names the most likely mistake.
+The exercises notebooks call them from their otter-grader test cells.
+
+One module per chapter (``ch01`` ... ``ch11``) holds that chapter's checkers; all
+of them share the harness in ``_core`` and take their reference answers from the
+public ``convbn`` functions.
+"""
+
+from __future__ import annotations
+
+from .ch01 import (
+    check_causal_convolution,
+    check_exponential_kernel,
+    check_gaussian_convolution,
+)
+from .ch02 import check_convolve2d, check_output_size, check_toeplitz_matrix
+from .ch03 import check_correlate1d_full, check_correlate2d, check_rotate180
+from .ch04 import (
+    check_difference_image,
+    check_parameter_counts,
+    check_receptive_field,
+)
+from .ch05 import check_circular_correlate2d, check_is_equivariant, check_shift
+from .ch06 import (
+    check_average_pool1d_same,
+    check_conv_layer,
+    check_max_pool2d,
+    check_pooling_weights,
+)
+from .ch07 import (
+    check_batchnorm_backward,
+    check_batchnorm_forward,
+    check_batchnorm_inference,
+)
+from .ch08 import check_bn_parameter_counts, check_moving_after, check_moving_average
+from .ch09 import (
+    check_dense_parameters,
+    check_inverted_dropout,
+    check_sequential_model,
+    check_to_functional,
+)
+from .ch10 import (
+    check_adam_step,
+    check_categorical_crossentropy,
+    check_custom_loss,
+    check_inverse_time_decay,
+)
+from .ch11 import (
+    check_cnn_shapes,
+    check_confusion_matrix,
+    check_conv_bn_params,
+    check_fold_batchnorm,
+)
+
+__all__ = [
+    "check_exponential_kernel",
+    "check_causal_convolution",
+    "check_gaussian_convolution",
+    "check_convolve2d",
+    "check_output_size",
+    "check_toeplitz_matrix",
+    "check_correlate2d",
+    "check_rotate180",
+    "check_correlate1d_full",
+    "check_parameter_counts",
+    "check_receptive_field",
+    "check_difference_image",
+    "check_shift",
+    "check_circular_correlate2d",
+    "check_is_equivariant",
+    "check_max_pool2d",
+    "check_average_pool1d_same",
+    "check_pooling_weights",
+    "check_conv_layer",
+    "check_batchnorm_forward",
+    "check_batchnorm_backward",
+    "check_batchnorm_inference",
+    "check_sequential_model",
+    "check_dense_parameters",
+    "check_to_functional",
+    "check_inverted_dropout",
+    "check_custom_loss",
+    "check_categorical_crossentropy",
+    "check_adam_step",
+    "check_inverse_time_decay",
+    "check_cnn_shapes",
+    "check_conv_bn_params",
+    "check_fold_batchnorm",
+    "check_confusion_matrix",
+    "check_moving_average",
+    "check_moving_after",
+    "check_bn_parameter_counts",
+]

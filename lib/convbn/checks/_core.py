@@ -1,0 +1,245 @@
+"""The harness every checker uses: call the student's code, read it, name the mistake.
+
+A checker calls the student's function with :func:`call` (a crash becomes an
+``AssertionError`` naming the inputs, and the arrays it is given must come back
+unchanged), reads what it returned with :func:`as_array`, :func:`as_int` or
+:func:`as_numbers`, and compares that with the reference answer from the public
+``convbn`` functions: :func:`diagnose` names the first known :class:`Mistake` the
+result matches (:func:`first_mistake`), or says where it is wrong (:func:`wrong_at`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any, NamedTuple
+
+import numpy as np
+
+#: The default tolerances of :func:`close`.
+RTOL, ATOL = 1e-6, 1e-9
+#: The default message of :func:`unchanged`; ``{what}`` and ``{name}`` are filled in.
+MODIFIED = "{what} modified its input {name}; work on a copy"
+
+_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
+
+
+class Mistake(NamedTuple):
+    """A known mistake: what it returns for the inputs at hand, and its diagnosis.
+
+    ``value`` is None when the mistake does not apply to these inputs.
+    """
+
+    value: Any
+    message: str
+
+
+class InputModified(AssertionError):
+    """The student's function changed an array it was given."""
+
+
+def _short(value) -> str:
+    """``value`` for a message: an array by its shape, anything else by its repr."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape}"
+    return repr(value)
+
+
+def call(
+    fn,
+    *args,
+    what: str,
+    inputs: Sequence[str] = (),
+    modified: str = MODIFIED,
+):
+    """``fn(*args)``; the student's crash becomes an AssertionError naming the inputs.
+
+    ``inputs`` names the leading arguments. Those that are numpy arrays are passed
+    as copies and must come back unchanged (:func:`unchanged` with the message
+    ``modified``), so the checker's own arrays stay as they were whatever ``fn``
+    does. The names also label the arguments in the crash message.
+    """
+    if not callable(fn):
+        raise AssertionError(f"expected a function for {what}, got {type(fn).__name__}")
+    count = len(inputs)
+    passed = [
+        a.copy() if i < count and isinstance(a, np.ndarray) else a
+        for i, a in enumerate(args)
+    ]
+    try:
+        result = fn(*passed)
+    except Exception as error:  # the student's bug, reported with its inputs
+        names = [*inputs, *[None] * (len(args) - count)]
+        shown = ", ".join(
+            _short(a) if name is None else f"{name}={_short(a)}"
+            for a, name in zip(args, names, strict=True)
+        )
+        raise AssertionError(
+            f"{what} raised {type(error).__name__}: {error} (called with {shown})"
+        ) from error
+    unchanged(args[:count], passed[:count], inputs, what, modified)
+    return result
+
+
+def unchanged(
+    originals: Iterable,
+    passed: Iterable,
+    names: Iterable[str],
+    what: str,
+    message=MODIFIED,
+) -> None:
+    """Raise :class:`InputModified` if an array passed to the student's function
+    differs from its original; ``message`` may use ``{what}`` and ``{name}``."""
+    for original, given, name in zip(originals, passed, names, strict=True):
+        if isinstance(original, np.ndarray) and not np.array_equal(original, given):
+            raise InputModified(message.format(what=what, name=name))
+
+
+def as_array(value, shape=None, what: str = "your function", *, single=False):
+    """What the student returned, as a float64 array (of ``shape``, if given).
+
+    With ``single`` the function returns one array, so None (a forgotten
+    ``return``) and a tuple (several results) get their own message. A result of
+    size 1 passes where a scalar (``shape=()``) is expected.
+    """
+    shape = None if shape is None else tuple(shape)
+    if single and value is None:
+        raise AssertionError(f"{what} returned None: did you forget `return`?")
+    if single and isinstance(value, tuple):
+        one = "one number" if shape == () else "one array"
+        if shape:
+            one += f" of shape {shape}"
+        raise AssertionError(
+            f"{what} returned a tuple of {len(value)} items; return {one}"
+        )
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise AssertionError(
+            f"{what} must return numbers, got {type(value).__name__}"
+        ) from error
+    if shape == () and array.size == 1:
+        array = array.reshape(())
+    if shape is not None and array.shape != shape:
+        raise AssertionError(f"{what} returned shape {array.shape}, expected {shape}")
+    return array
+
+
+def as_int(value, what: str, where: str = "", *, noun="integer", hint="") -> int:
+    """What the student returned, as a whole number.
+
+    An int, a float with an integer value or an array of one such number passes; a
+    bool does not. ``where`` (e.g. " for n=3") follows ``what`` in the messages,
+    ``noun`` says what one value is, ``hint`` explains a fractional result.
+    """
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        raise AssertionError(
+            f"{what} must return one {noun}{where}, got {type(value).__name__} "
+            f"{value!r}"
+        )
+    if not float(value).is_integer():
+        raise AssertionError(
+            f"{what} returned {value!r}{where}: {hint or 'a count is a whole number'}"
+        )
+    return int(value)
+
+
+def as_numbers(value, names: Sequence[str], what: str, *, whole=False) -> tuple:
+    """What the student returned, as a tuple of ``len(names)`` numbers.
+
+    Whole numbers come back as ints, so that they compare exactly; with ``whole``
+    every number must be one.
+    """
+    kind = "whole numbers" if whole else "numbers"
+    wanted = f"{what} must return {_WORDS[len(names)]} {kind} ({', '.join(names)})"
+    try:
+        if isinstance(value, str | bytes):
+            raise TypeError("text")
+        numbers = [float(v) for v in value]
+    except (TypeError, ValueError) as error:
+        raise AssertionError(f"{wanted}, got {value!r}") from error
+    if len(numbers) != len(names):
+        raise AssertionError(f"{wanted}, got {len(numbers)}: {value!r}")
+    if whole and not all(v.is_integer() for v in numbers):
+        raise AssertionError(f"{wanted}, got {value!r}")
+    return tuple(int(v) if v.is_integer() else v for v in numbers)
+
+
+def close(a, b, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """Same shape and ``np.allclose``."""
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=rtol, atol=atol)
+
+
+def first_mistake(
+    got,
+    expected,
+    mistakes: Iterable[Mistake],
+    *,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    same: Callable[[Any, Any], bool] | None = None,
+) -> str | None:
+    """The message of the first mistake whose value ``got`` matches, or None.
+
+    A mistake whose value is None, or equals ``expected`` for these inputs, is
+    skipped, so that a right answer is never named as a mistake. ``same(a, b)``
+    says whether two results match (default: :func:`close` with ``rtol``, ``atol``;
+    ``operator.eq`` for counts, shapes and lists of answers).
+    """
+    same = same or partial(close, rtol=rtol, atol=atol)
+    for value, message in mistakes:
+        if value is None or same(value, expected):
+            continue
+        if same(got, value):
+            return message
+    return None
+
+
+def wrong_at(got, expected, *, at: Callable | None = None, noun="value") -> str:
+    """Where ``got`` is furthest from ``expected``, with both values.
+
+    "wrong value at (i, j): expected 1.5, got 2"; ``at(index)`` describes the place
+    instead of the index (nothing is said for a scalar), ``noun`` the kind of value.
+    """
+    got = np.asarray(got, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    index = np.unravel_index(np.argmax(np.abs(got - expected)), expected.shape)
+    index = tuple(int(i) for i in index)
+    if at is not None:
+        place = at(index)
+    else:
+        place = f"at {index}" if index else ""
+    return (
+        " ".join(filter(None, (f"wrong {noun}", place)))
+        + f": expected {expected[index]:.6g}, got {got[index]:.6g}"
+    )
+
+
+def diagnose(
+    got,
+    expected,
+    mistakes: Iterable[Mistake] = (),
+    label: str = "",
+    *,
+    what: str = "your function",
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
+    """Return if ``got`` is close to ``expected``; else raise AssertionError.
+
+    The message names the first mistake ``got`` matches (a mistake may have another
+    shape than the answer), else the wrong shape ``what`` returned, else where it is
+    wrong; ``label`` (the inputs, say) follows it.
+    """
+    if close(got, expected, rtol, atol):
+        return
+    message = first_mistake(got, expected, mistakes, rtol=rtol, atol=atol)
+    if message is None and np.shape(got) != np.shape(expected):
+        message = (
+            f"{what} returned shape {np.shape(got)}, expected {np.shape(expected)}"
+        )
+    raise AssertionError(f"{message or wrong_at(got, expected)} {label}".rstrip())
