@@ -1,4 +1,6 @@
-"""The figure style: convbn.plotting.style."""
+"""The figure style (convbn.plotting.style) and the package's re-exports."""
+
+import importlib
 
 import matplotlib as mpl
 import numpy as np
@@ -57,3 +59,26 @@ def test_show_matrix_annotates_every_cell_with_contrasting_text():
 def test_bad_input_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- the package: one module per part, every public name re-exported ------------------
+
+PARTS = ("style", "convolution", "pooling", "batchnorm", "keras")
+
+
+def test_the_package_re_exports_exactly_the_public_names_of_its_parts():
+    exported = set()
+    for part in PARTS:
+        module = importlib.import_module(f"convbn.plotting.{part}")
+        for name in module.__all__:
+            assert getattr(plotting, name) is getattr(module, name), name
+        exported |= set(module.__all__)
+    assert exported == set(plotting.__all__)
+
+
+def test_every_public_constant_is_documented_where_the_api_page_reads_it():
+    pycode = pytest.importorskip("sphinx.pycode")
+    analyzer = pycode.ModuleAnalyzer.for_module("convbn.plotting")
+    documented = {name for _, name in analyzer.find_attr_docs()}
+    constants = {name for name in plotting.__all__ if name.isupper()}
+    assert constants <= documented, constants - documented

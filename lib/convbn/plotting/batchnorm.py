@@ -3,6 +3,9 @@
 Chapter 7: one feature before and after the batch-normalizing transform. Chapter 8:
 the results of :mod:`convbn.experiments` (the paper's Figure 1, the learning-rate
 sweep, the claims about cost, dropout and regularization).
+
+The public names are re-exported by :mod:`convbn.plotting`, whose ``__init__.py``
+documents the constants (the API page reads their comments there).
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ __all__ = [
 
 # --- chapter 7: internal covariate shift and the batch-normalizing transform ---
 
-#: The population of :func:`plot_batchnorm_distribution` (chapter 7): a skewed
-#: feature with mean 5 and standard deviation 3 (a shifted, scaled Gamma(2) law).
 BATCHNORM_FEATURE = {"mean": 5.0, "std": 3.0, "shape": 2.0}
 
 
@@ -141,7 +142,6 @@ def plot_batchnorm_distribution(
 
 # --- chapter 8: batch normalization in practice ---
 
-#: Line colours and labels of the two networks chapter 8 compares.
 CH08_NETWORKS = {
     "plain": ("without BN", OKABE_ITO["orange"]),
     "bn": ("with BN", OKABE_ITO["blue"]),

@@ -4,6 +4,9 @@ Chapter 1: the weighting functions and the spaceship's smoothed track. Chapter 2
 convolution explorer and Goodfellow et al.'s Fig. 9.1. Chapter 3: the cross-correlation
 worked example, step by step. Chapter 4: receptive fields. Chapter 5: translation
 equivariance.
+
+The public names are re-exported by :mod:`convbn.plotting`, whose ``__init__.py``
+documents the constants (the API page reads their comments there).
 """
 
 from __future__ import annotations
@@ -126,13 +129,8 @@ def plot_smoothing(kind: str = "exponential", width: float = 1.0, track=None):
 
 # --- chapter 2: discrete convolution ---
 
-#: The kernels of :func:`plot_convolution_explorer` (chapter 2), by name: two
-#: blurs (weights sum to 1), a sharpener (sum 1) and three edge detectors (sum 0).
-#: The explorer *convolves*, which flips the kernel, so the two Sobel kernels are
-#: stored flipped: convolving with ``SOBEL_X[::-1, ::-1]`` is cross-correlating with
-#: :data:`convbn.convolution.SOBEL_X`, and the response keeps that kernel's meaning
-#: (positive where the intensity increases to the right; ``SOBEL_Y``: downwards).
-#: The other four are symmetric, so flipping changes nothing.
+# The explorer convolves, which flips the kernel: the Sobel kernels are stored
+# flipped so that the response keeps their cross-correlation meaning.
 EXPLORER_KERNELS = {
     "box": np.full((7, 7), 1.0 / 49.0),
     "gaussian": pooling_weights(9, 1.5),
@@ -240,9 +238,7 @@ def symbolic_convolution(image, kernel, flip: bool = True):
     ]
 
 
-#: The input of Goodfellow et al.'s Fig. 9.1 (chapter 2), as letters.
 FIG_9_1_INPUT = [list("abcd"), list("efgh"), list("ijkl")]
-#: The kernel of Goodfellow et al.'s Fig. 9.1 (chapter 2), as letters.
 FIG_9_1_KERNEL = [list("wx"), list("yz")]
 
 
@@ -316,7 +312,6 @@ def plot_symbolic_convolution(flip: bool = False, image=None, kernel=None):
 
 # --- chapter 3: cross-correlation ---
 
-#: The 5 x 5 binary image of chapter 3's worked example (the lecture slides').
 CORRELATION_IMAGE = np.array(
     [
         [1, 1, 1, 0, 0],
@@ -326,7 +321,6 @@ CORRELATION_IMAGE = np.array(
         [0, 1, 1, 0, 0],
     ]
 )
-#: The 3 x 3 kernel of chapter 3's worked example.
 CORRELATION_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
 
 
@@ -566,18 +560,14 @@ def plot_receptive_field(k: int = 3, depth: int = 3, stride: int = 1):
 
 # --- chapter 5: equivariance ---
 
-#: The kernels of :func:`plot_equivariance` (chapter 5), applied by cross-correlation
-#: as written: :data:`convbn.convolution.SOBEL_X` ("edge", vertical edges, positive
-#: where the intensity increases to the right), :data:`convbn.convolution.SOBEL_Y`
-#: ("horizontal edge", positive where it increases downwards) and a 5 x 5 box blur.
+# Applied by cross-correlation, as written.
 EQUIVARIANCE_KERNELS = {
     "edge": convolution.SOBEL_X,
     "horizontal edge": convolution.SOBEL_Y,
     "blur": np.full((5, 5), 1.0 / 25.0),
 }
-#: The boundary handlings of :func:`plot_equivariance` (chapter 5).
 EQUIVARIANCE_BOUNDARIES = ("zero", "circular")
-# ... and the padding convbn.convolution.pad_same calls each.
+# The boundary convbn.convolution.pad_same uses for each.
 _PAD_BOUNDARY = {"zero": "zero", "circular": "wrap"}
 
 

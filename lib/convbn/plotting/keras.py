@@ -3,6 +3,9 @@
 Chapter 9: activations and Dropout. Chapter 10: losses, their derivatives and
 optimizer curves. Chapter 11: a CNN's training curves, confusion matrix, mistakes and
 feature maps.
+
+The public names are re-exported by :mod:`convbn.plotting`, whose ``__init__.py``
+documents the constants (the API page reads their comments there).
 """
 
 from __future__ import annotations
@@ -35,12 +38,8 @@ __all__ = [
 
 # --- chapter 9: Keras models ---
 
-#: The hidden-layer activations :func:`plot_activations` draws (chapter 9).
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
-#: The logits whose softmax :func:`plot_activations` shows (chapter 9).
 SOFTMAX_LOGITS = np.array([2.0, 1.0, 0.1, -1.0, 3.2, 0.5, -0.3, 1.7, 0.0, -2.0])
-#: The ``noise_shape`` choices of :func:`plot_dropout` (chapter 9), for its 6 x 10
-#: input: one decision per entry, one per row (whole rows dropped), one per column.
 DROPOUT_NOISE_SHAPES = {
     "elementwise": None,
     "whole rows": (6, 1),
@@ -55,8 +54,8 @@ def plot_activations(x_max: float = 4.0, logits=None):
     Middle: their derivatives (relu' = 1 for z > 0, sigmoid' = s(1 - s) <= 1/4,
     tanh' = 1 - tanh^2 <= 1), which show where each saturates. Right: the softmax
     e^z_k / sum_j e^z_j of ``logits`` (default :data:`SOFTMAX_LOGITS`, 10 classes) as
-    bars that sum to 1. All from :func:`convbn.activations.activation` and
-    :func:`convbn.activations.activation_slope`. Returns the Figure.
+    bars that sum to 1. All from ``convbn.activations.activation`` and
+    ``activation_slope``. Returns the Figure.
     """
     x_max = as_number(x_max, "x_max", positive=True, maximum=50)
     if logits is None:

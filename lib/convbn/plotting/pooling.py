@@ -1,4 +1,8 @@
-"""Plots of Part II, pooling (chapter 6): detector units, pooled units, pooled maps."""
+"""Plots of Part II, pooling (chapter 6): detector units, pooled units, pooled maps.
+
+The public names are re-exported by :mod:`convbn.plotting`, whose ``__init__.py``
+documents the constants (the API page reads their comments there).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,6 @@ from .style import MATRIX_CMAP, OKABE_ITO, _hide_spines, _outline, _photograph
 
 __all__ = ["POOLING_KERNEL", "pooling_feature_map", "plot_pool1d", "plot_pooling"]
 
-#: The detector of :func:`plot_pooling` (chapter 6), followed by a ReLU: the
-#: vertical-edge Sobel kernel :data:`convbn.convolution.SOBEL_X` (cross-correlation
-#: form), which responds positively where the intensity increases to the right.
 POOLING_KERNEL = SOBEL_X
 
 

@@ -4,6 +4,9 @@ Style choices (see :func:`setup`): the Okabe-Ito palette for lines (distinguisha
 with every common colour-vision deficiency), ``cividis`` for matrices (perceptually
 uniform and colour-blind safe), ``gray`` for photographs, an opaque white figure
 background so figures stay readable on the book's dark theme, SVG output in notebooks.
+
+The public names are re-exported by :mod:`convbn.plotting`, whose ``__init__.py``
+documents the constants (the API page reads their comments there).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ __all__ = [
     "show_matrix",
 ]
 
-#: The Okabe-Ito colour-blind-safe palette.
 OKABE_ITO = {
     "blue": "#0072B2",
     "orange": "#E69F00",
@@ -36,15 +38,12 @@ OKABE_ITO = {
     "yellow": "#F0E442",
     "black": "#000000",
 }
-#: The line colours in the order the book uses them.
 COLORS = [
     OKABE_ITO[k]
     for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")
 ]
-#: The colormap for matrices and feature maps.
 MATRIX_CMAP = "cividis"
 
-#: The matplotlib settings :func:`setup` applies.
 STYLE = {
     "axes.prop_cycle": mpl.cycler(color=COLORS),
     "image.cmap": MATRIX_CMAP,
