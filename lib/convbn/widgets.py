@@ -107,7 +107,7 @@ def _checkbox(value, description):
 
 
 def _bound(plot_fn, *data):
-    """``plot_fn`` with its first arguments bound to ``data`` (what nothing changes)."""
+    """``plot_fn`` with its leading arguments bound to ``data``, set by no control."""
     plot = functools.partial(plot_fn, *data)
     plot.__name__ = plot_fn.__name__
     return plot
