@@ -1,19 +1,27 @@
 """Interactive widgets: thin ipywidgets wrappers around :mod:`convbn.plotting`.
 
 The convention (every chapter follows it): a widget holds no logic. It calls one plot
-function with the slider values and shows the figure. The notebook also calls the same
-plot function once with its defaults, so the HTML book shows a static figure; the
-widget's state is embedded when the book executes the notebook.
+function with the control values and shows the figure; where a control's range comes
+from the data (the steps of a correlation, the units of a result), the plotting module
+that draws it says what the range is. The notebook also calls the same plot function
+once with its defaults, so the HTML book shows a static figure; the widget's state is
+embedded when the book executes the notebook.
 """
 
 from __future__ import annotations
+
+import functools
 
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
 
 from . import plotting
 from ._validation import as_callable
-from .convolution import KERNELS
+from .convolution import KERNELS, MODES
+from .losses import LOSSES
+from .plotting.batchnorm import _figure1_units, _sweep_rates
+from .plotting.convolution import _correlation_steps
+from .pooling import KINDS, PADDINGS
 
 __all__ = [
     "STYLE",
@@ -57,26 +65,66 @@ def interact(plot_fn, **controls) -> ipw.interactive:
     return widget
 
 
+# --- the controls: the book's label style; sliders redraw when released ---
+
+
+def _control(kind, description: str, **options):
+    return kind(description=description, style=STYLE, **options)
+
+
+def _slider(
+    value,
+    low,
+    high,
+    step,
+    description,
+    kind=ipw.FloatSlider,
+    continuous_update=False,
+    **options,
+):
+    return _control(
+        kind,
+        description,
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        continuous_update=continuous_update,
+        **options,
+    )
+
+
+def _int_slider(value, low, high, description, continuous_update=False):
+    return _slider(value, low, high, 1, description, ipw.IntSlider, continuous_update)
+
+
+def _dropdown(options, value, description):
+    return _control(ipw.Dropdown, description, options=list(options), value=value)
+
+
+def _checkbox(value, description):
+    return _control(ipw.Checkbox, description, value=value)
+
+
+def _bound(plot_fn, *data):
+    """``plot_fn`` with its leading arguments bound to ``data``, set by no control."""
+    plot = functools.partial(plot_fn, *data)
+    plot.__name__ = plot_fn.__name__
+    return plot
+
+
+# --- chapter 1: continuous convolution ---
+
+
 def smoothing_widget() -> ipw.interactive:
     """Chapter 1: kernel shape and width over the spaceship's noisy track.
 
     Wraps :func:`convbn.plotting.plot_smoothing`.
     """
-    style = STYLE
     return interact(
         plotting.plot_smoothing,
-        kind=ipw.Dropdown(
-            options=KERNELS, value="exponential", description="kernel", style=style
-        ),
-        width=ipw.FloatSlider(
-            value=1.0,
-            min=0.1,
-            max=5.0,
-            step=0.1,
-            description="width (s)",
-            continuous_update=False,
-            style=style,
-        ),
+        kind=_dropdown(KERNELS, "exponential", "kernel"),
+        width=_slider(1.0, 0.1, 5.0, 0.1, "width (s)"),
     )
 
 
@@ -88,40 +136,13 @@ def convolution_explorer() -> ipw.interactive:
 
     Wraps :func:`convbn.plotting.plot_convolution_explorer`.
     """
-    from .convolution import MODES
-    from .datasets import SAMPLE_IMAGES
-
-    style = STYLE
+    photographs = ("camera", "coins", "chelsea", "brick", "text")
     return interact(
         plotting.plot_convolution_explorer,
-        kernel=ipw.Dropdown(
-            options=list(plotting.EXPLORER_KERNELS),
-            value="box",
-            description="kernel",
-            style=style,
-        ),
-        mode=ipw.Dropdown(
-            options=list(MODES), value="valid", description="mode", style=style
-        ),
-        stride=ipw.IntSlider(
-            value=1,
-            min=1,
-            max=8,
-            step=1,
-            description="stride",
-            continuous_update=False,
-            style=style,
-        ),
-        image=ipw.Dropdown(
-            options=[
-                n
-                for n in ("camera", "coins", "chelsea", "brick", "text")
-                if n in SAMPLE_IMAGES
-            ],
-            value="camera",
-            description="photograph",
-            style=style,
-        ),
+        kernel=_dropdown(plotting.EXPLORER_KERNELS, "box", "kernel"),
+        mode=_dropdown(MODES, "valid", "mode"),
+        stride=_int_slider(1, 1, 8, "stride"),
+        image=_dropdown(photographs, "camera", "photograph"),
     )
 
 
@@ -133,17 +154,12 @@ def correlation_stepper(image=None, kernel=None) -> ipw.interactive:
 
     Wraps :func:`convbn.plotting.plot_correlation_step`; the slider runs over the
     output positions (0 to 8 for the slides' 5 x 5 image and 3 x 3 kernel, the
-    defaults).
+    defaults) and redraws while it moves.
     """
-    from .convolution import correlate2d
-
-    image, kernel = plotting._correlation_inputs(image, kernel)
-    last = correlate2d(image, kernel).size - 1
+    last = _correlation_steps(image, kernel) - 1
     return interact(
         plotting.plot_correlation_step,
-        step=ipw.IntSlider(
-            value=0, min=0, max=last, step=1, description="step", continuous_update=True
-        ),
+        step=_int_slider(0, 0, last, "step", continuous_update=True),
         image=ipw.fixed(image),
         kernel=ipw.fixed(kernel),
     )
@@ -157,24 +173,11 @@ def receptive_field_widget() -> ipw.interactive:
 
     Wraps :func:`convbn.plotting.plot_receptive_field`.
     """
-    style = STYLE
-
-    def slider(value, low, high, description):
-        return ipw.IntSlider(
-            value=value,
-            min=low,
-            max=high,
-            step=1,
-            description=description,
-            continuous_update=False,
-            style=style,
-        )
-
     return interact(
         plotting.plot_receptive_field,
-        k=slider(3, 1, 7, "kernel width k"),
-        depth=slider(3, 1, 5, "depth d"),
-        stride=slider(1, 1, 2, "stride s"),
+        k=_int_slider(3, 1, 7, "kernel width k"),
+        depth=_int_slider(3, 1, 5, "depth d"),
+        stride=_int_slider(1, 1, 2, "stride s"),
     )
 
 
@@ -188,36 +191,13 @@ def equivariance_widget() -> ipw.interactive:
     (pixels to the right, negative to the left) and menus for the photograph, the
     kernel and the boundary handling.
     """
-    style = STYLE
+    photographs = ("camera", "coins", "chelsea", "brick")
     return interact(
         plotting.plot_equivariance,
-        shift=ipw.IntSlider(
-            value=20,
-            min=-60,
-            max=60,
-            step=1,
-            description="shift (pixels)",
-            continuous_update=False,
-            style=style,
-        ),
-        image=ipw.Dropdown(
-            options=["camera", "coins", "chelsea", "brick"],
-            value="camera",
-            description="photograph",
-            style=style,
-        ),
-        kernel=ipw.Dropdown(
-            options=list(plotting.EQUIVARIANCE_KERNELS),
-            value="edge",
-            description="kernel",
-            style=style,
-        ),
-        boundary=ipw.Dropdown(
-            options=list(plotting.EQUIVARIANCE_BOUNDARIES),
-            value="zero",
-            description="boundary",
-            style=style,
-        ),
+        shift=_int_slider(20, -60, 60, "shift (pixels)"),
+        image=_dropdown(photographs, "camera", "photograph"),
+        kernel=_dropdown(plotting.EQUIVARIANCE_KERNELS, "edge", "kernel"),
+        boundary=_dropdown(plotting.EQUIVARIANCE_BOUNDARIES, "zero", "boundary"),
     )
 
 
@@ -231,35 +211,14 @@ def pooling_widget() -> ipw.interactive:
     weighted), the padding and the photograph, integer sliders for the window size
     and the stride.
     """
-    from .pooling import KINDS, PADDINGS
-
-    style = STYLE
-
-    def slider(value, description):
-        return ipw.IntSlider(
-            value=value,
-            min=1,
-            max=8,
-            step=1,
-            description=description,
-            continuous_update=False,
-            style=style,
-        )
-
+    photographs = ("coins", "camera", "chelsea", "brick")
     return interact(
         plotting.plot_pooling,
-        kind=ipw.Dropdown(options=list(KINDS), value="max", description="kind"),
-        size=slider(3, "size"),
-        stride=slider(3, "stride"),
-        padding=ipw.Dropdown(
-            options=list(PADDINGS), value="valid", description="padding"
-        ),
-        image=ipw.Dropdown(
-            options=["coins", "camera", "chelsea", "brick"],
-            value="coins",
-            description="photograph",
-            style=style,
-        ),
+        kind=_dropdown(KINDS, "max", "kind"),
+        size=_int_slider(3, 1, 8, "size"),
+        stride=_int_slider(3, 1, 8, "stride"),
+        padding=_dropdown(PADDINGS, "valid", "padding"),
+        image=_dropdown(photographs, "coins", "photograph"),
     )
 
 
@@ -272,153 +231,13 @@ def batchnorm_widget() -> ipw.interactive:
     Wraps :func:`convbn.plotting.plot_batchnorm_distribution`: an integer slider for
     the mini-batch size, sliders for gamma and beta and a logarithmic slider for eps.
     """
-    style = STYLE
-    common = {"continuous_update": False, "style": style}
     return interact(
         plotting.plot_batchnorm_distribution,
-        batch_size=ipw.IntSlider(
-            value=64, min=2, max=512, step=1, description="batch size m", **common
-        ),
-        gamma=ipw.FloatSlider(
-            value=1.0, min=-3.0, max=3.0, step=0.1, description="γ (scale)", **common
-        ),
-        beta=ipw.FloatSlider(
-            value=0.0, min=-3.0, max=3.0, step=0.1, description="β (shift)", **common
-        ),
-        eps=ipw.FloatLogSlider(
-            value=1e-3,
-            base=10,
-            min=-5,
-            max=2,
-            step=0.25,
-            description="ε",
-            readout_format=".1e",
-            **common,
-        ),
-    )
-
-
-# --- chapter 9: Keras models ---
-
-
-def dropout_widget() -> ipw.interactive:
-    """Chapter 9: Dropout's rate, noise_shape and seed on a small array.
-
-    Wraps :func:`convbn.plotting.plot_dropout`: a slider for the rate (0 to 0.9), a
-    menu for the noise shape (elementwise, whole rows, whole columns) and an integer
-    slider for the seed.
-    """
-    style = STYLE
-    return interact(
-        plotting.plot_dropout,
-        rate=ipw.FloatSlider(
-            value=0.5,
-            min=0.0,
-            max=0.9,
-            step=0.05,
-            description="rate",
-            continuous_update=False,
-            style=style,
-        ),
-        noise_shape=ipw.Dropdown(
-            options=list(plotting.DROPOUT_NOISE_SHAPES),
-            value="elementwise",
-            description="noise_shape",
-            style=style,
-        ),
-        seed=ipw.IntSlider(
-            value=0,
-            min=0,
-            max=20,
-            step=1,
-            description="seed",
-            continuous_update=False,
-            style=style,
-        ),
-    )
-
-
-# --- chapter 10: compiling: losses and optimizers ---
-
-
-def loss_widget() -> ipw.interactive:
-    """Chapter 10: pick a loss, see it and its derivative against the prediction.
-
-    Wraps :func:`convbn.plotting.plot_loss_and_gradient`: a menu of the 14 losses and
-    a slider for the true value of the regression losses.
-    """
-    from .losses import LOSSES
-
-    style = STYLE
-    return interact(
-        plotting.plot_loss_and_gradient,
-        loss=ipw.Dropdown(
-            options=list(LOSSES),
-            value="mean_squared_error",
-            description="loss",
-            style=style,
-        ),
-        target=ipw.FloatSlider(
-            value=1.0,
-            min=0.2,
-            max=3.0,
-            step=0.1,
-            description="true value (regression losses)",
-            continuous_update=False,
-            style=style,
-        ),
-    )
-
-
-def optimizer_widget(histories) -> ipw.interactive:
-    """Chapter 10: choose which optimizers' loss curves to overlay.
-
-    ``histories`` maps optimizer labels to per-epoch training losses (trained once in
-    the notebook). Wraps :func:`convbn.plotting.plot_optimizer_curves`: a multiple
-    selection of the labels and a check box for the logarithmic axis.
-    """
-    style = STYLE
-    labels = list(histories)
-    return interact(
-        plotting.plot_optimizer_curves,
-        histories=ipw.fixed(histories),
-        names=ipw.SelectMultiple(
-            options=labels,
-            value=tuple(labels),
-            rows=min(len(labels), 9),
-            description="optimizers",
-            style=style,
-        ),
-        log=ipw.Checkbox(value=True, description="log scale"),
-    )
-
-
-# --- chapter 11: a convolutional network in Keras, end to end ---
-
-
-def cnn_feature_maps_widget(images, feature_maps, probabilities, labels=None):
-    """Chapter 11: step through images and see each block's feature maps.
-
-    Wraps :func:`convbn.plotting.plot_cnn_feature_maps` with the data bound and an
-    integer slider for ``index`` (0 to N - 1). Pass, e.g., the misclassified test
-    images to step through the mistakes.
-    """
-    import functools
-
-    n = len(images)
-    plot = functools.partial(
-        plotting.plot_cnn_feature_maps, images, feature_maps, probabilities, labels
-    )
-    plot.__name__ = "plot_cnn_feature_maps"
-    return interact(
-        plot,
-        index=ipw.IntSlider(
-            value=0,
-            min=0,
-            max=max(n - 1, 0),
-            step=1,
-            description="image",
-            continuous_update=False,
+        batch_size=_int_slider(64, 2, 512, "batch size m"),
+        gamma=_slider(1.0, -3.0, 3.0, 0.1, "γ (scale)"),
+        beta=_slider(0.0, -3.0, 3.0, 0.1, "β (shift)"),
+        eps=_slider(
+            1e-3, -5, 2, 0.25, "ε", ipw.FloatLogSlider, base=10, readout_format=".1e"
         ),
     )
 
@@ -434,22 +253,10 @@ def figure1_widget(result) -> ipw.interactive:
     integer slider picks the sigmoid whose input's percentiles panels (b) and (c)
     show.
     """
-    import functools
-
-    result = plotting._ch08_result(result, "Figure1Result", "result")
-    plot = functools.partial(plotting.plot_figure1, result)
-    n_units = result.percentiles["plain"].shape[-1]
+    n_units, unit = _figure1_units(result)
     return interact(
-        plot,
-        unit=ipw.IntSlider(
-            value=result.unit,
-            min=0,
-            max=n_units - 1,
-            step=1,
-            description="sigmoid unit",
-            continuous_update=False,
-            style=STYLE,
-        ),
+        _bound(plotting.plot_figure1, result),
+        unit=_int_slider(unit, 0, n_units - 1, "sigmoid unit"),
     )
 
 
@@ -458,22 +265,91 @@ def learning_rate_widget(sweep) -> ipw.interactive:
 
     Wraps :func:`convbn.plotting.plot_learning_rate_sweep` for ``sweep`` (what
     :func:`convbn.experiments.learning_rate_sweep` returned; nothing is retrained):
-    a selection slider over the sweep's learning rates.
+    a selection slider over the sweep's learning rates, starting where the plot
+    does by default.
     """
-    import functools
-
-    sweep = plotting._ch08_result(sweep, "LearningRateSweep", "sweep")
-    plot = functools.partial(plotting.plot_learning_rate_sweep, sweep)
-    rates = [float(r) for r in sweep.learning_rates]
-    only_bn = sweep.trains("bn") & ~sweep.trains("plain")
-    start = rates[int(only_bn.argmax())] if only_bn.any() else rates[-1]
+    rates, start = _sweep_rates(sweep)
     return interact(
-        plot,
-        learning_rate=ipw.SelectionSlider(
+        _bound(plotting.plot_learning_rate_sweep, sweep),
+        learning_rate=_control(
+            ipw.SelectionSlider,
+            "learning rate",
             options=[(f"{r:g}", r) for r in rates],
-            value=start,
-            description="learning rate",
+            value=rates[start],
             continuous_update=False,
-            style=STYLE,
         ),
     )
+
+
+# --- chapter 9: Keras models ---
+
+
+def dropout_widget() -> ipw.interactive:
+    """Chapter 9: Dropout's rate, noise_shape and seed on a small array.
+
+    Wraps :func:`convbn.plotting.plot_dropout`: a slider for the rate (0 to 0.9), a
+    menu for the noise shape (elementwise, whole rows, whole columns) and an integer
+    slider for the seed.
+    """
+    return interact(
+        plotting.plot_dropout,
+        rate=_slider(0.5, 0.0, 0.9, 0.05, "rate"),
+        noise_shape=_dropdown(
+            plotting.DROPOUT_NOISE_SHAPES, "elementwise", "noise_shape"
+        ),
+        seed=_int_slider(0, 0, 20, "seed"),
+    )
+
+
+# --- chapter 10: compiling: losses and optimizers ---
+
+
+def loss_widget() -> ipw.interactive:
+    """Chapter 10: pick a loss, see it and its derivative against the prediction.
+
+    Wraps :func:`convbn.plotting.plot_loss_and_gradient`: a menu of the 14 losses and
+    a slider for the true value of the regression losses.
+    """
+    return interact(
+        plotting.plot_loss_and_gradient,
+        loss=_dropdown(LOSSES, "mean_squared_error", "loss"),
+        target=_slider(1.0, 0.2, 3.0, 0.1, "true value (regression losses)"),
+    )
+
+
+def optimizer_widget(histories) -> ipw.interactive:
+    """Chapter 10: choose which optimizers' loss curves to overlay.
+
+    ``histories`` maps optimizer labels to per-epoch training losses (trained once in
+    the notebook). Wraps :func:`convbn.plotting.plot_optimizer_curves`: a multiple
+    selection of the labels and a check box for the logarithmic axis.
+    """
+    labels = tuple(histories)
+    return interact(
+        plotting.plot_optimizer_curves,
+        histories=ipw.fixed(histories),
+        names=_control(
+            ipw.SelectMultiple,
+            "optimizers",
+            options=labels,
+            value=labels,
+            rows=min(len(labels), 9),
+        ),
+        log=_checkbox(True, "log scale"),
+    )
+
+
+# --- chapter 11: a convolutional network in Keras, end to end ---
+
+
+def cnn_feature_maps_widget(images, feature_maps, probabilities, labels=None):
+    """Chapter 11: step through images and see each block's feature maps.
+
+    Wraps :func:`convbn.plotting.plot_cnn_feature_maps` with the data bound and an
+    integer slider for ``index`` (0 to N - 1). Pass, e.g., the misclassified test
+    images to step through the mistakes.
+    """
+    plot = _bound(
+        plotting.plot_cnn_feature_maps, images, feature_maps, probabilities, labels
+    )
+    return interact(plot, index=_int_slider(0, 0, max(len(images) - 1, 0), "image"))

@@ -1,13 +1,12 @@
-"""Plots and widgets of Part III (chapters 7 and 8): batch normalization."""
+"""Plots of Part III (chapters 7 and 8): convbn.plotting.batchnorm."""
 
-import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from convbn import experiments, plotting, widgets
+from convbn import experiments, plotting
 
-# --- plot_batchnorm_distribution and its widget --------------------------------------
+# --- plot_batchnorm_distribution ------------------------------------------------------
 
 
 def test_plot_batchnorm_distribution_returns_before_and_after():
@@ -48,22 +47,6 @@ def test_plot_batchnorm_distribution_with_a_batch_of_two():
 def test_plot_batchnorm_distribution_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         plotting.plot_batchnorm_distribution(**kwargs)
-
-
-def test_batchnorm_widget_has_its_controls_and_redraws():
-    widget = widgets.batchnorm_widget()
-    assert isinstance(widget, ipw.interactive)
-    controls = {c.description: c for c in widget.children[:-1]}
-    assert set(controls) == {"batch size m", "γ (scale)", "β (shift)", "ε"}
-    assert isinstance(controls["batch size m"], ipw.IntSlider)
-    assert controls["batch size m"].min == 2
-    assert isinstance(controls["ε"], ipw.FloatLogSlider)
-    for value in (2, 7, 512):
-        controls["batch size m"].value = value
-    controls["γ (scale)"].value = -2.0
-    controls["β (shift)"].value = 1.5
-    controls["ε"].value = 10.0
-    widget.update()
 
 
 # --- hand-made results ----------------------------------------------------------------
@@ -130,7 +113,7 @@ def regularizer_result():
     )
 
 
-# --- plot_figure1 and its widget ------------------------------------------------------
+# --- plot_figure1 ---------------------------------------------------------------------
 
 
 def test_plot_figure1_draws_three_panels_for_the_default_unit():
@@ -168,25 +151,7 @@ def test_plot_figure1_rejects_bad_arguments(args, kwargs, error, match):
         plotting.plot_figure1(*args, **kwargs)
 
 
-def test_figure1_widget_has_a_unit_slider_and_redraws():
-    widget = widgets.figure1_widget(figure1_result())
-    assert isinstance(widget, ipw.interactive)
-    controls = {c.description: c for c in widget.children[:-1]}
-    assert set(controls) == {"sigmoid unit"}
-    slider = controls["sigmoid unit"]
-    assert isinstance(slider, ipw.IntSlider)
-    assert (slider.value, slider.min, slider.max) == (3, 0, 99)
-    for unit in (0, 57, 99):
-        slider.value = unit
-    widget.update()
-
-
-def test_figure1_widget_rejects_other_results():
-    with pytest.raises(TypeError, match="result must be"):
-        widgets.figure1_widget(sweep_result())
-
-
-# --- plot_learning_rate_sweep and its widget ------------------------------------------
+# --- plot_learning_rate_sweep ---------------------------------------------------------
 
 
 def test_plot_learning_rate_sweep_defaults_to_the_first_rate_only_bn_trains():
@@ -216,24 +181,6 @@ def test_plot_learning_rate_sweep_shows_a_diverging_run():
 def test_plot_learning_rate_sweep_rejects_bad_arguments(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         plotting.plot_learning_rate_sweep(*args, **kwargs)
-
-
-def test_learning_rate_widget_offers_the_sweeps_rates_and_redraws():
-    widget = widgets.learning_rate_widget(sweep_result())
-    controls = {c.description: c for c in widget.children[:-1]}
-    assert set(controls) == {"learning rate"}
-    slider = controls["learning rate"]
-    assert isinstance(slider, ipw.SelectionSlider)
-    assert [value for _, value in slider.options] == [0.1, 0.3, 1.0, 3.0]
-    assert slider.value == 1.0
-    for rate in (0.1, 3.0):
-        slider.value = rate
-    widget.update()
-
-
-def test_learning_rate_widget_rejects_other_results():
-    with pytest.raises(TypeError, match="sweep must be"):
-        widgets.learning_rate_widget(figure1_result())
 
 
 # --- plot_claims ----------------------------------------------------------------------

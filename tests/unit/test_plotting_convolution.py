@@ -1,17 +1,45 @@
-"""Plots and widgets of Part I (chapters 2 to 5): convbn.plotting.convolution."""
+"""Plots of Part I (chapters 1 to 5): convbn.plotting.convolution."""
 
 import math
 
-import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import scipy.linalg
 import scipy.signal
 
-from convbn import convolution, plotting, widgets
+from convbn import convolution, datasets, plotting
+from convbn.pooling import pooling_weights
 
-# --- plot_convolution_explorer and its widget ------------------------------------
+# --- chapter 1: plot_kernels, plot_smoothing ------------------------------------------
+
+
+def test_plot_smoothing_and_kernels_return_figures():
+    fig = plotting.plot_smoothing("box", 2.0, track=datasets.spaceship_track(noise=0.3))
+    left, right = fig.get_axes()
+    assert len(left.lines) == 3 and "box kernel, width 2 s" in left.get_title()
+    assert "RMS error" in left.get_legend().get_texts()[2].get_text()
+    assert len(plotting.plot_kernels(0.5).get_axes()[0].lines) == 4
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: plotting.plot_smoothing("median"), ValueError, "kind must be one of"),
+        (lambda: plotting.plot_smoothing(width=0), ValueError, "width must be > 0"),
+        (
+            lambda: plotting.plot_kernels(kinds=["nope"]),
+            ValueError,
+            "kinds must be one of",
+        ),
+    ],
+)
+def test_chapter_1_plots_name_the_bad_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+# --- plot_convolution_explorer --------------------------------------------------------
 
 
 @pytest.mark.parametrize("kernel", list(plotting.EXPLORER_KERNELS))
@@ -35,6 +63,34 @@ def test_explorer_kernels_are_blurs_sharpeners_or_edge_detectors():
         assert np.isclose(total, 1.0) or np.isclose(total, 0.0), name
 
 
+def test_explorer_edge_kernels_are_the_named_kernels_flipped_for_convolution():
+    for name, named in (
+        ("vertical edge", convolution.SOBEL_X),
+        ("horizontal edge", convolution.SOBEL_Y),
+    ):
+        assert np.array_equal(plotting.EXPLORER_KERNELS[name], named[::-1, ::-1])
+    assert np.array_equal(plotting.EXPLORER_KERNELS["sharpen"], convolution.SHARPEN)
+    assert np.array_equal(plotting.EXPLORER_KERNELS["laplacian"], convolution.LAPLACIAN)
+    assert np.allclose(plotting.EXPLORER_KERNELS["gaussian"], pooling_weights(9, 1.5))
+    # so convolving keeps the named kernels' meaning: positive where it gets brighter
+    ramp = np.tile(np.arange(8.0), (8, 1))  # brighter to the right
+    vertical, horizontal = (
+        plotting.EXPLORER_KERNELS[k] for k in ("vertical edge", "horizontal edge")
+    )
+    assert np.allclose(convolution.convolve2d(ramp, vertical), 8.0)
+    assert np.allclose(convolution.convolve2d(ramp.T, horizontal), 8.0)
+
+
+def test_explorer_draws_the_convolution_with_the_kernel_it_shows():
+    fig = plotting.plot_convolution_explorer("vertical edge", "same", 2)
+    photo = datasets.sample_image("camera")[::2, ::2]
+    drawn = fig.get_axes()[2].images[0].get_array()
+    shown = np.array([[float(t.get_text()) for t in fig.get_axes()[1].texts]])
+    assert np.array_equal(shown.reshape(3, 3), convolution.SOBEL_X[::-1, ::-1])
+    expected = convolution.correlate2d(photo, convolution.SOBEL_X, "same", 2)
+    np.testing.assert_allclose(drawn, expected)
+
+
 def test_explorer_reduces_large_photographs():
     fig = plotting.plot_convolution_explorer("sharpen", "same", 1, "chelsea")
     assert fig.get_axes()[0].get_title() == "input 150 × 226"
@@ -56,21 +112,7 @@ def test_explorer_rejects_bad_input(kwargs, error, match):
         plotting.plot_convolution_explorer(**kwargs)
 
 
-def test_convolution_explorer_widget_has_four_controls_and_redraws():
-    widget = widgets.convolution_explorer()
-    assert isinstance(widget, ipw.interactive)
-    controls = {c.description: c for c in widget.children[:-1]}
-    assert set(controls) == {"kernel", "mode", "stride", "photograph"}
-    assert [c.value for c in controls.values()] == ["box", "valid", 1, "camera"]
-    controls["kernel"].value = "vertical edge"
-    controls["mode"].value = "full"
-    controls["stride"].value = controls["stride"].max
-    controls["photograph"].value = "coins"
-    widget.update()
-    assert widget.children[-1].outputs is not None
-
-
-# --- Fig. 9.1 --------------------------------------------------------------------
+# --- Fig. 9.1 -------------------------------------------------------------------------
 
 
 def test_symbolic_convolution_reproduces_goodfellow_fig_9_1():
@@ -123,7 +165,7 @@ def test_plot_symbolic_convolution_rejects_bad_input(kwargs, error, match):
         plotting.plot_symbolic_convolution(**kwargs)
 
 
-# --- plot functions and widget ------------------------------------------------------
+# --- chapter 3: the worked example, step by step --------------------------------------
 
 
 def test_worked_example_data_gives_the_slides_output():
@@ -198,11 +240,6 @@ def test_plot_correlation_steps_has_one_panel_per_output():
             ValueError,
             "image must have at most 144",
         ),
-        (
-            lambda: widgets.correlation_stepper(kernel=np.ones((1, 2, 3))),
-            ValueError,
-            "kernel must be a 2-D",
-        ),
     ],
 )
 def test_bad_input_names_the_argument(call, error, match):
@@ -210,26 +247,7 @@ def test_bad_input_names_the_argument(call, error, match):
         call()
 
 
-def test_correlation_stepper_has_a_step_slider_and_redraws(monkeypatch):
-    monkeypatch.setattr(plt, "show", lambda: None)
-    widget = widgets.correlation_stepper()
-    sliders = [c for c in widget.children if isinstance(c, ipw.IntSlider)]
-    assert len(sliders) == 1
-    slider = sliders[0]
-    assert (slider.min, slider.max, slider.value, slider.description) == (
-        0,
-        8,
-        0,
-        "step",
-    )
-    for step in (3, 8, 0):
-        slider.value = step  # redraws through plot_correlation_step
-        assert widget.kwargs["step"] == step
-    small = widgets.correlation_stepper(np.ones((3, 4)), np.ones((2, 2)))
-    assert [c for c in small.children if isinstance(c, ipw.IntSlider)][0].max == 5
-
-
-# --- plot_receptive_field and its widget -------------------------------------------
+# --- plot_receptive_field -------------------------------------------------------------
 
 
 def field(k, depth, stride=1):
@@ -274,20 +292,7 @@ def test_plot_receptive_field_rejects_bad_input(kwargs, error, match):
         plotting.plot_receptive_field(**kwargs)
 
 
-def test_receptive_field_widget_has_three_sliders_and_redraws():
-    widget = widgets.receptive_field_widget()
-    assert isinstance(widget, ipw.interactive)
-    sliders = {c.description: c for c in widget.children[:-1]}
-    assert set(sliders) == {"kernel width k", "depth d", "stride s"}
-    assert [s.value for s in sliders.values()] == [3, 3, 1]
-    for slider in sliders.values():  # the largest values must still draw
-        slider.value = slider.max
-    sliders["kernel width k"].value = 1
-    widget.update()
-    assert widget.children[-1].outputs is not None
-
-
-# --- plot_equivariance and its widget ------------------------------------------------
+# --- plot_equivariance ----------------------------------------------------------------
 
 
 def test_plot_equivariance_returns_four_panels():
@@ -307,6 +312,21 @@ def test_plot_equivariance_counts_differences_only_for_zero_boundary(kernel):
 
 
 @pytest.mark.parametrize(
+    ("boundary", "padding"), [("zero", "zero"), ("circular", "wrap")]
+)
+def test_plot_equivariance_correlates_with_the_named_kernels(boundary, padding):
+    assert np.array_equal(plotting.EQUIVARIANCE_KERNELS["edge"], convolution.SOBEL_X)
+    assert np.array_equal(
+        plotting.EQUIVARIANCE_KERNELS["horizontal edge"], convolution.SOBEL_Y
+    )
+    fig = plotting.plot_equivariance(0, "camera", "edge", boundary)
+    photo = datasets.sample_image("camera")[::2, ::2]
+    padded = convolution.pad_same(photo, (3, 3), padding)
+    expected = convolution.correlate2d(padded, convolution.SOBEL_X)
+    np.testing.assert_allclose(fig.axes[1].images[0].get_array(), expected)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
         ({"shift": 1.5}, TypeError, "shift must be an integer"),
@@ -320,18 +340,3 @@ def test_plot_equivariance_counts_differences_only_for_zero_boundary(kernel):
 def test_plot_equivariance_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         plotting.plot_equivariance(**kwargs)
-
-
-def test_equivariance_widget_has_its_controls_and_redraws():
-    widget = widgets.equivariance_widget()
-    assert isinstance(widget, ipw.interactive)
-    controls = {c.description: c for c in widget.children[:-1]}
-    assert isinstance(controls["shift (pixels)"], ipw.IntSlider)
-    assert controls["shift (pixels)"].min < 0 < controls["shift (pixels)"].max
-    assert set(controls) == {"shift (pixels)", "photograph", "kernel", "boundary"}
-    for value in (-30, 0, 45):
-        controls["shift (pixels)"].value = value
-    controls["boundary"].value = "circular"
-    controls["kernel"].value = "blur"
-    controls["photograph"].value = "chelsea"
-    widget.update()

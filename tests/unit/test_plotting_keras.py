@@ -1,12 +1,11 @@
-"""Plots and widgets of Part IV (chapters 9 to 11): Keras."""
+"""Plots of Part IV (chapters 9 to 11): convbn.plotting.keras."""
 
-import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import convbn
-from convbn import losses, plotting, widgets
+from convbn import losses, plotting
 
 # --- plot_activations -----------------------------------------------------------------
 
@@ -51,7 +50,7 @@ def test_plot_activations_rejects_bad_arguments(kwargs, error, match):
         plotting.plot_activations(**kwargs)
 
 
-# --- plot_dropout and its widget ------------------------------------------------------
+# --- plot_dropout ---------------------------------------------------------------------
 
 
 def _mask(fig):
@@ -102,22 +101,6 @@ def test_plot_dropout_rejects_bad_arguments(kwargs, error, match):
         plotting.plot_dropout(**kwargs)
 
 
-def test_dropout_widget_has_its_controls_and_redraws():
-    widget = widgets.dropout_widget()
-    assert isinstance(widget, ipw.interactive)
-    controls = {c.description: c for c in widget.children[:-1]}
-    assert set(controls) == {"rate", "noise_shape", "seed"}
-    assert isinstance(controls["rate"], ipw.FloatSlider)
-    assert controls["rate"].max < 1
-    assert list(controls["noise_shape"].options) == list(plotting.DROPOUT_NOISE_SHAPES)
-    for value in (0.0, 0.9, 0.3):
-        controls["rate"].value = value
-    for option in plotting.DROPOUT_NOISE_SHAPES:
-        controls["noise_shape"].value = option
-    controls["seed"].value = 17
-    widget.update()
-
-
 HISTORIES = {
     "SGD": [2.3, 2.0, 1.8],
     "Adam": [1.8, 0.9, 0.6],
@@ -125,7 +108,7 @@ HISTORIES = {
 }
 
 
-# --- plot functions ---
+# --- chapter 10: plot_losses, plot_loss_and_gradient, plot_optimizer_curves -----------
 
 
 def test_plot_losses_draws_one_panel_per_loss():
@@ -212,37 +195,7 @@ def test_plot_optimizer_curves_rejects_bad_arguments(args, kwargs, error, match)
         plotting.plot_optimizer_curves(*args, **kwargs)
 
 
-# --- widgets ---
-
-
-def controls(widget):
-    return {c.description: c for c in widget.children[:-1]}
-
-
-def test_loss_widget_has_its_controls_and_redraws():
-    widget = widgets.loss_widget()
-    assert isinstance(widget, ipw.interactive)
-    found = controls(widget)
-    assert set(found) == {"loss", "true value (regression losses)"}
-    assert list(found["loss"].options) == list(losses.LOSSES)
-    for name in ("hinge", "mean_absolute_percentage_error", "cosine_similarity"):
-        found["loss"].value = name
-    found["true value (regression losses)"].value = 0.2
-    widget.update()
-
-
-def test_optimizer_widget_has_its_controls_and_redraws():
-    widget = widgets.optimizer_widget(HISTORIES)
-    found = controls(widget)
-    assert set(found) == {"optimizers", "log scale"}
-    assert found["optimizers"].value == tuple(HISTORIES)
-    found["optimizers"].value = ("SGD", "Adam")
-    found["log scale"].value = False
-    found["optimizers"].value = ()
-    widget.update()
-
-
-# --- plot_cnn_history ---
+# --- plot_cnn_history -----------------------------------------------------------------
 
 
 HISTORY = {
@@ -288,7 +241,7 @@ def test_plot_cnn_history_rejects_bad_arguments(histories, kwargs, error, match)
         plotting.plot_cnn_history(histories, **kwargs)
 
 
-# --- plot_confusion_matrix ---
+# --- plot_confusion_matrix ------------------------------------------------------------
 
 
 def test_plot_confusion_matrix_annotates_nonzero_cells():
@@ -321,7 +274,7 @@ def test_plot_confusion_matrix_rejects_bad_arguments(matrix, kwargs, error, matc
         plotting.plot_confusion_matrix(matrix, **kwargs)
 
 
-# --- plot_mistakes ---
+# --- plot_mistakes --------------------------------------------------------------------
 
 
 def _digits(n=12, seed=0):
@@ -378,7 +331,7 @@ def test_plot_mistakes_rejects_bad_arguments(change, error, match):
         plotting.plot_mistakes(**args)
 
 
-# --- plot_cnn_feature_maps and its widget ---
+# --- plot_cnn_feature_maps ------------------------------------------------------------
 
 
 def _maps(n=5, seed=0):
@@ -430,17 +383,3 @@ def test_plot_cnn_feature_maps_rejects_bad_arguments(change, error, match):
     }
     with pytest.raises(error, match=match):
         plotting.plot_cnn_feature_maps(**args)
-
-
-def test_cnn_feature_maps_widget_has_an_index_slider_and_redraws():
-    images, blocks, probabilities, labels = _maps()
-    widget = widgets.cnn_feature_maps_widget(images, blocks, probabilities, labels)
-    assert isinstance(widget, ipw.interactive)
-    controls = {c.description: c for c in widget.children[:-1]}
-    assert set(controls) == {"image"}
-    slider = controls["image"]
-    assert isinstance(slider, ipw.IntSlider)
-    assert (slider.min, slider.max, slider.value) == (0, 4, 0)
-    for value in (4, 2):
-        slider.value = value
-    widget.update()

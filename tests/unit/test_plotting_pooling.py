@@ -1,13 +1,13 @@
-"""Plots and widget of chapter 6 (pooling and the convolutional layer)."""
+"""Plots of Part II (chapter 6, pooling): convbn.plotting.pooling."""
 
-import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from convbn import plotting, pooling, widgets
+from convbn import convolution, datasets, plotting, pooling
+from convbn.plotting.pooling import _windows
 
-# --- pooling_feature_map, plot_pool1d, plot_pooling and the widget --------------------
+# --- pooling_feature_map, plot_pool1d, plot_pooling -----------------------------------
 
 
 @pytest.mark.parametrize("image", ["coins", "camera", "text"])
@@ -15,6 +15,15 @@ def test_pooling_feature_map_is_a_relu_of_an_edge_response(image):
     fmap = plotting.pooling_feature_map(image)
     assert fmap.ndim == 2 and max(fmap.shape) <= 256 and fmap.min() == 0.0
     assert fmap.max() > 0.5  # real edges respond
+
+
+def test_pooling_feature_map_keeps_the_edges_sobel_x_marks_positive():
+    assert np.array_equal(plotting.POOLING_KERNEL, convolution.SOBEL_X)
+    photo = datasets.sample_image("coins")[::2, ::2]
+    response = convolution.correlate2d(photo, convolution.SOBEL_X)  # + where brighter
+    np.testing.assert_array_equal(
+        plotting.pooling_feature_map("coins"), np.maximum(response, 0.0)
+    )
 
 
 def test_plot_pool1d_draws_the_windows_of_pool1d():
@@ -36,7 +45,7 @@ def test_plot_pool1d_windows_agree_with_pool1d(n, size, stride, padding):
     if padding == "valid" and size > n:
         return
     x = np.random.default_rng(n).normal(size=n)
-    windows = plotting._ch06_windows(n, size, stride, padding)
+    windows = _windows(n, size, stride, padding)
     for kind, stat in (("max", np.max), ("average", np.mean)):
         expected = pooling.pool1d(x, size, stride, kind, padding)
         assert np.allclose([stat(x[a:b]) for a, b in windows], expected)
@@ -111,20 +120,3 @@ def test_plot_pooling_window_as_large_as_stride_grid():
 def test_plot_pooling_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         plotting.plot_pooling(**kwargs)
-
-
-def test_pooling_widget_has_its_controls_and_redraws():
-    widget = widgets.pooling_widget()
-    assert isinstance(widget, ipw.interactive)
-    controls = {c.description: c for c in widget.children[:-1]}
-    assert set(controls) == {"kind", "size", "stride", "padding", "photograph"}
-    assert isinstance(controls["size"], ipw.IntSlider)
-    assert isinstance(controls["stride"], ipw.IntSlider)
-    assert list(controls["kind"].options) == list(pooling.KINDS)
-    for kind in pooling.KINDS:
-        controls["kind"].value = kind
-    controls["size"].value = 8
-    controls["stride"].value = 1
-    controls["padding"].value = "same"
-    controls["photograph"].value = "chelsea"
-    widget.update()

@@ -1,11 +1,12 @@
-"""The figure style and the chapter-1 plots and widget."""
+"""The figure style (convbn.plotting.style) and the package's re-exports."""
 
-import ipywidgets as ipw
+import importlib
+
 import matplotlib as mpl
 import numpy as np
 import pytest
 
-from convbn import datasets, plotting, widgets
+from convbn import plotting
 
 
 def test_setup_applies_the_colour_blind_safe_style():
@@ -34,14 +35,6 @@ def test_show_matrix_annotates_every_cell_with_contrasting_text():
     assert len(ax.patches) == 1 and ax.get_title() == "M"
 
 
-def test_plot_smoothing_and_kernels_return_figures():
-    fig = plotting.plot_smoothing("box", 2.0, track=datasets.spaceship_track(noise=0.3))
-    left, right = fig.get_axes()
-    assert len(left.lines) == 3 and "box kernel, width 2 s" in left.get_title()
-    assert "RMS error" in left.get_legend().get_texts()[2].get_text()
-    assert len(plotting.plot_kernels(0.5).get_axes()[0].lines) == 4
-
-
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
@@ -61,14 +54,6 @@ def test_plot_smoothing_and_kernels_return_figures():
             ValueError,
             "values must be a 1-D or 2-D",
         ),
-        (lambda: plotting.plot_smoothing("median"), ValueError, "kind must be one of"),
-        (lambda: plotting.plot_smoothing(width=0), ValueError, "width must be > 0"),
-        (
-            lambda: plotting.plot_kernels(kinds=["nope"]),
-            ValueError,
-            "kinds must be one of",
-        ),
-        (lambda: widgets.interact(None), TypeError, "plot_fn must be a function"),
     ],
 )
 def test_bad_input_names_the_argument(call, error, match):
@@ -76,16 +61,24 @@ def test_bad_input_names_the_argument(call, error, match):
         call()
 
 
-def test_smoothing_widget_wraps_the_plot_function():
-    widget = widgets.smoothing_widget()
-    assert isinstance(widget, ipw.interactive)
-    controls = {c.description: c for c in widget.children if hasattr(c, "value")}
-    assert controls["kernel"].options == (
-        "exponential",
-        "box",
-        "half-gaussian",
-        "gaussian",
-    )
-    assert controls["width (s)"].value == 1.0
-    controls["width (s)"].value = 2.5  # redraws through plot_smoothing without error
-    assert widget.kwargs == {"kind": "exponential", "width": 2.5}
+# --- the package: one module per part, every public name re-exported ------------------
+
+PARTS = ("style", "convolution", "pooling", "batchnorm", "keras")
+
+
+def test_the_package_re_exports_exactly_the_public_names_of_its_parts():
+    exported = set()
+    for part in PARTS:
+        module = importlib.import_module(f"convbn.plotting.{part}")
+        for name in module.__all__:
+            assert getattr(plotting, name) is getattr(module, name), name
+        exported |= set(module.__all__)
+    assert exported == set(plotting.__all__)
+
+
+def test_every_public_constant_is_documented_where_the_api_page_reads_it():
+    pycode = pytest.importorskip("sphinx.pycode")
+    analyzer = pycode.ModuleAnalyzer.for_module("convbn.plotting")
+    documented = {name for _, name in analyzer.find_attr_docs()}
+    constants = {name for name in plotting.__all__ if name.isupper()}
+    assert constants <= documented, constants - documented

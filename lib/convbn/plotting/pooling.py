@@ -1,0 +1,202 @@
+"""Plots of Part II, pooling (chapter 6): detector units, pooled units, pooled maps.
+
+The public names are re-exported by :mod:`convbn.plotting`, whose ``__init__.py``
+documents the constants (the API page reads their comments there).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import pooling
+from .._validation import as_choice, as_float_array, as_number
+from ..convolution import SOBEL_X, correlate2d, output_size, same_padding
+from .style import MATRIX_CMAP, OKABE_ITO, _hide_spines, _outline, _photograph
+
+__all__ = ["POOLING_KERNEL", "pooling_feature_map", "plot_pool1d", "plot_pooling"]
+
+POOLING_KERNEL = SOBEL_X
+
+
+def pooling_feature_map(image: str = "coins") -> np.ndarray:
+    """A real feature map to pool (chapter 6): ReLU of a vertical-edge response.
+
+    The photograph ``image`` (:func:`convbn.datasets.sample_image`) is halved (every
+    second pixel) until no side exceeds 256 pixels, cross-correlated with
+    :data:`POOLING_KERNEL` ("valid") and passed through ``max(0, .)``: the output of
+    the detector stage, shape ``(H - 2, W - 2)``, values >= 0, positive on the edges
+    where the photograph gets brighter from left to right.
+    """
+    x = _photograph(image)
+    return np.maximum(correlate2d(x, POOLING_KERNEL, mode="valid"), 0.0)
+
+
+def _windows(n: int, size: int, stride: int, padding: str):
+    """The real input indices ``range(start, stop)`` each pooled output covers.
+
+    As :func:`convbn.pooling.pool1d` pads: :func:`convbn.convolution.output_size`
+    windows, starting :func:`convbn.convolution.same_padding` positions before the
+    input for "same".
+    """
+    before = same_padding(n, size, stride)[0] if padding == "same" else 0
+    windows = []
+    for i in range(output_size(n, size, padding, stride)):
+        start = i * stride - before
+        windows.append((max(start, 0), min(start + size, n)))
+    return windows
+
+
+def plot_pool1d(
+    x,
+    size: int = 3,
+    stride=1,
+    kind: str = "max",
+    padding: str = "valid",
+    mark=None,
+    title: str | None = None,
+    ax=None,
+    fmt: str = "{:.2g}",
+):
+    """Detector units and the pooled units above them, as in Goodfellow's Figs. 9.8
+    and 9.10 (chapter 6); return the figure.
+
+    The 1-D detector output ``x`` is drawn as a row of boxes (bottom) and
+    :func:`convbn.pooling.pool1d` ``(x, size, stride, kind, padding)`` as a row above
+    it (``stride=None`` means ``stride = size``); a line joins each pooled unit to
+    every detector unit in its window (with ``padding="same"``, windows at the ends
+    cover fewer units). ``mark`` (a sequence of booleans, one per pooled unit) draws
+    the marked pooled units with a thick vermillion border, e.g. those that changed.
+    Values are written with ``fmt``. Draws into ``ax`` if given.
+    """
+    x = as_float_array(x, "x", ndim=1)
+    size = as_number(size, "size", integer=True, minimum=1)
+    stride = (
+        size if stride is None else as_number(stride, "stride", integer=True, minimum=1)
+    )
+    kind = as_choice(kind, "kind", pooling.KINDS)
+    padding = as_choice(padding, "padding", pooling.PADDINGS)
+    if padding == "valid" and size > len(x):
+        raise ValueError(
+            f"size {size} is larger than the {len(x)} detector units in x: "
+            "padding='valid' needs the window to fit"
+        )
+    pooled = pooling.pool1d(x, size, stride, kind, padding)
+    windows = _windows(len(x), size, stride, padding)
+    if mark is not None:
+        mark = np.asarray(mark)
+        if mark.dtype != bool or mark.shape != pooled.shape:
+            raise ValueError(
+                f"mark must hold one boolean per pooled unit ({len(pooled)}), got "
+                f"{mark!r}"
+            )
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a format string, got {type(fmt).__name__}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string, got {type(title).__name__}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.75 * len(x) + 1.6, 1.9))
+    else:
+        fig = ax.figure
+    box = {"boxstyle": "round,pad=0.35", "fc": "white", "lw": 1.2}
+    for (start, stop), value, j in zip(
+        windows, pooled, range(len(pooled)), strict=True
+    ):
+        centre = (start + stop - 1) / 2
+        for i in range(start, stop):
+            ax.plot([i, centre], [0.12, 0.88], color="#999999", lw=1.0, zorder=1)
+        changed = mark is not None and mark[j]
+        ax.text(
+            centre,
+            1.0,
+            fmt.format(value),
+            ha="center",
+            va="center",
+            fontsize=10,
+            bbox={
+                **box,
+                "ec": OKABE_ITO["vermillion"] if changed else OKABE_ITO["blue"],
+                "lw": 2.6 if changed else 1.2,
+            },
+            zorder=3,
+        )
+    for i, value in enumerate(x):
+        ax.text(
+            i,
+            0.0,
+            fmt.format(value),
+            ha="center",
+            va="center",
+            fontsize=10,
+            bbox={**box, "ec": "#333333"},
+            zorder=3,
+        )
+    ax.set_xlim(-0.7, len(x) - 0.3)
+    ax.set_ylim(-0.35, 1.35)
+    ax.set_yticks([0.0, 1.0], ["detector", "pooling"])
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    ax.grid(False)
+    _hide_spines(ax)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_pooling(
+    kind: str = "max",
+    size: int = 3,
+    stride=None,
+    padding: str = "valid",
+    image: str = "coins",
+    sigma: float = 1.0,
+):
+    """A feature map and its pooled version (chapter 6); the figure.
+
+    Left: the detector output :func:`pooling_feature_map` ``(image)`` with the first
+    pooling window (vermillion) and the next one along each axis (orange, one stride
+    away). Right: :func:`convbn.pooling.pool2d` ``(map, size, stride, kind, padding,
+    sigma)`` with the pooled values of those windows outlined in the same colours;
+    the titles give both shapes. ``kind`` is one of :data:`convbn.pooling.KINDS`,
+    ``size`` and ``stride`` are ints from 1 to 32 (``stride=None`` means ``stride =
+    size``), ``padding`` is "valid" or "same", ``sigma`` the width of the
+    ``"weighted"`` kind's Gaussian.
+    """
+    kind = as_choice(kind, "kind", pooling.KINDS)
+    size = as_number(size, "size", integer=True, minimum=1, maximum=32)
+    stride = (
+        size
+        if stride is None
+        else as_number(stride, "stride", integer=True, minimum=1, maximum=32)
+    )
+    padding = as_choice(padding, "padding", pooling.PADDINGS)
+    sigma = as_number(sigma, "sigma", positive=True)
+    fmap = pooling_feature_map(image)
+    pooled = pooling.pool2d(fmap, size, stride, kind, padding, sigma)
+    rows = _windows(fmap.shape[0], size, stride, padding)
+    cols = _windows(fmap.shape[1], size, stride, padding)
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    axes[0].imshow(fmap, cmap=MATRIX_CMAP, interpolation="nearest")
+    axes[1].imshow(pooled, cmap=MATRIX_CMAP, interpolation="nearest")
+    outlines = [((0, 0), OKABE_ITO["vermillion"])]
+    if len(cols) > 1:
+        outlines.append(((0, 1), OKABE_ITO["orange"]))
+    if len(rows) > 1:
+        outlines.append(((1, 0), OKABE_ITO["orange"]))
+    for (i, j), colour in outlines:
+        (top, bottom), (left, right) = rows[i], cols[j]
+        _outline(axes[0], (left - 0.5, top - 0.5), right - left, bottom - top, colour)
+        _outline(axes[1], (j - 0.5, i - 0.5), 1, 1, colour)
+    share = pooled.size / fmap.size
+    axes[0].set_title(f"detector output: {fmap.shape[0]} x {fmap.shape[1]}")
+    axes[1].set_title(
+        f"{kind} pooling: {pooled.shape[0]} x {pooled.shape[1]} ({share:.0%} of the "
+        "values)"
+    )
+    for ax in axes:
+        ax.axis("off")
+    fig.suptitle(
+        f"{image}: size {size}, stride {stride}, padding {padding!r}", fontsize=11
+    )
+    fig.tight_layout()
+    return fig
