@@ -1,0 +1,72 @@
+"""The training runs chapter 8 reports: the paper's MNIST experiment and the claims.
+
+Every function here trains small Keras models from scratch, on the offline MNIST
+subset of :func:`convbn.datasets.load_mnist`, and returns a small frozen dataclass
+of numbers (no models, no notebook state). Runs are seeded: the same arguments give
+the same numbers (``keras.utils.set_random_seed`` for the weights and dropout masks,
+a numpy generator for the order of the mini-batches), except the wall-clock times of
+:func:`step_time`.
+
+* :func:`mnist_experiment` -- section 4.1 and Figure 1 of Ioffe & Szegedy (2015): a
+  sigmoid network with three hidden layers of 100 units, with and without batch
+  normalization; test accuracy and the 15th, 50th and 85th percentiles of the input
+  to each last-hidden-layer sigmoid over training.
+* :func:`learning_rate_sweep`, :func:`step_time`, :func:`dropout_experiment`,
+  :func:`regularizer_experiment` -- the lecture slides' claims about batch
+  normalization, tested at small scale on a small convolutional network
+  (:func:`build_cnn`).
+* :func:`claims_table` -- the table of claims (claim, source, what we measured,
+  holds or not) generated from those results.
+
+The settings the paper leaves open (optimizer, learning rate, initial weight scale,
+number of steps) are the course's choices, stated in each docstring. Everything
+uses plain stochastic gradient descent (no momentum) with a constant learning rate.
+
+The package has one module per part: ``convbn.experiments.figure1`` (the paper's
+experiment), ``convbn.experiments.claims`` (the slides' claims and their table), and
+the building blocks they share in ``convbn.experiments._training``; every public
+name is re-exported here.
+"""
+
+from . import _training
+from ._training import build_cnn, build_mlp, set_population_statistics
+from .claims import (
+    Claim,
+    ClaimsTable,
+    DropoutResult,
+    LearningRateSweep,
+    RegularizerResult,
+    StepTime,
+    claims_table,
+    dropout_experiment,
+    learning_rate_sweep,
+    regularizer_experiment,
+    step_time,
+)
+from .figure1 import Figure1Result, mnist_experiment
+
+__all__ = [
+    "NETWORKS",
+    "PERCENTILES",
+    "build_mlp",
+    "build_cnn",
+    "set_population_statistics",
+    "Figure1Result",
+    "mnist_experiment",
+    "LearningRateSweep",
+    "learning_rate_sweep",
+    "StepTime",
+    "step_time",
+    "DropoutResult",
+    "dropout_experiment",
+    "RegularizerResult",
+    "regularizer_experiment",
+    "Claim",
+    "ClaimsTable",
+    "claims_table",
+]
+
+#: The keys of the two networks every experiment compares (without and with BN).
+NETWORKS = _training.NETWORKS
+#: The percentiles of Figure 1(b, c).
+PERCENTILES = _training.PERCENTILES

@@ -1,0 +1,253 @@
+"""What every experiment shares: the two networks, seeded data, a training loop
+that runs one SGD step at a time, accuracy, and population statistics."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+
+import numpy as np
+
+from .._validation import as_number
+
+#: The keys of the two networks every experiment compares (without and with BN).
+NETWORKS = ("plain", "bn")
+#: The percentiles of Figure 1(b, c).
+PERCENTILES = (15, 50, 85)
+
+
+# --- building blocks ---------------------------------------------------------------
+
+
+def _keras():
+    from .._tf import import_keras
+
+    return import_keras()
+
+
+def _seed(seed) -> int:
+    return as_number(seed, "seed", integer=True, nonnegative=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(n_train: int, n_test: int, seed: int):
+    """The MNIST split, cached (read-only arrays: the runs only index them)."""
+    from ..datasets import load_mnist
+
+    split = load_mnist(n_train=n_train, n_test=n_test, seed=seed)
+    for array in (*split[0], *split[1]):
+        array.flags.writeable = False
+    return split
+
+
+@contextlib.contextmanager
+def _quiet_tracing():
+    """Hide TensorFlow's "triggered tf.function retracing" warning.
+
+    Every run compiles a new training step from the same Python function, which
+    TensorFlow counts as retracing and warns about on stderr; here that is intended.
+    """
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def build_mlp(batch_norm: bool, *, init_std: float = 0.05, seed: int = 0):
+    """The paper's MNIST network (section 4.1): 784 -> 3 x 100 sigmoid -> 10 logits.
+
+    Introduced in chapter 8. Input ``(N, 784)`` (flattened 28 x 28 images), output
+    ``(N, 10)`` logits (the softmax is in the loss). Each hidden layer is
+    ``Dense(100) -> sigmoid``; with ``batch_norm=True`` it is ``Dense(100,
+    use_bias=False) -> BatchNormalization -> sigmoid`` (the bias is redundant: BN's
+    beta replaces it). All weights start as small Gaussian values, ``N(0,
+    init_std**2)``, biases at 0. Layers are named ``dense_i``, ``bn_i`` and
+    ``sigmoid_i`` (i = 1, 2, 3) and ``logits``; the input of ``sigmoid_3`` is what
+    :func:`mnist_experiment` probes.
+    """
+    keras = _keras()
+    init_std = as_number(init_std, "init_std", positive=True)
+    seed = _seed(seed)
+    layers = keras.layers
+    x = inputs = keras.Input((784,), name="pixels")
+    for i in range(1, 4):
+        init = keras.initializers.RandomNormal(stddev=init_std, seed=seed + i)
+        if batch_norm:
+            z = layers.Dense(
+                100, use_bias=False, kernel_initializer=init, name=f"dense_{i}"
+            )(x)
+            z = layers.BatchNormalization(name=f"bn_{i}")(z)
+        else:
+            z = layers.Dense(100, kernel_initializer=init, name=f"dense_{i}")(x)
+        x = layers.Activation("sigmoid", name=f"sigmoid_{i}")(z)
+    init = keras.initializers.RandomNormal(stddev=init_std, seed=seed + 4)
+    logits = layers.Dense(10, kernel_initializer=init, name="logits")(x)
+    name = "mlp_bn" if batch_norm else "mlp_plain"
+    return keras.Model(inputs, logits, name=name)
+
+
+def build_cnn(
+    batch_norm: bool,
+    *,
+    filters=(8, 16, 32),
+    dropout: float = 0.0,
+    seed: int = 0,
+):
+    """The small convolutional network of chapter 8's claims.
+
+    Introduced in chapter 8. Input ``(N, 28, 28, 1)``, output ``(N, 10)`` logits.
+    One block per entry of ``filters``: ``Conv2D(f, 3, padding="same") -> ReLU ->
+    MaxPooling2D(2)``, with ``BatchNormalization`` between the convolution and the
+    ReLU when ``batch_norm`` (the convolution then has no bias); then global average
+    pooling, ``Dropout(dropout)`` if ``dropout > 0``, and ``Dense(10)``. The
+    convolutions start from He-normal weights (the careful initialization for ReLU
+    networks that the plain network needs), the last layer from Glorot-uniform
+    weights, all seeded: the same ``seed`` gives the same initial weights with and
+    without BN.
+    """
+    keras = _keras()
+    dropout = as_number(dropout, "dropout", minimum=0.0, maximum=0.95)
+    seed = _seed(seed)
+    filters = tuple(
+        int(as_number(f, "filters", integer=True, minimum=1)) for f in filters
+    )
+    layers = keras.layers
+    x = inputs = keras.Input((28, 28, 1), name="images")
+    for i, f in enumerate(filters, start=1):
+        init = keras.initializers.HeNormal(seed=seed + i)
+        x = layers.Conv2D(
+            f,
+            3,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_initializer=init,
+            name=f"conv_{i}",
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = layers.ReLU(name=f"relu_{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
+    x = layers.GlobalAveragePooling2D(name="average")(x)
+    if dropout > 0:
+        x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    init = keras.initializers.GlorotUniform(seed=seed)
+    logits = layers.Dense(10, kernel_initializer=init, name="logits")(x)
+    name = ("cnn_bn" if batch_norm else "cnn_plain") + ("_dropout" if dropout else "")
+    return keras.Model(inputs, logits, name=name)
+
+
+def _batches(n: int, batch_size: int, rng: np.random.Generator):
+    """Index arrays of mini-batches, reshuffled every epoch (drops the remainder)."""
+    while True:
+        order = rng.permutation(n)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
+
+
+class _Trainer:
+    """One model, its SGD optimizer, a compiled training step and its data.
+
+    ``train(n)`` runs the next ``n`` steps on mini-batches of ``batch_size`` drawn
+    without replacement from ``(x, y)``, reshuffled every epoch by a generator
+    seeded with ``seed``.
+    """
+
+    def __init__(self, model, learning_rate: float, x, y, batch_size: int, seed: int):
+        keras = _keras()
+        import tensorflow as tf
+
+        self.model, self.x, self.y, self.batch_size = model, x, y, batch_size
+        self.optimizer = keras.optimizers.SGD(learning_rate)
+        self.batches = _batches(len(x), batch_size, np.random.default_rng(seed))
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+        @tf.function(reduce_retracing=True)
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            weights = model.trainable_variables
+            grads = tape.gradient(loss, weights)
+            self.optimizer.apply_gradients(zip(grads, weights, strict=True))
+            return loss
+
+        def quiet_step(x, y):
+            with _quiet_tracing():
+                return step(x, y)
+
+        self.step = quiet_step
+
+    def restart(self, weights, learning_rate: float, seed: int) -> None:
+        """Back to ``weights`` (``model.get_weights()``, moving statistics included)
+        with a new learning rate and a fresh batch order; the compiled step is kept."""
+        self.model.set_weights(weights)
+        self.optimizer.learning_rate = learning_rate
+        self.batches = _batches(
+            len(self.x), self.batch_size, np.random.default_rng(seed)
+        )
+
+    def train(self, steps: int) -> np.ndarray:
+        """Run ``steps`` SGD steps; return the training loss of each (float64)."""
+        losses = np.empty(steps)
+        for i in range(steps):
+            idx = next(self.batches)
+            losses[i] = float(self.step(self.x[idx], self.y[idx]))
+        return losses
+
+
+def _accuracy(model, x, y, batch_size: int = 500) -> float:
+    """Inference-mode accuracy (moving statistics in the BN layers)."""
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        logits = np.asarray(model(x[start : start + batch_size], training=False))
+        correct += int(
+            np.sum(np.argmax(logits, axis=1) == y[start : start + batch_size])
+        )
+    return correct / len(x)
+
+
+def set_population_statistics(model, x) -> int:
+    """Algorithm 2 for a Keras model: set every BN layer's moving statistics.
+
+    Introduced in chapter 8. Runs ``x`` (a large sample of training inputs, one
+    batch) through ``model`` in training mode, so that every BN layer normalises
+    with the statistics of ``x`` itself, and sets each ``BatchNormalization``
+    layer's ``moving_mean`` to the mean of its input and ``moving_variance`` to the
+    unbiased variance (``m / (m - 1)`` times the biased one,
+    :func:`convbn.batchnorm.population_statistics`), over every axis but the last.
+    After a short run, Keras's moving averages (momentum 0.99) still remember the
+    untrained network; these population statistics do not. (Layers such as Dropout
+    are active in training mode: the statistics of BN layers after a Dropout layer
+    include its noise.) Returns the number of BN layers updated.
+    """
+    keras = _keras()
+    from .._validation import as_float_array
+    from ..batchnorm import batch_statistics, population_statistics
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    x = as_float_array(x, "x", ndim=(2, 3, 4))
+    if len(x) < 2:
+        raise ValueError(f"x must hold at least 2 examples, got {len(x)}")
+
+    bn_layers = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    if not bn_layers:
+        return 0
+    probe = keras.Model(model.input, [layer.input for layer in bn_layers])
+    values = probe(x, training=True)  # each layer normalises with this batch
+    for layer, value in zip(bn_layers, values, strict=True):
+        value = np.asarray(value, dtype=np.float64)
+        mean, var = batch_statistics(value)
+        mean, var = population_statistics(
+            mean[None], var[None], value.size // len(mean)
+        )
+        layer.moving_mean.assign(mean.astype(np.float32))
+        layer.moving_variance.assign(var.astype(np.float32))
+    return len(bn_layers)
