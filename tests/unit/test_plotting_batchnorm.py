@@ -3,8 +3,15 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from samples import (
+    dropout_result,
+    figure1_result,
+    regularizer_result,
+    sweep_result,
+    timing_result,
+)
 
-from convbn import experiments, plotting
+from convbn import plotting
 
 # --- plot_batchnorm_distribution ------------------------------------------------------
 
@@ -47,70 +54,6 @@ def test_plot_batchnorm_distribution_with_a_batch_of_two():
 def test_plot_batchnorm_distribution_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         plotting.plot_batchnorm_distribution(**kwargs)
-
-
-# --- hand-made results ----------------------------------------------------------------
-
-
-def figure1_result(units=100):
-    steps = np.arange(0, 301, 50)
-    rng = np.random.default_rng(0)
-    pct = {
-        name: np.sort(rng.normal(shift, 1.0, size=(len(steps), 3, units)), axis=1)
-        for name, shift in (("plain", -2.0), ("bn", 0.0))
-    }
-    accuracy = {
-        "plain": np.linspace(0.1, 0.8, len(steps)),
-        "bn": np.linspace(0.1, 0.95, len(steps)),
-    }
-    loss = {name: np.linspace(2.3, 0.3, 300) for name in experiments.NETWORKS}
-    return experiments.Figure1Result(
-        steps, accuracy, pct, loss, unit=3, seconds={"plain": 1.0, "bn": 1.5}
-    )
-
-
-def sweep_result():
-    rates = np.array([0.1, 0.3, 1.0, 3.0])
-    loss = {
-        "plain": np.vstack([np.linspace(2.3, 0.5, 20)] * 2 + [np.full(20, 2.3026)] * 2),
-        "bn": np.vstack([np.linspace(2.3, 0.3, 20)] * 3 + [np.full(20, np.nan)]),
-    }
-    val = {
-        "plain": np.array([0.7, 0.8, 0.1, 0.1]),
-        "bn": np.array([0.8, 0.9, 0.9, 0.1]),
-    }
-    return experiments.LearningRateSweep(
-        rates,
-        val,
-        loss,
-        0.5,
-        {"bn": val["bn"] - 0.2, "plain": val["plain"]},
-        {"steps": 20},
-    )
-
-
-def timing_result():
-    return experiments.StepTime(
-        {"plain": np.array([0.004, 0.005]), "bn": np.array([0.008, 0.009])}, 1.89
-    )
-
-
-def dropout_result():
-    return experiments.DropoutResult(
-        {"dropout": 0.8, "no dropout": 0.9},
-        {"dropout": 0.78, "no dropout": 0.88},
-        {"dropout": np.ones(5), "no dropout": np.ones(5)},
-        0.5,
-    )
-
-
-def regularizer_result():
-    return experiments.RegularizerResult(
-        {"plain": 0.9, "bn": 0.99},
-        {"plain": 0.86, "bn": 0.88},
-        {"plain": np.ones(5), "bn": np.ones(5)},
-        {"n_train": 500},
-    )
 
 
 # --- plot_figure1 ---------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from samples import HISTORIES, maps
 
 import convbn
 from convbn import losses, plotting
@@ -99,13 +100,6 @@ def test_plot_dropout_same_seed_same_mask_and_rate_zero_is_identity():
 def test_plot_dropout_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         plotting.plot_dropout(**kwargs)
-
-
-HISTORIES = {
-    "SGD": [2.3, 2.0, 1.8],
-    "Adam": [1.8, 0.9, 0.6],
-    "Adadelta": [2.4, 2.39, 2.38],
-}
 
 
 # --- chapter 10: plot_losses, plot_loss_and_gradient, plot_optimizer_curves -----------
@@ -334,17 +328,8 @@ def test_plot_mistakes_rejects_bad_arguments(change, error, match):
 # --- plot_cnn_feature_maps ------------------------------------------------------------
 
 
-def _maps(n=5, seed=0):
-    rng = np.random.default_rng(seed)
-    images = rng.random((n, 28, 28, 1))
-    blocks = [rng.random((n, 14, 14, 8)), rng.random((n, 7, 7, 16))]
-    probabilities = rng.dirichlet(np.ones(10), size=n)
-    labels = rng.integers(0, 10, size=n)
-    return images, blocks, probabilities, labels
-
-
 def test_plot_cnn_feature_maps_draws_every_channel():
-    images, blocks, probabilities, labels = _maps()
+    images, blocks, probabilities, labels = maps()
     fig = plotting.plot_cnn_feature_maps(images, blocks, probabilities, labels, 3)
     assert isinstance(fig, plt.Figure)
     assert len(fig.axes) == 2 + 8 + 16  # image, bars, the maps
@@ -373,7 +358,7 @@ def test_plot_cnn_feature_maps_draws_every_channel():
     ],
 )
 def test_plot_cnn_feature_maps_rejects_bad_arguments(change, error, match):
-    images, blocks, probabilities, labels = _maps()
+    images, blocks, probabilities, labels = maps()
     args = {
         "images": images,
         "feature_maps": blocks,

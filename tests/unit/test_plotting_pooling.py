@@ -37,13 +37,18 @@ def test_plot_pool1d_draws_the_windows_of_pool1d():
     assert ax.get_title() == "Fig. 9.10"
 
 
-@pytest.mark.parametrize("n", range(1, 10))
-@pytest.mark.parametrize("size", [1, 2, 3, 5])
-@pytest.mark.parametrize("stride", [1, 2, 3])
-@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize(
+    ("n", "size", "stride", "padding"),
+    [
+        (n, size, stride, padding)
+        for n in range(1, 10)
+        for size in (1, 2, 3, 5)
+        for stride in (1, 2, 3)
+        for padding in ("valid", "same")
+        if padding == "same" or size <= n  # a valid window must fit
+    ],
+)
 def test_plot_pool1d_windows_agree_with_pool1d(n, size, stride, padding):
-    if padding == "valid" and size > n:
-        return
     x = np.random.default_rng(n).normal(size=n)
     windows = _windows(n, size, stride, padding)
     for kind, stat in (("max", np.max), ("average", np.mean)):

@@ -11,8 +11,7 @@ import pytest
 
 # The results and data the plot tests build (tests/unit is on sys.path: no
 # __init__.py, pytest's default "prepend" import mode).
-from test_plotting_batchnorm import figure1_result, sweep_result
-from test_plotting_keras import HISTORIES, _maps
+from samples import HISTORIES, figure1_result, maps, sweep_result
 
 from convbn import losses, plotting, pooling, widgets
 
@@ -238,7 +237,7 @@ def test_optimizer_widget_has_its_controls_and_redraws():
 
 
 def test_cnn_feature_maps_widget_has_an_index_slider_and_redraws():
-    images, blocks, probabilities, labels = _maps()
+    images, blocks, probabilities, labels = maps()
     widget = widgets.cnn_feature_maps_widget(images, blocks, probabilities, labels)
     assert isinstance(widget, ipw.interactive)
     controls = controls_of(widget)
