@@ -32,6 +32,7 @@ __all__ = [
     "receptive_field_widget",
     "equivariance_widget",
     "pooling_widget",
+    "layer_geometry_widget",
     "batchnorm_widget",
     "dropout_widget",
     "loss_widget",
@@ -219,6 +220,21 @@ def pooling_widget() -> ipw.interactive:
         stride=_int_slider(3, 1, 8, "stride"),
         padding=_dropdown(PADDINGS, "valid", "padding"),
         image=_dropdown(photographs, "coins", "photograph"),
+    )
+
+
+def layer_geometry_widget() -> ipw.interactive:
+    """Chapter 7: kernel size, stride and dilation of a convolutional layer.
+
+    Wraps :func:`convbn.plotting.plot_layer_geometry`: integer sliders for the kernel
+    size (1 to 5), the stride (1 to 4) and the dilation (1 to 3); the plot shows
+    where two neighbouring outputs read and the transposed convolution's overlaps.
+    """
+    return interact(
+        plotting.plot_layer_geometry,
+        kernel_size=_int_slider(3, 1, 5, "kernel size"),
+        stride=_int_slider(2, 1, 4, "stride"),
+        dilation=_int_slider(1, 1, 3, "dilation"),
     )
 
 

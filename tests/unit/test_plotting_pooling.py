@@ -125,3 +125,64 @@ def test_plot_pooling_window_as_large_as_stride_grid():
 def test_plot_pooling_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         plotting.plot_pooling(**kwargs)
+
+
+# --- layer_geometry and plot_layer_geometry (chapter 7) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("k", "s", "d"), [(3, 2, 1), (4, 2, 1), (3, 1, 2), (2, 3, 1), (1, 1, 1), (5, 4, 3)]
+)
+def test_layer_geometry_agrees_with_conv2d(k, s, d):
+    g = plotting.layer_geometry(k, s, d)
+    assert g["span"] == (k - 1) * d + 1
+    # the taps of output (0, j) are where a one-hot input makes conv2d's output fire
+    size = g["size"]
+    w = np.ones((k, k, 1, 1))
+    for j, taps in enumerate(g["taps"]):
+        for row, col in taps:
+            x = np.zeros((1, g["span"], size, 1))
+            x[0, row, col, 0] = 1.0
+            out = convolution.conv2d(x, w, stride=s, dilation=d)
+            assert out[0, 0, j, 0] == 1.0
+        assert len(set(taps)) == k * k
+    # two stacked layers: the input pixels one output of layer 2 depends on
+    n = g["field2"] + 2 * s
+    h1 = convolution.output_size(n, g["span"], "valid", s)
+    h2 = convolution.output_size(h1, g["span"], "valid", s)
+    dout2 = np.zeros((1, h2, h2, 1))
+    dout2[0, 0, 0, 0] = 1.0
+    first = np.ones((1, h1, h1, 1))
+    dout1 = convolution.conv2d_backward(dout2, first, w, s, "valid", d)[0]
+    grad = convolution.conv2d_backward(dout1, np.ones((1, n, n, 1)), w, s, "valid", d)[
+        0
+    ]
+    rows = np.flatnonzero(grad[0, :, 0, 0])
+    assert rows.max() - rows.min() + 1 == g["field2"]
+    # the coverage is conv2d_transpose's; even exactly when s divides k (or s = 1)
+    assert np.array_equal(
+        g["coverage"],
+        convolution.conv2d_transpose(np.ones((1, 4, 4, 1)), w, s)[0, :, :, 0],
+    )
+    assert g["even"] == (k % s == 0)
+
+
+def test_plot_layer_geometry_titles_state_span_field_and_pattern():
+    fig = plotting.plot_layer_geometry(3, 2, 2)
+    left, right = fig.axes[:2]
+    assert "span 5" in left.get_title() and "two layers see 13" in left.get_title()
+    assert "checkerboard" in right.get_title()
+    assert "even" in plotting.plot_layer_geometry(4, 2, 1).axes[1].get_title()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"kernel_size": 0}, ValueError, "kernel_size must be >= 1"),
+        ({"stride": 1.5}, TypeError, "stride must be an integer"),
+        ({"dilation": 0}, ValueError, "dilation must be >= 1"),
+    ],
+)
+def test_plot_layer_geometry_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_layer_geometry(**kwargs)

@@ -139,6 +139,18 @@ def test_pooling_widget_has_its_controls_and_redraws():
     widget.update()
 
 
+def test_layer_geometry_widget_has_its_controls_and_redraws():
+    widget = widgets.layer_geometry_widget()
+    controls = controls_of(widget)
+    assert set(controls) == {"kernel size", "stride", "dilation"}
+    assert all(isinstance(c, ipw.IntSlider) for c in controls.values())
+    assert (controls["kernel size"].min, controls["kernel size"].max) == (1, 5)
+    assert (controls["dilation"].min, controls["dilation"].max) == (1, 3)
+    controls["kernel size"].value = 4
+    controls["dilation"].value = 3
+    widget.update()
+
+
 # --- chapters 7 and 8 -----------------------------------------------------------------
 
 

@@ -47,7 +47,13 @@ from .keras import (
     plot_mistakes,
     plot_optimizer_curves,
 )
-from .pooling import plot_pool1d, plot_pooling, pooling_feature_map
+from .pooling import (
+    layer_geometry,
+    plot_layer_geometry,
+    plot_pool1d,
+    plot_pooling,
+    pooling_feature_map,
+)
 from .style import setup, show_images, show_matrix
 
 __all__ = [
@@ -78,6 +84,8 @@ __all__ = [
     "pooling_feature_map",
     "plot_pool1d",
     "plot_pooling",
+    "layer_geometry",
+    "plot_layer_geometry",
     "BATCHNORM_FEATURE",
     "plot_batchnorm_distribution",
     "CH08_NETWORKS",

@@ -1,4 +1,6 @@
-"""Plots of Part II, pooling (chapter 6): detector units, pooled units, pooled maps.
+"""Plots of Part II, pooling and the convolutional layer (chapters 6 and 7): detector
+units, pooled units, pooled maps; the geometry of a layer's stride and dilation and
+the checkerboard of a transposed convolution.
 
 The public names are re-exported by :mod:`convbn.plotting`, whose ``__init__.py``
 documents the constants (the API page reads their comments there).
@@ -9,12 +11,26 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import pooling
+from .. import convolution, pooling
 from .._validation import as_choice, as_float_array, as_number
 from ..convolution import SOBEL_X, correlate2d, output_size, same_padding
-from .style import MATRIX_CMAP, OKABE_ITO, _hide_spines, _outline, _photograph
+from .style import (
+    MATRIX_CMAP,
+    OKABE_ITO,
+    _hide_spines,
+    _outline,
+    _photograph,
+    show_matrix,
+)
 
-__all__ = ["POOLING_KERNEL", "pooling_feature_map", "plot_pool1d", "plot_pooling"]
+__all__ = [
+    "POOLING_KERNEL",
+    "pooling_feature_map",
+    "plot_pool1d",
+    "plot_pooling",
+    "layer_geometry",
+    "plot_layer_geometry",
+]
 
 POOLING_KERNEL = SOBEL_X
 
@@ -197,6 +213,91 @@ def plot_pooling(
         ax.axis("off")
     fig.suptitle(
         f"{image}: size {size}, stride {stride}, padding {padding!r}", fontsize=11
+    )
+    fig.tight_layout()
+    return fig
+
+
+def layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1) -> dict:
+    """The numbers :func:`plot_layer_geometry` draws (chapter 7).
+
+    For a square ``kernel_size`` kernel with ``stride`` and ``dilation`` on a
+    ``2 (span + stride) + 1`` pixel input: ``span = (k - 1) d + 1``, the pixels one
+    output sees from first to last; ``taps``, the (row, column) input positions
+    outputs (0, 0) and (0, 1) read; ``field2``, the receptive field of two such
+    layers stacked, ``span + (span - 1) s`` (the second layer's taps are ``s`` input
+    pixels apart); ``coverage``, how many stamps of a transposed convolution (all-ones
+    kernel, stride s) add up at each output pixel of a 4 x 4 all-ones input
+    (:func:`convbn.convolution.conv2d_transpose`); ``even``, whether that coverage is
+    the same everywhere away from the border (the stride divides the kernel size).
+    """
+    k = as_number(kernel_size, "kernel_size", integer=True, minimum=1)
+    s = as_number(stride, "stride", integer=True, minimum=1)
+    d = as_number(dilation, "dilation", integer=True, minimum=1)
+    span = (k - 1) * d + 1
+    taps = [
+        [(m * d, j * s + q * d) for m in range(k) for q in range(k)] for j in (0, 1)
+    ]
+    coverage = convolution.conv2d_transpose(
+        np.ones((1, 4, 4, 1)), np.ones((k, k, 1, 1)), s
+    )[0, :, :, 0]
+    inner = coverage[
+        k - 1 : coverage.shape[0] - k + 1, k - 1 : coverage.shape[1] - k + 1
+    ]
+    return {
+        "span": span,
+        "size": 2 * (span + s) + 1,
+        "taps": taps,
+        "field2": span + (span - 1) * s,
+        "coverage": coverage,
+        "even": bool(inner.size == 0 or np.ptp(inner) == 0),
+    }
+
+
+def plot_layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1):
+    """Where a convolution reads, and where a transposed convolution writes (chapter 7).
+
+    Left: an input grid with the taps of two neighbouring outputs, ``stride`` pixels
+    apart, each kernel entry ``dilation`` pixels from the next; the title gives the
+    span ``(k - 1) d + 1`` and the receptive field of two such layers stacked.
+    Right: the transposed convolution of a 4 x 4 all-ones input with an all-ones
+    ``kernel_size`` kernel and the same stride, each pixel labelled with how many
+    stamps overlap there: uneven (a checkerboard) when the stride does not divide
+    the kernel size. The numbers come from :func:`layer_geometry`.
+    """
+    geometry = layer_geometry(kernel_size, stride, dilation)
+    n = geometry["size"]
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(9.5, 4.4), gridspec_kw={"width_ratios": [1, 1.15]}
+    )
+    grid = np.zeros((geometry["span"], n))
+    left.imshow(grid, cmap="Greys", vmin=0, vmax=1)
+    for taps, colour, marker, label in zip(
+        geometry["taps"],
+        (OKABE_ITO["blue"], OKABE_ITO["vermillion"]),
+        ("o", "x"),
+        ("output (0, 0)", "output (0, 1)"),
+        strict=True,
+    ):
+        rows, cols = zip(*taps, strict=True)
+        left.scatter(cols, rows, color=colour, marker=marker, s=70, label=label)
+    left.set_xticks(np.arange(n))
+    left.set_yticks(np.arange(geometry["span"]))
+    left.tick_params(length=0, labelsize=7)
+    left.set_xticks(np.arange(-0.5, n), minor=True)
+    left.set_yticks(np.arange(-0.5, geometry["span"]), minor=True)
+    left.grid(which="minor", color="0.7", linewidth=0.5)
+    left.grid(which="major", visible=False)
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
+    left.set_title(
+        f"k={kernel_size}, stride {stride}, dilation {dilation}: span "
+        f"{geometry['span']}, two layers see {geometry['field2']}",
+        fontsize=9,
+    )
+    show_matrix(geometry["coverage"], ax=right, fmt="{:.0f}")
+    pattern = "even" if geometry["even"] else "uneven: a checkerboard"
+    right.set_title(
+        f"transposed convolution, stride {stride}: overlaps are {pattern}", fontsize=9
     )
     fig.tight_layout()
     return fig
