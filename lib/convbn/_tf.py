@@ -30,7 +30,10 @@ def _silenced_fd2():
 
 
 def import_keras():
-    """Return the ``keras`` module with TensorFlow loaded quietly (chapters 3, 6-11)."""
+    """Return the ``keras`` module with TensorFlow loaded quietly.
+
+    Used in chapters 3, 6 and 8-12.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     with _silenced_fd2():

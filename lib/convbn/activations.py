@@ -1,4 +1,4 @@
-"""Activation functions and their slopes, in numpy (chapters 6 and 9).
+"""Activation functions and their slopes, in numpy (chapters 6 and 10).
 
 One source for the activations the course draws, checks and recomputes:
 
@@ -29,7 +29,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def activation(name: str, z, axis: int = -1) -> np.ndarray:
-    """Apply the activation ``name`` to ``z`` (chapter 9).
+    """Apply the activation ``name`` to ``z`` (chapter 10).
 
     ``linear``: z; ``relu``: max(z, 0); ``sigmoid``: 1 / (1 + exp(-z));
     ``tanh``: tanh(z); ``softmax``: exp(z_i) / sum_j exp(z_j) along ``axis``
@@ -56,7 +56,7 @@ def activation(name: str, z, axis: int = -1) -> np.ndarray:
 
 
 def activation_slope(name: str, z) -> np.ndarray:
-    """The derivative of the element-wise activation ``name`` at ``z`` (chapter 9).
+    """The derivative of the element-wise activation ``name`` at ``z`` (chapter 10).
 
     ``linear``: 1; ``relu``: 1 where z > 0, else 0 (the slope Keras and TensorFlow
     use at 0); ``sigmoid``: s (1 - s) with s the sigmoid; ``tanh``: 1 - tanh(z)^2.

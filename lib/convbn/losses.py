@@ -1,4 +1,4 @@
-"""Loss functions: a numpy reference of every Keras loss of the course (chapter 10).
+"""Loss functions: a numpy reference of every Keras loss of the course (chapter 11).
 
 One function per loss of the lecture slides, named as in Keras 3 (the slides'
 Keras 2 names ``logcosh``, ``kullback_leibler_divergence`` and ``cosine_proximity``
@@ -29,7 +29,7 @@ Regression losses: :func:`mean_squared_error`, :func:`mean_absolute_error`,
 :func:`binary_crossentropy`, :func:`categorical_crossentropy`,
 :func:`sparse_categorical_crossentropy`, :func:`kl_divergence`. Direction only:
 :func:`cosine_similarity`. :func:`curve` gives the one-dimensional slice of each loss
-that chapter 10 plots against the prediction.
+that chapter 11 plots against the prediction.
 
 Inputs are array-likes of real numbers (bool and int are converted to float); the
 computation is in float64 and the result is float64. Bad input (non-numeric, NaN or
@@ -186,7 +186,7 @@ def _to_hinge_labels(y_true):
 
 
 def mean_squared_error(y_true, y_pred):
-    """Mean squared error, per sample (chapter 10).
+    """Mean squared error, per sample (chapter 11).
 
     ``loss = mean((y_true - y_pred) ** 2, axis=-1)``
 
@@ -206,7 +206,7 @@ def mean_squared_error(y_true, y_pred):
 
 
 def mean_absolute_error(y_true, y_pred):
-    """Mean absolute error, per sample (chapter 10).
+    """Mean absolute error, per sample (chapter 11).
 
     ``loss = mean(|y_true - y_pred|, axis=-1)``
 
@@ -222,7 +222,7 @@ def mean_absolute_error(y_true, y_pred):
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
-    """Mean absolute percentage error, per sample (chapter 10).
+    """Mean absolute percentage error, per sample (chapter 11).
 
     ``loss = 100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7), axis=-1)``
 
@@ -240,7 +240,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
-    """Mean squared logarithmic error, per sample (chapter 10).
+    """Mean squared logarithmic error, per sample (chapter 11).
 
     ``loss = mean((log(max(y_pred, 1e-7) + 1) - log(max(y_true, 1e-7) + 1)) ** 2,
     axis=-1)``; negative values are replaced by 1e-7 before the logarithm.
@@ -259,7 +259,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
 
 
 def log_cosh(y_true, y_pred):
-    """Logarithm of the hyperbolic cosine of the error, per sample (chapter 10).
+    """Logarithm of the hyperbolic cosine of the error, per sample (chapter 11).
 
     ``loss = mean(log(cosh(y_pred - y_true)), axis=-1)``, computed stably as
     ``x + softplus(-2 x) - log 2`` with ``x = y_pred - y_true``.
@@ -277,7 +277,7 @@ def log_cosh(y_true, y_pred):
 
 
 def poisson(y_true, y_pred):
-    """Poisson loss, per sample (chapter 10).
+    """Poisson loss, per sample (chapter 11).
 
     ``loss = mean(y_pred - y_true * log(y_pred + 1e-7), axis=-1)``
 
@@ -297,7 +297,7 @@ def poisson(y_true, y_pred):
 
 
 def hinge(y_true, y_pred):
-    """Hinge loss, per sample (chapter 10).
+    """Hinge loss, per sample (chapter 11).
 
     ``loss = mean(max(1 - y_true * y_pred, 0), axis=-1)``; labels are expected in
     {-1, 1}; if every label is 0 or 1 they are first mapped to {-1, 1} (``2 y - 1``).
@@ -315,7 +315,7 @@ def hinge(y_true, y_pred):
 
 
 def squared_hinge(y_true, y_pred):
-    """Squared hinge loss, per sample (chapter 10).
+    """Squared hinge loss, per sample (chapter 11).
 
     ``loss = mean(max(1 - y_true * y_pred, 0) ** 2, axis=-1)``, labels as in
     :func:`hinge`.
@@ -331,7 +331,7 @@ def squared_hinge(y_true, y_pred):
 
 
 def categorical_hinge(y_true, y_pred):
-    """Categorical (multi-class) hinge loss, per sample (chapter 10).
+    """Categorical (multi-class) hinge loss, per sample (chapter 11).
 
     ``pos = sum(y_true * y_pred, axis=-1)``, ``neg = max((1 - y_true) * y_pred,
     axis=-1)``, ``loss = max(neg - pos + 1, 0)``: the true class's score must beat the
@@ -355,7 +355,7 @@ def categorical_hinge(y_true, y_pred):
 def binary_crossentropy(
     y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0, axis=-1
 ):
-    """Binary crossentropy, averaged over ``axis`` (chapter 10).
+    """Binary crossentropy, averaged over ``axis`` (chapter 11).
 
     With probabilities p = clip(y_pred, 1e-7, 1 - 1e-7):
     ``loss = mean(-(y log p + (1 - y) log(1 - p)), axis)``. With ``from_logits=True``,
@@ -388,7 +388,7 @@ def binary_crossentropy(
 def categorical_crossentropy(
     y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0, axis=-1
 ):
-    """Categorical crossentropy, per sample (chapter 10).
+    """Categorical crossentropy, per sample (chapter 11).
 
     Probabilities (default): each row of ``y_pred`` is first rescaled to sum to 1,
     then clipped to ``[1e-7, 1 - 1e-7]``: ``p = clip(y_pred / sum(y_pred), ...)``,
@@ -428,7 +428,7 @@ def categorical_crossentropy(
 def sparse_categorical_crossentropy(
     y_true, y_pred, from_logits: bool = False, ignore_class=None, axis=-1
 ):
-    """Categorical crossentropy with integer class labels, per sample (chapter 10).
+    """Categorical crossentropy with integer class labels, per sample (chapter 11).
 
     For a sample whose label is k: probabilities (default) are clipped to
     ``[1e-7, 1 - 1e-7]`` and then rescaled, ``loss = -log(p_k / sum_j p_j)`` with
@@ -482,7 +482,7 @@ def sparse_categorical_crossentropy(
 
 
 def kl_divergence(y_true, y_pred):
-    """Kullback-Leibler divergence KL(y_true || y_pred), per sample (chapter 10).
+    """Kullback-Leibler divergence KL(y_true || y_pred), per sample (chapter 11).
 
     Both inputs are clipped to ``[1e-7, 1]``, then
     ``loss = sum(y_true * log(y_true / y_pred), axis=-1)``.
@@ -513,7 +513,7 @@ def _l2_normalize(x, axis):
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
-    """Negative cosine similarity, per sample (chapter 10).
+    """Negative cosine similarity, per sample (chapter 11).
 
     ``loss = -sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)``, where
     ``l2_normalize(x) = x * min(1 / ||x||, 1e7)`` (so a zero vector stays zero and the
@@ -538,7 +538,7 @@ def get(name: str):
     return globals()[as_choice(name, "name", LOSSES)]
 
 
-# --- the one-dimensional slices chapter 10 plots -------------------------------------
+# --- the one-dimensional slices chapter 11 plots -------------------------------------
 
 
 class Curve(NamedTuple):
@@ -595,7 +595,7 @@ def _slice(name: str, target: float):
 
 
 def curve(name: str, target: float = 1.0) -> Curve:
-    """One loss as a function of one number, for plotting (chapter 10).
+    """One loss as a function of one number, for plotting (chapter 11).
 
     The regression losses (:data:`REGRESSION_LOSSES`) compare one prediction with the
     true value ``target`` (> 0; x runs from ``target - 3`` to ``target + 3``, from

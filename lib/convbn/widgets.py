@@ -238,11 +238,11 @@ def layer_geometry_widget() -> ipw.interactive:
     )
 
 
-# --- chapter 7: internal covariate shift and the batch-normalizing transform ---
+# --- chapter 8: internal covariate shift and the batch-normalizing transform ---
 
 
 def batchnorm_widget() -> ipw.interactive:
-    """Chapter 7: batch size, gamma, beta and eps of the batch-normalizing transform.
+    """Chapter 8: batch size, gamma, beta and eps of the batch-normalizing transform.
 
     Wraps :func:`convbn.plotting.plot_batchnorm_distribution`: an integer slider for
     the mini-batch size, sliders for gamma and beta and a logarithmic slider for eps.
@@ -258,11 +258,11 @@ def batchnorm_widget() -> ipw.interactive:
     )
 
 
-# --- chapter 8: batch normalization in practice ---
+# --- chapter 9: batch normalization in practice ---
 
 
 def figure1_widget(result) -> ipw.interactive:
-    """Chapter 8: browse the 100 last-layer sigmoids of the MNIST experiment.
+    """Chapter 9: browse the 100 last-layer sigmoids of the MNIST experiment.
 
     Wraps :func:`convbn.plotting.plot_figure1` for ``result`` (what
     :func:`convbn.experiments.mnist_experiment` returned; nothing is retrained): an
@@ -277,7 +277,7 @@ def figure1_widget(result) -> ipw.interactive:
 
 
 def learning_rate_widget(sweep) -> ipw.interactive:
-    """Chapter 8: the training loss of both networks at each rate of a sweep.
+    """Chapter 9: the training loss of both networks at each rate of a sweep.
 
     Wraps :func:`convbn.plotting.plot_learning_rate_sweep` for ``sweep`` (what
     :func:`convbn.experiments.learning_rate_sweep` returned; nothing is retrained):
@@ -297,11 +297,11 @@ def learning_rate_widget(sweep) -> ipw.interactive:
     )
 
 
-# --- chapter 9: Keras models ---
+# --- chapter 10: Keras models ---
 
 
 def dropout_widget() -> ipw.interactive:
-    """Chapter 9: Dropout's rate, noise_shape and seed on a small array.
+    """Chapter 10: Dropout's rate, noise_shape and seed on a small array.
 
     Wraps :func:`convbn.plotting.plot_dropout`: a slider for the rate (0 to 0.9), a
     menu for the noise shape (elementwise, whole rows, whole columns) and an integer
@@ -317,11 +317,11 @@ def dropout_widget() -> ipw.interactive:
     )
 
 
-# --- chapter 10: compiling: losses and optimizers ---
+# --- chapter 11: compiling: losses and optimizers ---
 
 
 def loss_widget() -> ipw.interactive:
-    """Chapter 10: pick a loss, see it and its derivative against the prediction.
+    """Chapter 11: pick a loss, see it and its derivative against the prediction.
 
     Wraps :func:`convbn.plotting.plot_loss_and_gradient`: a menu of the 14 losses and
     a slider for the true value of the regression losses.
@@ -334,7 +334,7 @@ def loss_widget() -> ipw.interactive:
 
 
 def optimizer_widget(histories) -> ipw.interactive:
-    """Chapter 10: choose which optimizers' loss curves to overlay.
+    """Chapter 11: choose which optimizers' loss curves to overlay.
 
     ``histories`` maps optimizer labels to per-epoch training losses (trained once in
     the notebook). Wraps :func:`convbn.plotting.plot_optimizer_curves`: a multiple
@@ -355,11 +355,11 @@ def optimizer_widget(histories) -> ipw.interactive:
     )
 
 
-# --- chapter 11: a convolutional network in Keras, end to end ---
+# --- chapter 12: a convolutional network in Keras, end to end ---
 
 
 def cnn_feature_maps_widget(images, feature_maps, probabilities, labels=None):
-    """Chapter 11: step through images and see each block's feature maps.
+    """Chapter 12: step through images and see each block's feature maps.
 
     Wraps :func:`convbn.plotting.plot_cnn_feature_maps` with the data bound and an
     integer slider for ``index`` (0 to N - 1). Pass, e.g., the misclassified test

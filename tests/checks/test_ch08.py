@@ -1,246 +1,356 @@
 """The checkers of chapter 8: right solutions pass, each known mistake is named."""
 
-import math
-
 import numpy as np
 import pytest
 
-from convbn import checks
+from convbn import batchnorm, checks
 
-# --- check_moving_average -------------------------------------------------------------
-
-
-def moving_ok(moving, batch_stat, momentum):
-    return moving * momentum + batch_stat * (1 - momentum)
+# --- check_batchnorm_forward ---------------------------------------------------------
 
 
-def moving_lerp(moving, batch_stat, momentum):  # written differently: a step towards
-    moving = np.asarray(moving, dtype=float)
-    return moving + (1 - momentum) * (np.asarray(batch_stat) - moving)
+def forward_ok(x, gamma, beta, eps):
+    return batchnorm.batchnorm_forward(x, gamma, beta, eps)[0]
 
 
-def moving_loop(
-    moving, batch_stat, momentum
-):  # written differently: element by element
-    if np.ndim(moving) == 0:
-        return momentum * moving + (1 - momentum) * batch_stat
-    return np.array(
-        [
-            momentum * m + (1 - momentum) * b
-            for m, b in zip(moving, batch_stat, strict=True)
-        ]
-    )
+def forward_loops(x, gamma, beta, eps):  # written differently: feature by feature
+    n, d = x.shape
+    y = np.empty((n, d))
+    for j in range(d):
+        column = [float(v) for v in x[:, j]]
+        mu = sum(column) / n
+        var = sum((v - mu) ** 2 for v in column) / n
+        for i in range(n):
+            y[i, j] = gamma[j] * (column[i] - mu) / (var + eps) ** 0.5 + beta[j]
+    return y
 
 
-def _moving_in_place(moving, batch_stat, momentum):
-    moving *= momentum
-    moving += (1 - momentum) * batch_stat
-    return moving
+def _forward(x, gamma, beta, eps, mu=None, var=None, x_hat=None):
+    mu = x.mean(axis=0) if mu is None else mu
+    var = x.var(axis=0) if var is None else var
+    x_hat = (x - mu) / np.sqrt(var + eps) if x_hat is None else x_hat
+    return gamma * x_hat + beta
 
 
-def _moving_scalars_only(moving, batch_stat, momentum):
-    return math.fsum([moving * momentum, batch_stat * (1 - momentum)])
+def _f_unbiased(x, g, b, eps):
+    return _forward(x, g, b, eps, var=x.var(axis=0, ddof=1))
 
 
-def _moving_float(moving, batch_stat, momentum):
-    return float(moving) * momentum + float(batch_stat) * (1 - momentum)
+def _f_eps_outside(x, g, b, eps):
+    return _forward(x, g, b, eps, x_hat=(x - x.mean(0)) / (x.std(0) + eps))
 
 
-def _moving_returns_sum(moving, batch_stat, momentum):
-    return float(np.sum(moving * momentum + batch_stat * (1 - momentum)))
+def _f_no_eps(x, g, b, eps):
+    return _forward(x, g, b, 0.0)
 
 
-@pytest.mark.parametrize("solution", [moving_ok, moving_lerp, moving_loop])
-def test_check_moving_average_accepts_correct_solutions(solution):
-    assert checks.check_moving_average(solution) is True
-    assert checks.check_moving_average(solution, seed=7) is True
+def _f_no_sqrt(x, g, b, eps):
+    return _forward(x, g, b, eps, x_hat=(x - x.mean(0)) / (x.var(0) + eps))
 
 
-@pytest.mark.parametrize(
-    ("wrong", "match"),
-    [
-        (lambda m, b, mo: m * (1 - mo) + b * mo, "PyTorch's convention"),
-        (lambda m, b, mo: m * mo + b, "added with weight 1"),
-        (lambda m, b, mo: m + b * (1 - mo), "kept with weight 1"),
-        (lambda m, b, mo: (m + b) * mo, "momentum multiplies both terms"),
-        (lambda m, b, mo: m * (1 - mo) + b, "wrong term"),
-        (lambda m, b, mo: b, "return batch_stat itself"),
-        (lambda m, b, mo: m, "old moving value unchanged"),
-        (lambda m, b, mo: (m + b) / 2, "average the two values equally"),
-        (lambda m, b, mo: m * mo - b * (1 - mo), "sign of the batch term"),
-        (_moving_in_place, "modified its input moving in place"),
-        (_moving_scalars_only, "works for single numbers but raised"),
-        (_moving_float, "works for single numbers but raised"),
-        (_moving_returns_sum, "works only for scalars"),
-        (lambda m, b, mo: m * mo + b * (1 - mo) + 1e-3, "wrong value"),
-        (lambda m, b, mo: None, "returned None"),
-        (lambda m, b, mo: (m, b), "returned a tuple"),
-        (lambda m, b, mo: 1 / 0, "ZeroDivisionError"),
-    ],
-)
-def test_check_moving_average_names_the_mistake(wrong, match):
-    with pytest.raises(AssertionError, match=match):
-        checks.check_moving_average(wrong)
+def _f_axis1(x, g, b, eps):
+    mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    return g * (x - mu) / np.sqrt(var + eps) + b
 
 
-def test_check_moving_average_names_the_edge_momenta():
-    def wrong_at_edges(m, b, mo):
-        if mo in (0.0, 1.0):
-            return (np.asarray(m) + b) / 2
-        return m * mo + b * (1 - mo)
-
-    with pytest.raises(AssertionError, match="with momentum=0 the result must be"):
-        checks.check_moving_average(wrong_at_edges)
+def _f_all_values(x, g, b, eps):
+    return g * (x - x.mean()) / np.sqrt(x.var() + eps) + b
 
 
-# --- check_moving_after ---------------------------------------------------------------
+def _f_swapped(x, g, b, eps):
+    return _forward(x, b, g, eps)
 
 
-def after_ok(initial, batch_stat, momentum, n):
-    return batch_stat + (np.asarray(initial) - batch_stat) * momentum**n
+def _f_no_affine(x, g, b, eps):
+    return _forward(x, 1.0, 0.0, eps)
 
 
-def after_loop(initial, batch_stat, momentum, n):  # written differently: n updates
-    value = np.array(initial, dtype=float)
-    for _ in range(n):
-        value = value * momentum + np.asarray(batch_stat) * (1 - momentum)
-    return value
+def _f_no_beta(x, g, b, eps):
+    return _forward(x, g, 0.0, eps)
 
 
-def after_weights(initial, batch_stat, momentum, n):  # written differently: weights
-    kept = momentum**n
-    return kept * np.asarray(initial, dtype=float) + (1 - kept) * np.asarray(batch_stat)
+def _f_no_centre(x, g, b, eps):
+    return _forward(x, g, b, eps, mu=0.0, var=x.var(0))
 
 
-@pytest.mark.parametrize("solution", [after_ok, after_loop, after_weights])
-def test_check_moving_after_accepts_correct_solutions(solution):
-    assert checks.check_moving_after(solution) is True
-    assert checks.check_moving_after(solution, seed=3) is True
+def _f_uncentred_var(x, g, b, eps):
+    return _forward(x, g, b, eps, var=(x**2).mean(0))
 
 
-def _after_in_place(initial, batch_stat, momentum, n):
-    if isinstance(initial, np.ndarray):
-        initial *= 1.0
-        initial += 1.0
-        initial -= 1.0 + (initial - batch_stat) * (1 - momentum**n)
-        return initial
-    return after_ok(initial, batch_stat, momentum, n)
+def _f_in_place(x, g, b, eps):
+    x -= x.mean(axis=0)
+    x /= np.sqrt(x.var(axis=0) + eps)
+    return g * x + b
+
+
+def _f_tuple(x, g, b, eps):
+    return batchnorm.batchnorm_forward(x, g, b, eps)
+
+
+def _f_half_precision(x, g, b, eps):  # right formula, too little precision
+    return forward_ok(x.astype(np.float16), g, b, eps)
+
+
+@pytest.mark.parametrize("solution", [forward_ok, forward_loops])
+def test_check_batchnorm_forward_accepts_correct_solutions(solution):
+    assert checks.check_batchnorm_forward(solution) is True
+    assert checks.check_batchnorm_forward(solution, seed=5) is True
 
 
 @pytest.mark.parametrize(
     ("wrong", "match"),
     [
-        (lambda i, b, m, n: b + (i - b) * m ** (n + 1), r"momentum\*\*\(n \+ 1\)"),
-        (lambda i, b, m, n: b + (i - b) * m ** max(n - 1, 0), r"\(n - 1\)"),
-        (lambda i, b, m, n: b + (i - b) * (1 - m) ** n, "PyTorch's convention"),
-        (lambda i, b, m, n: i + (b - i) * m**n, "swapped"),
-        (lambda i, b, m, n: b + (i - b) * m * n, "not momentum \\* n"),
-        (lambda i, b, m, n: i * m**n, "batch part is missing"),
-        (lambda i, b, m, n: i * m + b * (1 - m), "after a single update"),
-        (lambda i, b, m, n: b + 0 * np.asarray(i), "you return batch_stat"),
-        (lambda i, b, m, n: after_ok(i, b, m, n) + (n == 0), "after n=0 updates"),
-        (lambda i, b, m, n: b + (i - b) * 0.5**n, "wrong value"),
-        (_after_in_place, "modified its inputs"),
-        (lambda i, b, m, n: None, "returned None"),
+        (_f_unbiased, "unbiased variance"),
+        (_f_eps_outside, "eps is outside the square root"),
+        (_f_no_eps, "eps is missing"),
+        (_f_no_sqrt, "the square root is missing"),
+        (_f_axis1, "wrong axis"),
+        (_f_all_values, "over all values"),
+        (_f_swapped, "gamma and beta are swapped"),
+        (_f_no_affine, "the scale and shift are missing"),
+        (_f_no_beta, "beta is missing"),
+        (lambda x, g, b, eps: _forward(x, 1.0, b, eps), "gamma is missing"),
+        (
+            lambda x, g, b, eps: _forward(x, g, b, eps, var=x.std(axis=0)),
+            "the standard deviation where the variance goes",
+        ),
+        (_f_no_centre, "the mean is not subtracted"),
+        (_f_uncentred_var, "the variance is not centred"),
+        (_f_in_place, "modified its input x"),
+        (_f_tuple, "returned a tuple of 2 items"),
+        (_f_half_precision, "wrong value at"),
+        (lambda x, g, b, eps: None, "returned None"),
+        (lambda x, g, b, eps: x[0], "returned shape"),
+        (lambda x, g, b, eps: 1 / 0, "ZeroDivisionError"),
     ],
 )
-def test_check_moving_after_names_the_mistake(wrong, match):
+def test_check_batchnorm_forward_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_moving_after(wrong)
+        checks.check_batchnorm_forward(wrong)
 
 
-# --- check_bn_parameter_counts --------------------------------------------------------
+# --- check_batchnorm_backward --------------------------------------------------------
 
 
-def counts_ok(kernel_size, in_channels, filters, batch_norm):
-    kernel = kernel_size**2 * in_channels * filters
-    return (kernel + 2 * filters, 2 * filters) if batch_norm else (kernel + filters, 0)
+def backward_ok(dy, x, gamma, eps):
+    _, cache = batchnorm.batchnorm_forward(x, gamma, 0.0, eps)
+    return batchnorm.batchnorm_backward(dy, cache)
 
 
-def counts_by_parts(kernel_size, in_channels, filters, batch_norm):  # differently
-    parts = {"kernel": (kernel_size * kernel_size * in_channels * filters, True)}
-    if batch_norm:
-        parts.update(
-            gamma=(filters, True),
-            beta=(filters, True),
-            moving_mean=(filters, False),
-            moving_variance=(filters, False),
-        )
-    else:
-        parts["bias"] = (filters, True)
-    trainable = sum(n for n, t in parts.values() if t)
-    return np.array([trainable, sum(n for n, t in parts.values() if not t)])
+def backward_paper(
+    dy, x, gamma, eps, drop=None, sign=1.0, ddof=0, mean_divisor=None, var_divisor=None
+):
+    """The paper's formulas term by term; the keywords make the classic mistakes.
+
+    ``drop`` leaves one term of dx out, ``sign=-1`` flips dl/dvar, ``ddof=1`` uses
+    the unbiased variance, ``mean_divisor`` and ``var_divisor`` replace the m that
+    divides the mean and the variance terms.
+    """
+    m = x.shape[0]
+    mean_divisor = m if mean_divisor is None else mean_divisor
+    var_divisor = m if var_divisor is None else var_divisor
+    mu = x.mean(axis=0)
+    var = x.var(axis=0, ddof=ddof)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    dx_hat = dy * gamma
+    dvar = sign * (dx_hat * (x - mu)).sum(axis=0) * -0.5 * (var + eps) ** -1.5
+    dmu = (-dx_hat / np.sqrt(var + eps)).sum(axis=0) + dvar * (-2 * (x - mu)).sum(
+        axis=0
+    ) / m
+    terms = {
+        "direct": dx_hat / np.sqrt(var + eps),
+        "variance": dvar * 2 * (x - mu) / var_divisor,
+        "mean": dmu / mean_divisor,
+    }
+    dx = sum(t for name, t in terms.items() if name != drop)
+    return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
 
 
-@pytest.mark.parametrize("solution", [counts_ok, counts_by_parts])
-def test_check_bn_parameter_counts_accepts_correct_solutions(solution):
-    assert checks.check_bn_parameter_counts(solution) is True
+def backward_jacobian(dy, x, gamma, eps):  # written differently: the full Jacobian
+    m, d = x.shape
+    dx = np.empty_like(x)
+    for j in range(d):
+        c = x[:, j] - x[:, j].mean()
+        s = 1 / np.sqrt(c @ c / m + eps)
+        x_hat = c * s
+        jac = gamma[j] * s * (np.eye(m) - 1 / m - np.outer(x_hat, x_hat) / m)
+        dx[:, j] = jac.T @ dy[:, j]
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+    return dx, np.einsum("ij,ij->j", dy, x_hat), dy.sum(axis=0)
+
+
+def _b_replace(index, make):
+    def wrong(dy, x, gamma, eps):
+        out = list(backward_ok(dy, x, gamma, eps))
+        out[index] = make(dy, x, gamma, eps)
+        return tuple(out)
+
+    return wrong
+
+
+def _x_hat(x, eps):
+    return (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+
+
+def _b_in_place(dy, x, gamma, eps):
+    result = backward_ok(dy, x, gamma, eps)
+    dy *= gamma
+    return result
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [backward_ok, backward_paper, backward_jacobian, lambda *a: list(backward_ok(*a))],
+)
+def test_check_batchnorm_backward_accepts_correct_solutions(solution):
+    assert checks.check_batchnorm_backward(solution) is True
+    assert checks.check_batchnorm_backward(solution, seed=3) is True
 
 
 @pytest.mark.parametrize(
     ("wrong", "match"),
     [
-        (lambda k, c, f, bn: counts_ok(k, c, f, bn)[::-1], "order is"),
+        (lambda *a: backward_paper(*a, drop="direct"), "the direct term"),
+        (lambda *a: backward_paper(*a, drop="variance"), "the path through the var"),
+        (lambda *a: backward_paper(*a, drop="mean"), "the path through the mean"),
+        (lambda *a: backward_paper(*a, sign=-1.0), "the wrong sign"),
+        (lambda *a: backward_paper(*a, mean_divisor=1), "divide dl/dmu by m"),
+        (lambda *a: backward_paper(*a, var_divisor=1), "2 \\(x_i - mu\\) / m"),
         (
-            lambda k, c, f, bn: (
-                (k * k * c * f + 3 * f, 2 * f) if bn else counts_ok(k, c, f, bn)
+            _b_replace(1, lambda dy, x, g, eps: (dy * _x_hat(x, eps)).mean(0)),
+            "dgamma is a sum over the batch, not a mean",
+        ),
+        (
+            _b_replace(
+                1,
+                lambda dy, x, g, eps: (
+                    dy * (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + eps)
+                ).sum(0),
             ),
-            "no bias",
+            "x_hat must use the biased variance",
         ),
         (
-            lambda k, c, f, bn: (
-                (k * k * c * f + 4 * f, 0) if bn else counts_ok(k, c, f, bn)
+            _b_replace(0, lambda dy, x, g, eps: dy * g / np.sqrt(x.var(0) + eps)),
+            "as constants",
+        ),
+        (
+            _b_replace(0, lambda dy, x, g, eps: backward_ok(dy, x, g, eps)[0] / g),
+            "gamma is missing",
+        ),
+        (
+            _b_replace(
+                0,
+                lambda dy, x, g, eps: backward_paper(dy, x, g, eps, ddof=1)[0],
             ),
-            "moving mean and moving variance are not trained",
+            "unbiased variance",
         ),
         (
-            lambda k, c, f, bn: (
-                (k * k * c * f, 4 * f) if bn else counts_ok(k, c, f, bn)
+            _b_replace(
+                0,
+                lambda dy, x, g, eps: (
+                    backward_paper(dy.T, x.T, g[:, None], eps)[0].T
+                    if x.shape[1] > 1
+                    else backward_ok(dy, x, g, eps)[0]
+                ),
             ),
-            "gamma and beta are trainable",
+            "wrong axis",
+        ),
+        (_b_replace(1, lambda dy, x, g, eps: dy.sum(0)), "dgamma without x_hat"),
+        (_b_replace(1, lambda dy, x, g, eps: (dy * x).sum(0)), "x instead of x_hat"),
+        (
+            _b_replace(1, lambda dy, x, g, eps: (dy * _x_hat(x, eps) * g).sum(0)),
+            "extra factor gamma",
         ),
         (
-            lambda k, c, f, bn: (
-                (k * k * c * f + 2 * f, 0) if bn else counts_ok(k, c, f, bn)
-            ),
-            "also stores 2 non-trainable",
+            _b_replace(1, lambda dy, x, g, eps: (dy * _x_hat(x, eps)).sum(1)),
+            "one value per example",
         ),
-        (
-            lambda k, c, f, bn: (k * k * c * f, 0) if bn else counts_ok(k, c, f, bn),
-            "BatchNormalization has parameters",
-        ),
-        (lambda k, c, f, bn: (k * k * c * f, 0), "has parameters|has a bias"),
-        (
-            lambda k, c, f, bn: (
-                (k * k * c * f, 0) if not bn else counts_ok(k, c, f, bn)
-            ),
-            "without BN the convolution has a bias",
-        ),
-        (lambda k, c, f, bn: counts_ok(k, c, f, True), "no BatchNormalization"),
-        (lambda k, c, f, bn: counts_ok(1, k * c, f, bn), "k \\* k weights"),
-        (lambda k, c, f, bn: counts_ok(k, 1, f, bn), "EVERY input channel"),
-        (lambda k, c, f, bn: counts_ok(k, c * f, 1, bn), "wrong counts|multiply by"),
-        (lambda k, c, f, bn: "12", "two whole numbers"),
-        (lambda k, c, f, bn: (1.5, 2), "two whole numbers"),
-        (lambda k, c, f, bn: 7, "two whole numbers"),
+        (_b_replace(2, lambda dy, x, g, eps: dy.mean(0)), "not the mean"),
+        (_b_replace(2, lambda dy, x, g, eps: (dy * g).sum(0)), "gamma does not enter"),
+        (lambda *a: (lambda r: (r[0], r[2], r[1]))(backward_ok(*a)), "swapped"),
+        (lambda *a: backward_ok(*a)[:2], "three arrays"),
+        (lambda *a: backward_ok(*a)[0], "three arrays"),
+        (_b_in_place, "modified its input dy"),
     ],
 )
-def test_check_bn_parameter_counts_names_the_mistake(wrong, match):
+def test_check_batchnorm_backward_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_bn_parameter_counts(wrong)
+        checks.check_batchnorm_backward(wrong)
 
 
-def test_bn_parameter_counts_reference_matches_keras():
-    import convbn
+# --- check_batchnorm_inference -------------------------------------------------------
 
-    keras = convbn.import_keras()
-    for k, c, f, bn in [(3, 1, 8, True), (5, 3, 4, False), (1, 7, 6, True)]:
-        layers = [keras.Input((9, 9, c)), keras.layers.Conv2D(f, k, use_bias=not bn)]
-        if bn:
-            layers.append(keras.layers.BatchNormalization())
-        model = keras.Sequential(layers)
-        keras_counts = (
-            sum(int(np.prod(w.shape)) for w in model.trainable_weights),
-            sum(int(np.prod(w.shape)) for w in model.non_trainable_weights),
-        )
-        assert keras_counts == counts_ok(k, c, f, bn)
+
+def inference_ok(x, gamma, beta, mean, var, eps):
+    return batchnorm.batchnorm_inference(x, gamma, beta, mean, var, eps)
+
+
+def inference_affine(x, gamma, beta, mean, var, eps):  # written differently: a*x + b
+    scale = gamma / np.sqrt(var + eps)
+    return x * scale + (beta - mean * scale)
+
+
+def _inference(x, gamma, beta, mean, var, eps):
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def _i_batch_stats(x, g, b, mean, var, eps):
+    return _inference(x, g, b, x.mean(0), x.var(0), eps)
+
+
+def _i_no_sqrt(x, g, b, mean, var, eps):
+    return g * (x - mean) / (var + eps) + b
+
+
+def _i_eps_outside(x, g, b, mean, var, eps):
+    return g * (x - mean) / (np.sqrt(var) + eps) + b
+
+
+def _i_swapped(x, g, b, mean, var, eps):
+    return _inference(x, b, g, mean, var, eps)
+
+
+def _i_unbiased(x, g, b, mean, var, eps):
+    m = len(x)
+    return _inference(x, g, b, mean, var * m / (m - 1) if m > 1 else var, eps)
+
+
+def _i_in_place(x, g, b, mean, var, eps):
+    var += eps
+    return g * (x - mean) / np.sqrt(var) + b
+
+
+@pytest.mark.parametrize("solution", [inference_ok, inference_affine])
+def test_check_batchnorm_inference_accepts_correct_solutions(solution):
+    assert checks.check_batchnorm_inference(solution) is True
+    assert checks.check_batchnorm_inference(solution, seed=7) is True
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (_i_batch_stats, "the batch's own mean and variance"),
+        (_i_no_sqrt, "the square root is missing"),
+        (_i_eps_outside, "eps is outside the square root"),
+        (lambda x, g, b, mu, v, eps: _inference(x, g, b, mu, v, 0.0), "eps is missing"),
+        (
+            lambda x, g, b, mu, v, eps: _inference(x, g, b, mu, v**2, eps),
+            "do not square",
+        ),
+        (
+            lambda x, g, b, mu, v, eps: _inference(x, g, b, 0.0, v, eps),
+            "not subtracted",
+        ),
+        (_i_swapped, "gamma and beta are swapped"),
+        (lambda x, g, b, mu, v, eps: _inference(x, 1.0, 0.0, mu, v, eps), "the scale"),
+        (
+            lambda x, g, b, mu, v, eps: _inference(x, 1.0, b, mu, v, eps),
+            "gamma is miss",
+        ),
+        (_i_unbiased, "m / \\(m - 1\\)"),
+        (_i_in_place, "modified its input var"),
+        (lambda x, g, b, mu, v, eps: None, "returned None"),
+    ],
+)
+def test_check_batchnorm_inference_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_batchnorm_inference(wrong)

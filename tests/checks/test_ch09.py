@@ -1,432 +1,246 @@
 """The checkers of chapter 9: right solutions pass, each known mistake is named."""
 
-import warnings
+import math
 
 import numpy as np
 import pytest
 
-import convbn
 from convbn import checks
 
-# --- check_sequential_model -----------------------------------------------------------
+# --- check_moving_average -------------------------------------------------------------
 
 
-def sequential(
-    spec=((512, "relu"), (128, "relu"), (10, "softmax")),
-    shape=(784,),
-    use_bias=True,
-    insert=None,
-):
-    keras = convbn.import_keras()
-    layers = keras.layers
-    stack = [layers.Dense(u, activation=a, use_bias=use_bias) for u, a in spec]
-    if insert is not None:
-        stack.insert(1, insert)
-    return keras.Sequential([keras.Input(shape=shape), *stack])
+def moving_ok(moving, batch_stat, momentum):
+    return moving * momentum + batch_stat * (1 - momentum)
 
 
-def functional():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    inputs = keras.Input(shape=(784,))
-    h1 = layers.Dense(512, activation="relu")(inputs)
-    h2 = layers.Dense(128, activation="relu")(h1)
-    outputs = layers.Dense(10, activation="softmax")(h2)
-    return keras.Model(inputs=inputs, outputs=outputs)
+def moving_lerp(moving, batch_stat, momentum):  # written differently: a step towards
+    moving = np.asarray(moving, dtype=float)
+    return moving + (1 - momentum) * (np.asarray(batch_stat) - moving)
 
 
-def with_activation_layers():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    return keras.Sequential(
+def moving_loop(
+    moving, batch_stat, momentum
+):  # written differently: element by element
+    if np.ndim(moving) == 0:
+        return momentum * moving + (1 - momentum) * batch_stat
+    return np.array(
         [
-            keras.Input(shape=(784,)),
-            layers.Dense(512),
-            layers.ReLU(),
-            layers.Dense(128),
-            layers.Activation("relu"),
-            layers.Dense(10),
-            layers.Softmax(),
+            momentum * m + (1 - momentum) * b
+            for m, b in zip(moving, batch_stat, strict=True)
         ]
     )
 
 
-def built_later():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    model = keras.Sequential(
-        [
-            layers.Dense(512, activation=keras.activations.relu),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.build((None, 784))
-    return model
+def _moving_in_place(moving, batch_stat, momentum):
+    moving *= momentum
+    moving += (1 - momentum) * batch_stat
+    return moving
 
 
-def keras2_style():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # input_shape= is discouraged
-        model = keras.Sequential()
-        model.add(layers.Dense(512, activation="relu", input_shape=(784,)))
-        model.add(layers.Dense(128, activation="relu"))
-        model.add(layers.Dense(10, activation="softmax"))
-    return model
+def _moving_scalars_only(moving, batch_stat, momentum):
+    return math.fsum([moving * momentum, batch_stat * (1 - momentum)])
 
 
-@pytest.mark.parametrize(
-    "build", [sequential, functional, with_activation_layers, built_later, keras2_style]
-)
-def test_check_sequential_model_accepts_correct_models(build):
-    assert checks.check_sequential_model(build()) is True
+def _moving_float(moving, batch_stat, momentum):
+    return float(moving) * momentum + float(batch_stat) * (1 - momentum)
 
 
-def test_check_sequential_model_accepts_a_trained_model():
-    model = sequential()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    rng = np.random.default_rng(0)
-    model.fit(rng.random((32, 784)), rng.integers(0, 10, 32), epochs=1, verbose=0)
-    assert checks.check_sequential_model(model)
+def _moving_returns_sum(moving, batch_stat, momentum):
+    return float(np.sum(moving * momentum + batch_stat * (1 - momentum)))
 
 
-def not_built():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    return keras.Sequential(
-        [layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")]
-    )
-
-
-def relu_then_softmax():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    inputs = keras.Input(shape=(784,))
-    x = layers.Dense(512, activation="relu")(inputs)
-    x = layers.Dense(128, activation="relu")(x)
-    x = layers.Dense(10, activation="relu")(x)
-    return keras.Model(inputs, layers.Activation("softmax")(x))
-
-
-def skip_connection():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    inputs = keras.Input(shape=(784,))
-    h1 = layers.Dense(512, activation="relu")(inputs)
-    h2 = layers.Dense(128, activation="relu")(h1)
-    outputs = layers.Dense(10, activation="softmax")(h2 + h1[:, :128])  # a skip
-    return keras.Model(inputs, outputs)
-
-
-WRONG_MODELS = [
-    (lambda: sequential(((512, "relu"), (128, "relu"), (10, None))), "missing softmax"),
-    (
-        lambda: sequential(((512, "relu"), (128, "relu"), (10, "sigmoid"))),
-        "wrong activation on the output layer: sigmoid",
-    ),
-    (
-        lambda: sequential(((512, "relu"), (64, "relu"), (10, "softmax"))),
-        "wrong width: Dense layer 2",
-    ),
-    (
-        lambda: sequential(((256, "relu"), (128, "relu"), (10, "softmax"))),
-        "wrong width: Dense layer 1",
-    ),
-    (
-        lambda: sequential(((512, "relu"), (128, "relu"), (1, "softmax"))),
-        "wrong width: Dense layer 3 .*one unit per digit",
-    ),
-    (
-        lambda: sequential(((512, "sigmoid"), (128, "relu"), (10, "softmax"))),
-        "wrong activation in hidden layer 1: sigmoid",
-    ),
-    (
-        lambda: sequential(((512, "relu"), (128, "softmax"), (10, "softmax"))),
-        "wrong activation in hidden layer 2: softmax",
-    ),
-    (
-        lambda: sequential(((512, "relu"), (128, None), (10, "softmax"))),
-        r"wrong activation in hidden layer 2: linear \(no activation\)",
-    ),
-    (relu_then_softmax, "wrong activation on the output layer: relu then softmax"),
-    (lambda: sequential(shape=(28, 28)), r"wrong input shape.*\(None, 28, 28\)"),
-    (lambda: sequential(shape=(785,)), "wrong input shape"),
-    (
-        lambda: sequential(
-            ((512, "relu"), (128, "relu"), (64, "relu"), (10, "softmax"))
-        ),
-        "extra layer: expected 3 Dense layers",
-    ),
-    (
-        lambda: sequential(((512, "relu"), (10, "softmax"))),
-        "missing layer: expected 3 Dense layers",
-    ),
-    (
-        lambda: sequential(insert=convbn.import_keras().layers.Dropout(0.2)),
-        "extra layer dropout.*Dropout",
-    ),
-    (
-        lambda: sequential(insert=convbn.import_keras().layers.BatchNormalization()),
-        "extra layer .*BatchNormalization",
-    ),
-    (
-        lambda: sequential(use_bias=False),
-        r"no bias in Dense layer 1 \(use_bias=False\)",
-    ),
-    (not_built, "not built"),
-    (skip_connection, "output differs"),
-]
-
-
-@pytest.mark.parametrize(("build", "match"), WRONG_MODELS)
-def test_check_sequential_model_names_the_mistake(build, match):
-    with pytest.raises(AssertionError, match=match):
-        checks.check_sequential_model(build())
+@pytest.mark.parametrize("solution", [moving_ok, moving_lerp, moving_loop])
+def test_check_moving_average_accepts_correct_solutions(solution):
+    assert checks.check_moving_average(solution) is True
+    assert checks.check_moving_average(solution, seed=7) is True
 
 
 @pytest.mark.parametrize(
-    ("value", "match"),
+    ("wrong", "match"),
     [
-        (lambda: sequential, "got a function"),
-        (lambda: convbn.import_keras().Sequential, "got the class Sequential"),
-        (lambda: "model", "must be a Keras model"),
-        (lambda: None, "must be a Keras model"),
+        (lambda m, b, mo: m * (1 - mo) + b * mo, "PyTorch's convention"),
+        (lambda m, b, mo: m * mo + b, "added with weight 1"),
+        (lambda m, b, mo: m + b * (1 - mo), "kept with weight 1"),
+        (lambda m, b, mo: (m + b) * mo, "momentum multiplies both terms"),
+        (lambda m, b, mo: m * (1 - mo) + b, "wrong term"),
+        (lambda m, b, mo: b, "return batch_stat itself"),
+        (lambda m, b, mo: m, "old moving value unchanged"),
+        (lambda m, b, mo: (m + b) / 2, "average the two values equally"),
+        (lambda m, b, mo: m * mo - b * (1 - mo), "sign of the batch term"),
+        (_moving_in_place, "modified its input moving in place"),
+        (_moving_scalars_only, "works for single numbers but raised"),
+        (_moving_float, "works for single numbers but raised"),
+        (_moving_returns_sum, "works only for scalars"),
+        (lambda m, b, mo: m * mo + b * (1 - mo) + 1e-3, "wrong value"),
+        (lambda m, b, mo: None, "returned None"),
+        (lambda m, b, mo: (m, b), "returned a tuple"),
+        (lambda m, b, mo: 1 / 0, "ZeroDivisionError"),
     ],
 )
-def test_check_sequential_model_rejects_non_models(value, match):
+def test_check_moving_average_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_sequential_model(value())
+        checks.check_moving_average(wrong)
 
 
-# --- check_dense_parameters -----------------------------------------------------------
+def test_check_moving_average_names_the_edge_momenta():
+    def wrong_at_edges(m, b, mo):
+        if mo in (0.0, 1.0):
+            return (np.asarray(m) + b) / 2
+        return m * mo + b * (1 - mo)
+
+    with pytest.raises(AssertionError, match="with momentum=0 the result must be"):
+        checks.check_moving_average(wrong_at_edges)
 
 
-def count_zip(sizes, use_bias=True):
-    return sum(
-        a * b + (b if use_bias else 0) for a, b in zip(sizes, sizes[1:], strict=False)
-    )
+# --- check_moving_after ---------------------------------------------------------------
 
 
-def count_loop(sizes, use_bias=True):
-    total = 0
-    for i in range(1, len(sizes)):
-        total += sizes[i - 1] * sizes[i]
-        if use_bias:
-            total += sizes[i]
-    return np.int64(total)
+def after_ok(initial, batch_stat, momentum, n):
+    return batch_stat + (np.asarray(initial) - batch_stat) * momentum**n
 
 
-@pytest.mark.parametrize("fn", [count_zip, count_loop])
-def test_check_dense_parameters_accepts_correct_counts(fn):
-    assert checks.check_dense_parameters(fn)
+def after_loop(initial, batch_stat, momentum, n):  # written differently: n updates
+    value = np.array(initial, dtype=float)
+    for _ in range(n):
+        value = value * momentum + np.asarray(batch_stat) * (1 - momentum)
+    return value
+
+
+def after_weights(initial, batch_stat, momentum, n):  # written differently: weights
+    kept = momentum**n
+    return kept * np.asarray(initial, dtype=float) + (1 - kept) * np.asarray(batch_stat)
+
+
+@pytest.mark.parametrize("solution", [after_ok, after_loop, after_weights])
+def test_check_moving_after_accepts_correct_solutions(solution):
+    assert checks.check_moving_after(solution) is True
+    assert checks.check_moving_after(solution, seed=3) is True
+
+
+def _after_in_place(initial, batch_stat, momentum, n):
+    if isinstance(initial, np.ndarray):
+        initial *= 1.0
+        initial += 1.0
+        initial -= 1.0 + (initial - batch_stat) * (1 - momentum**n)
+        return initial
+    return after_ok(initial, batch_stat, momentum, n)
 
 
 @pytest.mark.parametrize(
-    "sizes", [[784, 512, 128, 10], [14, 64], [3, 1], [20, 7, 7, 2, 9]]
-)
-@pytest.mark.parametrize("use_bias", [True, False])
-def test_the_reference_count_is_what_keras_counts(sizes, use_bias):
-    keras = convbn.import_keras()
-    layers = keras.layers
-    model = keras.Sequential(
-        [keras.Input(shape=(sizes[0],))]
-        + [layers.Dense(n, use_bias=use_bias) for n in sizes[1:]]
-    )
-    assert count_zip(sizes, use_bias) == model.count_params()
-    assert count_zip([784, 512, 128, 10]) == 468_874
-
-
-@pytest.mark.parametrize(
-    ("fn", "match"),
+    ("wrong", "match"),
     [
-        (
-            lambda s, use_bias=True: sum(a * b for a, b in zip(s, s[1:], strict=False)),
-            "you forgot the biases",
-        ),
-        (
-            lambda s, use_bias=True: sum(
-                a * b + b for a, b in zip(s, s[1:], strict=False)
-            ),
-            "with use_bias=False there are no biases",
-        ),
-        (
-            lambda s, use_bias=True: sum(
-                a * b + (a if use_bias else 0) for a, b in zip(s, s[1:], strict=False)
-            ),
-            "one bias per input",
-        ),
-        (
-            lambda s, use_bias=True: count_zip(s, use_bias) + s[0],
-            "the input has no parameters",
-        ),
-        (
-            lambda s, use_bias=True: count_zip(s[:-1], use_bias),
-            "you left out the last layer",
-        ),
-        (lambda s, use_bias=True: count_zip(s, use_bias) + 1, "wrong count"),
-        (
-            lambda s, use_bias=True: str(count_zip(s, use_bias)),
-            "must return one integer",
-        ),
-        (lambda s, use_bias=True: count_zip(s, use_bias) + 0.5, "whole number"),
-        (lambda s: count_zip(s), "raised TypeError"),
+        (lambda i, b, m, n: b + (i - b) * m ** (n + 1), r"momentum\*\*\(n \+ 1\)"),
+        (lambda i, b, m, n: b + (i - b) * m ** max(n - 1, 0), r"\(n - 1\)"),
+        (lambda i, b, m, n: b + (i - b) * (1 - m) ** n, "PyTorch's convention"),
+        (lambda i, b, m, n: i + (b - i) * m**n, "swapped"),
+        (lambda i, b, m, n: b + (i - b) * m * n, "not momentum \\* n"),
+        (lambda i, b, m, n: i * m**n, "batch part is missing"),
+        (lambda i, b, m, n: i * m + b * (1 - m), "after a single update"),
+        (lambda i, b, m, n: b + 0 * np.asarray(i), "you return batch_stat"),
+        (lambda i, b, m, n: after_ok(i, b, m, n) + (n == 0), "after n=0 updates"),
+        (lambda i, b, m, n: b + (i - b) * 0.5**n, "wrong value"),
+        (_after_in_place, "modified its inputs"),
+        (lambda i, b, m, n: None, "returned None"),
     ],
 )
-def test_check_dense_parameters_names_the_mistake(fn, match):
+def test_check_moving_after_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_dense_parameters(fn)
+        checks.check_moving_after(wrong)
 
 
-# --- check_to_functional --------------------------------------------------------------
+# --- check_bn_parameter_counts --------------------------------------------------------
 
 
-def reuse_layers(model):
-    keras = convbn.import_keras()
-    inputs = keras.Input(shape=model.input_shape[1:])
-    x = inputs
-    for layer in model.layers:
-        x = layer(x)
-    return keras.Model(inputs=inputs, outputs=x)
+def counts_ok(kernel_size, in_channels, filters, batch_norm):
+    kernel = kernel_size**2 * in_channels * filters
+    return (kernel + 2 * filters, 2 * filters) if batch_norm else (kernel + filters, 0)
 
 
-def copy_weights(model):
-    keras = convbn.import_keras()
-    layers = keras.layers
-    inputs = keras.Input(shape=(model.input_shape[-1],))
-    x = inputs
-    for layer in model.layers:
-        new = layers.Dense(
-            layer.units, activation=layer.activation, use_bias=layer.use_bias
+def counts_by_parts(kernel_size, in_channels, filters, batch_norm):  # differently
+    parts = {"kernel": (kernel_size * kernel_size * in_channels * filters, True)}
+    if batch_norm:
+        parts.update(
+            gamma=(filters, True),
+            beta=(filters, True),
+            moving_mean=(filters, False),
+            moving_variance=(filters, False),
         )
-        x = new(x)
-        new.set_weights(layer.get_weights())
-    return keras.Model(inputs, x)
+    else:
+        parts["bias"] = (filters, True)
+    trainable = sum(n for n, t in parts.values() if t)
+    return np.array([trainable, sum(n for n, t in parts.values() if not t)])
 
 
-def fresh_weights(model):
-    keras = convbn.import_keras()
-    layers = keras.layers
-    inputs = keras.Input(shape=model.input_shape[1:])
-    x = inputs
-    for layer in model.layers:
-        x = layers.Dense.from_config(layer.get_config())(x)
-    return keras.Model(inputs, x)
-
-
-def hard_coded(model):
-    keras = convbn.import_keras()
-    inputs = keras.Input(shape=(784,))
-    x = inputs
-    for layer in model.layers:
-        x = layer(x)
-    return keras.Model(inputs, x)
-
-
-def no_activations(model):
-    keras = convbn.import_keras()
-    layers = keras.layers
-    inputs = keras.Input(shape=model.input_shape[1:])
-    x = inputs
-    for layer in model.layers:
-        new = layers.Dense(layer.units, use_bias=layer.use_bias)
-        x = new(x)
-        new.set_weights(layer.get_weights())
-    return keras.Model(inputs, x)
-
-
-def drops_last_layer(model):
-    keras = convbn.import_keras()
-    inputs = keras.Input(shape=model.input_shape[1:])
-    x = inputs
-    for layer in model.layers[:-1]:
-        x = layer(x)
-    return keras.Model(inputs, x)
-
-
-def changes_the_model(model):
-    model.layers[0].set_weights([w * 0 for w in model.layers[0].get_weights()])
-    return reuse_layers(model)
-
-
-@pytest.mark.parametrize("fn", [reuse_layers, copy_weights])
-def test_check_to_functional_accepts_correct_conversions(fn):
-    assert checks.check_to_functional(fn)
+@pytest.mark.parametrize("solution", [counts_ok, counts_by_parts])
+def test_check_bn_parameter_counts_accepts_correct_solutions(solution):
+    assert checks.check_bn_parameter_counts(solution) is True
 
 
 @pytest.mark.parametrize(
-    ("fn", "match"),
+    ("wrong", "match"),
     [
-        (lambda model: model, "returned a Sequential model"),
+        (lambda k, c, f, bn: counts_ok(k, c, f, bn)[::-1], "order is"),
         (
-            lambda model: convbn.import_keras().Sequential(model.layers),
-            "returned a Sequential model",
-        ),
-        (lambda model: None, "must return a keras.Model"),
-        (fresh_weights, "same architecture but different weights"),
-        (hard_coded, "did you hard-code"),
-        (no_activations, "check each layer's activation"),
-        (drops_last_layer, "parameters"),
-        (changes_the_model, "changed the weights of the Sequential model"),
-    ],
-)
-def test_check_to_functional_names_the_mistake(fn, match):
-    with pytest.raises(AssertionError, match=match):
-        checks.check_to_functional(fn)
-
-
-# --- check_inverted_dropout -----------------------------------------------------------
-
-
-def dropout_where(x, rate, rng):
-    return np.where(rng.random(np.shape(x)) < rate, 0.0, np.asarray(x) / (1 - rate))
-
-
-def dropout_mask(x, rate, rng):
-    keep = rng.binomial(1, 1 - rate, size=np.shape(x))
-    return x * keep / (1 - rate)
-
-
-def dropout_in_place(x, rate, rng):
-    x *= (rng.random(x.shape) >= rate) / (1 - rate)
-    return x
-
-
-@pytest.mark.parametrize("fn", [dropout_where, dropout_mask])
-def test_check_inverted_dropout_accepts_correct_dropout(fn):
-    assert checks.check_inverted_dropout(fn)
-
-
-@pytest.mark.parametrize(
-    ("fn", "match"),
-    [
-        (lambda x, r, rng: x * (rng.random(x.shape) >= r), "are not scaled"),
-        (
-            lambda x, r, rng: x * (rng.random(x.shape) >= r) * (1 - r),
-            r"multiplied the kept entries by \(1 - rate\)",
-        ),
-        (lambda x, r, rng: x * (rng.random(x.shape) >= r) / r, "divided the kept"),
-        (
-            lambda x, r, rng: x * (rng.random(x.shape) < r) / (1 - r),
-            "rate is the fraction dropped",
-        ),
-        (
-            lambda x, r, rng: x * (np.random.random(x.shape) >= r) / (1 - r),  # noqa: NPY002
-            "from the rng argument",
-        ),
-        (
-            lambda x, r, rng: (
-                x * (np.random.default_rng(0).random(x.shape) >= r) / (1 - r)
+            lambda k, c, f, bn: (
+                (k * k * c * f + 3 * f, 2 * f) if bn else counts_ok(k, c, f, bn)
             ),
-            "different seeds gave the same mask",
+            "no bias",
         ),
-        (lambda x, r, rng: x * (rng.random(x.shape) >= 0.5) * 2, "entries are 0"),
-        (lambda x, r, rng: np.ravel(x), "returned shape"),
-        (dropout_in_place, "modified its input"),
-        (lambda x, r, rng: rng.dropout(x), "raised AttributeError"),
+        (
+            lambda k, c, f, bn: (
+                (k * k * c * f + 4 * f, 0) if bn else counts_ok(k, c, f, bn)
+            ),
+            "moving mean and moving variance are not trained",
+        ),
+        (
+            lambda k, c, f, bn: (
+                (k * k * c * f, 4 * f) if bn else counts_ok(k, c, f, bn)
+            ),
+            "gamma and beta are trainable",
+        ),
+        (
+            lambda k, c, f, bn: (
+                (k * k * c * f + 2 * f, 0) if bn else counts_ok(k, c, f, bn)
+            ),
+            "also stores 2 non-trainable",
+        ),
+        (
+            lambda k, c, f, bn: (k * k * c * f, 0) if bn else counts_ok(k, c, f, bn),
+            "BatchNormalization has parameters",
+        ),
+        (lambda k, c, f, bn: (k * k * c * f, 0), "has parameters|has a bias"),
+        (
+            lambda k, c, f, bn: (
+                (k * k * c * f, 0) if not bn else counts_ok(k, c, f, bn)
+            ),
+            "without BN the convolution has a bias",
+        ),
+        (lambda k, c, f, bn: counts_ok(k, c, f, True), "no BatchNormalization"),
+        (lambda k, c, f, bn: counts_ok(1, k * c, f, bn), "k \\* k weights"),
+        (lambda k, c, f, bn: counts_ok(k, 1, f, bn), "EVERY input channel"),
+        (lambda k, c, f, bn: counts_ok(k, c * f, 1, bn), "wrong counts|multiply by"),
+        (lambda k, c, f, bn: "12", "two whole numbers"),
+        (lambda k, c, f, bn: (1.5, 2), "two whole numbers"),
+        (lambda k, c, f, bn: 7, "two whole numbers"),
     ],
 )
-def test_check_inverted_dropout_names_the_mistake(fn, match):
+def test_check_bn_parameter_counts_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_inverted_dropout(fn)
+        checks.check_bn_parameter_counts(wrong)
+
+
+def test_bn_parameter_counts_reference_matches_keras():
+    import convbn
+
+    keras = convbn.import_keras()
+    for k, c, f, bn in [(3, 1, 8, True), (5, 3, 4, False), (1, 7, 6, True)]:
+        layers = [keras.Input((9, 9, c)), keras.layers.Conv2D(f, k, use_bias=not bn)]
+        if bn:
+            layers.append(keras.layers.BatchNormalization())
+        model = keras.Sequential(layers)
+        keras_counts = (
+            sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+            sum(int(np.prod(w.shape)) for w in model.non_trainable_weights),
+        )
+        assert keras_counts == counts_ok(k, c, f, bn)

@@ -1,371 +1,479 @@
 """The checkers of chapter 11: right solutions pass, each known mistake is named."""
 
-import re
-
 import numpy as np
 import pytest
 
-from convbn import checks
+import convbn
+from convbn import checks, losses
 from convbn.checks import ch11
 
-
-@pytest.fixture(scope="module")
-def keras():
-    import convbn
-
-    return convbn.import_keras()
-
-
-# --- check_cnn_shapes ---
+HISTORIES = {
+    "SGD": [2.3, 2.0, 1.8],
+    "Adam": [1.8, 0.9, 0.6],
+    "Adadelta": [2.4, 2.39, 2.38],
+}
 
 
-def cnn_shapes_ok(height, width, channels, filters, kernel_size, pool_size, padding):
-    shapes, h, w, c = [], height, width, channels
-    for f in filters:
-        if padding == "valid":
-            h, w = h - kernel_size + 1, w - kernel_size + 1
-        c = f
-        shapes += [(h, w, c)] * 3
-        h, w = h // pool_size, w // pool_size
-        shapes.append((h, w, c))
-    return shapes + [(h * w * c,), (10,)]
+# --- check_custom_loss ---
 
 
-def cnn_shapes_keras(height, width, channels, filters, kernel_size, pool_size, padding):
-    """Written differently: ask Keras itself."""
-    import convbn
-
+def mse_ok(y_true, y_pred):
     keras = convbn.import_keras()
-    layers = [keras.Input((height, width, channels))]
-    for f in filters:
-        layers += [
-            keras.layers.Conv2D(f, kernel_size, padding=padding),
-            keras.layers.BatchNormalization(),
-            keras.layers.ReLU(),
-            keras.layers.MaxPooling2D(pool_size),
-        ]
-    model = keras.Sequential(layers + [keras.layers.Flatten(), keras.layers.Dense(10)])
-    return [layer.output.shape[1:] for layer in model.layers]
+    ops = keras.ops
+    return ops.mean(ops.square(y_true - y_pred), axis=-1)
 
 
-@pytest.mark.parametrize("solution", [cnn_shapes_ok, cnn_shapes_keras])
-def test_check_cnn_shapes_accepts_correct_solutions(solution):
-    assert checks.check_cnn_shapes(solution) is True
-
-
-def _shapes_variant(**kwargs):
-    def fn(h, w, c, filters, k, p, padding):
-        return ch11.shapes(h, w, c, filters, k, p, padding, **kwargs)
-
-    return fn
-
-
-def _shapes_off_by_one(h, w, c, filters, k, p, padding):
-    return ch11.shapes(
-        h, w, c, filters, k, p, padding, shrink=k if padding == "valid" else None
-    )
-
-
-def _shapes_no_padding(h, w, c, filters, k, p, padding):
-    return ch11.shapes(h, w, c, filters, k, p, "valid")
-
-
-def _shapes_with_batch(*args):
-    return [(None, *s) for s in cnn_shapes_ok(*args)]
-
-
-def _shapes_no_flatten(*args):
-    shapes = cnn_shapes_ok(*args)
-    return shapes[:-2] + shapes[-1:]
-
-
-def _shapes_bn_flattens(*args):
-    shapes = cnn_shapes_ok(*args)
-    shapes[1] = (int(np.prod(shapes[1])),)
-    return shapes
-
-
-def _shapes_dense_wrong(*args):
-    return cnn_shapes_ok(*args)[:-1] + [(1,)]
-
-
-def _shapes_crash(*args):
-    raise IndexError("oops")
-
-
-@pytest.mark.parametrize(
-    ("wrong", "match"),
-    [
-        (_shapes_off_by_one, "loses kernel_size - 1 rows"),
-        (_shapes_variant(shrink=0), "a 'valid' convolution shrinks"),
-        (_shapes_no_padding, "padding='same' keeps the height"),
-        (_shapes_variant(pool_round="ceil"), "rounds DOWN"),
-        (_shapes_variant(keep_channels=True), "one channel per filter"),
-        (_shapes_variant(flatten_channels=False), r"Flatten keeps every value"),
-        (_shapes_variant(transpose=True), "height and width are swapped"),
-        (_shapes_with_batch, "leave out the batch axis"),
-        (_shapes_no_flatten, "four layers per block"),
-        (_shapes_bn_flattens, "BatchNormalization 1 does not change the shape"),
-        (_shapes_dense_wrong, r"Dense\(10\) outputs \(10,\)"),
-        (_shapes_crash, "raised IndexError: oops"),
-        (lambda *a: 3, "must return a list of shapes"),
-        (lambda *a: ["x"] * 10, "must return a list of shapes such as"),
-    ],
-)
-def test_check_cnn_shapes_names_the_mistake(wrong, match):
-    with pytest.raises(AssertionError, match=match):
-        checks.check_cnn_shapes(wrong)
-
-
-# --- check_conv_bn_params ---
-
-
-def conv_bn_params_ok(kernel_size, in_channels, filters, use_bias):
-    kh, kw = kernel_size
-    return (
-        kh * kw * in_channels * filters + filters * use_bias,
-        2 * filters,
-        2 * filters,
-    )
-
-
-def conv_bn_params_keras(kernel_size, in_channels, filters, use_bias):
-    """Written differently: count the weights Keras creates."""
-    import convbn
-
+def mse_written_differently(y_true, y_pred):
     keras = convbn.import_keras()
-    conv = keras.layers.Conv2D(filters, kernel_size, use_bias=use_bias)
-    conv.build((None, 9, 9, in_channels))
-    bn = keras.layers.BatchNormalization()
-    bn.build((None, 9, 9, filters))
-    sizes = [
-        [int(np.prod(v.shape)) for v in vs]
-        for vs in (conv.weights, bn.trainable_weights, bn.non_trainable_weights)
-    ]
-    return tuple(sum(s) for s in sizes)
+    ops = keras.ops
+    diff = y_pred - y_true
+    return ops.sum(diff * diff, axis=-1) / ops.shape(diff)[-1]
 
 
-@pytest.mark.parametrize("solution", [conv_bn_params_ok, conv_bn_params_keras])
-def test_check_conv_bn_params_accepts_correct_solutions(solution):
-    assert checks.check_conv_bn_params(solution) is True
+def mse_tensorflow(y_true, y_pred):
+    import tensorflow as tf
 
-
-def _params(conv=None, bn=None):
-    def fn(kernel_size, in_channels, filters, use_bias):
-        kh, kw = kernel_size
-        c = (
-            conv(kh, kw, in_channels, filters, use_bias)
-            if conv
-            else (kh * kw * in_channels * filters + filters * use_bias)
-        )
-        t, n = bn(in_channels, filters) if bn else (2 * filters, 2 * filters)
-        return c, t, n
-
-    return fn
+    return tf.reduce_mean(tf.math.squared_difference(y_true, y_pred), axis=-1)
 
 
 @pytest.mark.parametrize(
-    ("wrong", "match"),
+    "solution",
     [
-        (_params(conv=lambda kh, kw, c, f, b: kh * kw * c * f + f), "no bias to count"),
-        (_params(conv=lambda kh, kw, c, f, b: kh * kw * c * f), "adds one bias"),
-        (
-            _params(conv=lambda kh, kw, c, f, b: kh * kw * f + f * b),
-            "spans every input channel",
+        mse_ok,
+        mse_written_differently,
+        mse_tensorflow,
+        lambda y_true, y_pred: convbn.import_keras().losses.mean_squared_error(
+            y_true, y_pred
         ),
-        (_params(conv=lambda kh, kw, c, f, b: kh * kh * c * f + f * b), "not square"),
-        (
-            _params(conv=lambda kh, kw, c, f, b: kh * kw * c + b),
-            "one kernel per filter",
-        ),
-        (
-            _params(conv=lambda kh, kw, c, f, b: (kh + kw) * c * f + f * b),
-            "not kh \\+ kw",
-        ),
-        (_params(bn=lambda c, f: (4 * f, 0)), "only gamma and beta are trained"),
-        (_params(bn=lambda c, f: (2 * c, 2 * c)), "not in_channels"),
-        (_params(bn=lambda c, f: (2, 2)), "PER CHANNEL"),
-        (
-            _params(bn=lambda c, f: (2 * f, f)),
-            "expected \\(trainable, non-trainable\\)",
-        ),
-        (lambda *a: (1, 2), "three numbers"),
-        (lambda *a: None, "three numbers"),
     ],
 )
-def test_check_conv_bn_params_names_the_mistake(wrong, match):
-    with pytest.raises(AssertionError, match=match):
-        checks.check_conv_bn_params(wrong)
+def test_check_custom_loss_accepts_correct_solutions(solution):
+    assert checks.check_custom_loss(solution) is True
+    assert checks.check_custom_loss(solution, seed=3) is True
 
 
-# --- check_fold_batchnorm ---
+def _scalar(a, b):  # the slides' T.mean
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(ops.square(a - b))
 
 
-def fold_ok(w, b, gamma, beta, mean, var, eps):
-    scale = gamma / np.sqrt(var + eps)
-    return w * scale, (b - mean) * scale + beta
+def _summed_scalar(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.sum(ops.square(a - b))
 
 
-def fold_loop(w, b, gamma, beta, mean, var, eps):
-    """Written differently: one output channel at a time."""
-    w2, b2 = np.empty_like(w), np.empty_like(b)
-    for c in range(w.shape[-1]):
-        std = np.sqrt(var[c] + eps)
-        w2[..., c] = w[..., c] * gamma[c] / std
-        b2[c] = gamma[c] * (b[c] - mean[c]) / std + beta[c]
-    return w2, b2
+def _sum(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.sum(ops.square(a - b), axis=-1)
 
 
-@pytest.mark.parametrize("solution", [fold_ok, fold_loop])
-def test_check_fold_batchnorm_accepts_correct_solutions(solution):
-    assert checks.check_fold_batchnorm(solution) is True
+def _absolute(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(ops.abs(a - b), axis=-1)
 
 
-def test_fold_reference_matches_keras(keras):
-    """The checker's reference is what Keras computes with a trained-looking BN."""
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(2, 9, 8, 3)).astype("float32")
-    conv = keras.layers.Conv2D(5, 3)
-    bn = keras.layers.BatchNormalization(epsilon=0.01)
-    y = bn(conv(x), training=False)
-    for var, value in (
-        (bn.gamma, rng.uniform(0.5, 2, 5)),
-        (bn.beta, rng.normal(size=5)),
-        (bn.moving_mean, rng.normal(size=5)),
-        (bn.moving_variance, rng.uniform(0.1, 2, 5)),
-        (conv.bias, rng.normal(size=5)),
-    ):
-        var.assign(value.astype("float32"))
-    y = np.asarray(bn(conv(x), training=False))
-    w2, b2 = ch11.fold(
-        *(
-            np.asarray(v, dtype=np.float64)
-            for v in (
-                conv.kernel,
-                conv.bias,
-                bn.gamma,
-                bn.beta,
-                bn.moving_mean,
-                bn.moving_variance,
-            )
-        ),
-        0.01,
+def _axis0(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(ops.square(a - b), axis=0)
+
+
+def _all_but_batch(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(ops.square(a - b), axis=tuple(range(1, len(a.shape))))
+
+
+def _keepdims(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(ops.square(a - b), axis=-1, keepdims=True)
+
+
+def _no_mean(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.square(a - b)
+
+
+def _rmse(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.sqrt(ops.mean(ops.square(a - b), axis=-1))
+
+
+def _not_squared(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(a - b, axis=-1)
+
+
+def _square_of_mean(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.square(ops.mean(a - b, axis=-1))
+
+
+def _half(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return 0.5 * ops.mean(ops.square(a - b), axis=-1)
+
+
+def _numpy(a, b):
+    return np.mean(np.square(a - b), axis=-1)
+
+
+def _dot_numpy(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(ops.square(a - b), axis=-1).numpy()
+
+
+def _not_a_tensor(a, b):
+    return [1.0, 2.0]
+
+
+def _numpy_inside(a, b):  # eager works, graph mode cannot call .numpy()
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(ops.square(ops.convert_to_tensor(a.numpy()) - b), axis=-1)
+
+
+def _no_gradient(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.stop_gradient(ops.mean(ops.square(a - b), axis=-1))
+
+
+def _wrong_gradient(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    value = ops.mean(ops.square(a - b), axis=-1)
+    return value + 0.1 * (
+        ops.mean(b, axis=-1) - ops.stop_gradient(ops.mean(b, axis=-1))
     )
-    folded = keras.layers.Conv2D(5, 3)
-    folded.build(x.shape)
-    folded.set_weights([w2.astype("float32"), b2.astype("float32")])
-    np.testing.assert_allclose(np.asarray(folded(x)), y, rtol=1e-4, atol=1e-5)
 
 
-def _fold_variant(mistake):
-    def fn(w, b, gamma, beta, mean, var, eps):
-        return ch11.fold(w, b, gamma, beta, mean, var, eps, mistake=mistake)
-
-    return fn
-
-
-def _fold_in_place(w, b, gamma, beta, mean, var, eps):
-    w *= gamma / np.sqrt(var + eps)
-    return w, (b - mean) * gamma / np.sqrt(var + eps) + beta
-
-
-def _fold_bias_first(w, b, gamma, beta, mean, var, eps):  # right scale, bias sign bug
-    scale = gamma / np.sqrt(var + eps)
-    return w * scale, (mean - b) * scale + beta
+def _crashes(a, b):
+    keras = convbn.import_keras()
+    ops = keras.ops
+    return ops.mean(ops.square(a - b), axis=5)
 
 
 @pytest.mark.parametrize(
     ("wrong", "match"),
     [
-        *[
-            (_fold_variant(m), re.escape(msg.split(":")[0][:30]))
-            for m, msg in ch11.FOLD_MISTAKES.items()
-        ],
-        (_fold_in_place, "modified its argument w in place"),
-        (_fold_bias_first, "folded bias b2"),
-        (lambda *a: a[0], "must return a pair"),
-        (lambda *a: (a[0], a[1][:1]), "the folded bias b2 returned shape"),
-        (lambda *a: (a[0].T, a[1]), "the folded weights w2 returned shape"),
+        (_scalar, "reduced to a scalar: like the slides' T.mean"),
+        (_summed_scalar, r"reduced to a scalar \(a sum over everything\)"),
+        (_sum, "sum instead of mean"),
+        (_absolute, "absolute instead of squared"),
+        (_axis0, "averages over axis 0 instead of the last axis"),
+        (_all_but_batch, "averages over every axis but the batch axis"),
+        (_keepdims, "do not keep the reduced axis"),
+        (_no_mean, "nothing is averaged"),
+        (_rmse, r"square root of the mean squared error \(RMSE\)"),
+        (_not_squared, "not squared"),
+        (_square_of_mean, "the square of the mean difference"),
+        (_half, "a factor 1/2"),
+        (_numpy, "returned a numpy value"),
+        (_dot_numpy, "returned a numpy value"),
+        (_not_a_tensor, "must return a tensor"),
+        (_numpy_inside, "fails in graph mode"),
+        (_no_gradient, "no gradient flows"),
+        (_wrong_gradient, "gradient of your loss"),
+        (_crashes, "your loss function raised"),
+        ("not a function", "expected a function"),
     ],
 )
-def test_check_fold_batchnorm_names_the_mistake(wrong, match):
+def test_check_custom_loss_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_fold_batchnorm(wrong)
+        checks.check_custom_loss(wrong)
 
 
-# --- check_confusion_matrix ---
+def test_check_custom_loss_tries_batch_by_1_and_3d_shapes():
+    seen = []
+
+    def spy(a, b):
+        seen.append(tuple(a.shape))
+        return mse_ok(a, b)
+
+    checks.check_custom_loss(spy)
+    assert any(len(s) == 2 and s[-1] == 1 for s in seen)
+    assert any(len(s) == 3 for s in seen) and any(len(s) == 4 for s in seen)
 
 
-def confusion_ok(y_true, y_pred, num_classes):
-    cm = np.zeros((num_classes, num_classes), dtype=int)
-    np.add.at(cm, (y_true, y_pred), 1)
-    return cm
+# --- check_categorical_crossentropy ---
 
 
-def confusion_loop(y_true, y_pred, num_classes):
-    cm = [[0] * num_classes for _ in range(num_classes)]
-    for t, p in zip(y_true, y_pred, strict=True):
-        cm[t][p] += 1
-    return cm
+def cce_ok(y_true, y_pred):
+    p = y_pred / y_pred.sum(axis=-1, keepdims=True)
+    return -np.sum(y_true * np.log(np.clip(p, 1e-7, 1 - 1e-7)), axis=-1)
 
 
-def confusion_bincount(y_true, y_pred, num_classes):
-    flat = np.bincount(num_classes * y_true + y_pred, minlength=num_classes**2)
-    return flat.reshape(num_classes, num_classes)
-
-
-def confusion_sklearn(y_true, y_pred, num_classes):
-    from sklearn.metrics import confusion_matrix
-
-    return confusion_matrix(y_true, y_pred, labels=np.arange(num_classes))
+def cce_loop(y_true, y_pred):  # written differently: clip first, then rescale
+    flat_true = y_true.reshape(-1, y_true.shape[-1])
+    flat_pred = y_pred.reshape(-1, y_pred.shape[-1])
+    out = []
+    for t, p in zip(flat_true, flat_pred, strict=True):
+        p = np.clip(p / p.sum(), 1e-7, 1 - 1e-7)
+        out.append(-sum(t_k * np.log(p_k) for t_k, p_k in zip(t, p, strict=True)))
+    return np.array(out).reshape(y_true.shape[:-1])
 
 
 @pytest.mark.parametrize(
-    "solution", [confusion_ok, confusion_loop, confusion_bincount, confusion_sklearn]
+    "solution", [cce_ok, cce_loop, losses.categorical_crossentropy]
 )
-def test_check_confusion_matrix_accepts_correct_solutions(solution):
-    assert checks.check_confusion_matrix(solution) is True
+def test_check_categorical_crossentropy_accepts_correct_solutions(solution):
+    assert checks.check_categorical_crossentropy(solution) is True
+    assert checks.check_categorical_crossentropy(solution, seed=5) is True
 
 
-def _cm_fancy(y_true, y_pred, num_classes):
-    cm = np.zeros((num_classes, num_classes))
-    cm[y_true, y_pred] += 1
-    return cm
-
-
-def _cm_from_data(y_true, y_pred, num_classes):
-    return confusion_ok(y_true, y_pred, max(y_true.max(), y_pred.max()) + 1)
-
-
-def _cm_in_place(y_true, y_pred, num_classes):
-    cm = confusion_ok(y_true, y_pred, num_classes)
-    y_true.sort()
-    return cm
+def _normalise(p):
+    return p / p.sum(axis=-1, keepdims=True)
 
 
 @pytest.mark.parametrize(
     ("wrong", "match"),
     [
-        (lambda t, p, k: confusion_ok(p, t, k), "transposed"),
-        (_cm_fancy, "repeated pairs counted once"),
-        (lambda t, p, k: confusion_ok(t, p, k) / len(t), "normalised"),
         (
-            lambda t, p, k: (
-                confusion_ok(t, p, k)
-                / np.maximum(confusion_ok(t, p, k).sum(1, keepdims=True), 1)
+            lambda t, p: -np.sum(t * np.log(_normalise(p)), axis=-1),
+            "infinite or NaN when the true class gets probability 0",
+        ),
+        (
+            lambda t, p: -np.sum(t * np.log(np.clip(p, 1e-7, 1 - 1e-7)), axis=-1),
+            "not rescaled",
+        ),
+        (
+            lambda t, p: (
+                -np.sum(t * np.log(np.clip(_normalise(p), 1e-15, 1 - 1e-15)), axis=-1)
             ),
-            "normalised",
+            "clipped with epsilon 1e-15",
         ),
-        (lambda t, p, k: np.diag(np.diag(confusion_ok(t, p, k))), "only the correct"),
-        (_cm_from_data, "use num_classes for the size"),
-        (_cm_in_place, "modified y_true or y_pred"),
+        (lambda t, p: -cce_ok(t, p), "the sign is wrong"),
+        (lambda t, p: cce_ok(t, p) / t.shape[-1], "mean instead of sum"),
+        (lambda t, p: cce_ok(t, p) / np.log(10), "log base 10"),
+        (lambda t, p: cce_ok(t, p).mean(), "reduced to a scalar"),
         (
-            lambda t, p, k: confusion_ok(t, p, k) + np.eye(k, dtype=int),
-            "wrong value at",
+            lambda t, p: (
+                -np.sum(
+                    t * np.log(np.clip(_normalise(p), 1e-7, 1 - 1e-7))
+                    + (1 - t) * np.log(1 - np.clip(_normalise(p), 1e-7, 1 - 1e-7)),
+                    axis=-1,
+                )
+            ),
+            "binary crossentropy",
         ),
-        (lambda t, p, k: np.zeros(k), "returned shape"),
+        (
+            lambda t, p: cce_ok(np.eye(t.shape[-1])[t.argmax(axis=-1)], p),
+            "only the most likely class of y_true",
+        ),
+        (lambda t, p: cce_ok(t, p)[..., None], "returned shape"),
+        (lambda t, p: cce_ok(t, p) + 0.01, "wrong value for sample"),
     ],
 )
-def test_check_confusion_matrix_names_the_mistake(wrong, match):
+def test_check_categorical_crossentropy_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_confusion_matrix(wrong)
+        checks.check_categorical_crossentropy(wrong)
+
+
+# --- check_adam_step ---
+
+
+def adam_ok(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+
+
+def adam_keras_form(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    m = m + (g - m) * (1 - beta_1)
+    v = v + (g * g - v) * (1 - beta_2)
+    alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return w - alpha * m / (np.sqrt(v) + epsilon), m, v
+
+
+def adam_eps_inside(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return [w - lr * m_hat / np.sqrt(v_hat + epsilon), m, v]
+
+
+@pytest.mark.parametrize("solution", [adam_ok, adam_keras_form, adam_eps_inside])
+def test_check_adam_step_accepts_correct_solutions(solution):
+    assert checks.check_adam_step(solution) is True
+    assert checks.check_adam_step(solution, seed=7) is True
+
+
+def test_adam_reference_is_keras_adam():
+    keras = convbn.import_keras()
+    ops = keras.ops
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=5).astype("float32")
+    variable = keras.Variable(w0)
+    optimizer = keras.optimizers.Adam(learning_rate=0.05, beta_1=0.85, beta_2=0.99)
+    w, m, v = w0.astype(float), np.zeros(5), np.zeros(5)
+    for t in range(1, 8):
+        g = rng.normal(size=5).astype("float32")
+        optimizer.apply_gradients([(ops.convert_to_tensor(g), variable)])
+        w, m, v = ch11.adam_reference(w, g, m, v, t, 0.05, 0.85, 0.99, 1e-7)
+    np.testing.assert_allclose(w, ops.convert_to_numpy(variable), rtol=1e-5, atol=1e-6)
+
+
+def _adam_variant(**changes):
+    def step(w, g, m, v, t, lr, b1, b2, eps):
+        b1_m = changes.get("b1_m", b1)
+        m_new = (
+            changes["m"](m, g, b1, b2) if "m" in changes else b1_m * m + (1 - b1) * g
+        )
+        v_new = (
+            changes["v"](v, g, b1, b2) if "v" in changes else b2 * v + (1 - b2) * g**2
+        )
+        t_hat = changes.get("t", lambda t: t)(t)
+        m_hat = m_new / (1 - b1**t_hat) if changes.get("correct_m", True) else m_new
+        v_hat = v_new / (1 - b2**t_hat) if changes.get("correct_v", True) else v_new
+        if changes.get("old"):
+            m_hat, v_hat = m / (1 - b1**t) if t > 0 else m, v / (1 - b2**t)
+        root = np.sqrt(v_hat) if changes.get("sqrt", True) else v_hat
+        eps_used = 0.0 if changes.get("no_eps") else eps
+        sign = changes.get("sign", -1.0)
+        return w + sign * lr * m_hat / (root + eps_used), m_new, v_new
+
+    return step
+
+
+def _in_place(w, g, m, v, t, lr, b1, b2, eps):
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    v += (1 - b2) * g**2
+    w -= lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    return w, m, v
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (_adam_variant(correct_m=False, correct_v=False), "no bias correction"),
+        (_adam_variant(correct_m=False), "m is not bias-corrected"),
+        (_adam_variant(correct_v=False), "v is not bias-corrected"),
+        (_adam_variant(t=lambda t: t - 1), "1 - beta\\*\\*t must not be 0"),
+        (_adam_variant(t=lambda t: t + 1), "the bias correction uses t \\+ 1"),
+        (_adam_variant(sign=1.0), "the step goes uphill"),
+        (_adam_variant(sqrt=False), "the square root of v_hat is missing"),
+        (_adam_variant(old=True), "uses the old moments"),
+        (_adam_variant(no_eps=True), "add epsilon"),
+        (_adam_variant(m=lambda m, g, b1, b2: b1 * m + g), "misses the factor"),
+        (
+            _adam_variant(m=lambda m, g, b1, b2: (1 - b1) * m + b1 * g),
+            "weights the old m",
+        ),
+        (
+            _adam_variant(m=lambda m, g, b1, b2: b2 * m + (1 - b2) * g),
+            "m_new uses beta_2",
+        ),
+        (
+            _adam_variant(v=lambda v, g, b1, b2: b2 * v + (1 - b2) * g),
+            "squared gradient",
+        ),
+        (
+            _adam_variant(v=lambda v, g, b1, b2: b2 * v + (1 - b2) * abs(g)),
+            "not \\|g\\|",
+        ),
+        (
+            _adam_variant(v=lambda v, g, b1, b2: (1 - b2) * v + b2 * g**2),
+            "weights the old v",
+        ),
+        (
+            _adam_variant(v=lambda v, g, b1, b2: b1 * v + (1 - b1) * g**2),
+            "v_new uses beta_1",
+        ),
+        (lambda w, g, m, v, t, lr, b1, b2, eps: (w - lr * g, m, v), "m_new is wrong"),
+        (lambda w, g, m, v, t, lr, b1, b2, eps: w, "must return the tuple"),
+        (_in_place, "modified its input"),
+    ],
+)
+def test_check_adam_step_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_adam_step(wrong)
+
+
+def test_check_adam_step_recognises_plain_gradient_descent_when_moments_are_right():
+    def sgd_with_moments(w, g, m, v, t, lr, b1, b2, eps):
+        return w - lr * g, b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
+
+    with pytest.raises(AssertionError, match="plain gradient descent step"):
+        checks.check_adam_step(sgd_with_moments)
+
+
+# --- check_inverse_time_decay ---
+
+
+def decay_ok(step, lr0, decay_steps, rate, staircase=False):
+    p = np.asarray(step) / decay_steps
+    return lr0 / (1 + rate * (np.floor(p) if staircase else p))
+
+
+def decay_loop(step, lr0, decay_steps, rate, staircase=False):
+    out = []
+    for s in np.asarray(step).ravel():
+        p = s // decay_steps if staircase else s / decay_steps
+        out.append(lr0 / (1 + rate * p))
+    return np.array(out).reshape(np.shape(step))
+
+
+def decay_keras(step, lr0, decay_steps, rate, staircase=False):
+    keras = convbn.import_keras()
+    schedule = keras.optimizers.schedules.InverseTimeDecay(
+        lr0, decay_steps, rate, staircase=staircase
+    )
+    return np.array([float(schedule(int(s))) for s in step])
+
+
+@pytest.mark.parametrize("solution", [decay_ok, decay_loop])
+def test_check_inverse_time_decay_accepts_correct_solutions(solution):
+    assert checks.check_inverse_time_decay(solution) is True
+    assert checks.check_inverse_time_decay(solution, seed=2) is True
+
+
+def test_inverse_time_decay_reference_is_keras():
+    steps = np.array([0, 3, 7, 10, 25, 99])
+    for staircase in (False, True):
+        np.testing.assert_allclose(
+            decay_keras(steps, 0.1, 7, 0.6, staircase),
+            decay_ok(steps, 0.1, 7, 0.6, staircase),
+            rtol=1e-6,
+        )
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (lambda s, lr, d, r, st=False: lr * (1 + r * s / d), "must shrink"),
+        (lambda s, lr, d, r, st=False: lr / (1 + r * s), "decay_steps is ignored"),
+        (lambda s, lr, d, r, st=False: lr * r ** (s / d), "exponential decay"),
+        (lambda s, lr, d, r, st=False: lr * np.exp(-r * s / d), "exponential decay"),
+        (
+            lambda s, lr, d, r, st=False: decay_ok(s, lr, d, r, False),
+            "staircase=True is ignored",
+        ),
+        (
+            lambda s, lr, d, r, st=False: decay_ok(s, lr, d, r, True),
+            "rounded down although",
+        ),
+        (lambda s, lr, d, r, st=False: decay_ok(s, lr, d, r, st)[0], "returned shape"),
+        (
+            lambda s, lr, d, r, st=False: decay_ok(s, lr, d, r, st) * 1.01,
+            "wrong learning rate at step",
+        ),
+    ],
+)
+def test_check_inverse_time_decay_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_inverse_time_decay(wrong)

@@ -1,4 +1,4 @@
-"""convbn.batchnorm, chapters 7 and 8: against Keras, TensorFlow's gradients, the
+"""convbn.batchnorm, chapters 8 and 9: against Keras, TensorFlow's gradients, the
 paper's formulas written out, and a numeric gradient check."""
 
 import numpy as np

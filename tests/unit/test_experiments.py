@@ -1,4 +1,4 @@
-"""convbn.experiments: the training runs of chapter 8, on tiny settings.
+"""convbn.experiments: the training runs of chapter 9, on tiny settings.
 
 Each run here trains for a few steps on a few hundred images: enough to check shapes,
 reproducibility (same seed, same numbers), the evaluation with population statistics
@@ -413,12 +413,12 @@ def test_claims_table_rejects_bad_input():
         experiments.claims_table(timing=1.3)
 
 
-# --- robustness of what chapter 8 asserts ---------------------------------------------
+# --- robustness of what chapter 9 asserts ---------------------------------------------
 
 
 @pytest.mark.slow
 def test_chapter_claims_hold_with_another_seed(keras):
-    """The claims chapter 8 asserts, at its settings, with seed 1 instead of 0."""
+    """The claims chapter 9 asserts, at its settings, with seed 1 instead of 0."""
     fig = experiments.mnist_experiment(seed=1)
     reach = fig.steps_to_reach(0.9)
     assert reach["bn"] <= 1000 and (reach["plain"] or 10**6) >= 2 * reach["bn"]

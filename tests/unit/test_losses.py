@@ -71,7 +71,7 @@ def test_losses_lists_the_fourteen_slide_losses_by_keras_name():
         assert callable(getattr(keras.losses, name)), name
         assert losses.get(name) is getattr(losses, name)
         doc = losses.get(name).__doc__
-        assert "chapter 10" in doc and "When to use it" in doc and "Shapes" in doc
+        assert "chapter 11" in doc and "When to use it" in doc and "Shapes" in doc
     assert set(losses.REGRESSION_LOSSES) < set(losses.LOSSES)
     assert losses.EPSILON == keras.backend.epsilon()
 

@@ -1,4 +1,4 @@
-"""Plots of Part III (chapters 7 and 8): convbn.plotting.batchnorm."""
+"""Plots of Part III (chapters 8 and 9): convbn.plotting.batchnorm."""
 
 import matplotlib.pyplot as plt
 import numpy as np

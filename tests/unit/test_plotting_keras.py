@@ -1,4 +1,4 @@
-"""Plots of Part IV (chapters 9 to 11): convbn.plotting.keras."""
+"""Plots of Part IV (chapters 10 to 12): convbn.plotting.keras."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -102,7 +102,7 @@ def test_plot_dropout_rejects_bad_arguments(kwargs, error, match):
         plotting.plot_dropout(**kwargs)
 
 
-# --- chapter 10: plot_losses, plot_loss_and_gradient, plot_optimizer_curves -----------
+# --- chapter 11: plot_losses, plot_loss_and_gradient, plot_optimizer_curves -----------
 
 
 def test_plot_losses_draws_one_panel_per_loss():

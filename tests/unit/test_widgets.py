@@ -151,7 +151,7 @@ def test_layer_geometry_widget_has_its_controls_and_redraws():
     widget.update()
 
 
-# --- chapters 7 and 8 -----------------------------------------------------------------
+# --- chapters 8 and 9 -----------------------------------------------------------------
 
 
 def test_batchnorm_widget_has_its_controls_and_redraws():
@@ -206,7 +206,7 @@ def test_learning_rate_widget_rejects_other_results():
         widgets.learning_rate_widget(figure1_result())
 
 
-# --- chapters 9 to 11 -----------------------------------------------------------------
+# --- chapters 10 to 12 ----------------------------------------------------------------
 
 
 def test_dropout_widget_has_its_controls_and_redraws():

@@ -5,7 +5,7 @@ and edge cases against a reference, returns ``True`` when it is right, and other
 raises ``AssertionError`` with a message that names the most likely mistake.
 The exercises notebooks call them from their otter-grader test cells.
 
-One module per chapter (``ch01`` ... ``ch11``) holds that chapter's checkers; all
+One module per chapter (``ch01`` ... ``ch12``) holds that chapter's checkers; all
 of them share the harness in ``_core`` and take their reference answers from the
 public ``convbn`` functions.
 """
@@ -31,25 +31,25 @@ from .ch06 import (
     check_max_pool2d,
     check_pooling_weights,
 )
-from .ch07 import (
+from .ch08 import (
     check_batchnorm_backward,
     check_batchnorm_forward,
     check_batchnorm_inference,
 )
-from .ch08 import check_bn_parameter_counts, check_moving_after, check_moving_average
-from .ch09 import (
+from .ch09 import check_bn_parameter_counts, check_moving_after, check_moving_average
+from .ch10 import (
     check_dense_parameters,
     check_inverted_dropout,
     check_sequential_model,
     check_to_functional,
 )
-from .ch10 import (
+from .ch11 import (
     check_adam_step,
     check_categorical_crossentropy,
     check_custom_loss,
     check_inverse_time_decay,
 )
-from .ch11 import (
+from .ch12 import (
     check_cnn_shapes,
     check_confusion_matrix,
     check_conv_bn_params,

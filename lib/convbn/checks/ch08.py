@@ -1,405 +1,433 @@
-"""Chapter 8, batch normalization in practice: the checkers of Keras's moving
-average of the batch statistics (one update, and n updates in closed form) and of
-the parameter counts of a convolution with and without batch normalization.
+"""Chapter 8, internal covariate shift and the batch-normalizing transform: the
+checkers of Algorithm 1 (the training forward pass), its backward pass (the paper's
+section 3) and the inference transform with fixed statistics.
 
-The reference is :func:`convbn.batchnorm.update_moving`."""
+The references are :mod:`convbn.batchnorm`'s functions; the helpers here compute
+what the classic mistakes give, term by term where the paper's formulas help."""
 
 from __future__ import annotations
-
-import operator
 
 import numpy as np
 
 from .. import batchnorm
-from ._core import (
-    InputModified,
-    Mistake,
-    as_array,
-    as_numbers,
-    call,
-    close,
-    first_mistake,
-    wrong_at,
+from ._core import Mistake, as_array, call, close, diagnose
+
+__all__ = [
+    "check_batchnorm_forward",
+    "check_batchnorm_backward",
+    "check_batchnorm_inference",
+]
+
+MODIFIED = (
+    "{what} modified its input {name}; work on new arrays (x - mu makes a new array, "
+    "x -= mu changes x in place)"
 )
 
-__all__ = ["check_moving_average", "check_moving_after", "check_bn_parameter_counts"]
 
+def _cases(rng):
+    """``(N, D, eps)`` for the chapter 8 checkers: a general case, then edge cases.
 
-def _wrong(got, expected, context: str) -> str:
-    return wrong_at(got, expected, at=lambda i: f"{context} at {i}" if i else context)
-
-
-def _moving_mistakes(moving, batch, momentum) -> list[Mistake]:
-    """The classic wrong moving-average updates."""
-    keras_rule = "Keras's rule is moving * momentum + batch_stat * (1 - momentum)"
-    return [
-        Mistake(
-            moving * (1 - momentum) + batch * momentum,
-            "you used PyTorch's convention, moving * (1 - momentum) + batch_stat * "
-            "momentum, where momentum is the weight of the NEW value; in Keras "
-            "momentum (0.99) is the weight of the OLD moving value: " + keras_rule,
-        ),
-        Mistake(
-            moving * momentum + batch,
-            "the batch statistic is added with weight 1: it must be weighted by "
-            "(1 - momentum), so that the two weights add up to 1; " + keras_rule,
-        ),
-        Mistake(
-            moving + batch * (1 - momentum),
-            "the old moving value is kept with weight 1: it must be multiplied by "
-            "momentum; " + keras_rule,
-        ),
-        Mistake(
-            (moving + batch) * momentum,
-            "momentum multiplies both terms: the batch statistic's weight is "
-            "(1 - momentum); " + keras_rule,
-        ),
-        Mistake(
-            moving * (1 - momentum) + batch,
-            "momentum is applied to the wrong term (moving * (1 - momentum) + "
-            "batch_stat * ... ): " + keras_rule,
-        ),
-        Mistake(
-            batch,
-            "you return batch_stat itself: a moving average must remember the old "
-            "value (with weight momentum) and move only a little towards the new one",
-        ),
-        Mistake(
-            moving,
-            "you return the old moving value unchanged: the moving average must move "
-            "towards batch_stat by a fraction (1 - momentum)",
-        ),
-        Mistake(
-            (moving + batch) / 2,
-            "you average the two values equally; momentum sets the weights: "
-            + keras_rule,
-        ),
-        Mistake(
-            moving * momentum - batch * (1 - momentum),
-            "the sign of the batch term is wrong: " + keras_rule,
-        ),
-    ]
-
-
-def _moving_cases(rng):
-    """(moving, batch_stat, momentum) cases: scalars first, then 1-D arrays, then
-    the edge momenta 0 and 1."""
-    cases = []
-    for momentum in (0.9, 0.99, float(rng.uniform(0.6, 0.98))):
-        cases.append((float(rng.normal(0, 2)), float(rng.normal(3, 2)), momentum))
-    for size in (1, 5, int(rng.integers(2, 40)), 64):
-        momentum = float(rng.choice([0.9, 0.99, 0.999, rng.uniform(0.6, 0.98)]))
-        moving = rng.normal(0.0, 2.0, size)
-        batch = moving + rng.choice([-1.0, 1.0], size) * rng.uniform(0.5, 4.0, size)
-        cases.append((moving, batch, momentum))
-    cases.append((rng.normal(size=4), rng.normal(3.0, 1.0, size=4), 0.0))
-    cases.append((rng.normal(size=4), rng.normal(3.0, 1.0, size=4), 1.0))
-    cases.append(
-        (
-            rng.normal(size=6).astype(np.float32),
-            rng.normal(3.0, 1.0, size=6).astype(np.float32),
-            0.99,
-        )
-    )
+    The first case (several examples and features, a large eps) tells every classic
+    mistake apart; then a batch of two, a single feature, both, and random shapes.
+    """
+    cases = [(7, 3, 0.5), (2, 4, 1e-3), (9, 1, 0.2), (2, 1, 0.1)]
+    for _ in range(6):
+        n, d = int(rng.integers(2, 40)), int(rng.integers(1, 9))
+        cases.append((n, d, float(rng.choice([1e-5, 1e-3, 0.1, 0.5, 2.0]))))
     return cases
 
 
-def check_moving_average(fn, seed: int = 0) -> bool:
-    """Chapter 8: ``fn(moving, batch_stat, momentum)`` must return Keras's update
-    ``moving * momentum + batch_stat * (1 - momentum)``.
+def _data(rng, n: int, d: int):
+    """x (N, D) with nonzero mean and non-unit variance per feature; gamma, beta, dy.
 
-    ``momentum`` (0.99 in Keras) is the weight of the old value. Tried on single
-    numbers and on 1-D arrays (one value per feature, as Keras stores its moving
-    mean and variance), with momenta 0.9, 0.99, 0.999, random ones and the edge
-    cases 0 and 1; the inputs must not be modified. The reference is
-    :func:`convbn.batchnorm.update_moving`.
+    gamma is away from 0 and 1 (either sign) and beta away from 0, so that leaving
+    either out, or swapping them, changes the result.
+    """
+    loc = rng.uniform(2.0, 6.0, size=d) * rng.choice([-1.0, 1.0], size=d)
+    scale = rng.uniform(0.4, 3.0, size=d)
+    x = loc + scale * rng.normal(size=(n, d))
+    gamma = rng.uniform(1.5, 3.0, size=d) * rng.choice([-1.0, 1.0], size=d)
+    beta = rng.uniform(0.5, 3.0, size=d) * rng.choice([-1.0, 1.0], size=d)
+    dy = rng.normal(size=(n, d))
+    return x, gamma, beta, dy
+
+
+def _forward_mistakes(x, gamma, beta, eps):
+    """What the classic mistakes of Algorithm 1 return, with their diagnoses."""
+    mu, var = x.mean(axis=0), x.var(axis=0)
+
+    def scaled(x_hat):
+        return gamma * x_hat + beta
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_hat = (x - mu) / np.sqrt(var + eps)
+        return [
+            Mistake(
+                scaled((x - mu) / np.sqrt(x.var(axis=0, ddof=1) + eps)),
+                "you used the unbiased variance (dividing by m - 1, ddof=1); "
+                "Algorithm 1 uses the biased mini-batch variance sigma_B^2 = (1/m) "
+                "sum_i (x_i - mu_B)^2 (np.var's default, ddof=0)",
+            ),
+            Mistake(
+                scaled((x - mu) / (np.sqrt(var) + eps)),
+                "eps is outside the square root: normalise by sqrt(var + eps), not "
+                "by sqrt(var) + eps",
+            ),
+            Mistake(
+                scaled((x - mu) / np.sqrt(var) + eps),
+                "eps is outside the square root: x_hat = (x - mu) / sqrt(var + eps)",
+            ),
+            Mistake(
+                scaled((x - mu) / np.sqrt(var)),
+                "eps is missing: x_hat = (x - mu) / sqrt(var + eps); eps keeps the "
+                "division finite when a feature is constant over the batch",
+            ),
+            Mistake(
+                scaled((x - mu) / (var + eps)),
+                "the square root is missing: divide by the standard deviation "
+                "sqrt(var + eps), not by the variance",
+            ),
+            Mistake(
+                scaled((x - mu) / np.sqrt(x.std(axis=0) + eps)),
+                "you put the standard deviation where the variance goes: x_hat = "
+                "(x - mu) / sqrt(var + eps) with var = std**2",
+            ),
+            Mistake(
+                scaled(
+                    (x - x.mean(axis=1, keepdims=True))
+                    / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+                ),
+                "statistics over the wrong axis: you normalised each example (a row, "
+                "axis=1); batch normalization takes each feature's mean and variance "
+                "over the mini-batch, axis=0",
+            ),
+            Mistake(
+                scaled((x - x.mean()) / np.sqrt(x.var() + eps)),
+                "statistics over all values: you used one mean and one variance for "
+                "the whole array; every feature (column) needs its own, over axis=0",
+            ),
+            Mistake(
+                beta * x_hat + gamma,
+                "gamma and beta are swapped: y = gamma * x_hat + beta (gamma scales, "
+                "beta shifts)",
+            ),
+            Mistake(
+                x_hat,
+                "the scale and shift are missing: return y = gamma * x_hat + beta",
+            ),
+            Mistake(gamma * x_hat, "beta is missing: y = gamma * x_hat + beta"),
+            Mistake(x_hat + beta, "gamma is missing: y = gamma * x_hat + beta"),
+            Mistake(
+                scaled(x / np.sqrt(var + eps)),
+                "the mean is not subtracted: x_hat = (x - mu_B) / sqrt(var + eps)",
+            ),
+            Mistake(
+                scaled((x - mu) / np.sqrt((x**2).mean(axis=0) + eps)),
+                "the variance is not centred: sigma_B^2 = mean((x - mu_B)^2), not "
+                "mean(x^2)",
+            ),
+        ]
+
+
+def check_batchnorm_forward(fn, seed: int = 0) -> bool:
+    """Chapter 8: ``fn(x, gamma, beta, eps)`` must return Algorithm 1's y (training).
+
+    ``x`` is ``(N, D)``; ``gamma`` and ``beta`` are ``(D,)``. Over the mini-batch
+    (axis 0), per feature: ``mu = mean(x)``, the biased ``var = mean((x - mu)^2)``,
+    ``x_hat = (x - mu) / sqrt(var + eps)`` and ``y = gamma * x_hat + beta``, shape
+    ``(N, D)``; the reference is :func:`convbn.batchnorm.batchnorm_forward`. Checked on
+    random shapes (N = 2 and D = 1 included) and features with nonzero mean and
+    non-unit variance; the inputs must not be modified.
     """
     rng = np.random.default_rng(seed)
-    what = "your moving-average function"
-    scalars_ok = False
-    for moving, batch, momentum in _moving_cases(rng):
-        is_array = isinstance(moving, np.ndarray)
-        try:
-            raw = call(
-                fn,
-                moving,
-                batch,
-                momentum,
-                what=what,
-                inputs=("moving", "batch_stat", "momentum"),
-                modified="{what} modified its input {name} in place (e.g. moving "
-                "*= momentum); return a new array and leave the inputs unchanged "
-                "(Keras assigns the result to its variable itself)",
-            )
-        except InputModified:
-            raise
-        except AssertionError as error:
-            crash = error.__cause__
-            if not (is_array and scalars_ok and crash):
-                raise
-            raise AssertionError(
-                f"{what} works for single numbers but raised "
-                f"{type(crash).__name__}: {crash} on arrays of shape "
-                f"{moving.shape}; Keras keeps one moving value per feature, so "
-                "use numpy arithmetic that works elementwise (no float(), "
-                "math.*, or `if` on the values)"
-            ) from crash
-        shape = np.shape(moving)
-        if is_array and scalars_ok and np.ndim(raw) == 0:
-            raise AssertionError(
-                f"{what} returned a single number for arrays of shape {shape}; it "
-                "works only for scalars: return one moving value per feature"
-            )
-        got = as_array(raw, shape, what, single=True)
-        expected = batchnorm.update_moving(moving, batch, momentum).astype(np.float64)
-        tol = 1e-5 if np.asarray(moving).dtype == np.float32 else 1e-9
-        if close(got, expected, rtol=tol, atol=tol):
-            scalars_ok = scalars_ok or not is_array
-            continue
-        context = f"with momentum={momentum}"
-        if momentum in (0.0, 1.0):
-            keep = "the old moving value" if momentum == 1.0 else "batch_stat"
-            raise AssertionError(
-                f"with momentum={momentum:g} the result must be {keep} (Keras's "
-                "rule moving * momentum + batch_stat * (1 - momentum)); "
-                + _wrong(got, expected, context)
-            )
-        mistakes = _moving_mistakes(
-            np.asarray(moving, dtype=np.float64),
-            np.asarray(batch, dtype=np.float64),
-            momentum,
-        )
-        message = first_mistake(got, expected, mistakes, rtol=tol, atol=tol)
-        raise AssertionError(message or _wrong(got, expected, context))
-    return True
-
-
-def _after(initial, batch, momentum, n):
-    """The moving value after ``n`` updates towards ``batch``."""
-    value = np.asarray(initial, dtype=np.float64)
-    batch = np.asarray(batch, dtype=np.float64)
-    for _ in range(n):
-        value = batchnorm.update_moving(value, batch, momentum)
-    return value
-
-
-def check_moving_after(fn, seed: int = 0) -> bool:
-    """Chapter 8: ``fn(initial, batch_stat, momentum, n)`` must return the moving
-    value after ``n`` Keras updates that all see the same ``batch_stat``.
-
-    The closed form is ``batch_stat + (initial - batch_stat) * momentum**n``: the
-    initial value's weight decays as ``momentum**n``. Tried on numbers and 1-D
-    arrays, n from 0 to 2000 (a loop of n updates is also right), against n
-    applications of :func:`convbn.batchnorm.update_moving`.
-    """
-    rng = np.random.default_rng(seed)
-    what = "your function"
-    cases = [  # the first one tells every classic mistake apart
-        (1.0, 0.25, 0.9, 3),
-        (0.0, 2.0, 0.99, 0),
-        (0.0, 1.0, 0.99, 200),
-        (3.0, -1.0, 0.999, 1),
-    ]
-    for _ in range(6):
-        size = int(rng.integers(1, 9))
-        cases.append(
-            (
-                rng.normal(0.0, 2.0, size),
-                rng.normal(3.0, 2.0, size),
-                float(rng.choice([0.9, 0.99, 0.999, rng.uniform(0.6, 0.98)])),
-                int(rng.choice([1, 2, 5, 37, 200, 2000])),
-            )
-        )
-    for initial, batch, momentum, n in cases:
+    what = "your batch-norm forward function"
+    for n, d, eps in _cases(rng):
+        x, gamma, beta, _ = _data(rng, n, d)
         raw = call(
             fn,
-            initial,
-            batch,
-            momentum,
-            n,
+            x,
+            gamma,
+            beta,
+            eps,
             what=what,
-            inputs=("initial", "batch_stat"),
-            modified="{what} modified its inputs ({name}); leave them unchanged",
+            inputs=("x", "gamma", "beta"),
+            modified=MODIFIED,
         )
-        got = as_array(raw, np.shape(initial), what, single=True)
-        expected = _after(initial, batch, momentum, n)
-        if close(got, expected, rtol=1e-7, atol=1e-9):
-            continue
-        context = f"for n={n}, momentum={momentum}"
-        if n == 0:
-            raise AssertionError(
-                "after n=0 updates the moving value is still initial; "
-                + _wrong(got, expected, context)
-            )
-        i0 = np.asarray(initial, dtype=np.float64)
-        b = np.asarray(batch, dtype=np.float64)
-        m = momentum
-        mistakes = [
-            Mistake(
-                b + (i0 - b) * m ** max(n - 1, 0),
-                "off by one: after n updates the initial value's weight is "
-                "momentum**n, not momentum**(n - 1)",
-            ),
-            Mistake(
-                b + (i0 - b) * m ** (n + 1),
-                "off by one: after n updates the initial value's weight is "
-                "momentum**n, not momentum**(n + 1)",
-            ),
-            Mistake(
-                b + (i0 - b) * (1 - m) ** n,
-                "PyTorch's convention: in Keras momentum is the weight of the old "
-                "value, so the initial value's weight is momentum**n, not "
-                "(1 - momentum)**n",
-            ),
-            Mistake(
-                i0 + (b - i0) * m**n,
-                "initial and batch_stat are swapped: the value starts at initial and "
-                "moves towards batch_stat",
-            ),
-            Mistake(
-                b + (i0 - b) * m * n,
-                "the weights multiply, they do not add: momentum**n, not momentum * n",
-            ),
-            Mistake(
-                i0 * m**n,
-                "the batch part is missing: the moving value tends to batch_stat, "
-                "so the result is initial * momentum**n + batch_stat * (1 - "
-                "momentum**n)",
-            ),
-            Mistake(
-                i0 * m + b * (1 - m),
-                "you return the value after a single update; apply it n times",
-            ),
-            Mistake(
-                b + 0 * i0,
-                "you return batch_stat: after a finite number of steps the initial "
-                "value still has weight momentum**n",
-            ),
-        ]
-        message = first_mistake(got, expected, mistakes, rtol=1e-7, atol=1e-9)
-        raise AssertionError(message or _wrong(got, expected, context))
+        got = as_array(raw, (n, d), what, single=True)
+        expected = batchnorm.batchnorm_forward(x, gamma, beta, eps)[0]
+        mistakes = _forward_mistakes(x, gamma, beta, eps)
+        diagnose(got, expected, mistakes, f"(x of shape {(n, d)}, eps={eps:g})")
     return True
 
 
-def _counts(k, c_in, filters, batch_norm):
-    kernel = k * k * c_in * filters
-    if batch_norm:
-        return kernel + 2 * filters, 2 * filters
-    return kernel + filters, 0
+def _paper_backward(dy, x, gamma, eps, ddof: int = 0, axis: int = 0):
+    """The paper's backward formulas, term by term: ``(T1, T2, T3, dvar, dmu, x_hat)``.
 
-
-def check_bn_parameter_counts(fn, seed: int = 0) -> bool:
-    """Chapter 8: ``fn(kernel_size, in_channels, filters, batch_norm)`` must return
-    ``(trainable, non_trainable)`` for ``Conv2D(filters, kernel_size,
-    use_bias=not batch_norm)`` followed, if ``batch_norm``, by
-    ``BatchNormalization()``.
-
-    Conv2D has ``k * k * in_channels * filters`` weights plus one bias per filter
-    when it has a bias; BatchNormalization has 2 trainable parameters per channel
-    (gamma, beta) and 2 non-trainable ones (moving mean, moving variance). What
-    ``model.count_params()`` and ``model.summary()`` report in Keras.
+    ``dx = T1 + T2 + T3`` with ``T1 = g / sqrt(var + eps)`` (direct), ``T2 = dvar * 2
+    (x - mu) / m`` (through the variance) and ``T3 = dmu / m`` (through the mean),
+    ``g = dy * gamma``. ``ddof=1`` and ``axis=1`` give what the same formulas return
+    with the unbiased variance or with statistics over the wrong axis.
     """
-    rng = np.random.default_rng(seed)
-    what = "your function"
-    cases = [(3, 1, 8, True), (3, 1, 8, False), (5, 3, 16, True), (1, 16, 4, True)]
-    for _ in range(8):
-        cases.append(
-            (
-                int(rng.choice([1, 3, 5, 7])),
-                int(rng.integers(1, 65)),
-                int(rng.integers(1, 129)),
-                bool(rng.integers(0, 2)),
-            )
-        )
-    for k, c_in, f, bn in cases:
-        raw = call(fn, k, c_in, f, bn, what=what)
-        pair = as_numbers(raw, ("trainable", "non_trainable"), what, whole=True)
-        expected = _counts(k, c_in, f, bn)
-        if pair == expected:
-            continue
-        kernel = k * k * c_in * f
-        setting = f"kernel_size={k}, in_channels={c_in}, filters={f}, batch_norm={bn}"
-        mistakes = [Mistake(expected[::-1], "the order is (trainable, non_trainable)")]
-        if bn:
-            mistakes += [
-                Mistake(
-                    (kernel + 3 * f, 2 * f),
-                    "with batch normalization the convolution "
-                    "has no bias (use_bias=False: BN's beta does its job), so do not "
-                    "count the filters' biases",
-                ),
-                Mistake(
-                    (kernel + 4 * f, 0),
-                    "the moving mean and moving variance are not "
-                    "trained by the optimizer: they are non-trainable (updated as "
-                    "moving averages)",
-                ),
-                Mistake(
-                    (kernel + 5 * f, 0),
-                    "the moving mean and variance are "
-                    "non-trainable, and the convolution has no bias with BN",
-                ),
-                Mistake(
-                    (kernel, 4 * f),
-                    "gamma and beta are trainable (the optimizer "
-                    "learns them); only the moving mean and variance are not",
-                ),
-                Mistake(
-                    (kernel + 2 * f, 0),
-                    "BatchNormalization also stores 2 "
-                    "non-trainable values per channel: the moving mean and variance",
-                ),
-                Mistake(
-                    (kernel, 2 * f),
-                    "gamma and beta (one each per channel) are "
-                    "trainable parameters too",
-                ),
-                Mistake(
-                    (kernel, 0),
-                    "BatchNormalization has parameters: gamma and beta "
-                    "(trainable) and the moving mean and variance (non-trainable), one "
-                    "of each per channel",
-                ),
-                Mistake(
-                    (kernel + f, 2 * f),
-                    "BN has 2 trainable parameters per channel "
-                    "(gamma and beta) and the convolution has no bias",
-                ),
-            ]
-        else:
-            no_bn = "batch_norm=False: there is no BatchNormalization layer to count"
-            mistakes += [
-                Mistake(
-                    (kernel, 0),
-                    "without BN the convolution has a bias: one per filter",
-                ),
-                Mistake((kernel + 3 * f, 2 * f), no_bn),
-                Mistake((kernel + 2 * f, 2 * f), no_bn),
-            ]
-        # A wrong kernel count shows in the trainable count, whatever else is right.
-        rest = expected[0] - kernel
-        kernel_mistakes = [
+    m = x.shape[axis]
+    mu = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    centred = x - mu
+    g = dy * gamma
+    dvar = (g * centred).sum(axis=axis, keepdims=True) * -0.5 * inv_std**3
+    dmu = (-g * inv_std).sum(axis=axis, keepdims=True) + dvar * (-2.0 * centred).sum(
+        axis=axis, keepdims=True
+    ) / m
+    return g * inv_std, dvar * 2.0 * centred / m, dmu / m, dvar, dmu, centred * inv_std
+
+
+def _dx_mistakes(dy, x, gamma, eps):
+    t1, t2, t3, dvar, dmu, _ = _paper_backward(dy, x, gamma, eps)
+    m = x.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mistakes = [
             Mistake(
-                k * c_in * f + rest,
-                "a 2-D kernel has k * k weights per input channel and filter, not k",
+                t1,
+                "you treated mu_B and sigma_B^2 as constants: dx = dl/dx_hat / "
+                "sqrt(var + eps) alone misses the two paths through the mean and the "
+                "variance, which depend on every x_i",
             ),
             Mistake(
-                k * k * f + rest,
-                "each filter has a k x k kernel for EVERY input channel: "
-                "multiply by in_channels",
+                t2 + t3,
+                "a term of dx is missing: the direct term dl/dx_hat_i / "
+                "sqrt(var + eps)",
             ),
             Mistake(
-                k * k * c_in + rest,
-                "there is one k x k x in_channels kernel per filter: "
-                "multiply by filters",
+                t1 + t3,
+                "a term of dx is missing: the path through the variance, dl/dvar * "
+                "2 (x_i - mu) / m",
+            ),
+            Mistake(
+                t1 + t2,
+                "a term of dx is missing: the path through the mean, dl/dmu / m",
+            ),
+            Mistake(
+                t1 - t2 + t3,
+                "the variance term has the wrong sign: dl/dvar = sum_i dl/dx_hat_i "
+                "(x_i - mu) * (-1/2) (var + eps)^(-3/2)",
+            ),
+            Mistake(t1 + t2 + dmu, "the mean term is dl/dmu / m: divide dl/dmu by m"),
+            Mistake(
+                t1 + dvar * 2.0 * (x - x.mean(axis=0)) + t3,
+                "the variance term is dl/dvar * 2 (x_i - mu) / m: divide by m",
+            ),
+            Mistake(
+                (t1 + t2 + t3) / gamma,
+                "gamma is missing: dl/dx_hat = dl/dy * gamma (chain rule through y = "
+                "gamma * x_hat + beta)",
+            ),
+            Mistake(
+                sum(_paper_backward(dy, x, gamma, eps, ddof=1)[:3]),
+                "you used the unbiased variance (ddof=1); Algorithm 1 uses the biased "
+                "mini-batch variance, dividing by m",
             ),
         ]
-        message = first_mistake(
-            pair, expected, mistakes, same=operator.eq
-        ) or first_mistake(pair[0], expected[0], kernel_mistakes, same=operator.eq)
-        if message:
-            raise AssertionError(f"{message} ({setting})")
-        raise AssertionError(
-            f"wrong counts for {setting}: expected {expected}, got {pair}"
+        if m > 1 and x.shape[1] > 1:
+            transposed = _paper_backward(dy, x, gamma, eps, axis=1)
+            mistakes.append(
+                Mistake(
+                    sum(transposed[:3]),
+                    "statistics and sums over the wrong axis: the mean and variance "
+                    "(and the sums in dvar and dmu) run over the mini-batch, axis=0",
+                )
+            )
+    return mistakes
+
+
+def check_batchnorm_backward(fn, seed: int = 0) -> bool:
+    """Chapter 8: ``fn(dy, x, gamma, eps)`` must return ``(dx, dgamma, dbeta)``.
+
+    The gradients of l through Algorithm 1 (training mode, statistics over axis 0 of
+    the ``(N, D)`` input ``x``; ``dy = dl/dy``, ``gamma`` of shape ``(D,)``): ``dx`` of
+    shape ``(N, D)`` with all three terms of the paper's section 3 (direct, through
+    the variance, through the mean), ``dgamma = sum_i dy_i x_hat_i`` and ``dbeta =
+    sum_i dy_i``, both ``(D,)``; the reference is
+    :func:`convbn.batchnorm.batchnorm_backward`. Checked on random shapes (N = 2 and
+    D = 1 included); the inputs must not be modified.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your batch-norm backward function"
+    for n, d, eps in _cases(rng):
+        x, gamma, _, dy = _data(rng, n, d)
+        context = f"x of shape {(n, d)}, eps={eps:g}"
+        raw = call(
+            fn,
+            dy,
+            x,
+            gamma,
+            eps,
+            what=what,
+            inputs=("dy", "x", "gamma"),
+            modified=MODIFIED,
         )
+        if not isinstance(raw, tuple | list) or len(raw) != 3:
+            raise AssertionError(
+                f"{what} must return three arrays (dx, dgamma, dbeta), got "
+                f"{type(raw).__name__}"
+                + (f" of length {len(raw)}" if isinstance(raw, tuple | list) else "")
+            )
+        _, cache = batchnorm.batchnorm_forward(x, gamma, 0.0, eps)
+        want_dx, want_dgamma, want_dbeta = batchnorm.batchnorm_backward(dy, cache)
+        x_hat = cache.x_hat
+        for value, name in zip(raw[1:], ("dgamma", "dbeta"), strict=True):
+            if np.shape(value) == (n,) and n != d:
+                raise AssertionError(
+                    f"{name} has shape ({n},), one value per example: sum over the "
+                    f"mini-batch (axis=0) to get one value per feature, shape ({d},)"
+                )
+        dx = as_array(raw[0], (n, d), f"{what} (dx)")
+        dgamma = as_array(raw[1], (d,), f"{what} (dgamma)")
+        dbeta = as_array(raw[2], (d,), f"{what} (dbeta)")
+        if (
+            not close(dgamma, want_dgamma)
+            and close(dgamma, want_dbeta)
+            and close(dbeta, want_dgamma)
+        ):
+            raise AssertionError(
+                "dgamma and dbeta are swapped: return (dx, dgamma, dbeta)"
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_hat_unbiased = (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + eps)
+        diagnose(
+            dbeta,
+            want_dbeta,
+            [
+                Mistake(
+                    dy.mean(axis=0),
+                    "dbeta is the sum of dy over the batch, not the mean",
+                ),
+                Mistake(
+                    (dy * gamma).sum(axis=0),
+                    "dbeta = sum_i dy_i: beta is added, so gamma does not enter",
+                ),
+                Mistake(dy.sum(axis=1) if n == d else None, "dbeta: sum over axis=0"),
+            ],
+            f"(dbeta, {context})",
+        )
+        diagnose(
+            dgamma,
+            want_dgamma,
+            [
+                Mistake(
+                    dy.sum(axis=0),
+                    "dgamma without x_hat: dl/dgamma = sum_i dy_i * x_hat_i (y = "
+                    "gamma * x_hat + beta)",
+                ),
+                Mistake(
+                    (dy * x).sum(axis=0),
+                    "dgamma uses x instead of x_hat: dl/dgamma = sum_i dy_i * x_hat_i",
+                ),
+                Mistake(
+                    (dy * x_hat * gamma).sum(axis=0),
+                    "dgamma has an extra factor gamma: dl/dgamma = sum_i dy_i * "
+                    "x_hat_i",
+                ),
+                Mistake(
+                    (dy * x_hat).mean(axis=0),
+                    "dgamma is a sum over the batch, not a mean",
+                ),
+                Mistake(
+                    (dy * x_hat_unbiased).sum(axis=0),
+                    "dgamma: x_hat must use the biased variance (ddof=0), as in the "
+                    "forward pass",
+                ),
+            ],
+            f"(dgamma, {context})",
+        )
+        diagnose(dx, want_dx, _dx_mistakes(dy, x, gamma, eps), f"(dx, {context})")
+    return True
+
+
+def check_batchnorm_inference(fn, seed: int = 0) -> bool:
+    """Chapter 8: ``fn(x, gamma, beta, mean, var, eps)`` must return the inference y.
+
+    ``y = gamma * (x - mean) / sqrt(var + eps) + beta`` with the given ``mean`` and
+    ``var`` (population statistics, shape ``(D,)``), never the batch's own: each
+    example's output must not depend on the rest of its batch. ``x`` is ``(N, D)``
+    with N = 1 allowed; the reference is :func:`convbn.batchnorm.batchnorm_inference`.
+    Checked on random shapes with statistics that differ from the batch's; the inputs
+    must not be modified.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your batch-norm inference function"
+    cases = _cases(rng)
+    cases[3:3] = [(1, 3, 0.5), (1, 1, 1e-3)]
+    for n, d, eps in cases:
+        x, gamma, beta, _ = _data(rng, n, d)
+        # Population statistics that this batch does not have.
+        mean = x.mean(axis=0) + rng.uniform(1.0, 2.0, size=d) * rng.choice([-1, 1], d)
+        var = rng.uniform(0.3, 4.0, size=d)
+        names = ("x", "gamma", "beta", "mean", "var")
+        raw = call(
+            fn,
+            x,
+            gamma,
+            beta,
+            mean,
+            var,
+            eps,
+            what=what,
+            inputs=names,
+            modified=MODIFIED,
+        )
+        got = as_array(raw, (n, d), what, single=True)
+        expected = batchnorm.batchnorm_inference(x, gamma, beta, mean, var, eps)
+
+        def scaled(x_hat, gamma=gamma, beta=beta):
+            return gamma * x_hat + beta
+
+        x_hat = (x - mean) / np.sqrt(var + eps)
+        mistakes = [
+            Mistake(
+                scaled((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)),
+                "you normalised with the batch's own mean and variance; at inference "
+                "use the given mean and var (population statistics), so that an "
+                "example's output does not depend on the rest of its batch",
+            ),
+            Mistake(
+                scaled((x - mean) / (var + eps)),
+                "the square root is missing: divide by sqrt(var + eps), not by the "
+                "variance",
+            ),
+            Mistake(
+                scaled((x - mean) / (np.sqrt(var) + eps)),
+                "eps is outside the square root: (x - mean) / sqrt(var + eps)",
+            ),
+            Mistake(
+                scaled((x - mean) / np.sqrt(var) + eps),
+                "eps is outside the square root: (x - mean) / sqrt(var + eps)",
+            ),
+            Mistake(
+                scaled((x - mean) / np.sqrt(var)), "eps is missing: sqrt(var + eps)"
+            ),
+            Mistake(
+                scaled((x - mean) / np.sqrt(var**2 + eps)),
+                "var is already the variance: do not square it",
+            ),
+            Mistake(
+                scaled(x / np.sqrt(var + eps)),
+                "the mean is not subtracted: (x - mean) / sqrt(var + eps)",
+            ),
+            Mistake(
+                beta * x_hat + gamma,
+                "gamma and beta are swapped: y = gamma * x_hat + beta",
+            ),
+            Mistake(x_hat, "the scale and shift are missing: y = gamma * x_hat + beta"),
+            Mistake(gamma * x_hat, "beta is missing: y = gamma * x_hat + beta"),
+            Mistake(x_hat + beta, "gamma is missing: y = gamma * x_hat + beta"),
+        ]
+        if n > 1:
+            mistakes.append(
+                Mistake(
+                    scaled((x - mean) / np.sqrt(var * n / (n - 1) + eps)),
+                    "do not rescale var by m / (m - 1): the given var is already the "
+                    "population estimate to use",
+                )
+            )
+        diagnose(got, expected, mistakes, f"(x of shape {(n, d)}, eps={eps:g})")
     return True

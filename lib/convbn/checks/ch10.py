@@ -1,621 +1,552 @@
-"""Chapter 10, compiling: losses and optimizers: the checkers of a custom loss
-written with ``keras.ops`` (the per-sample mean squared error), Keras's categorical
-crossentropy in numpy, one step of Adam, and the inverse time decay schedule.
+"""Chapter 10, Keras models: the checkers of the Sequential network 784 -> 512 relu
+-> 128 relu -> 10 softmax, the parameter count of a stack of Dense layers, the
+conversion of a Sequential stack to the functional API, and inverted dropout.
 
-The loss references are :mod:`convbn.losses`'; Adam is recomputed here as Keras's
-``update_step`` (the library has no optimizer), checked against Keras in the tests."""
+A model's output is recomputed in numpy with its own weights and
+:func:`convbn.activations.activation`."""
 
 from __future__ import annotations
 
-from itertools import combinations
+import operator
 
 import numpy as np
 
-from .. import losses
-from ._core import Mistake, as_array, call, close, first_mistake, wrong_at
+from .. import activations
+from ._core import Mistake, as_array, as_int, call, close, first_mistake
 
 __all__ = [
-    "check_custom_loss",
-    "check_categorical_crossentropy",
-    "check_adam_step",
-    "check_inverse_time_decay",
+    "check_sequential_model",
+    "check_dense_parameters",
+    "check_to_functional",
+    "check_inverted_dropout",
+]
+
+# The probe on which _activation_name recognises an activation function.
+_PROBE = np.array([[-3.0, -1.0, -0.25, 0.0, 0.5, 1.5, 4.0]], dtype=np.float32)
+# The network of chapter 10: (units, activation) of each Dense layer after 784 inputs.
+_MLP = [(512, "relu"), (128, "relu"), (10, "softmax")]
+
+
+def _keras():
+    from .._tf import import_keras
+
+    return import_keras()
+
+
+def _activation_name(fn) -> str:
+    """Name the activation ``fn`` computes (relu, sigmoid, ...) from its values."""
+    z = _PROBE
+    try:
+        out = np.asarray(fn(z), dtype=np.float64)
+    except Exception:  # a layer or function that cannot take the probe
+        return "an unrecognised activation"
+    for name in activations.ACTIVATIONS:
+        reference = activations.activation(name, z.astype(np.float64))
+        if close(out, reference, rtol=1e-4, atol=1e-5):
+            return name
+    return "an unrecognised activation"
+
+
+def _dense_stages(model):
+    """The model's Dense layers, each with the activations applied after it.
+
+    Returns a list of dicts ``{"layer", "units", "use_bias", "activation"}`` where
+    ``activation`` is one name ("relu", "linear", ...) or "relu then softmax" when an
+    activation layer follows a Dense layer that already has one. Raises
+    AssertionError for a layer that is neither Dense nor an activation layer.
+    """
+    keras = _keras()
+    activation_layers = (
+        keras.layers.Activation,
+        keras.layers.ReLU,
+        keras.layers.Softmax,
+        keras.layers.LeakyReLU,
+        keras.layers.ELU,
+        keras.layers.PReLU,
+    )
+    stages = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.layers.Dense):
+            stages.append(
+                {
+                    "layer": layer,
+                    "units": layer.units,
+                    "use_bias": layer.use_bias,
+                    "activations": [_activation_name(layer.activation)],
+                }
+            )
+        elif isinstance(layer, activation_layers):
+            if not stages:
+                raise AssertionError(
+                    f"extra layer {layer.name} ({type(layer).__name__}) before the "
+                    "first Dense layer: the 784 inputs go straight into Dense(512)"
+                )
+            stages[-1]["activations"].append(_activation_name(layer))
+        else:
+            raise AssertionError(
+                f"extra layer {layer.name} ({type(layer).__name__}): the model must "
+                "consist of three Dense layers only (784 -> 512 relu -> 128 relu -> "
+                "10 softmax); remove it"
+            )
+    for stage in stages:
+        names = [a for a in stage["activations"] if a != "linear"] or ["linear"]
+        stage["activation"] = " then ".join(names)
+    return stages
+
+
+def _dense_forward(stages, x):
+    """Numpy forward pass through Dense stages with their kernels and biases."""
+    for stage in stages:
+        layer = stage["layer"]
+        x = x @ np.asarray(layer.kernel, dtype=np.float64)
+        if stage["use_bias"]:
+            x = x + np.asarray(layer.bias, dtype=np.float64)
+        for name in stage["activation"].split(" then "):
+            x = activations.activation(name, x)
+    return x
+
+
+def _as_model(model, what):
+    keras = _keras()
+    if isinstance(model, type) and issubclass(model, keras.Model):
+        raise AssertionError(
+            f"{what} must be a model instance, got the class {model.__name__}: "
+            "call it, e.g. keras.Sequential([...])"
+        )
+    if callable(model) and not isinstance(model, keras.Model):
+        raise AssertionError(
+            f"{what} must be a Keras model, got a function "
+            f"({getattr(model, '__name__', type(model).__name__)}): call it and pass "
+            "the model it returns"
+        )
+    if not isinstance(model, keras.Model):
+        raise AssertionError(
+            f"{what} must be a Keras model (keras.Sequential or keras.Model), got "
+            f"{type(model).__name__}"
+        )
+    return model
+
+
+def _input_shape(model, what):
+    """The model's input shape; AssertionError when it is not built."""
+    if not model.built:
+        raise AssertionError(
+            f"{what} is not built: it does not know its input shape yet, so it has no "
+            "weights. Start it with keras.Input(shape=(784,)) (or call "
+            "model.build((None, 784)))"
+        )
+    try:
+        return tuple(model.input_shape)
+    except (AttributeError, ValueError) as error:
+        raise AssertionError(
+            f"{what} is not built ({error}); start it with keras.Input(shape=(784,))"
+        ) from error
+
+
+def check_sequential_model(model, seed: int = 0) -> bool:
+    """Chapter 10: ``model`` must be the Keras network 784 -> 512 relu -> 128 relu ->
+    10 softmax.
+
+    Accepts any correct construction: ``keras.Sequential`` starting with
+    ``keras.Input(shape=(784,))`` (or built with ``model.build((None, 784))``), the
+    functional API (``keras.Model(inputs=..., outputs=...)``), activations given to
+    ``Dense`` or as separate ``Activation`` layers. Checks that it is built, the input
+    shape ``(None, 784)``, exactly three Dense layers with 512, 128 and 10 units and
+    biases, relu / relu / softmax, 468,874 parameters, and that its output on random
+    inputs equals the numpy forward pass with its own weights. Names the mistake
+    otherwise (missing softmax, wrong width, wrong activation, wrong input shape,
+    extra or missing layer, not built, no bias).
+    """
+    what = "the model"
+    model = _as_model(model, what)
+    shape = _input_shape(model, what)
+    if shape != (None, 784):
+        hint = ""
+        if shape[1:] == (28, 28) or shape[1:] == (28, 28, 1):
+            hint = (
+                ": flatten the images to vectors first (x.reshape(-1, 784)) and use "
+                "keras.Input(shape=(784,))"
+            )
+        raise AssertionError(
+            f"wrong input shape: expected (None, 784), got {shape}{hint}"
+        )
+    stages = _dense_stages(model)
+    widths = [s["units"] for s in stages]
+    expected_widths = [u for u, _ in _MLP]
+    if len(stages) < 3:
+        raise AssertionError(
+            f"missing layer: expected 3 Dense layers with {expected_widths} units, "
+            f"got {len(stages)} with {widths}"
+        )
+    if len(stages) > 3:
+        raise AssertionError(
+            f"extra layer: expected 3 Dense layers with {expected_widths} units, got "
+            f"{len(stages)} with {widths}"
+        )
+    for i, (stage, (units, _)) in enumerate(zip(stages, _MLP, strict=True), start=1):
+        if stage["units"] != units:
+            role = "the output layer" if i == 3 else f"hidden layer {i}"
+            note = " (one unit per digit)" if i == 3 else ""
+            raise AssertionError(
+                f"wrong width: Dense layer {i} ({role}) has {stage['units']} units, "
+                f"expected {units}{note}; widths {widths}, expected {expected_widths}"
+            )
+    output = stages[-1]["activation"]
+    if output == "linear":
+        raise AssertionError(
+            "missing softmax: the output layer has no activation (linear), so its 10 "
+            "outputs are not probabilities; use Dense(10, activation='softmax')"
+        )
+    if output != "softmax":
+        raise AssertionError(
+            f"wrong activation on the output layer: {output}, expected softmax (the "
+            "10 outputs must be probabilities that sum to 1)"
+        )
+    for i, stage in enumerate(stages[:2], start=1):
+        if stage["activation"] != "relu":
+            name = stage["activation"]
+            if name == "linear":
+                name = "linear (no activation)"
+            raise AssertionError(
+                f"wrong activation in hidden layer {i}: {name}, expected relu"
+            )
+    for i, stage in enumerate(stages, start=1):
+        if not stage["use_bias"]:
+            raise AssertionError(
+                f"no bias in Dense layer {i} (use_bias=False): every unit of this "
+                "network has a bias"
+            )
+    count = model.count_params()
+    if count != 468_874:
+        raise AssertionError(
+            f"the model has {count:,} parameters, expected 468,874 "
+            "(784*512 + 512 + 512*128 + 128 + 128*10 + 10)"
+        )
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(7, 784)).astype(np.float32)
+    try:
+        got = np.asarray(model(x, training=False), dtype=np.float64)
+    except Exception as error:
+        raise AssertionError(
+            f"calling the model on a batch of shape (7, 784) raised "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    expected = _dense_forward(stages, x.astype(np.float64))
+    if got.shape != expected.shape:
+        raise AssertionError(
+            f"the model's output has shape {got.shape} for 7 inputs, expected (7, 10)"
+        )
+    if not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+        raise AssertionError(
+            "the model's output differs from 784 -> 512 relu -> 128 relu -> 10 "
+            "softmax computed with its own weights (largest difference "
+            f"{np.abs(got - expected).max():.3g}): are the layers connected one after "
+            "the other, each on the previous layer's output?"
+        )
+    return True
+
+
+def _count(sizes, use_bias=True) -> int:
+    return sum(
+        a * b + (b if use_bias else 0)
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+    )
+
+
+def check_dense_parameters(fn, seed: int = 0) -> bool:
+    """Chapter 10: ``fn(sizes, use_bias=True)`` must return the number of parameters
+    of a stack of Dense layers.
+
+    ``sizes = [n_0, n_1, ..., n_L]`` lists the input width and the widths of the L
+    Dense layers; layer l has an ``(n_{l-1}, n_l)`` kernel and, when ``use_bias``,
+    ``n_l`` biases. The answer is an integer: sum of ``n_{l-1} * n_l + n_l``
+    (``[784, 512, 128, 10]`` gives 468,874). Names the classic mistakes: forgotten
+    biases, one bias per input instead of per unit, biases counted with
+    ``use_bias=False``, parameters given to the input.
+    """
+    rng = np.random.default_rng(seed)
+    cases = [[784, 512, 128, 10], [14, 64], [3, 1], [1, 1, 1]]
+    for _ in range(12):
+        length = int(rng.integers(2, 7))
+        cases.append([int(n) for n in rng.integers(1, 1025, size=length)])
+    for sizes in cases:
+        for use_bias in (True, False):
+            label = f"for sizes={sizes}, use_bias={use_bias}"
+            got = as_int(
+                call(fn, list(sizes), use_bias, what=f"your function {label}"),
+                "your function",
+                f" {label}",
+                hint="a parameter count is a whole number",
+            )
+            expected = _count(sizes, use_bias)
+            if got == expected:
+                continue
+            pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
+            weights = sum(a * b for a, b in pairs)
+            mistakes = [
+                Mistake(
+                    weights,
+                    "you forgot the biases: each Dense layer has one bias per unit "
+                    "(n_l of them) besides its n_(l-1) x n_l kernel",
+                ),
+                Mistake(
+                    weights + sum(a for a, _ in pairs),
+                    "you counted one bias per input; a Dense layer has one bias per "
+                    "unit (per output), n_l, not n_(l-1)",
+                ),
+                Mistake(
+                    weights + sum(b for _, b in pairs),
+                    "with use_bias=False there are no biases: count the kernels only",
+                ),
+                Mistake(
+                    expected + sizes[0],
+                    "the input has no parameters: count n_(l-1) x n_l + n_l for each "
+                    "Dense layer only, not a bias for the input",
+                ),
+                Mistake(
+                    _count(sizes[:-1], use_bias) if len(sizes) > 2 else None,
+                    "you left out the last layer: sizes has L + 1 entries for L Dense "
+                    "layers",
+                ),
+                Mistake(
+                    sum(
+                        a * b + (b if use_bias else 0)
+                        for a, b in zip(sizes, sizes, strict=True)
+                    )
+                    if len(sizes) > 1
+                    else None,
+                    "each layer connects n_(l-1) inputs to n_l units: pair each size "
+                    "with the next one, zip(sizes[:-1], sizes[1:])",
+                ),
+            ]
+            message = first_mistake(got, expected, mistakes, same=operator.eq)
+            if message:
+                raise AssertionError(
+                    f"{message} ({label}: expected {expected}, got {got})"
+                )
+            raise AssertionError(
+                f"wrong count {label}: expected {expected:,}, got {got:,}"
+            )
+    return True
+
+
+_FUNCTIONAL_CASES = [
+    ([784, 512, 128, 10], ["relu", "relu", "softmax"], [True, True, True]),
+    ([5, 3], ["linear"], [True]),
+    ([12, 7, 4], ["tanh", "sigmoid"], [True, False]),
+    ([8, 16, 16, 3], ["relu", "tanh", "softmax"], [True, True, True]),
 ]
 
 
-def _errstate():
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+def check_to_functional(fn, seed: int = 0) -> bool:
+    """Chapter 10: ``fn(model)`` must return a functional-API model that computes the
+    same function as the ``keras.Sequential`` stack of Dense layers ``model``.
 
-
-def _loss_diagnosis(got, y_true, y_pred) -> str:
-    """Name the mistake of a custom MSE that gave ``got`` (float64) on these inputs."""
-    diff = y_true.astype(np.float64) - y_pred.astype(np.float64)
-    square = np.square(diff)
-    expected = losses.mean_squared_error(y_true, y_pred)
-    shape = diff.shape
-
-    def named(mistakes):
-        return first_mistake(got, expected, mistakes, rtol=1e-4, atol=1e-6)
-
-    if got.shape == ():
-        return named(
-            [
-                Mistake(
-                    square.mean(),
-                    "the loss is reduced to a scalar: like the slides' T.mean(...), "
-                    "it averages over the whole batch. Keras wants one loss per "
-                    "sample: average over the last axis only, ops.mean(..., axis=-1)",
-                ),
-                Mistake(
-                    square.sum(),
-                    "the loss is reduced to a scalar (a sum over everything); return "
-                    "one value per sample: ops.mean(ops.square(y_true - y_pred), "
-                    "axis=-1)",
-                ),
-                Mistake(
-                    expected.sum(),
-                    "the loss is reduced to a scalar (a sum over everything); return "
-                    "one value per sample: ops.mean(ops.square(y_true - y_pred), "
-                    "axis=-1)",
-                ),
-            ]
-        ) or (
-            f"the loss returned a single number for inputs of shape {shape}; it "
-            f"must return one value per sample, shape {expected.shape}"
-        )
-    mistakes = [
-        Mistake(
-            square,
-            "nothing is averaged: the result has one value per element; average the "
-            "squares over the last axis, ops.mean(..., axis=-1)",
-        )
-    ]
-    # Means over every set of axes but the last alone.
-    ndim = len(shape)
-    for size in range(1, ndim + 1):
-        for axes in combinations(range(ndim), size):
-            if axes == (ndim - 1,):
-                continue
-            if axes == tuple(range(1, ndim)):
-                message = (
-                    "the loss averages over every axis but the batch axis; Keras "
-                    "reduces only the last axis, so for inputs of shape "
-                    f"{shape} the result has shape {expected.shape}: use axis=-1"
-                )
-            else:
-                message = (
-                    f"the loss averages over axis {axes if size > 1 else axes[0]} "
-                    f"instead of the last axis: use axis=-1 (result shape "
-                    f"{expected.shape}, one value per sample)"
-                )
-            mistakes.append(Mistake(square.mean(axis=axes), message))
-    not_squared = (
-        "the differences are not squared, so positive and negative errors cancel"
-    )
-    mistakes += [
-        Mistake(
-            square.sum(axis=-1),
-            "sum instead of mean: divide by the number of values "
-            "on the last axis, ops.mean(..., axis=-1), not ops.sum",
-        ),
-        Mistake(
-            np.abs(diff).mean(axis=-1),
-            "absolute instead of squared differences: this "
-            "is the mean absolute error; use ops.square",
-        ),
-        Mistake(
-            np.sqrt(expected),
-            "the square root of the mean squared error (RMSE); the "
-            "mean squared error has no square root",
-        ),
-        Mistake(diff.mean(axis=-1), not_squared),
-        Mistake(-diff.mean(axis=-1), not_squared),
-        Mistake(
-            np.square(diff.mean(axis=-1)),
-            "the square of the mean difference: square "
-            "each difference first, then average",
-        ),
-        Mistake(0.5 * expected, "a factor 1/2: the mean squared error has none"),
-        Mistake(
-            -expected, "the sign is wrong: a loss is minimised, so it must be >= 0"
-        ),
-    ]
-    message = named(mistakes)
-    if message:
-        return message
-    if got.shape == shape[:-1] + (1,):
-        return (
-            f"the result has shape {got.shape}: do not keep the reduced axis "
-            f"(keepdims=False), Keras expects shape {expected.shape}"
-        )
-    if got.shape != expected.shape:
-        return (
-            f"the loss returned shape {got.shape} for inputs of shape {shape}; the "
-            f"per-sample loss has shape {expected.shape} (reduce the last axis only)"
-        )
-    return f"{wrong_at(got, expected)} for inputs of shape {shape}"
-
-
-def check_custom_loss(fn, seed: int = 0) -> bool:
-    """Chapter 10: ``fn(y_true, y_pred)`` must be the per-sample mean squared error.
-
-    The loss is written with ``keras.ops`` and returns a tensor of one value per
-    sample, ``mean((y_true - y_pred) ** 2)`` over the **last** axis, exactly like
-    ``keras.losses.mean_squared_error``: inputs of shape ``(batch, d)`` give shape
-    ``(batch,)``, ``(batch, 1)`` gives ``(batch,)``, ``(batch, t, d)`` gives
-    ``(batch, t)``. Checked on random float32 tensors of many shapes, then inside a
-    ``tf.function`` (graph mode, as ``model.fit`` runs a loss) and for its gradient
-    with respect to ``y_pred``, which must be ``2 (y_pred - y_true) / d``.
-
-    Decision on numpy: the result must be a backend tensor (what ``keras.ops``
-    returns). A numpy result (``np.mean(np.square(...))`` or ``.numpy()``) is
-    rejected: it works on the eager tensors of a quick test but not on the symbolic
-    tensors of ``model.fit``, and no gradient flows through it.
+    The result must be a ``keras.Model`` built with ``keras.Input`` and
+    ``keras.Model(inputs=..., outputs=...)`` (not a Sequential model), with the same
+    input shape, the same parameter count and, on random inputs, the same outputs as
+    ``model`` (so it uses the same weights: reuse the layers, or copy their weights).
+    ``model`` itself must not change. Tried on several stacks (widths, activations,
+    with and without biases) with random non-zero weights and biases.
     """
-    from .._tf import import_keras
-
-    keras = import_keras()
-    import tensorflow as tf
-
+    keras = _keras()
     rng = np.random.default_rng(seed)
-    what = "your loss function"
-    shapes = [(8, 3), (6, 1), (4, 5, 3), (1, 7), (5, 10), (3, 4, 2, 6), (2, 9, 1)]
-    shapes += [tuple(int(n) for n in rng.integers(1, 9, size=2)) for _ in range(3)]
-    for shape in shapes:
-        y_true = rng.normal(size=shape).astype(np.float32)
-        y_pred = (y_true + rng.normal(scale=1.5, size=shape)).astype(np.float32)
-        result = call(fn, tf.constant(y_true), tf.constant(y_pred), what=what)
-        if isinstance(result, np.ndarray | np.generic | float | int):
+    for index, (sizes, names, biases) in enumerate(_FUNCTIONAL_CASES):
+        sequential = keras.Sequential(
+            [keras.Input(shape=(sizes[0],))]
+            + [
+                keras.layers.Dense(n, activation=a, use_bias=b)
+                for n, a, b in zip(sizes[1:], names, biases, strict=True)
+            ]
+        )
+        sequential.set_weights(
+            [
+                rng.normal(0.0, 0.5, w.shape).astype(np.float32)
+                for w in sequential.get_weights()
+            ]
+        )
+        before = [w.copy() for w in sequential.get_weights()]
+        x = rng.normal(size=(6, sizes[0])).astype(np.float32)
+        expected = np.asarray(sequential(x, training=False), dtype=np.float64)
+        stack = " -> ".join(
+            [str(sizes[0])]
+            + [
+                f"{n} {a}" + ("" if b else " (no bias)")
+                for n, a, b in zip(sizes[1:], names, biases, strict=True)
+            ]
+        )
+        label = f"for the Sequential model {stack}"
+        hard_coded = (
+            " (it works for 784 -> 512 -> 128 -> 10: did you hard-code that "
+            "architecture? read the layers from model.layers)"
+            if index > 0
+            else ""
+        )
+        try:
+            result = call(fn, sequential, what=f"your function {label}")
+        except AssertionError as error:
+            raise AssertionError(f"{error}{hard_coded}") from error
+        if result is sequential or isinstance(result, keras.Sequential):
             raise AssertionError(
-                f"{what} returned a numpy value ({type(result).__name__}), not a "
-                "tensor: compute it with keras.ops (ops.mean, ops.square) so that it "
-                "also works on the symbolic tensors of model.fit and can be "
-                "differentiated"
+                f"your function returned a Sequential model {label}; build a "
+                "functional one: inputs = keras.Input(shape=...), call each layer on "
+                "the previous tensor, keras.Model(inputs=inputs, outputs=x)"
             )
-        if not keras.ops.is_tensor(result):
+        if not isinstance(result, keras.Model):
             raise AssertionError(
-                f"{what} must return a tensor (from keras.ops), got "
+                f"your function must return a keras.Model {label}, got "
                 f"{type(result).__name__}"
             )
-        got = np.asarray(keras.ops.convert_to_numpy(result), dtype=np.float64)
-        expected = losses.mean_squared_error(y_true, y_pred)
-        if close(got, expected, rtol=1e-5, atol=1e-6):
+        after = sequential.get_weights()
+        if any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True)):
+            raise AssertionError(
+                f"your function changed the weights of the Sequential model {label}; "
+                "leave it as it is"
+            )
+        try:
+            shape = tuple(result.input_shape)
+        except (AttributeError, ValueError) as error:
+            raise AssertionError(
+                f"the returned model has no input {label}: start it with "
+                f"keras.Input(shape=({sizes[0]},))"
+            ) from error
+        if shape != (None, sizes[0]):
+            raise AssertionError(
+                f"wrong input shape {label}: expected (None, {sizes[0]}), got "
+                f"{shape}{hard_coded}"
+            )
+        count, want = result.count_params(), sequential.count_params()
+        if count != want:
+            raise AssertionError(
+                f"the functional model has {count:,} parameters {label}, expected "
+                f"{want:,}: a layer missing or added, a wrong width or a bias too "
+                f"many or too few{hard_coded}"
+            )
+        try:
+            got = np.asarray(result(x, training=False), dtype=np.float64)
+        except Exception as error:
+            raise AssertionError(
+                f"calling the returned model on a batch of shape {x.shape} raised "
+                f"{type(error).__name__}: {error} ({label})"
+            ) from error
+        if got.shape != expected.shape:
+            raise AssertionError(
+                f"the returned model's output has shape {got.shape} {label}, "
+                f"expected {expected.shape}{hard_coded}"
+            )
+        if np.allclose(got, expected, rtol=1e-4, atol=1e-5):
             continue
-        raise AssertionError(_loss_diagnosis(got, y_true, y_pred))
-
-    shape = (6, 4)
-    y_true = tf.constant(rng.normal(size=shape).astype(np.float32))
-    y_pred = tf.constant(rng.normal(size=shape).astype(np.float32))
-    graph_fn = tf.function(lambda a, b: fn(a, b), reduce_retracing=True)
-    try:
-        graph_result = graph_fn(y_true, y_pred)
-    except Exception as error:
+        mine = sorted(tuple(np.round(w, 5).ravel()) for w in result.get_weights())
+        theirs = sorted(tuple(np.round(w, 5).ravel()) for w in after)
+        if mine != theirs:
+            raise AssertionError(
+                f"same architecture but different weights {label}: new Dense layers "
+                "start from fresh random weights. Reuse the Sequential model's "
+                "layers (call them on your tensors) or copy each layer's weights with "
+                "new_layer.set_weights(old_layer.get_weights())"
+            )
         raise AssertionError(
-            f"{what} fails in graph mode, where model.fit runs it "
-            f"({type(error).__name__}: {str(error)[:160]}): use keras.ops functions "
-            "only, no numpy calls and no .numpy()"
-        ) from error
-    if not np.allclose(
-        keras.ops.convert_to_numpy(graph_result),
-        keras.losses.mean_squared_error(y_true, y_pred),
-        rtol=1e-5,
-        atol=1e-6,
-    ):
-        raise AssertionError(f"{what} gives different values in graph mode")
-
-    with tf.GradientTape() as tape:
-        tape.watch(y_pred)
-        total = tf.reduce_sum(fn(y_true, y_pred))
-    gradient = tape.gradient(total, y_pred)
-    if gradient is None:
-        raise AssertionError(
-            "no gradient flows from your loss back to y_pred: do not leave the "
-            "keras.ops world (no numpy, no .numpy(), no ops.stop_gradient)"
-        )
-    expected_gradient = 2.0 * (y_pred - y_true) / shape[-1]
-    if not np.allclose(gradient, expected_gradient, rtol=1e-4, atol=1e-6):
-        raise AssertionError(
-            "the gradient of your loss with respect to y_pred is not "
-            "2 (y_pred - y_true) / d; does it use an operation with a wrong "
-            "derivative (ops.stop_gradient, rounding)?"
+            f"the outputs differ {label} although the weights are the same "
+            f"(largest difference {np.abs(got - expected).max():.3g}): check each "
+            "layer's activation and that the layers are applied in order"
         )
     return True
 
 
-def check_categorical_crossentropy(fn, seed: int = 0) -> bool:
-    """Chapter 10: ``fn(y_true, y_pred)`` must be Keras's categorical crossentropy.
+def check_inverted_dropout(fn, seed: int = 0) -> bool:
+    """Chapter 10: ``fn(x, rate, rng)`` must apply inverted dropout (training mode).
 
-    numpy only. ``y_true`` holds one-hot labels (or a probability vector per sample)
-    and ``y_pred`` predicted probabilities, both of shape ``(batch, ..., C)``; the
-    result is one value per sample, shape ``(batch, ...)``, computed as Keras does:
-    rescale each row of ``y_pred`` to sum to 1, clip it to ``[1e-7, 1 - 1e-7]``, then
-    ``-sum(y_true * log(p), axis=-1)``. Reference:
-    :func:`convbn.losses.categorical_crossentropy`. Checked on random shapes, a
-    prediction of exactly 0 for the true class (the loss is then -log(1e-7) = 16.12),
-    rows that do not sum to 1, and soft labels.
+    Each entry of ``x`` (a numpy array of any shape) is set to 0 with probability
+    ``rate`` (0 <= rate < 1), independently, using the numpy Generator ``rng``; the
+    entries kept are multiplied by ``1 / (1 - rate)``, so the expected value of each
+    output equals its input, as in ``keras.layers.Dropout`` during training. Returns
+    a new array of the shape of ``x`` (``x`` is not modified); ``rate=0`` returns
+    ``x`` unchanged; the same ``rng`` seed gives the same result.
     """
-    rng = np.random.default_rng(seed)
-    what = "your crossentropy function"
-    cases = []
-    for shape in [(6, 4), (1, 3), (5, 10), (3, 4, 5), (8, 2)]:
-        labels = rng.integers(0, shape[-1], size=shape[:-1])
-        y_true = np.eye(shape[-1])[labels]
-        y_pred = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
-        cases.append((y_true, y_pred))
-    y_true = np.eye(4)[[0, 1, 2, 3, 0]]
-    y_pred = rng.dirichlet(np.ones(4), size=5)
-    y_pred[0] = [0.0, 0.5, 0.25, 0.25]  # the true class gets probability 0
-    y_pred[1] = [0.0, 1.0, 0.0, 0.0]  # a certain, right prediction
-    cases.append((y_true, y_pred))
-    y_true = np.eye(3)[[2, 0, 1, 1]]
-    cases.append((y_true, rng.uniform(0.1, 1.0, size=(4, 3))))  # rows not summing to 1
-    cases.append((rng.dirichlet(np.ones(5), size=4), rng.dirichlet(np.ones(5), size=4)))
 
-    for y_true, y_pred in cases:
-        expected = losses.categorical_crossentropy(y_true, y_pred)
-        with _errstate():
-            raw = call(fn, y_true.copy(), y_pred.copy(), what=what)
-        if np.ndim(raw) == 0 and expected.size > 1:
-            raise AssertionError(
-                "the loss is reduced to a scalar; return one value per sample (sum "
-                "over the class axis only, axis=-1)"
-            )
-        got = as_array(raw, expected.shape, what)
-        if close(got, expected, rtol=1e-5, atol=1e-7):
-            continue
-        raise AssertionError(_cce_diagnosis(got, y_true, y_pred, expected))
-    return True
-
-
-def _cce_diagnosis(got, y_true, y_pred, expected) -> str:
-    if not np.all(np.isfinite(got)):
-        return (
-            "the loss is infinite or NaN when the true class gets probability 0: "
-            "log(0) = -inf. Clip the probabilities to [1e-7, 1 - 1e-7] first, as "
-            "Keras does (np.clip(p, 1e-7, 1 - 1e-7))"
+    def dropout(x, rate, rng_seed, what):
+        generator = np.random.default_rng(rng_seed)
+        return call(
+            fn,
+            x,
+            rate,
+            generator,
+            what=what,
+            inputs=("x",),
+            modified="{what} modified its input {name}; return a new array",
         )
-    eps = 1e-7
-    normalised = y_pred / y_pred.sum(axis=-1, keepdims=True)
-    clipped = np.clip(normalised, eps, 1 - eps)
-    n_classes = y_true.shape[-1]
-    hard = np.eye(n_classes)[np.argmax(y_true, axis=-1)]
-    with _errstate():
-        mistakes = [
-            Mistake(
-                -np.sum(y_true * np.log(normalised), axis=-1),
-                "the probabilities are not clipped to [1e-7, 1 - 1e-7] before the log",
-            )
-        ]
-        mistakes += [
-            Mistake(
-                -np.sum(y_true * np.log(np.clip(normalised, e, 1 - e)), axis=-1),
-                f"the probabilities are clipped with epsilon {e:g}; Keras uses "
-                "1e-7 (keras.backend.epsilon())",
-            )
-            for e in (1e-15, 1e-12, 1e-10, 1e-8, 1e-6, 1e-5)
-        ]
-        mistakes += [
-            Mistake(
-                -np.sum(y_true * np.log(np.clip(y_pred, eps, 1 - eps)), axis=-1),
-                "rows of y_pred that do not sum to 1 are not rescaled: divide each "
-                "row by its sum before clipping, as Keras does",
-            ),
-            Mistake(-expected, "the sign is wrong: the loss is -sum(y_true * log(p))"),
-            Mistake(expected / n_classes, "mean instead of sum over the classes"),
-            Mistake(
-                expected / np.log(10), "log base 10 instead of the natural log (np.log)"
-            ),
-            Mistake(
-                expected / np.log(2), "log base 2 instead of the natural log (np.log)"
-            ),
-            Mistake(
-                -np.sum(
-                    y_true * np.log(clipped) + (1 - y_true) * np.log(1 - clipped),
-                    axis=-1,
-                ),
-                "this is the binary crossentropy summed over the classes; the "
-                "categorical crossentropy has no (1 - y) log(1 - p) terms",
-            ),
-            Mistake(
-                -np.sum(hard * np.log(clipped), axis=-1)
-                if not np.array_equal(hard, y_true)
-                else None,
-                "only the most likely class of y_true is used; y_true may hold soft "
-                "labels (probabilities): sum y_true * log(p) over every class",
-            ),
-        ]
-    message = first_mistake(got, expected, mistakes, rtol=1e-5, atol=1e-7)
-    return message or wrong_at(
-        got,
-        expected,
-        at=lambda i: (
-            f"for sample {i} (y_true {np.round(y_true[i], 3).tolist()}, y_pred "
-            f"{np.round(y_pred[i], 3).tolist()})"
-        ),
-    )
 
-
-def adam_reference(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
-    """One step of Keras's Adam (keras.optimizers.Adam.update_step), in numpy."""
-    m_new = m + (g - m) * (1 - beta_1)
-    v_new = v + (np.square(g) - v) * (1 - beta_2)
-    alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-    return w - m_new * alpha / (np.sqrt(v_new) + epsilon), m_new, v_new
-
-
-def _adam_mistakes(g, m, v, t, lr, b1, b2, eps):
-    """The classic mistakes in one Adam step, as the update ``w_new - w`` each gives."""
-    m_ok = b1 * m + (1 - b1) * g
-    v_ok = b2 * v + (1 - b2) * g**2
-
-    def step(m_, v_, t_m=t, t_v=t, sqrt=True, sign=-1.0):
-        m_hat = m_ / (1 - b1**t_m) if t_m is not None else m_
-        v_hat = v_ / (1 - b2**t_v) if t_v is not None else v_
-        root = np.sqrt(v_hat) if sqrt else v_hat
-        return sign * lr * m_hat / (root + eps)
-
-    return [
-        Mistake(
-            step(m_ok, v_ok, None, None),
-            "no bias correction: divide m by (1 - beta_1**t) and v by (1 - beta_2**t)",
-        ),
-        Mistake(
-            step(m_ok, v_ok, None, t),
-            "m is not bias-corrected: m_hat = m / (1 - beta_1**t)",
-        ),
-        Mistake(
-            step(m_ok, v_ok, t, None),
-            "v is not bias-corrected: v_hat = v / (1 - beta_2**t)",
-        ),
-        Mistake(
-            step(m_ok, v_ok, t - 1 if t > 1 else None, t - 1 if t > 1 else None),
-            "the bias correction uses t - 1: t counts the steps from 1, so the "
-            "first step divides by (1 - beta_1), not by (1 - beta_1**0)",
-        ),
-        Mistake(
-            step(m_ok, v_ok, t + 1, t + 1),
-            "the bias correction uses t + 1: t is "
-            "already the number of this step (1 for the first)",
-        ),
-        Mistake(
-            step(m_ok, v_ok, sign=1.0),
-            "the step goes uphill: subtract the update, "
-            "w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)",
-        ),
-        Mistake(step(m_ok, v_ok, sqrt=False), "the square root of v_hat is missing"),
-        Mistake(
-            step(m, v),
-            "the step uses the old moments m and v; update them first, "
-            "then use the new ones",
-        ),
-        Mistake(-lr * g, "this is a plain gradient descent step, not Adam"),
-    ]
-
-
-def check_adam_step(fn, seed: int = 0) -> bool:
-    """Chapter 10: one step of the Adam optimizer, in numpy.
-
-    ``fn(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)`` gets the weights
-    ``w``, their gradient ``g``, the moment estimates ``m`` and ``v`` from the
-    previous step (arrays of the shape of ``w``, zeros before the first step) and the
-    step number ``t`` (1 for the first update). It must return the tuple ``(w_new,
-    m_new, v_new)``::
-
-        m_new = beta_1 m + (1 - beta_1) g
-        v_new = beta_2 v + (1 - beta_2) g**2
-        w_new = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon),
-        m_hat = m_new / (1 - beta_1**t),  v_hat = v_new / (1 - beta_2**t).
-
-    Keras writes the last line as ``w - lr sqrt(1 - beta_2**t) / (1 - beta_1**t) *
-    m_new / (sqrt(v_new) + epsilon)``, which puts epsilon in a slightly different
-    place; both forms (and epsilon inside the root) are accepted: they differ by far
-    less than the step. Checked on random shapes and hyperparameters, on first steps
-    from zero moments (with a zero gradient among them) and on later steps; the
-    inputs must not be modified.
-    """
-    rng = np.random.default_rng(seed)
-    what = "your Adam step"
-    cases = []
-    for trial in range(10):
-        shape = (
-            (int(rng.integers(1, 6)),) if trial % 2 else (2, int(rng.integers(1, 5)))
-        )
-        g = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.0, size=shape)
-        first = trial < 4
-        t = 1 if first else int(rng.integers(2, 50))
-        m = np.zeros(shape) if first else rng.normal(scale=0.5, size=shape)
-        v = np.zeros(shape) if first else rng.uniform(0.05, 2.0, size=shape)
-        if first and trial == 0:
-            g.flat[0] = 0.0  # 0 / (0 + epsilon) must give a step of 0, not NaN
-        lr = float(rng.choice([0.001, 0.01, 0.1]))
-        b1 = float(rng.uniform(0.8, 0.95))
-        b2 = float(rng.uniform(0.99, 0.9999))
-        cases.append((rng.normal(size=shape), g, m, v, t, lr, b1, b2, 1e-7))
-    for case in cases:
-        w, g, m, v, t, lr, b1, b2, eps = case
-        with _errstate():
-            raw = call(
-                fn,
-                *case,
-                what=what,
-                inputs=("w", "g", "m", "v"),
-                modified="{what} modified its input {name} in place; return new arrays",
-            )
-        if not isinstance(raw, tuple | list) or len(raw) != 3:
-            raise AssertionError(
-                f"{what} must return the tuple (w_new, m_new, v_new), got "
-                f"{type(raw).__name__}"
-                + (f" of length {len(raw)}" if isinstance(raw, tuple | list) else "")
-            )
-        w_ref, m_ref, v_ref = adam_reference(w, g, m, v, t, lr, b1, b2, eps)
-        got_w = as_array(raw[0], w.shape, what + " (w_new)")
-        got_m = as_array(raw[1], w.shape, what + " (m_new)")
-        got_v = as_array(raw[2], w.shape, what + " (v_new)")
-        setting = f"(t={t}, beta_1={b1:.3g}, beta_2={b2:.5g})"
-        message = first_mistake(
-            got_m,
-            m_ref,
-            [
-                Mistake(b1 * m + g, "m_new misses the factor (1 - beta_1) on g"),
-                Mistake(
-                    (1 - b1) * m + b1 * g,
-                    "beta_1 weights the old m: m_new = beta_1 m + (1 - beta_1) g",
-                ),
-                Mistake(
-                    b2 * m + (1 - b2) * g,
-                    "m_new uses beta_2; the first moment uses beta_1",
-                ),
-            ],
-        )
-        if not close(got_m, m_ref):
-            raise AssertionError(
-                message
-                or f"m_new is wrong {setting}: expected {m_ref.ravel()[:3]}, got "
-                f"{got_m.ravel()[:3]}"
-            )
-        message = first_mistake(
-            got_v,
-            v_ref,
-            [
-                Mistake(
-                    b2 * v + (1 - b2) * g,
-                    "v_new must average the squared gradient g**2",
-                ),
-                Mistake(
-                    b2 * v + (1 - b2) * np.abs(g), "v_new must average g**2, not |g|"
-                ),
-                Mistake(
-                    (1 - b2) * v + b2 * g**2,
-                    "beta_2 weights the old v: v_new = beta_2 v + (1 - beta_2) g**2",
-                ),
-                Mistake(
-                    b1 * v + (1 - b1) * g**2,
-                    "v_new uses beta_1; the second moment uses beta_2",
-                ),
-            ],
-        )
-        if not close(got_v, v_ref):
-            raise AssertionError(
-                message
-                or f"v_new is wrong {setting}: expected {v_ref.ravel()[:3]}, got "
-                f"{got_v.ravel()[:3]}"
-            )
-        bad = ~np.isfinite(got_w)
-        if np.any(bad):
-            if np.all(g[bad] == 0) and np.all(v_ref[bad] == 0):
+    base = np.random.default_rng(seed)
+    for shape, rate in [
+        ((400, 250), 0.5),
+        ((100_000,), 0.2),
+        ((50, 40, 50), 0.8),
+        ((300, 300), 0.1),
+    ]:
+        x = 1.0 + base.random(shape)
+        label = f"for x of shape {shape} and rate={rate}"
+        what = f"dropout {label}"
+        got = as_array(dropout(x, rate, 7, what), shape, what)
+        dropped = got == 0
+        kept = ~dropped
+        fraction = dropped.mean()
+        if abs(fraction - rate) > 0.02:
+            if abs(fraction - (1 - rate)) <= 0.02:
                 raise AssertionError(
-                    "w_new is NaN for a zero gradient at the first step (0 / 0): "
-                    "add epsilon to sqrt(v_hat) in the denominator"
+                    f"you dropped {fraction:.1%} of the entries {label}: rate is the "
+                    "fraction dropped, not the fraction kept (keep with probability "
+                    "1 - rate)"
                 )
             raise AssertionError(
-                f"w_new has infinite or NaN values {setting}: check the bias "
-                "correction, 1 - beta**t must not be 0 (t is 1 at the first step)"
+                f"{fraction:.1%} of the entries are 0 {label}, expected about "
+                f"{rate:.0%}: drop each entry independently with probability rate"
             )
-        # The steps are compared, not the weights: a step is small next to w.
-        step_ref, step_got = w_ref - w, got_w - w
-        if close(step_got, step_ref, rtol=2e-4, atol=1e-12):
-            continue
-        mistakes = _adam_mistakes(g, m, v, t, lr, b1, b2, eps)
-        message = first_mistake(step_got, step_ref, mistakes, rtol=2e-4, atol=1e-12)
-        if message:
-            raise AssertionError(message)
-        raise AssertionError(
-            f"w_new is wrong {setting}: expected the step {step_ref.ravel()[:3]}, "
-            f"got {step_got.ravel()[:3]}"
-        )
-    return True
-
-
-def check_inverse_time_decay(fn, seed: int = 0) -> bool:
-    """Chapter 10: ``fn(step, initial_learning_rate, decay_steps, decay_rate,
-    staircase=False)`` must return Keras's ``InverseTimeDecay`` learning rate.
-
-    ``lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps)``, and
-    with ``staircase=True`` the quotient ``step / decay_steps`` is rounded down
-    (``np.floor``). ``step`` is a numpy array of step numbers; the result has its
-    shape. With ``decay_steps=1`` this is Keras 2's ``decay=`` argument. Checked
-    against ``keras.optimizers.schedules.InverseTimeDecay``'s formula for random
-    settings, both values of ``staircase`` and step 0.
-    """
-    rng = np.random.default_rng(seed)
-    what = "your learning-rate schedule"
-    cases = [(0.01, 1, 0.0, False), (0.01, 1, 1e-3, False)]
-    for trial in range(8):
-        cases.append(
+        ratio = got[kept] / x[kept]
+        right = np.full_like(ratio, 1 / (1 - rate))
+        scalings = [
             (
-                float(rng.choice([0.1, 0.01, 0.001])),
-                int(rng.integers(2, 200)),
-                float(rng.uniform(0.1, 2.0)),
-                bool(trial % 2),
-            )
-        )
-    for lr0, decay_steps, rate, staircase in cases:
-        step = np.concatenate([[0], np.sort(rng.integers(1, 20 * decay_steps, 15))])
-        step = step.astype(np.int64)
-        p = step / decay_steps
-        expected = lr0 / (1 + rate * (np.floor(p) if staircase else p))
-        with _errstate():
-            raw = call(fn, step.copy(), lr0, decay_steps, rate, staircase, what=what)
-        got = as_array(raw, step.shape, what)
-        if close(got, expected, rtol=1e-6, atol=1e-12):
-            continue
-        setting = (
-            f"(initial_learning_rate={lr0:g}, decay_steps={decay_steps}, "
-            f"decay_rate={rate:.3g}, staircase={staircase})"
-        )
-        smooth = lr0 / (1 + rate * p)
-        stairs = lr0 / (1 + rate * np.floor(p))
-        mistakes = [
-            Mistake(
-                lr0 * (1 + rate * p),
-                "the learning rate must shrink: divide by "
-                "(1 + decay_rate * step / decay_steps), do not multiply",
+                1.0,
+                "the entries kept are not scaled: multiply them by 1 / (1 - rate) so "
+                "the expected output equals the input (inverted dropout)",
             ),
-            Mistake(
-                lr0 / (1 + rate * step),
-                "decay_steps is ignored: the decay uses step / decay_steps",
+            (
+                1 - rate,
+                "you multiplied the kept entries by (1 - rate); inverted dropout "
+                "divides by (1 - rate) during training",
             ),
-            Mistake(
-                lr0 / (1 + rate * decay_steps / np.maximum(step, 1)),
-                "the quotient is upside down: use step / decay_steps",
-            ),
-            Mistake(
-                lr0 * rate**p,
-                "this is exponential decay (ExponentialDecay), not inverse time decay",
-            ),
-            Mistake(
-                lr0 * np.exp(-rate * p),
-                "this is exponential decay, not inverse "
-                "time decay: lr0 / (1 + decay_rate * step / decay_steps)",
-            ),
-            Mistake(
-                lr0 / (1 + rate) * p,
-                "brackets: lr0 / (1 + decay_rate * step / decay_steps)",
+            (
+                1 / rate,
+                "you divided the kept entries by rate; divide by (1 - rate), the "
+                "probability of keeping an entry",
             ),
         ]
-        if staircase:
-            mistakes.insert(
-                0,
-                Mistake(
-                    smooth,
-                    "staircase=True is ignored: round "
-                    "step / decay_steps down with np.floor",
-                ),
+        if not close(ratio, right, rtol=1e-6, atol=1e-8):
+            mistakes = [Mistake(np.full_like(ratio, f), m) for f, m in scalings]
+            message = first_mistake(ratio, right, mistakes, rtol=1e-6, atol=1e-8)
+            if message:
+                raise AssertionError(f"{message} ({label})")
+            raise AssertionError(
+                f"the entries kept must be x / (1 - rate) = x * {1 / (1 - rate):.4g} "
+                f"{label}; got ratios between {ratio.min():.4g} and {ratio.max():.4g}"
             )
-        else:
-            mistakes.insert(
-                0,
-                Mistake(
-                    stairs, "the quotient is rounded down although staircase=False"
-                ),
+        again = dropout(x, rate, 7, what)
+        if not np.array_equal(np.asarray(again), got):
+            raise AssertionError(
+                f"two calls with generators of the same seed gave different masks "
+                f"{label}: draw the random numbers from the rng argument, not from "
+                "np.random"
             )
-        message = first_mistake(got, expected, mistakes, atol=1e-12)
-        raise AssertionError(
-            message
-            or wrong_at(
-                got,
-                expected,
-                noun="learning rate",
-                at=lambda i, step=step, setting=setting: f"at step {step[i]} {setting}",
+        other = dropout(x, rate, 8, what)
+        if np.array_equal(np.asarray(other) == 0, dropped):
+            raise AssertionError(
+                f"generators with different seeds gave the same mask {label}: draw "
+                "the random numbers from the rng argument"
             )
-        )
+    x = 1.0 + base.random((20, 30))
+    what = "dropout with rate=0"
+    got = as_array(dropout(x, 0.0, 1, what), x.shape, what)
+    if not np.allclose(got, x, rtol=1e-12, atol=0):
+        raise AssertionError("with rate=0 nothing is dropped: the output must equal x")
     return True

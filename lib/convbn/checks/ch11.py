@@ -1,535 +1,621 @@
-"""Chapter 11, a convolutional network in Keras, end to end: the checkers of the
-output shape of every layer of a small CNN, the parameters of a convolution and the
-batch normalization after it, folding that batch normalization into the
-convolution, and the confusion matrix.
+"""Chapter 11, compiling: losses and optimizers: the checkers of a custom loss
+written with ``keras.ops`` (the per-sample mean squared error), Keras's categorical
+crossentropy in numpy, one step of Adam, and the inverse time decay schedule.
 
-Shapes come from :func:`convbn.convolution.output_size`; the folded layer is
-compared with :func:`convbn.convolution.conv2d` and
-:func:`convbn.batchnorm.batchnorm_inference`."""
+The loss references are :mod:`convbn.losses`'; Adam is recomputed here as Keras's
+``update_step`` (the library has no optimizer), checked against Keras in the tests."""
 
 from __future__ import annotations
 
-import operator
+from itertools import combinations
 
 import numpy as np
 
-from .. import batchnorm, convolution
-from ._core import Mistake, as_array, as_numbers, call, close, first_mistake, wrong_at
+from .. import losses
+from ._core import Mistake, as_array, call, close, first_mistake, wrong_at
 
 __all__ = [
-    "check_cnn_shapes",
-    "check_conv_bn_params",
-    "check_fold_batchnorm",
-    "check_confusion_matrix",
+    "check_custom_loss",
+    "check_categorical_crossentropy",
+    "check_adam_step",
+    "check_inverse_time_decay",
 ]
 
 
-def shapes(
-    height,
-    width,
-    channels,
-    filters,
-    kernel_size,
-    pool_size,
-    padding,
-    *,
-    shrink=None,
-    pool_round="floor",
-    keep_channels=False,
-    flatten_channels=True,
-    transpose=False,
-):
-    """Layer output shapes of chapter 11's CNN, or of one of its usual wrong versions.
-
-    The sizes are :func:`convbn.convolution.output_size`'s; a ``shrink`` makes a
-    "valid" convolution lose that many rows instead of k - 1, ``pool_round="ceil"``
-    rounds the pooled size up. Raises ValueError when a window does not fit.
-    """
-    h, w, c = height, width, channels
-    pooled = "same" if pool_round == "ceil" else "valid"  # ceil(n / p) or floor
-    result = []
-    for f in filters:
-        if padding == "valid" and shrink is not None:
-            h, w = h - shrink, w - shrink
-        else:
-            h, w = (convolution.output_size(n, kernel_size, padding) for n in (h, w))
-        c = c if keep_channels else f
-        result += [(h, w, c)] * 3
-        h, w = (
-            convolution.output_size(n, pool_size, pooled, pool_size) for n in (h, w)
-        )
-        result.append((h, w, c))
-    result.append((h * w * c if flatten_channels else h * w,))
-    result.append((10,))
-    if transpose:
-        result = [s if len(s) == 1 else (s[1], s[0], s[2]) for s in result]
-    return result
+def _errstate():
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
-def _shapes_or_none(*case, **mistake):
-    """:func:`shapes`, or None when a window of that network does not fit."""
-    try:
-        return shapes(*case, **mistake)
-    except ValueError:
-        return None
+def _loss_diagnosis(got, y_true, y_pred) -> str:
+    """Name the mistake of a custom MSE that gave ``got`` (float64) on these inputs."""
+    diff = y_true.astype(np.float64) - y_pred.astype(np.float64)
+    square = np.square(diff)
+    expected = losses.mean_squared_error(y_true, y_pred)
+    shape = diff.shape
 
+    def named(mistakes):
+        return first_mistake(got, expected, mistakes, rtol=1e-4, atol=1e-6)
 
-def _as_shapes(result, what):
-    """The student's result as a list of tuples of ints (an int n counts as (n,))."""
-    try:
-        items = list(result)
-    except TypeError as error:
-        raise AssertionError(
-            f"{what} must return a list of shapes (tuples), got {type(result).__name__}"
-        ) from error
-    found = []
-    for item in items:
-        if isinstance(item, int | np.integer):
-            item = (item,)
-        try:
-            shape = tuple(None if v is None else int(v) for v in item)
-        except (TypeError, ValueError) as error:
-            raise AssertionError(
-                f"{what} must return a list of shapes such as (28, 28, 8), got an "
-                f"entry {item!r}"
-            ) from error
-        found.append(shape)
-    return found
-
-
-def _shape_mistakes(case) -> list[Mistake]:
-    """The usual wrong networks (:func:`shapes` with a mistake switched on)."""
-    h, w, c, filters, k, p, padding = case
-    valid = padding == "valid"
-    return [
-        Mistake(
-            _shapes_or_none(*case, shrink=k) if valid else None,
-            "a 'valid' convolution loses kernel_size - 1 rows "
-            "and columns, not kernel_size: H_out = H - k + 1",
-        ),
-        Mistake(
-            _shapes_or_none(*case, shrink=k - 2) if valid else None,
-            "a 'valid' convolution gives H - k + 1 rows, not H - k + 3 (off by two)",
-        ),
-        Mistake(
-            _shapes_or_none(*case, shrink=0) if valid else None,
-            "a 'valid' convolution shrinks the image: H_out = H - "
-            "k + 1 (only padding='same' keeps H)",
-        ),
-        Mistake(
-            _shapes_or_none(*case, pool_round="ceil"),
-            "MaxPooling2D's default padding is 'valid': it "
-            "rounds DOWN, H_out = floor(H / pool_size), dropping the leftover rows",
-        ),
-        Mistake(
-            _shapes_or_none(*case, keep_channels=True),
-            "a Conv2D layer outputs one channel per filter: "
-            "its last axis is f, not the number of channels that came in",
-        ),
-        Mistake(
-            _shapes_or_none(*case, flatten_channels=False),
-            "Flatten keeps every value: H * W * C, not H * W",
-        ),
-        Mistake(
-            _shapes_or_none(*case, transpose=True),
-            "shapes are (height, width, channels), rows first: "
-            "height and width are swapped",
-        ),
-        Mistake(
-            _shapes_or_none(h, w, c, filters, k, p, "valid") if not valid else None,
-            "padding='same' keeps the height and width: the convolution pads "
-            "its input so that H_out = H",
-        ),
-    ]
-
-
-def check_cnn_shapes(fn, seed: int = 0) -> bool:
-    """Chapter 11: the output shape of every layer of a small CNN.
-
-    ``fn(height, width, channels, filters, kernel_size, pool_size, padding)`` must
-    return the list of output shapes, without the batch axis, of the network made of
-    one block per entry of the list ``filters`` -- ``Conv2D(f, kernel_size,
-    padding=padding)`` -> ``BatchNormalization()`` -> ``ReLU()`` ->
-    ``MaxPooling2D(pool_size)`` -- then ``Flatten()`` and ``Dense(10)``: ``4 *
-    len(filters) + 2`` tuples such as ``(28, 28, 8)``, ``(784,)``, ``(10,)``. Checked
-    on random sizes, square and not, odd sizes that pooling rounds down, both
-    paddings, one to three blocks.
-    """
-    rng = np.random.default_rng(seed)
-    what = "your function"
-    cases = [
-        (28, 28, 1, [8, 16], 3, 2, "same"),
-        (28, 28, 1, [8, 16], 3, 2, "valid"),
-        (32, 24, 3, [4], 5, 2, "valid"),
-        (15, 21, 2, [6, 5], 3, 3, "same"),
-    ]
-    while len(cases) < 24:
-        filters = [int(v) for v in rng.integers(1, 40, size=int(rng.integers(1, 4)))]
-        k, p = int(rng.integers(1, 6)), int(rng.integers(1, 4))
-        padding = ("valid", "same")[int(rng.integers(2))]
-        h, w = (int(v) for v in rng.integers(8, 70, size=2))
-        if _shapes_or_none(h, w, 1, filters, k, p, padding) is not None:
-            cases.append((h, w, int(rng.integers(1, 5)), filters, k, p, padding))
-    for case in cases:
-        h, w, c, filters, k, p, padding = case
-        shown = (
-            f"(height={h}, width={w}, channels={c}, filters={filters}, "
-            f"kernel_size={k}, pool_size={p}, padding={padding!r})"
-        )
-        got = _as_shapes(call(fn, *case, what=what), what)
-        expected = shapes(*case)
-        if got == expected:
-            continue
-        if len(got) != len(expected):
-            raise AssertionError(
-                f"{what} returned {len(got)} shapes for {shown}, expected "
-                f"{len(expected)}: four layers per block (Conv2D, BatchNormalization, "
-                "ReLU, MaxPooling2D), then Flatten and Dense"
-            )
-        if any(len(s) > 0 and s[0] is None for s in got):
-            raise AssertionError(
-                "leave out the batch axis: return (H, W, C) shapes, not (None, H, W, "
-                f"C) as Keras prints them ({shown})"
-            )
-        message = first_mistake(got, expected, _shape_mistakes(case), same=operator.eq)
-        if message:
-            raise AssertionError(f"{message} {shown}")
-        pairs = enumerate(zip(got, expected, strict=True))
-        first = next(i for i, (a, b) in pairs if a != b)
-        layers = [
-            f"{kind} {b + 1}"
-            for b in range(len(filters))
-            for kind in ("Conv2D", "BatchNormalization", "ReLU", "MaxPooling2D")
-        ] + ["Flatten", "Dense"]
-        layer = layers[first]
-        if layer.startswith(("BatchNormalization", "ReLU")):
-            raise AssertionError(
-                f"{layer} does not change the shape (it works value by value); "
-                f"expected {expected[first]}, got {got[first]} {shown}"
-            )
-        if layer == "Dense":
-            raise AssertionError(f"Dense(10) outputs (10,), got {got[first]} {shown}")
-        raise AssertionError(
-            f"wrong shape after layer {first} ({layer}): expected {expected[first]}, "
-            f"got {got[first]} {shown}"
-        )
-    return True
-
-
-def check_conv_bn_params(fn, seed: int = 0) -> bool:
-    """Chapter 11: the parameters of a Conv2D layer and of the BatchNormalization
-    after it.
-
-    ``fn(kernel_size, in_channels, filters, use_bias)`` with ``kernel_size = (kh,
-    kw)`` must return ``(conv, bn_trainable, bn_non_trainable)``: ``kh * kw *
-    in_channels * filters`` weights plus ``filters`` biases if ``use_bias``; the BN
-    layer after it has ``2 * filters`` trainable parameters (gamma, beta) and
-    ``2 * filters`` non-trainable ones (moving mean and moving variance). Checked on
-    random sizes, non-square kernels, with and without bias.
-    """
-    rng = np.random.default_rng(seed)
-    what = "your function"
-    cases = [((3, 3), 8, 16, True), ((3, 3), 1, 8, False), ((5, 1), 3, 4, True)]
-    for _ in range(20):
-        kh, kw = (int(v) for v in rng.integers(1, 8, size=2))
-        cases.append(
-            (
-                (kh, kw),
-                int(rng.integers(1, 65)),
-                int(rng.integers(1, 129)),
-                bool(rng.integers(2)),
-            )
-        )
-    for (kh, kw), c_in, f, use_bias in cases:
-        shown = (
-            f"(kernel_size={(kh, kw)}, in_channels={c_in}, filters={f}, "
-            f"use_bias={use_bias})"
-        )
-        result = call(fn, (kh, kw), c_in, f, use_bias, what=what)
-        got = as_numbers(result, ("conv", "bn_trainable", "bn_non_trainable"), what)
-        conv, trainable, frozen = got
-        weights = kh * kw * c_in * f
-        expected = (weights + (f if use_bias else 0), 2 * f, 2 * f)
-        if got == expected:
-            continue
-        if conv != expected[0]:
-            bias = f if use_bias else 0
-            every_channel = (
-                "each filter spans every input channel: kh * kw * in_channels "
-                "weights per filter"
-            )
-            not_square = "the kernel is kh x kw, not square: use both sizes"
-            per_filter = "there is one kernel per filter: multiply by filters"
-            message = first_mistake(
-                conv,
-                expected[0],
-                [
-                    Mistake(
-                        weights + f if not use_bias else None,
-                        "use_bias=False: the convolution has no bias to count",
-                    ),
-                    Mistake(
-                        weights if use_bias else None,
-                        "use_bias=True adds one bias per filter: + filters",
-                    ),
-                    Mistake(kh * kw * f + bias, every_channel),
-                    Mistake(kh * kw * f, every_channel),
-                    Mistake(
-                        kh * kh * c_in * f + bias if kh != kw else None, not_square
-                    ),
-                    Mistake(
-                        kw * kw * c_in * f + bias if kh != kw else None, not_square
-                    ),
-                    Mistake(kh * kw * c_in + bias, per_filter),
-                    Mistake(kh * kw * c_in + 1, per_filter),
-                    Mistake(
-                        (kh + kw) * c_in * f + bias,
-                        "a kh x kw kernel has kh * kw weights, not kh + kw",
-                    ),
-                ],
-                same=operator.eq,
-            )
-            raise AssertionError(
-                f"Conv2D count wrong {shown}: {message or f'expected {expected[0]}'}; "
-                f"got {conv}"
-            )
-        if trainable == 4 * f and frozen == 0:
-            raise AssertionError(
-                f"BatchNormalization {shown}: only gamma and beta are trained; the "
-                "moving mean and variance are updated by averaging, not by the "
-                "optimizer, so they are non-trainable (2 * filters each)"
-            )
-        if (trainable, frozen) == (2 * c_in, 2 * c_in) and f != c_in > 1:
-            raise AssertionError(
-                f"BatchNormalization {shown}: it normalises the convolution's OUTPUT, "
-                "which has `filters` channels, not in_channels"
-            )
-        if trainable in (2, 1) or frozen in (2, 1):
-            raise AssertionError(
-                f"BatchNormalization {shown}: there is one gamma, beta, mean and "
-                "variance PER CHANNEL (2 * filters trainable, 2 * filters "
-                f"non-trainable); got {(trainable, frozen)}"
-            )
-        raise AssertionError(
-            f"BatchNormalization count wrong {shown}: expected (trainable, "
-            f"non-trainable) = {expected[1:]}, got {(trainable, frozen)}"
-        )
-    return True
-
-
-def fold(w, b, gamma, beta, mean, var, eps, *, mistake=None):
-    """Folded ``(w, b)``: BN(conv(x, w, b)) == conv(x, w', b'); or the wrong version
-    one of :data:`FOLD_MISTAKES` gives."""
-    if mistake == "no_eps":
-        scale = gamma / np.sqrt(var)
-    elif mistake == "eps_outside":
-        scale = gamma / (np.sqrt(var) + eps)
-    elif mistake == "no_sqrt":
-        scale = gamma / (var + eps)
-    elif mistake == "inverse":
-        scale = np.sqrt(var + eps) / gamma
-    else:
-        scale = gamma / np.sqrt(var + eps)
-    w2 = w * scale
-    if mistake == "input_axis":
-        w2 = w * scale[:, None]
-    elif mistake == "no_w_scale":
-        w2 = w
-    elif mistake == "gamma_only":
-        w2 = w * gamma
-    if mistake == "no_mean":
-        b2 = b * scale + beta
-    elif mistake == "no_b":
-        b2 = beta - mean * scale
-    elif mistake == "b_unscaled":
-        b2 = b - mean * scale + beta
-    elif mistake == "all_unscaled":
-        b2 = b - mean + beta
-    elif mistake == "no_beta":
-        b2 = (b - mean) * scale
-    elif mistake == "mean_plus":
-        b2 = (b + mean) * scale + beta
-    else:
-        b2 = (b - mean) * scale + beta
-    return w2, b2
-
-
-FOLD_MISTAKES = {
-    "no_eps": "epsilon is missing: divide by sqrt(var + eps), not sqrt(var)",
-    "eps_outside": "epsilon belongs inside the square root: sqrt(var + eps), not "
-    "sqrt(var) + eps",
-    "no_sqrt": "divide by the standard deviation sqrt(var + eps), not by the "
-    "variance var + eps",
-    "inverse": "the scale is gamma / sqrt(var + eps), not its inverse",
-    "input_axis": "the scale has one entry per OUTPUT channel: multiply w along its "
-    "last axis (w * scale), not along C_in",
-    "no_w_scale": "the weights must be scaled too: w' = w * gamma / sqrt(var + eps)",
-    "gamma_only": "the weights are multiplied by gamma / sqrt(var + eps), not by "
-    "gamma alone",
-    "no_mean": "the bias forgets the moving mean: b' = (b - mean) * scale + beta",
-    "no_b": "the convolution's own bias b is lost: b' = (b - mean) * scale + beta",
-    "b_unscaled": "b is scaled along with the mean: b' = (b - mean) * scale + beta",
-    "all_unscaled": "b - mean must be multiplied by gamma / sqrt(var + eps)",
-    "no_beta": "beta is missing: b' = (b - mean) * scale + beta",
-    "mean_plus": "the mean is subtracted, not added: (b - mean) * scale",
-}
-
-
-def check_fold_batchnorm(fn, seed: int = 0) -> bool:
-    """Chapter 11: fold an inference-mode BatchNormalization into the convolution.
-
-    ``fn(w, b, gamma, beta, mean, var, eps)`` with ``w`` ``(kh, kw, C_in, C_out)``
-    and ``b``, ``gamma``, ``beta``, ``mean``, ``var`` ``(C_out,)`` must return ``(w2,
-    b2)`` such that ``conv(x, w2) + b2`` equals ``gamma * (conv(x, w) + b - mean) /
-    sqrt(var + eps) + beta`` for every x: ``w2 = w * s`` (along the output-channel
-    axis) and ``b2 = (b - mean) * s + beta`` with ``s = gamma / sqrt(var + eps)``.
-    The inputs must not be modified. Checked on random shapes (C_in = C_out and not),
-    random statistics and several epsilons, and on the layer's output with
-    :func:`convbn.convolution.conv2d` and :func:`convbn.batchnorm.batchnorm_inference`.
-    """
-    rng = np.random.default_rng(seed)
-    what = "your function"
-    shapes = [(3, 3, 4, 4), (3, 3, 1, 8), (1, 1, 5, 3), (2, 5, 3, 6)]
-    for _ in range(8):
-        kh, kw, c_in, c_out = (int(v) for v in rng.integers(1, 7, size=4))
-        shapes.append((kh, kw, c_in, c_out))
-    for case, shape in enumerate(shapes):
-        c_out = shape[3]
-        w = rng.normal(size=shape)
-        b = rng.normal(size=c_out)
-        gamma = rng.uniform(0.3, 3.0, size=c_out) * rng.choice([-1, 1], size=c_out)
-        beta = rng.normal(size=c_out)
-        mean = rng.normal(size=c_out) * 2
-        var = rng.uniform(0.01, 4.0, size=c_out)
-        eps = (1e-3, 0.1, 0.5)[case % 3]
-        result = call(
-            fn,
-            w,
-            b,
-            gamma,
-            beta,
-            mean,
-            var,
-            eps,
-            what=what,
-            inputs=("w", "b", "gamma", "beta", "mean", "var"),
-            modified="{what} modified its argument {name} in place; return new arrays",
-        )
-        try:
-            w2, b2 = result
-        except (TypeError, ValueError) as error:
-            raise AssertionError(
-                f"{what} must return a pair (w2, b2), got {type(result).__name__}"
-            ) from error
-        shown = f"(w of shape {shape}, eps={eps})"
-        w2 = as_array(w2, shape, "the folded weights w2")
-        b2 = as_array(b2, (c_out,), "the folded bias b2")
-        w_ok, b_ok = fold(w, b, gamma, beta, mean, var, eps)
-        if close(w2, w_ok) and close(b2, b_ok):
-            # the point of folding: the layers agree on real inputs
-            x = rng.normal(size=(2, shape[0] + 3, shape[1] + 2, shape[2]))
-            before = batchnorm.batchnorm_inference(
-                convolution.conv2d(x, w, b), gamma, beta, mean, var, eps
-            )
-            after = convolution.conv2d(x, w2, b2)
-            assert np.allclose(before, after, rtol=1e-6, atol=1e-8)
-            continue
-        folds = [
-            (*fold(w, b, gamma, beta, mean, var, eps, mistake=mistake), message)
-            for mistake, message in FOLD_MISTAKES.items()
-            if mistake != "input_axis" or shape[2] == shape[3]
-        ]
-        if close(w2, w_ok):
-            mistakes = [Mistake(b_bad, message) for _, b_bad, message in folds]
-            message = first_mistake(b2, b_ok, mistakes)
-            where = f"folded bias b2 {shown}: {wrong_at(b2, b_ok)}"
-        else:
-            # A mistake in the weights: the bias must match it too, unless the bias
-            # is wrong anyway.
-            bias_wrong = not close(b2, b_ok)
-            mistakes = [
-                Mistake(w_bad, message)
-                for w_bad, b_bad, message in folds
-                if bias_wrong or close(b2, b_bad)
-            ]
-            message = first_mistake(w2, w_ok, mistakes)
-            where = f"folded weights w2 {shown}: {wrong_at(w2, w_ok)}"
-        raise AssertionError(f"{message} {shown}" if message else where)
-    return True
-
-
-def check_confusion_matrix(fn, seed: int = 0) -> bool:
-    """Chapter 11: a confusion matrix in numpy.
-
-    ``fn(y_true, y_pred, num_classes)`` with two ``(N,)`` integer label arrays must
-    return the ``(num_classes, num_classes)`` array of counts whose entry ``[i, j]``
-    is the number of examples of true class ``i`` predicted as class ``j`` (rows:
-    true, columns: predicted). Checked on random labels, with repeated pairs,
-    classes that never occur (also the last one) and a single example.
-    """
-    rng = np.random.default_rng(seed)
-    what = "your function"
-    cases = [
-        (np.array([0, 1, 2, 2, 1]), np.array([0, 2, 2, 2, 0]), 3),
-        (np.array([1]), np.array([1]), 2),
-        (np.array([0, 0, 0, 1]), np.array([1, 1, 1, 1]), 4),
-    ]
-    for _ in range(15):
-        k = int(rng.integers(2, 12))
-        n = int(rng.integers(5, 300))
-        y_true = rng.integers(0, max(k - 1, 1), size=n)  # the last class never occurs
-        y_pred = np.where(rng.random(n) < 0.7, y_true, rng.integers(0, k, size=n))
-        cases.append((y_true, y_pred, k))
-    for y_true, y_pred, k in cases:
-        shown = f"(N={len(y_true)}, num_classes={k})"
-        result = call(
-            fn,
-            y_true,
-            y_pred,
-            k,
-            what=what,
-            inputs=("y_true", "y_pred"),
-            modified="{what} modified y_true or y_pred in place ({name} changed)",
-        )
-        got_shape = np.shape(result)
-        if got_shape != (k, k):
-            square = len(got_shape) == 2 and got_shape[0] == got_shape[1]
-            if square and got_shape[0] < k:
-                raise AssertionError(
-                    f"{what} returned shape {got_shape} {shown}: use num_classes for "
-                    "the size, a class may never occur in the labels"
-                )
-        got = as_array(result, (k, k), what)
-        expected = np.zeros((k, k))
-        np.add.at(expected, (y_true, y_pred), 1)
-        if np.array_equal(got, expected):
-            continue
-        rows = expected.sum(axis=1, keepdims=True)
-        normalised = f"normalised {shown}: return the counts, not fractions"
-        message = first_mistake(
-            got,
-            expected,
+    if got.shape == ():
+        return named(
             [
                 Mistake(
-                    expected.T,
-                    f"transposed {shown}: rows are the TRUE classes and columns the "
-                    "predicted ones, entry [true, predicted]",
+                    square.mean(),
+                    "the loss is reduced to a scalar: like the slides' T.mean(...), "
+                    "it averages over the whole batch. Keras wants one loss per "
+                    "sample: average over the last axis only, ops.mean(..., axis=-1)",
                 ),
                 Mistake(
-                    (expected > 0).astype(float),
-                    f"repeated pairs counted once {shown}: `cm[y_true, y_pred] += 1` "
-                    "writes each (true, predicted) cell once even when the pair "
-                    "occurs many times; use np.add.at(cm, (y_true, y_pred), 1) or a "
-                    "loop",
+                    square.sum(),
+                    "the loss is reduced to a scalar (a sum over everything); return "
+                    "one value per sample: ops.mean(ops.square(y_true - y_pred), "
+                    "axis=-1)",
                 ),
-                Mistake(expected / np.where(rows == 0, 1, rows), normalised),
-                Mistake(expected / expected.sum(), normalised),
                 Mistake(
-                    np.diag(np.diag(expected)),
-                    f"only the correct predictions are counted {shown}: the "
-                    "off-diagonal cells hold the mistakes",
+                    expected.sum(),
+                    "the loss is reduced to a scalar (a sum over everything); return "
+                    "one value per sample: ops.mean(ops.square(y_true - y_pred), "
+                    "axis=-1)",
+                ),
+            ]
+        ) or (
+            f"the loss returned a single number for inputs of shape {shape}; it "
+            f"must return one value per sample, shape {expected.shape}"
+        )
+    mistakes = [
+        Mistake(
+            square,
+            "nothing is averaged: the result has one value per element; average the "
+            "squares over the last axis, ops.mean(..., axis=-1)",
+        )
+    ]
+    # Means over every set of axes but the last alone.
+    ndim = len(shape)
+    for size in range(1, ndim + 1):
+        for axes in combinations(range(ndim), size):
+            if axes == (ndim - 1,):
+                continue
+            if axes == tuple(range(1, ndim)):
+                message = (
+                    "the loss averages over every axis but the batch axis; Keras "
+                    "reduces only the last axis, so for inputs of shape "
+                    f"{shape} the result has shape {expected.shape}: use axis=-1"
+                )
+            else:
+                message = (
+                    f"the loss averages over axis {axes if size > 1 else axes[0]} "
+                    f"instead of the last axis: use axis=-1 (result shape "
+                    f"{expected.shape}, one value per sample)"
+                )
+            mistakes.append(Mistake(square.mean(axis=axes), message))
+    not_squared = (
+        "the differences are not squared, so positive and negative errors cancel"
+    )
+    mistakes += [
+        Mistake(
+            square.sum(axis=-1),
+            "sum instead of mean: divide by the number of values "
+            "on the last axis, ops.mean(..., axis=-1), not ops.sum",
+        ),
+        Mistake(
+            np.abs(diff).mean(axis=-1),
+            "absolute instead of squared differences: this "
+            "is the mean absolute error; use ops.square",
+        ),
+        Mistake(
+            np.sqrt(expected),
+            "the square root of the mean squared error (RMSE); the "
+            "mean squared error has no square root",
+        ),
+        Mistake(diff.mean(axis=-1), not_squared),
+        Mistake(-diff.mean(axis=-1), not_squared),
+        Mistake(
+            np.square(diff.mean(axis=-1)),
+            "the square of the mean difference: square "
+            "each difference first, then average",
+        ),
+        Mistake(0.5 * expected, "a factor 1/2: the mean squared error has none"),
+        Mistake(
+            -expected, "the sign is wrong: a loss is minimised, so it must be >= 0"
+        ),
+    ]
+    message = named(mistakes)
+    if message:
+        return message
+    if got.shape == shape[:-1] + (1,):
+        return (
+            f"the result has shape {got.shape}: do not keep the reduced axis "
+            f"(keepdims=False), Keras expects shape {expected.shape}"
+        )
+    if got.shape != expected.shape:
+        return (
+            f"the loss returned shape {got.shape} for inputs of shape {shape}; the "
+            f"per-sample loss has shape {expected.shape} (reduce the last axis only)"
+        )
+    return f"{wrong_at(got, expected)} for inputs of shape {shape}"
+
+
+def check_custom_loss(fn, seed: int = 0) -> bool:
+    """Chapter 11: ``fn(y_true, y_pred)`` must be the per-sample mean squared error.
+
+    The loss is written with ``keras.ops`` and returns a tensor of one value per
+    sample, ``mean((y_true - y_pred) ** 2)`` over the **last** axis, exactly like
+    ``keras.losses.mean_squared_error``: inputs of shape ``(batch, d)`` give shape
+    ``(batch,)``, ``(batch, 1)`` gives ``(batch,)``, ``(batch, t, d)`` gives
+    ``(batch, t)``. Checked on random float32 tensors of many shapes, then inside a
+    ``tf.function`` (graph mode, as ``model.fit`` runs a loss) and for its gradient
+    with respect to ``y_pred``, which must be ``2 (y_pred - y_true) / d``.
+
+    Decision on numpy: the result must be a backend tensor (what ``keras.ops``
+    returns). A numpy result (``np.mean(np.square(...))`` or ``.numpy()``) is
+    rejected: it works on the eager tensors of a quick test but not on the symbolic
+    tensors of ``model.fit``, and no gradient flows through it.
+    """
+    from .._tf import import_keras
+
+    keras = import_keras()
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    what = "your loss function"
+    shapes = [(8, 3), (6, 1), (4, 5, 3), (1, 7), (5, 10), (3, 4, 2, 6), (2, 9, 1)]
+    shapes += [tuple(int(n) for n in rng.integers(1, 9, size=2)) for _ in range(3)]
+    for shape in shapes:
+        y_true = rng.normal(size=shape).astype(np.float32)
+        y_pred = (y_true + rng.normal(scale=1.5, size=shape)).astype(np.float32)
+        result = call(fn, tf.constant(y_true), tf.constant(y_pred), what=what)
+        if isinstance(result, np.ndarray | np.generic | float | int):
+            raise AssertionError(
+                f"{what} returned a numpy value ({type(result).__name__}), not a "
+                "tensor: compute it with keras.ops (ops.mean, ops.square) so that it "
+                "also works on the symbolic tensors of model.fit and can be "
+                "differentiated"
+            )
+        if not keras.ops.is_tensor(result):
+            raise AssertionError(
+                f"{what} must return a tensor (from keras.ops), got "
+                f"{type(result).__name__}"
+            )
+        got = np.asarray(keras.ops.convert_to_numpy(result), dtype=np.float64)
+        expected = losses.mean_squared_error(y_true, y_pred)
+        if close(got, expected, rtol=1e-5, atol=1e-6):
+            continue
+        raise AssertionError(_loss_diagnosis(got, y_true, y_pred))
+
+    shape = (6, 4)
+    y_true = tf.constant(rng.normal(size=shape).astype(np.float32))
+    y_pred = tf.constant(rng.normal(size=shape).astype(np.float32))
+    graph_fn = tf.function(lambda a, b: fn(a, b), reduce_retracing=True)
+    try:
+        graph_result = graph_fn(y_true, y_pred)
+    except Exception as error:
+        raise AssertionError(
+            f"{what} fails in graph mode, where model.fit runs it "
+            f"({type(error).__name__}: {str(error)[:160]}): use keras.ops functions "
+            "only, no numpy calls and no .numpy()"
+        ) from error
+    if not np.allclose(
+        keras.ops.convert_to_numpy(graph_result),
+        keras.losses.mean_squared_error(y_true, y_pred),
+        rtol=1e-5,
+        atol=1e-6,
+    ):
+        raise AssertionError(f"{what} gives different values in graph mode")
+
+    with tf.GradientTape() as tape:
+        tape.watch(y_pred)
+        total = tf.reduce_sum(fn(y_true, y_pred))
+    gradient = tape.gradient(total, y_pred)
+    if gradient is None:
+        raise AssertionError(
+            "no gradient flows from your loss back to y_pred: do not leave the "
+            "keras.ops world (no numpy, no .numpy(), no ops.stop_gradient)"
+        )
+    expected_gradient = 2.0 * (y_pred - y_true) / shape[-1]
+    if not np.allclose(gradient, expected_gradient, rtol=1e-4, atol=1e-6):
+        raise AssertionError(
+            "the gradient of your loss with respect to y_pred is not "
+            "2 (y_pred - y_true) / d; does it use an operation with a wrong "
+            "derivative (ops.stop_gradient, rounding)?"
+        )
+    return True
+
+
+def check_categorical_crossentropy(fn, seed: int = 0) -> bool:
+    """Chapter 11: ``fn(y_true, y_pred)`` must be Keras's categorical crossentropy.
+
+    numpy only. ``y_true`` holds one-hot labels (or a probability vector per sample)
+    and ``y_pred`` predicted probabilities, both of shape ``(batch, ..., C)``; the
+    result is one value per sample, shape ``(batch, ...)``, computed as Keras does:
+    rescale each row of ``y_pred`` to sum to 1, clip it to ``[1e-7, 1 - 1e-7]``, then
+    ``-sum(y_true * log(p), axis=-1)``. Reference:
+    :func:`convbn.losses.categorical_crossentropy`. Checked on random shapes, a
+    prediction of exactly 0 for the true class (the loss is then -log(1e-7) = 16.12),
+    rows that do not sum to 1, and soft labels.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your crossentropy function"
+    cases = []
+    for shape in [(6, 4), (1, 3), (5, 10), (3, 4, 5), (8, 2)]:
+        labels = rng.integers(0, shape[-1], size=shape[:-1])
+        y_true = np.eye(shape[-1])[labels]
+        y_pred = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
+        cases.append((y_true, y_pred))
+    y_true = np.eye(4)[[0, 1, 2, 3, 0]]
+    y_pred = rng.dirichlet(np.ones(4), size=5)
+    y_pred[0] = [0.0, 0.5, 0.25, 0.25]  # the true class gets probability 0
+    y_pred[1] = [0.0, 1.0, 0.0, 0.0]  # a certain, right prediction
+    cases.append((y_true, y_pred))
+    y_true = np.eye(3)[[2, 0, 1, 1]]
+    cases.append((y_true, rng.uniform(0.1, 1.0, size=(4, 3))))  # rows not summing to 1
+    cases.append((rng.dirichlet(np.ones(5), size=4), rng.dirichlet(np.ones(5), size=4)))
+
+    for y_true, y_pred in cases:
+        expected = losses.categorical_crossentropy(y_true, y_pred)
+        with _errstate():
+            raw = call(fn, y_true.copy(), y_pred.copy(), what=what)
+        if np.ndim(raw) == 0 and expected.size > 1:
+            raise AssertionError(
+                "the loss is reduced to a scalar; return one value per sample (sum "
+                "over the class axis only, axis=-1)"
+            )
+        got = as_array(raw, expected.shape, what)
+        if close(got, expected, rtol=1e-5, atol=1e-7):
+            continue
+        raise AssertionError(_cce_diagnosis(got, y_true, y_pred, expected))
+    return True
+
+
+def _cce_diagnosis(got, y_true, y_pred, expected) -> str:
+    if not np.all(np.isfinite(got)):
+        return (
+            "the loss is infinite or NaN when the true class gets probability 0: "
+            "log(0) = -inf. Clip the probabilities to [1e-7, 1 - 1e-7] first, as "
+            "Keras does (np.clip(p, 1e-7, 1 - 1e-7))"
+        )
+    eps = 1e-7
+    normalised = y_pred / y_pred.sum(axis=-1, keepdims=True)
+    clipped = np.clip(normalised, eps, 1 - eps)
+    n_classes = y_true.shape[-1]
+    hard = np.eye(n_classes)[np.argmax(y_true, axis=-1)]
+    with _errstate():
+        mistakes = [
+            Mistake(
+                -np.sum(y_true * np.log(normalised), axis=-1),
+                "the probabilities are not clipped to [1e-7, 1 - 1e-7] before the log",
+            )
+        ]
+        mistakes += [
+            Mistake(
+                -np.sum(y_true * np.log(np.clip(normalised, e, 1 - e)), axis=-1),
+                f"the probabilities are clipped with epsilon {e:g}; Keras uses "
+                "1e-7 (keras.backend.epsilon())",
+            )
+            for e in (1e-15, 1e-12, 1e-10, 1e-8, 1e-6, 1e-5)
+        ]
+        mistakes += [
+            Mistake(
+                -np.sum(y_true * np.log(np.clip(y_pred, eps, 1 - eps)), axis=-1),
+                "rows of y_pred that do not sum to 1 are not rescaled: divide each "
+                "row by its sum before clipping, as Keras does",
+            ),
+            Mistake(-expected, "the sign is wrong: the loss is -sum(y_true * log(p))"),
+            Mistake(expected / n_classes, "mean instead of sum over the classes"),
+            Mistake(
+                expected / np.log(10), "log base 10 instead of the natural log (np.log)"
+            ),
+            Mistake(
+                expected / np.log(2), "log base 2 instead of the natural log (np.log)"
+            ),
+            Mistake(
+                -np.sum(
+                    y_true * np.log(clipped) + (1 - y_true) * np.log(1 - clipped),
+                    axis=-1,
+                ),
+                "this is the binary crossentropy summed over the classes; the "
+                "categorical crossentropy has no (1 - y) log(1 - p) terms",
+            ),
+            Mistake(
+                -np.sum(hard * np.log(clipped), axis=-1)
+                if not np.array_equal(hard, y_true)
+                else None,
+                "only the most likely class of y_true is used; y_true may hold soft "
+                "labels (probabilities): sum y_true * log(p) over every class",
+            ),
+        ]
+    message = first_mistake(got, expected, mistakes, rtol=1e-5, atol=1e-7)
+    return message or wrong_at(
+        got,
+        expected,
+        at=lambda i: (
+            f"for sample {i} (y_true {np.round(y_true[i], 3).tolist()}, y_pred "
+            f"{np.round(y_pred[i], 3).tolist()})"
+        ),
+    )
+
+
+def adam_reference(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    """One step of Keras's Adam (keras.optimizers.Adam.update_step), in numpy."""
+    m_new = m + (g - m) * (1 - beta_1)
+    v_new = v + (np.square(g) - v) * (1 - beta_2)
+    alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return w - m_new * alpha / (np.sqrt(v_new) + epsilon), m_new, v_new
+
+
+def _adam_mistakes(g, m, v, t, lr, b1, b2, eps):
+    """The classic mistakes in one Adam step, as the update ``w_new - w`` each gives."""
+    m_ok = b1 * m + (1 - b1) * g
+    v_ok = b2 * v + (1 - b2) * g**2
+
+    def step(m_, v_, t_m=t, t_v=t, sqrt=True, sign=-1.0):
+        m_hat = m_ / (1 - b1**t_m) if t_m is not None else m_
+        v_hat = v_ / (1 - b2**t_v) if t_v is not None else v_
+        root = np.sqrt(v_hat) if sqrt else v_hat
+        return sign * lr * m_hat / (root + eps)
+
+    return [
+        Mistake(
+            step(m_ok, v_ok, None, None),
+            "no bias correction: divide m by (1 - beta_1**t) and v by (1 - beta_2**t)",
+        ),
+        Mistake(
+            step(m_ok, v_ok, None, t),
+            "m is not bias-corrected: m_hat = m / (1 - beta_1**t)",
+        ),
+        Mistake(
+            step(m_ok, v_ok, t, None),
+            "v is not bias-corrected: v_hat = v / (1 - beta_2**t)",
+        ),
+        Mistake(
+            step(m_ok, v_ok, t - 1 if t > 1 else None, t - 1 if t > 1 else None),
+            "the bias correction uses t - 1: t counts the steps from 1, so the "
+            "first step divides by (1 - beta_1), not by (1 - beta_1**0)",
+        ),
+        Mistake(
+            step(m_ok, v_ok, t + 1, t + 1),
+            "the bias correction uses t + 1: t is "
+            "already the number of this step (1 for the first)",
+        ),
+        Mistake(
+            step(m_ok, v_ok, sign=1.0),
+            "the step goes uphill: subtract the update, "
+            "w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)",
+        ),
+        Mistake(step(m_ok, v_ok, sqrt=False), "the square root of v_hat is missing"),
+        Mistake(
+            step(m, v),
+            "the step uses the old moments m and v; update them first, "
+            "then use the new ones",
+        ),
+        Mistake(-lr * g, "this is a plain gradient descent step, not Adam"),
+    ]
+
+
+def check_adam_step(fn, seed: int = 0) -> bool:
+    """Chapter 11: one step of the Adam optimizer, in numpy.
+
+    ``fn(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)`` gets the weights
+    ``w``, their gradient ``g``, the moment estimates ``m`` and ``v`` from the
+    previous step (arrays of the shape of ``w``, zeros before the first step) and the
+    step number ``t`` (1 for the first update). It must return the tuple ``(w_new,
+    m_new, v_new)``::
+
+        m_new = beta_1 m + (1 - beta_1) g
+        v_new = beta_2 v + (1 - beta_2) g**2
+        w_new = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon),
+        m_hat = m_new / (1 - beta_1**t),  v_hat = v_new / (1 - beta_2**t).
+
+    Keras writes the last line as ``w - lr sqrt(1 - beta_2**t) / (1 - beta_1**t) *
+    m_new / (sqrt(v_new) + epsilon)``, which puts epsilon in a slightly different
+    place; both forms (and epsilon inside the root) are accepted: they differ by far
+    less than the step. Checked on random shapes and hyperparameters, on first steps
+    from zero moments (with a zero gradient among them) and on later steps; the
+    inputs must not be modified.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your Adam step"
+    cases = []
+    for trial in range(10):
+        shape = (
+            (int(rng.integers(1, 6)),) if trial % 2 else (2, int(rng.integers(1, 5)))
+        )
+        g = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.0, size=shape)
+        first = trial < 4
+        t = 1 if first else int(rng.integers(2, 50))
+        m = np.zeros(shape) if first else rng.normal(scale=0.5, size=shape)
+        v = np.zeros(shape) if first else rng.uniform(0.05, 2.0, size=shape)
+        if first and trial == 0:
+            g.flat[0] = 0.0  # 0 / (0 + epsilon) must give a step of 0, not NaN
+        lr = float(rng.choice([0.001, 0.01, 0.1]))
+        b1 = float(rng.uniform(0.8, 0.95))
+        b2 = float(rng.uniform(0.99, 0.9999))
+        cases.append((rng.normal(size=shape), g, m, v, t, lr, b1, b2, 1e-7))
+    for case in cases:
+        w, g, m, v, t, lr, b1, b2, eps = case
+        with _errstate():
+            raw = call(
+                fn,
+                *case,
+                what=what,
+                inputs=("w", "g", "m", "v"),
+                modified="{what} modified its input {name} in place; return new arrays",
+            )
+        if not isinstance(raw, tuple | list) or len(raw) != 3:
+            raise AssertionError(
+                f"{what} must return the tuple (w_new, m_new, v_new), got "
+                f"{type(raw).__name__}"
+                + (f" of length {len(raw)}" if isinstance(raw, tuple | list) else "")
+            )
+        w_ref, m_ref, v_ref = adam_reference(w, g, m, v, t, lr, b1, b2, eps)
+        got_w = as_array(raw[0], w.shape, what + " (w_new)")
+        got_m = as_array(raw[1], w.shape, what + " (m_new)")
+        got_v = as_array(raw[2], w.shape, what + " (v_new)")
+        setting = f"(t={t}, beta_1={b1:.3g}, beta_2={b2:.5g})"
+        message = first_mistake(
+            got_m,
+            m_ref,
+            [
+                Mistake(b1 * m + g, "m_new misses the factor (1 - beta_1) on g"),
+                Mistake(
+                    (1 - b1) * m + b1 * g,
+                    "beta_1 weights the old m: m_new = beta_1 m + (1 - beta_1) g",
+                ),
+                Mistake(
+                    b2 * m + (1 - b2) * g,
+                    "m_new uses beta_2; the first moment uses beta_1",
                 ),
             ],
         )
-        raise AssertionError(message or f"{wrong_at(got, expected)} {shown}")
+        if not close(got_m, m_ref):
+            raise AssertionError(
+                message
+                or f"m_new is wrong {setting}: expected {m_ref.ravel()[:3]}, got "
+                f"{got_m.ravel()[:3]}"
+            )
+        message = first_mistake(
+            got_v,
+            v_ref,
+            [
+                Mistake(
+                    b2 * v + (1 - b2) * g,
+                    "v_new must average the squared gradient g**2",
+                ),
+                Mistake(
+                    b2 * v + (1 - b2) * np.abs(g), "v_new must average g**2, not |g|"
+                ),
+                Mistake(
+                    (1 - b2) * v + b2 * g**2,
+                    "beta_2 weights the old v: v_new = beta_2 v + (1 - beta_2) g**2",
+                ),
+                Mistake(
+                    b1 * v + (1 - b1) * g**2,
+                    "v_new uses beta_1; the second moment uses beta_2",
+                ),
+            ],
+        )
+        if not close(got_v, v_ref):
+            raise AssertionError(
+                message
+                or f"v_new is wrong {setting}: expected {v_ref.ravel()[:3]}, got "
+                f"{got_v.ravel()[:3]}"
+            )
+        bad = ~np.isfinite(got_w)
+        if np.any(bad):
+            if np.all(g[bad] == 0) and np.all(v_ref[bad] == 0):
+                raise AssertionError(
+                    "w_new is NaN for a zero gradient at the first step (0 / 0): "
+                    "add epsilon to sqrt(v_hat) in the denominator"
+                )
+            raise AssertionError(
+                f"w_new has infinite or NaN values {setting}: check the bias "
+                "correction, 1 - beta**t must not be 0 (t is 1 at the first step)"
+            )
+        # The steps are compared, not the weights: a step is small next to w.
+        step_ref, step_got = w_ref - w, got_w - w
+        if close(step_got, step_ref, rtol=2e-4, atol=1e-12):
+            continue
+        mistakes = _adam_mistakes(g, m, v, t, lr, b1, b2, eps)
+        message = first_mistake(step_got, step_ref, mistakes, rtol=2e-4, atol=1e-12)
+        if message:
+            raise AssertionError(message)
+        raise AssertionError(
+            f"w_new is wrong {setting}: expected the step {step_ref.ravel()[:3]}, "
+            f"got {step_got.ravel()[:3]}"
+        )
+    return True
+
+
+def check_inverse_time_decay(fn, seed: int = 0) -> bool:
+    """Chapter 11: ``fn(step, initial_learning_rate, decay_steps, decay_rate,
+    staircase=False)`` must return Keras's ``InverseTimeDecay`` learning rate.
+
+    ``lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps)``, and
+    with ``staircase=True`` the quotient ``step / decay_steps`` is rounded down
+    (``np.floor``). ``step`` is a numpy array of step numbers; the result has its
+    shape. With ``decay_steps=1`` this is Keras 2's ``decay=`` argument. Checked
+    against ``keras.optimizers.schedules.InverseTimeDecay``'s formula for random
+    settings, both values of ``staircase`` and step 0.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your learning-rate schedule"
+    cases = [(0.01, 1, 0.0, False), (0.01, 1, 1e-3, False)]
+    for trial in range(8):
+        cases.append(
+            (
+                float(rng.choice([0.1, 0.01, 0.001])),
+                int(rng.integers(2, 200)),
+                float(rng.uniform(0.1, 2.0)),
+                bool(trial % 2),
+            )
+        )
+    for lr0, decay_steps, rate, staircase in cases:
+        step = np.concatenate([[0], np.sort(rng.integers(1, 20 * decay_steps, 15))])
+        step = step.astype(np.int64)
+        p = step / decay_steps
+        expected = lr0 / (1 + rate * (np.floor(p) if staircase else p))
+        with _errstate():
+            raw = call(fn, step.copy(), lr0, decay_steps, rate, staircase, what=what)
+        got = as_array(raw, step.shape, what)
+        if close(got, expected, rtol=1e-6, atol=1e-12):
+            continue
+        setting = (
+            f"(initial_learning_rate={lr0:g}, decay_steps={decay_steps}, "
+            f"decay_rate={rate:.3g}, staircase={staircase})"
+        )
+        smooth = lr0 / (1 + rate * p)
+        stairs = lr0 / (1 + rate * np.floor(p))
+        mistakes = [
+            Mistake(
+                lr0 * (1 + rate * p),
+                "the learning rate must shrink: divide by "
+                "(1 + decay_rate * step / decay_steps), do not multiply",
+            ),
+            Mistake(
+                lr0 / (1 + rate * step),
+                "decay_steps is ignored: the decay uses step / decay_steps",
+            ),
+            Mistake(
+                lr0 / (1 + rate * decay_steps / np.maximum(step, 1)),
+                "the quotient is upside down: use step / decay_steps",
+            ),
+            Mistake(
+                lr0 * rate**p,
+                "this is exponential decay (ExponentialDecay), not inverse time decay",
+            ),
+            Mistake(
+                lr0 * np.exp(-rate * p),
+                "this is exponential decay, not inverse "
+                "time decay: lr0 / (1 + decay_rate * step / decay_steps)",
+            ),
+            Mistake(
+                lr0 / (1 + rate) * p,
+                "brackets: lr0 / (1 + decay_rate * step / decay_steps)",
+            ),
+        ]
+        if staircase:
+            mistakes.insert(
+                0,
+                Mistake(
+                    smooth,
+                    "staircase=True is ignored: round "
+                    "step / decay_steps down with np.floor",
+                ),
+            )
+        else:
+            mistakes.insert(
+                0,
+                Mistake(
+                    stairs, "the quotient is rounded down although staircase=False"
+                ),
+            )
+        message = first_mistake(got, expected, mistakes, atol=1e-12)
+        raise AssertionError(
+            message
+            or wrong_at(
+                got,
+                expected,
+                noun="learning rate",
+                at=lambda i, step=step, setting=setting: f"at step {step[i]} {setting}",
+            )
+        )
     return True

@@ -1,4 +1,4 @@
-"""The training runs chapter 8 reports: the paper's MNIST experiment and the claims.
+"""The training runs chapter 9 reports: the paper's MNIST experiment and the claims.
 
 Every function here trains small Keras models from scratch, on the offline MNIST
 subset of :func:`convbn.datasets.load_mnist`, and returns a small frozen dataclass

@@ -60,7 +60,7 @@ def _quiet_tracing():
 def build_mlp(batch_norm: bool, *, init_std: float = 0.05, seed: int = 0):
     """The paper's MNIST network (section 4.1): 784 -> 3 x 100 sigmoid -> 10 logits.
 
-    Introduced in chapter 8. Input ``(N, 784)`` (flattened 28 x 28 images), output
+    Introduced in chapter 9. Input ``(N, 784)`` (flattened 28 x 28 images), output
     ``(N, 10)`` logits (the softmax is in the loss). Each hidden layer is
     ``Dense(100) -> sigmoid``; with ``batch_norm=True`` it is ``Dense(100,
     use_bias=False) -> BatchNormalization -> sigmoid`` (the bias is redundant: BN's
@@ -97,9 +97,9 @@ def build_cnn(
     dropout: float = 0.0,
     seed: int = 0,
 ):
-    """The small convolutional network of chapter 8's claims.
+    """The small convolutional network of chapter 9's claims.
 
-    Introduced in chapter 8. Input ``(N, 28, 28, 1)``, output ``(N, 10)`` logits.
+    Introduced in chapter 9. Input ``(N, 28, 28, 1)``, output ``(N, 10)`` logits.
     One block per entry of ``filters``: ``Conv2D(f, 3, padding="same") -> ReLU ->
     MaxPooling2D(2)``, with ``BatchNormalization`` between the convolution and the
     ReLU when ``batch_norm`` (the convolution then has no bias); then global average
@@ -212,7 +212,7 @@ def _accuracy(model, x, y, batch_size: int = 500) -> float:
 def set_population_statistics(model, x) -> int:
     """Algorithm 2 for a Keras model: set every BN layer's moving statistics.
 
-    Introduced in chapter 8. Runs ``x`` (a large sample of training inputs, one
+    Introduced in chapter 9. Runs ``x`` (a large sample of training inputs, one
     batch) through ``model`` in training mode, so that every BN layer normalises
     with the statistics of ``x`` itself, and sets each ``BatchNormalization``
     layer's ``moving_mean`` to the mean of its input and ``moving_variance`` to the

@@ -1,5 +1,5 @@
 """The lecture slides' claims about batch normalization, measured on a small
-convolutional network, and the table of claims (chapter 8)."""
+convolutional network, and the table of claims (chapter 9)."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def learning_rate_sweep(
 ) -> LearningRateSweep:
     """Claim (i): "batch normalization enables a higher learning rate".
 
-    Introduced in chapter 8. Trains :func:`build_cnn` without and with BN at each
+    Introduced in chapter 9. Trains :func:`build_cnn` without and with BN at each
     learning rate (plain SGD, ``steps`` mini-batches of ``batch_size``, same initial
     weights and batches) and records the training loss and the validation accuracy
     (BN with population statistics). A run *trains* if its validation accuracy
@@ -210,7 +210,7 @@ def step_time(
 ) -> StepTime:
     """Claim (ii): batch normalization's extra cost per training step.
 
-    Introduced in chapter 8. Builds :func:`build_cnn` without and with BN (BN after
+    Introduced in chapter 9. Builds :func:`build_cnn` without and with BN (BN after
     each of the 3 convolutions), compiles a training step for each, warms both up,
     then times ``steps`` steps of one, ``steps`` of the other, alternately,
     ``repeats`` times, on the same batch of ``batch_size`` MNIST images, in the same
@@ -283,7 +283,7 @@ def dropout_experiment(
 ) -> DropoutResult:
     """Claim (iii): "removing dropout from a BN network improves validation accuracy".
 
-    Introduced in chapter 8. Trains the BN version of :func:`build_cnn` twice, with
+    Introduced in chapter 9. Trains the BN version of :func:`build_cnn` twice, with
     ``Dropout(rate)`` before the last layer and without, same initial weights and
     batches, and compares training and validation accuracy (population statistics).
     """
@@ -331,7 +331,7 @@ def regularizer_experiment(
 ) -> RegularizerResult:
     """Claim (iv): "batch normalization acts as a regularizer".
 
-    Introduced in chapter 8. Trains :func:`build_cnn` without and with BN (no
+    Introduced in chapter 9. Trains :func:`build_cnn` without and with BN (no
     dropout) on a small training set (``n_train`` = 500 images, ``steps`` = 300
     mini-batches of 64: about 38 epochs, long enough to overfit) at one learning
     rate at which both train (0.1), and compares the gap between training and
@@ -464,7 +464,7 @@ def claims_table(
     accuracy_level: float = 0.9,
     max_extra_cost: float = 0.45,
 ) -> ClaimsTable:
-    """The claims table, generated from the results of the runs (chapter 8).
+    """The claims table, generated from the results of the runs (chapter 9).
 
     One row per result given (at least one): the claim, its source, what we
     measured (numbers formatted from the result) and whether it holds by these

@@ -1,5 +1,5 @@
 """Section 4.1 and Figure 1 of Ioffe & Szegedy (2015): the paper's MNIST
-experiment (chapter 8)."""
+experiment (chapter 9)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def mnist_experiment(
 ) -> Figure1Result:
     """Section 4.1 of Ioffe & Szegedy (2015): MNIST with and without BN (Figure 1).
 
-    Introduced in chapter 8. Trains :func:`build_mlp` twice -- without and with batch
+    Introduced in chapter 9. Trains :func:`build_mlp` twice -- without and with batch
     normalization, same initial weights and same mini-batches -- for ``steps``
     mini-batches of ``batch_size`` = 60 images (the paper's size) with the softmax
     cross-entropy loss. Every ``eval_every`` steps (and at step 0) it records the

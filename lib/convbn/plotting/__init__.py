@@ -10,8 +10,8 @@ One module per part of the book, every public name re-exported here (notebooks c
   :func:`show_matrix`;
 * ``convbn.plotting.convolution`` -- Part I, convolution (chapters 1 to 5);
 * ``convbn.plotting.pooling`` -- Part II, pooling (chapter 6);
-* ``convbn.plotting.batchnorm`` -- Part III, batch normalization (chapters 7, 8);
-* ``convbn.plotting.keras`` -- Part IV, Keras (chapters 9 to 11).
+* ``convbn.plotting.batchnorm`` -- Part III, batch normalization (chapters 8, 9);
+* ``convbn.plotting.keras`` -- Part IV, Keras (chapters 10 to 12).
 
 The plots compute with the numeric modules' public functions and constants
 (:mod:`convbn.convolution`, :mod:`convbn.pooling`, ``convbn.activations``, ...),
@@ -155,18 +155,18 @@ POOLING_KERNEL = pooling.POOLING_KERNEL
 
 # --- Part III: batch normalization ---
 
-#: The population of :func:`plot_batchnorm_distribution` (chapter 7): a skewed
+#: The population of :func:`plot_batchnorm_distribution` (chapter 8): a skewed
 #: feature with mean 5 and standard deviation 3 (a shifted, scaled Gamma(2) law).
 BATCHNORM_FEATURE = batchnorm.BATCHNORM_FEATURE
-#: Line colours and labels of the two networks chapter 8 compares.
+#: Line colours and labels of the two networks chapter 9 compares.
 CH08_NETWORKS = batchnorm.CH08_NETWORKS
 
 # --- Part IV: Keras ---
 
-#: The hidden-layer activations :func:`plot_activations` draws (chapter 9).
+#: The hidden-layer activations :func:`plot_activations` draws (chapter 10).
 ACTIVATIONS = keras.ACTIVATIONS
-#: The logits whose softmax :func:`plot_activations` shows (chapter 9).
+#: The logits whose softmax :func:`plot_activations` shows (chapter 10).
 SOFTMAX_LOGITS = keras.SOFTMAX_LOGITS
-#: The ``noise_shape`` choices of :func:`plot_dropout` (chapter 9), for its 6 x 10
+#: The ``noise_shape`` choices of :func:`plot_dropout` (chapter 10), for its 6 x 10
 #: input: one decision per entry, one per row (whole rows dropped), one per column.
 DROPOUT_NOISE_SHAPES = keras.DROPOUT_NOISE_SHAPES

@@ -1,6 +1,6 @@
-"""Plots of Part III, batch normalization (chapters 7 and 8).
+"""Plots of Part III, batch normalization (chapters 8 and 9).
 
-Chapter 7: one feature before and after the batch-normalizing transform. Chapter 8:
+Chapter 8: one feature before and after the batch-normalizing transform. Chapter 9:
 the results of :mod:`convbn.experiments` (the paper's Figure 1, the learning-rate
 sweep, the claims about cost, dropout and regularization).
 
@@ -26,20 +26,20 @@ __all__ = [
     "plot_claims",
 ]
 
-# --- chapter 7: internal covariate shift and the batch-normalizing transform ---
+# --- chapter 8: internal covariate shift and the batch-normalizing transform ---
 
 BATCHNORM_FEATURE = {"mean": 5.0, "std": 3.0, "shape": 2.0}
 
 
 def _feature_sample(m: int, seed: int) -> np.ndarray:
-    """``m`` values of the chapter 7 feature: ``mean + std (g - k) / sqrt(k)``."""
+    """``m`` values of the chapter 8 feature: ``mean + std (g - k) / sqrt(k)``."""
     k = BATCHNORM_FEATURE["shape"]
     g = np.random.default_rng(seed).gamma(k, 1.0, size=m)
     return BATCHNORM_FEATURE["mean"] + BATCHNORM_FEATURE["std"] * (g - k) / np.sqrt(k)
 
 
 def _feature_density(x: np.ndarray) -> np.ndarray:
-    """The density of the chapter 7 feature at ``x`` (Gamma(k) shifted and scaled)."""
+    """The density of the chapter 8 feature at ``x`` (Gamma(k) shifted and scaled)."""
     from math import gamma as gamma_function
 
     k = BATCHNORM_FEATURE["shape"]
@@ -57,7 +57,7 @@ def plot_batchnorm_distribution(
     eps: float = 1e-3,
     seed: int = 0,
 ):
-    """One feature before and after the batch-normalizing transform (chapter 7).
+    """One feature before and after the batch-normalizing transform (chapter 8).
 
     Draws a mini-batch of ``batch_size`` values of a skewed feature (mean 5,
     standard deviation 3, :data:`BATCHNORM_FEATURE`; ``seed`` picks the batch) and
@@ -140,7 +140,7 @@ def plot_batchnorm_distribution(
     return fig
 
 
-# --- chapter 8: batch normalization in practice ---
+# --- chapter 9: batch normalization in practice ---
 
 CH08_NETWORKS = {
     "plain": ("without BN", OKABE_ITO["orange"]),
@@ -179,7 +179,7 @@ def _sweep_rates(sweep) -> tuple[list[float], int]:
 def plot_figure1(result, unit: int | None = None):
     """Figure 1 of Ioffe & Szegedy (2015), from an MNIST experiment's result.
 
-    Introduced in chapter 8. ``result`` is what
+    Introduced in chapter 9. ``result`` is what
     :func:`convbn.experiments.mnist_experiment` returned. Three panels: (a) test
     accuracy against training steps, without and with BN; (b, c) the 15th, 50th and
     85th percentiles of the input to sigmoid ``unit`` (0-99) of the last hidden
@@ -237,7 +237,7 @@ def _smooth(values, window: int = 10):
 def plot_learning_rate_sweep(sweep, learning_rate: float | None = None):
     """The learning-rate sweep of :func:`convbn.experiments.learning_rate_sweep`.
 
-    Introduced in chapter 8. Left: validation accuracy after training against the
+    Introduced in chapter 9. Left: validation accuracy after training against the
     learning rate (log scale), without and with BN, with the threshold above which a
     run counts as training and the chance level 0.1. Right: the training loss (running
     mean over 10 steps) at ``learning_rate`` (one of ``sweep.learning_rates``; by
@@ -297,9 +297,9 @@ def plot_learning_rate_sweep(sweep, learning_rate: float | None = None):
 
 
 def plot_claims(timing, dropout, regularizer):
-    """Claims (ii)-(iv) of chapter 8 as three bar charts; returns the figure.
+    """Claims (ii)-(iv) of chapter 9 as three bar charts; returns the figure.
 
-    Introduced in chapter 8. Left: milliseconds per training step without and with
+    Introduced in chapter 9. Left: milliseconds per training step without and with
     BN (:func:`convbn.experiments.step_time`, median over the repeats). Middle:
     training and validation accuracy of the BN network with and without dropout
     (:func:`convbn.experiments.dropout_experiment`). Right: training and validation

@@ -1,7 +1,7 @@
-"""Plots of Part IV, Keras (chapters 9 to 11).
+"""Plots of Part IV, Keras (chapters 10 to 12).
 
-Chapter 9: activations and Dropout. Chapter 10: losses, their derivatives and
-optimizer curves. Chapter 11: a CNN's training curves, confusion matrix, mistakes and
+Chapter 10: activations and Dropout. Chapter 11: losses, their derivatives and
+optimizer curves. Chapter 12: a CNN's training curves, confusion matrix, mistakes and
 feature maps.
 
 The public names are re-exported by :mod:`convbn.plotting`, whose ``__init__.py``
@@ -36,7 +36,7 @@ __all__ = [
     "plot_cnn_feature_maps",
 ]
 
-# --- chapter 9: Keras models ---
+# --- chapter 10: Keras models ---
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 SOFTMAX_LOGITS = np.array([2.0, 1.0, 0.1, -1.0, 3.2, 0.5, -0.3, 1.7, 0.0, -2.0])
@@ -48,7 +48,7 @@ DROPOUT_NOISE_SHAPES = {
 
 
 def plot_activations(x_max: float = 4.0, logits=None):
-    """The activation functions of chapter 9: values, slopes, and a softmax.
+    """The activation functions of chapter 10: values, slopes, and a softmax.
 
     Left: relu max(0, z), sigmoid 1 / (1 + e^-z) and tanh on ``[-x_max, x_max]``.
     Middle: their derivatives (relu' = 1 for z > 0, sigmoid' = s(1 - s) <= 1/4,
@@ -91,7 +91,7 @@ def _dropout_input() -> np.ndarray:
 def plot_dropout(rate: float = 0.5, noise_shape: str = "elementwise", seed: int = 0):
     """What ``keras.layers.Dropout(rate, noise_shape, seed)`` does in training.
 
-    Chapter 9. Applies a new Dropout layer with these arguments to a 6 x 10 input
+    Chapter 10. Applies a new Dropout layer with these arguments to a 6 x 10 input
     with values between 1 and 2 (``training=True``) and shows the input, the mask
     (0 where dropped, ``1 / (1 - rate)`` where kept) and the output = input x mask.
     ``noise_shape`` is a key of :data:`DROPOUT_NOISE_SHAPES`: "elementwise" draws
@@ -145,7 +145,7 @@ def plot_dropout(rate: float = 0.5, noise_shape: str = "elementwise", seed: int 
     return fig
 
 
-# --- chapter 10: compiling: losses and optimizers ---
+# --- chapter 11: compiling: losses and optimizers ---
 
 
 def _loss_names(names, name: str) -> tuple:
@@ -162,7 +162,7 @@ def _loss_names(names, name: str) -> tuple:
 
 
 def plot_losses(names=None, target: float = 1.0):
-    """Every loss of chapter 10 against the prediction, one small panel each.
+    """Every loss of chapter 11 against the prediction, one small panel each.
 
     ``names`` lists loss names from :data:`convbn.losses.LOSSES` (default: all 14);
     ``target`` is the true value of the regression losses (> 0). Each panel shows
@@ -192,7 +192,7 @@ def plot_losses(names=None, target: float = 1.0):
 
 
 def plot_loss_and_gradient(loss: str = "mean_squared_error", target: float = 1.0):
-    """One loss and its derivative against the prediction (chapter 10); the figure.
+    """One loss and its derivative against the prediction (chapter 11); the figure.
 
     ``loss`` is a name from :data:`convbn.losses.LOSSES`; ``target`` (> 0) is the true
     value for the regression losses (the others use the fixed example described in
@@ -218,7 +218,7 @@ def plot_loss_and_gradient(loss: str = "mean_squared_error", target: float = 1.0
 
 
 def plot_optimizer_curves(histories, names=None, log: bool = True):
-    """Training-loss curves of several optimizers on one plot (chapter 10).
+    """Training-loss curves of several optimizers on one plot (chapter 11).
 
     ``histories`` maps an optimizer's label to its sequence of per-epoch training
     losses (``model.fit(...).history["loss"]``, at least one finite value each);
@@ -267,7 +267,7 @@ def plot_optimizer_curves(histories, names=None, log: bool = True):
     return fig
 
 
-# --- chapter 11: a convolutional network in Keras, end to end ---
+# --- chapter 12: a convolutional network in Keras, end to end ---
 
 
 def _history(history, label):
@@ -292,7 +292,7 @@ def _history(history, label):
 
 
 def plot_cnn_history(histories, metrics=("loss", "accuracy")):
-    """Training and validation curves of one or more Keras runs (chapter 11).
+    """Training and validation curves of one or more Keras runs (chapter 12).
 
     ``histories`` maps a label (e.g. ``"with BN"``) to a Keras ``History`` (what
     ``model.fit`` returns) or its ``.history`` dict: for each name in ``metrics`` a
@@ -350,7 +350,7 @@ def plot_cnn_history(histories, metrics=("loss", "accuracy")):
 
 
 def plot_confusion_matrix(matrix, class_names=None, ax=None):
-    """A confusion matrix as an annotated grid (chapter 11); return the figure.
+    """A confusion matrix as an annotated grid (chapter 12); return the figure.
 
     ``matrix`` is ``(K, K)`` with non-negative counts: ``matrix[i, j]`` test images of
     true class ``i`` (row) predicted as class ``j`` (column). The diagonal (correct
@@ -432,7 +432,7 @@ def _labels(values, name, n):
 def plot_mistakes(
     images, y_true, y_pred, probabilities=None, count: int = 24, ncols: int = 8
 ):
-    """A gallery of misclassified images with true and predicted labels (chapter 11).
+    """A gallery of misclassified images with true and predicted labels (chapter 12).
 
     ``images`` ``(N, H, W)`` or ``(N, H, W, 1)``, ``y_true`` and ``y_pred`` ``(N,)``
     integer labels, ``probabilities`` ``(N, K)`` (optional: the model's output).
@@ -492,7 +492,7 @@ def plot_cnn_feature_maps(
     images, feature_maps, probabilities, labels=None, index: int = 0, ncols: int = 8
 ):
     """One image, the feature maps of every block, the predicted probabilities
-    (chapter 11); return the figure.
+    (chapter 12); return the figure.
 
     ``images`` ``(N, H, W)`` or ``(N, H, W, 1)``; ``feature_maps`` a list with one
     ``(N, h, w, C)`` array per block (e.g. each block's pooled output);
