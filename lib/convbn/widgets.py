@@ -223,6 +223,9 @@ def pooling_widget() -> ipw.interactive:
     )
 
 
+# --- chapter 7: the convolutional layer in full ---
+
+
 def layer_geometry_widget() -> ipw.interactive:
     """Chapter 7: kernel size, stride and dilation of a convolutional layer.
 

@@ -31,6 +31,7 @@ from .ch06 import (
     check_max_pool2d,
     check_pooling_weights,
 )
+from .ch07 import check_conv2d_backward, check_max_pool2d_backward
 from .ch08 import (
     check_batchnorm_backward,
     check_batchnorm_forward,
@@ -76,6 +77,8 @@ __all__ = [
     "check_average_pool1d_same",
     "check_pooling_weights",
     "check_conv_layer",
+    "check_conv2d_backward",
+    "check_max_pool2d_backward",
     "check_batchnorm_forward",
     "check_batchnorm_backward",
     "check_batchnorm_inference",
