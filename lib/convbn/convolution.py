@@ -642,19 +642,19 @@ def _transpose_full(y, w, stride, dilation, dtype):
     whole transposed convolution, ``(N, (H_out - 1) s + span, ..., C_in)``."""
     n_batch, h_out, w_out, c_out = y.shape
     kh, kw, c_in, _ = w.shape
-    taps = y.reshape(-1, c_out).astype(dtype, copy=False) @ w.reshape(
+    # taps[m, q, d] is (N, H_out, W_out): what tap (m, q) sends to input channel d.
+    # Channels first, so that each tap's block is contiguous and the scatter below
+    # reads memory in order; one transpose at the end restores (N, H, W, C_in).
+    taps = w.reshape(-1, c_out).astype(dtype, copy=False) @ y.reshape(
         -1, c_out
     ).T.astype(dtype, copy=False)
-    # (kh, kw, N, H_out, W_out, C_in): one contiguous block per tap
-    taps = np.ascontiguousarray(
-        taps.reshape(n_batch, h_out, w_out, kh, kw, c_in).transpose(3, 4, 0, 1, 2, 5)
-    )
+    taps = taps.reshape(kh, kw, c_in, n_batch, h_out, w_out)
     full = np.zeros(
         (
+            c_in,
             n_batch,
             (h_out - 1) * stride + (kh - 1) * dilation + 1,
             (w_out - 1) * stride + (kw - 1) * dilation + 1,
-            c_in,
         ),
         dtype,
     )
@@ -662,8 +662,8 @@ def _transpose_full(y, w, stride, dilation, dtype):
         for q in range(kw):
             rows = slice(m * dilation, m * dilation + (h_out - 1) * stride + 1, stride)
             cols = slice(q * dilation, q * dilation + (w_out - 1) * stride + 1, stride)
-            full[:, rows, cols, :] += taps[m, q]
-    return full
+            full[:, :, rows, cols] += taps[m, q]
+    return full.transpose(1, 2, 3, 0)
 
 
 def conv2d_backward(
@@ -721,12 +721,14 @@ def conv2d_backward(
     dw = (columns.T @ flat).reshape(kh, kw, c_in, c_out)
     db = flat.sum(axis=0)
     full = _transpose_full(dout, w, stride, dilation, dtype)
+    (top, _), (left, _) = pads
+    if full.shape == x.shape:  # no padding, every row and column reached
+        return np.ascontiguousarray(full), dw, db
     # Rows and columns no window reached (valid padding, a stride) get nothing.
     dxp = np.zeros(xp.shape, dtype=dtype)
     dxp[:, : full.shape[1], : full.shape[2], :] = full
-    (top, _), (left, _) = pads
     dx = dxp[:, top : top + x.shape[1], left : left + x.shape[2], :]
-    return dx, dw, db
+    return np.ascontiguousarray(dx), dw, db
 
 
 def conv2d_transpose(x, w, stride: int = 1, padding: str = "valid") -> np.ndarray:
