@@ -252,6 +252,39 @@ def _windows(n_rows, n_cols, size, stride, padding):
     return (top, bottom, left, right), (h_out, w_out), at
 
 
+def _max_backward_disjoint(dout, x, size, stride, out_hw, dtype, single):
+    """Max pooling's gradient when the windows do not overlap (stride >= size, no
+    padding): every input entry is in at most one window, so each offset (m, q) of
+    the windows writes its own entries of dx once. Offsets go in row-major order,
+    and a window whose maximum is claimed is marked, so that a tied later entry
+    cannot claim it again: the first maximum wins, as in TensorFlow."""
+    (kh, kw), (sh, sw), (h_out, w_out) = size, stride, out_hw
+    parts = {
+        (m, q): (
+            slice(m, m + (h_out - 1) * sh + 1, sh),
+            slice(q, q + (w_out - 1) * sw + 1, sw),
+        )
+        for m in range(kh)
+        for q in range(kw)
+    }
+    largest = None
+    for rows, cols in parts.values():
+        part = x[:, rows, cols, :]
+        if largest is None:
+            largest = part.copy()
+        else:
+            np.maximum(largest, part, out=largest)
+    dx = np.zeros(x.shape, dtype=dtype)
+    hit = np.empty(largest.shape, dtype=bool)
+    open_ = np.ones(largest.shape, dtype=bool)  # windows whose maximum is unclaimed
+    for rows, cols in parts.values():
+        np.equal(x[:, rows, cols, :], largest, out=hit)
+        np.logical_and(hit, open_, out=hit)
+        np.multiply(dout, hit, out=dx[:, rows, cols, :])
+        np.logical_xor(open_, hit, out=open_)  # hit is a subset of open_
+    return dx[0, :, :, 0] if single else dx
+
+
 def pool2d_backward(
     dout,
     x,
@@ -307,11 +340,17 @@ def pool2d_backward(
     dout = dout[None, :, :, None] if single else dout
     dtype = np.result_type(batch.dtype, dout.dtype)
     pads = ((0, 0), (top, bottom), (left, right), (0, 0))
+    kh, kw = size
+    if (
+        kind == "max"
+        and not any(pads[1] + pads[2])
+        and all(s >= k for s, k in zip(stride, size, strict=True))
+    ):
+        return _max_backward_disjoint(dout, batch, size, stride, out_hw, dtype, single)
     fill = -np.inf if kind == "max" else 0.0
     xp = np.pad(batch, pads, constant_values=fill)
     real = np.pad(np.ones(batch.shape[1:3], dtype=dtype), pads[1:3])
     dxp = np.zeros(xp.shape, dtype=dtype)
-    kh, kw = size
     weights = pooling_weights(size, sigma) if kind == "weighted" else np.ones(size)
     if kind == "max":
         out = _pool(batch, size, stride, "max", padding, sigma)
