@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import convbn
 from convbn import checks, convolution
 
 # --- check_conv2d_backward -----------------------------------------------------------
@@ -204,3 +205,87 @@ def _covered_only(dout, x, size):
 def test_check_max_pool2d_backward_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
         checks.check_max_pool2d_backward(wrong)
+
+
+# --- check_layer_predictions ---------------------------------------------------------
+
+RIGHT_PREDICTIONS = {
+    "conv_params": 896,
+    "conv_shape": (32, 32, 32),
+    "conv_multiply_adds": 884_736,
+    "transpose_params": 1032,
+    "transpose_shape": (48, 48, 8),
+}
+
+
+def test_layer_predictions_are_what_keras_builds():
+    keras = convbn.import_keras()
+    conv = keras.layers.Conv2D(32, 3, strides=2, padding="same")
+    transpose = keras.layers.Conv2DTranspose(8, 2, strides=3)
+    conv_out = conv(np.zeros((1, 64, 64, 3), dtype="float32"))
+    up = transpose(np.zeros((1, 16, 16, 32), dtype="float32"))
+    right = checks.ch07.layer_predictions()
+    assert right == RIGHT_PREDICTIONS
+    assert right["conv_params"] == conv.count_params()
+    assert right["conv_shape"] == tuple(conv_out.shape[1:])
+    assert right["transpose_params"] == transpose.count_params()
+    assert right["transpose_shape"] == tuple(up.shape[1:])
+    kh, kw, c_in, c_out = conv.kernel.shape
+    assert right["conv_multiply_adds"] == 32 * 32 * kh * kw * c_in * c_out
+
+
+def test_check_layer_predictions_accepts_right_numbers_in_any_form():
+    assert checks.check_layer_predictions(RIGHT_PREDICTIONS) is True
+    other_forms = {
+        **RIGHT_PREDICTIONS,
+        "conv_params": 896.0,
+        "conv_shape": [32, 32, 32],
+        "transpose_shape": np.array([48, 48, 8]),
+        "conv_multiply_adds": np.int64(884_736),
+    }
+    assert checks.check_layer_predictions(other_forms) is True
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "match"),
+    [
+        ("conv_params", 864, "the 32 biases are missing"),
+        ("conv_params", 320, "the input channels are missing"),
+        ("conv_params", 28, "that is one filter"),
+        ("conv_params", 393_248, "do not depend on the image size"),
+        ("conv_params", 900, r"conv_params: wrong count \(you predicted 900"),
+        ("conv_shape", (31, 31, 32), "that is 'valid' padding"),
+        ("conv_shape", (64, 64, 32), "the stride is ignored"),
+        ("conv_shape", (32, 32, 3), "one channel per filter"),
+        ("conv_shape", (1, 32, 32, 32), "leave out the batch axis"),
+        ("conv_shape", (32, 32), "give all three axes"),
+        ("conv_multiply_adds", 3_538_944, "the stride is ignored"),
+        ("conv_multiply_adds", 830_304, "'valid' padding"),
+        ("conv_multiply_adds", 917_504, "the bias is left out of the count"),
+        ("conv_multiply_adds", 27_648, "that is one filter"),
+        ("conv_multiply_adds", 294_912, "the input channels are missing"),
+        ("transpose_params", 1024, "the 8 biases are missing"),
+        ("transpose_params", 1056, "one bias per OUTPUT channel"),
+        ("transpose_shape", (47, 47, 8), r"n s \+ max\(k - s, 0\) = 48"),
+        ("transpose_shape", (5, 5, 8), "forward convolution's size"),
+        ("transpose_shape", (50, 50, 8), "adds the whole kernel"),
+        ("transpose_shape", (48, 48, 32), "the layer's 8 channels"),
+        ("transpose_shape", (48, 48), r"transpose_shape: wrong shape"),
+        ("conv_shape", "32x32x32", "must be a shape"),
+        ("conv_shape", (32.5, 32, 32), "whole numbers"),
+        ("conv_params", 896.5, "a count is a whole number"),
+        ("conv_params", ..., "still Ellipsis: write your prediction"),
+        ("transpose_params", None, "still None"),
+    ],
+)
+def test_check_layer_predictions_names_the_mistake(name, value, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_layer_predictions({**RIGHT_PREDICTIONS, name: value})
+
+
+def test_check_layer_predictions_wants_a_dict_with_every_name():
+    with pytest.raises(AssertionError, match="must be a dict"):
+        checks.check_layer_predictions([896])
+    partial = {k: v for k, v in RIGHT_PREDICTIONS.items() if k != "conv_shape"}
+    with pytest.raises(AssertionError, match="predictions has no conv_shape"):
+        checks.check_layer_predictions(partial)

@@ -31,7 +31,11 @@ from .ch06 import (
     check_max_pool2d,
     check_pooling_weights,
 )
-from .ch07 import check_conv2d_backward, check_max_pool2d_backward
+from .ch07 import (
+    check_conv2d_backward,
+    check_layer_predictions,
+    check_max_pool2d_backward,
+)
 from .ch08 import (
     check_batchnorm_backward,
     check_batchnorm_forward,
@@ -79,6 +83,7 @@ __all__ = [
     "check_conv_layer",
     "check_conv2d_backward",
     "check_max_pool2d_backward",
+    "check_layer_predictions",
     "check_batchnorm_forward",
     "check_batchnorm_backward",
     "check_batchnorm_inference",

@@ -1,5 +1,6 @@
 """Chapter 7, the convolutional layer in full: the checkers of the backward pass of a
-convolution (input, kernel and bias gradients) and of max pooling.
+convolution (input, kernel and bias gradients) and of max pooling, and of the
+numbers a student predicts for two layers before running them.
 
 The references are :func:`convbn.convolution.conv2d_backward` and
 :func:`convbn.pooling.pool2d_backward`; the helpers here compute the wrong versions
@@ -7,12 +8,18 @@ the usual mistakes give."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .. import convolution, pooling
-from ._core import Mistake, as_array, call, close, first_mistake, wrong_at
+from ._core import Mistake, as_array, as_int, call, close, first_mistake, wrong_at
 
-__all__ = ["check_conv2d_backward", "check_max_pool2d_backward"]
+__all__ = [
+    "check_conv2d_backward",
+    "check_max_pool2d_backward",
+    "check_layer_predictions",
+]
 
 # (N, H, W, C_in, C_out, kh, kw): square and non-square, one channel and several,
 # C_in == C_out (where swapped channels still fit) and not, a 1 x 1 kernel.
@@ -321,4 +328,213 @@ def check_max_pool2d_backward(fn, seed: int = 0) -> bool:
                 f"{expected.shape}; rows and columns no window covers get 0"
             )
         raise AssertionError(f"{message or wrong_at(got, expected)} {label}")
+    return True
+
+
+#: Exercise 7.3: the two layers whose numbers the student predicts before running
+#: them, as (Keras layer, input shape without the batch axis).
+PREDICTION_LAYERS = {
+    "conv": ("Conv2D(32, 3, strides=2, padding='same')", (64, 64, 3)),
+    "transpose": ("Conv2DTranspose(8, 2, strides=3)", (16, 16, 32)),
+}
+#: The numbers predicted, by name.
+PREDICTION_NAMES = (
+    "conv_params",
+    "conv_shape",
+    "conv_multiply_adds",
+    "transpose_params",
+    "transpose_shape",
+)
+
+
+def layer_predictions() -> dict:
+    """The right answers of exercise 7.3, from :func:`convbn.convolution.conv2d` and
+    :func:`convbn.convolution.conv2d_transpose` run on zeros of the layers' shapes.
+
+    ``conv_params`` and ``transpose_params`` count the kernel and one bias per output
+    channel; shapes leave out the batch axis; ``conv_multiply_adds`` is the number of
+    multiplications (each with its addition) for one image, bias left out.
+    """
+    x = np.zeros((1, *PREDICTION_LAYERS["conv"][1]))
+    w = np.zeros((3, 3, 3, 32))
+    out = convolution.conv2d(x, w, stride=2, padding="same")
+    x_t = np.zeros((1, *PREDICTION_LAYERS["transpose"][1]))
+    w_t = np.zeros((2, 2, 8, 32))  # (kh, kw, C_out, C_in), as Conv2DTranspose
+    up = convolution.conv2d_transpose(x_t, w_t, stride=3)
+    return {
+        "conv_params": w.size + w.shape[3],
+        "conv_shape": out.shape[1:],
+        "conv_multiply_adds": out[0, :, :, 0].size * w.size,
+        "transpose_params": w_t.size + w_t.shape[2],
+        "transpose_shape": up.shape[1:],
+    }
+
+
+def _as_shape(value, name: str) -> tuple:
+    try:
+        if isinstance(value, str | bytes):
+            raise TypeError("text")
+        numbers = [float(v) for v in value]
+    except (TypeError, ValueError) as error:
+        raise AssertionError(
+            f"{name} must be a shape, a tuple of whole numbers such as (10, 10, 4); "
+            f"got {value!r}"
+        ) from error
+    if not all(v.is_integer() for v in numbers):
+        raise AssertionError(f"{name} must hold whole numbers, got {value!r}")
+    return tuple(int(v) for v in numbers)
+
+
+def _prediction_mistakes(name: str, right) -> list[Mistake]:
+    """The usual wrong predictions of each number, with their diagnoses."""
+    positions = right["conv_shape"][0] * right["conv_shape"][1]
+    if name == "conv_params":
+        return [
+            Mistake(
+                3 * 3 * 3 * 32, "the 32 biases are missing: one per output channel"
+            ),
+            Mistake(
+                3 * 3 * 32 + 32,
+                "the input channels are missing: each of the 32 filters has a "
+                "3 x 3 kernel for every one of the 3 input channels, 3 * 3 * 3 weights",
+            ),
+            Mistake(
+                3 * 3 * 3 + 1,
+                "that is one filter: the layer has 32 of them, each with its bias",
+            ),
+            Mistake(
+                64 * 64 * 3 * 32 + 32,
+                "the parameters do not depend on the image size: the same kernel is "
+                "used at every position (parameter sharing)",
+            ),
+        ]
+    if name == "conv_shape":
+        return [
+            Mistake(
+                (31, 31, 32),
+                "that is 'valid' padding; with padding='same' the output has "
+                "ceil(64 / 2) = 32 rows and columns",
+            ),
+            Mistake(
+                (64, 64, 32),
+                "the stride is ignored: stride 2 keeps every second position, "
+                "ceil(64 / 2) = 32 per axis",
+            ),
+            Mistake(
+                (32, 32, 3),
+                "the output has one channel per filter: 32, not the input's 3",
+            ),
+            Mistake((32, 32), "give all three axes (H, W, C), with the channels"),
+            Mistake(
+                (1, 32, 32, 32),
+                "leave out the batch axis: (H, W, C) for one image",
+            ),
+        ]
+    if name == "conv_multiply_adds":
+        per_position = 3 * 3 * 3 * 32
+        return [
+            Mistake(
+                64 * 64 * per_position,
+                "the stride is ignored: the kernel is evaluated at the 32 x 32 output "
+                "positions only, not at all 64 x 64 input pixels",
+            ),
+            Mistake(
+                31 * 31 * per_position,
+                "that is 'valid' padding; 'same' gives 32 x 32 output positions",
+            ),
+            Mistake(
+                positions * (per_position + 32),
+                "the bias is left out of the count: one multiplication per kernel "
+                "weight, 3 * 3 * 3 * 32 per output position",
+            ),
+            Mistake(
+                positions * 3 * 3 * 3,
+                "that is one filter: each output position computes 32 of them",
+            ),
+            Mistake(
+                positions * 3 * 3 * 32,
+                "the input channels are missing: every filter sums over all 3 of them",
+            ),
+        ]
+    if name == "transpose_params":
+        return [
+            Mistake(2 * 2 * 8 * 32, "the 8 biases are missing: one per output channel"),
+            Mistake(
+                2 * 2 * 8 * 32 + 32,
+                "one bias per OUTPUT channel: Conv2DTranspose(8, ...) has 8 of them, "
+                "not one per input channel",
+            ),
+        ]
+    return [
+        Mistake(
+            (47, 47, 8),
+            "(n - 1) s + k = 47 is where the last stamp ends, but Keras's 'valid' "
+            "output has n s + max(k - s, 0) = 48 rows: with a stride larger than "
+            "the kernel, every input pixel owns s rows, the last one's ending in a "
+            "row of zeros",
+        ),
+        Mistake(
+            (5, 5, 8),
+            "that is the forward convolution's size, (16 - 2) // 3 + 1: a "
+            "transposed convolution goes the other way and upsamples",
+        ),
+        Mistake(
+            (50, 50, 8),
+            "n s + k = 50 adds the whole kernel: the output has n s + max(k - s, 0) "
+            "rows",
+        ),
+        Mistake(
+            (48, 48, 32),
+            "the output has the layer's 8 channels, not the input's 32",
+        ),
+        Mistake((1, 48, 48, 8), "leave out the batch axis: (H, W, C) for one image"),
+    ]
+
+
+def check_layer_predictions(predictions, seed: int = 0) -> bool:
+    """Chapter 7: numbers predicted for two layers before running them.
+
+    ``predictions`` maps each name of :data:`PREDICTION_NAMES` to the student's
+    number or shape (without the batch axis) for ``Conv2D(32, 3, strides=2,
+    padding="same")`` on a (64, 64, 3) image and ``Conv2DTranspose(8, 2,
+    strides=3)`` on a (16, 16, 32) one: the parameter counts, the output shapes
+    and the conv layer's multiply-adds per image (bias left out). The right answers
+    come from :func:`layer_predictions`. Names the usual mistakes: biases or input
+    channels left out, "valid" instead of "same", the stride ignored, the batch axis
+    kept, and the transposed convolution's (n - 1) s + k instead of Keras's
+    n s + max(k - s, 0). ``seed`` is unused (the layers are fixed).
+    """
+    del seed
+    if not isinstance(predictions, dict):
+        raise AssertionError(
+            f"predictions must be a dict of your numbers by name, got "
+            f"{type(predictions).__name__}"
+        )
+    missing = [n for n in PREDICTION_NAMES if n not in predictions]
+    if missing:
+        raise AssertionError(f"predictions has no {', '.join(missing)}")
+    right = layer_predictions()
+    for name in PREDICTION_NAMES:
+        value = predictions[name]
+        if value is None or value is Ellipsis:
+            raise AssertionError(
+                f"{name} is still {value!r}: write your prediction, a number or a "
+                "shape, before you run anything"
+            )
+        if name.endswith("_shape"):
+            got = _as_shape(value, name)
+        else:
+            got = as_int(value, name, noun="count")
+        expected = right[name]
+        if got == expected:
+            continue
+        message = first_mistake(
+            got, expected, _prediction_mistakes(name, right), same=operator.eq
+        )
+        shown = "shape" if name.endswith("_shape") else "count"
+        raise AssertionError(
+            f"{name}: {message or f'wrong {shown}'} (you predicted {got!r}; "
+            "run the layer in Keras to see the right value, and find where your "
+            "reasoning went wrong)"
+        )
     return True
