@@ -616,9 +616,10 @@ def conv2d(
     ``keras.layers.Conv2D`` with the same weights. Computed as one matrix product of
     the patches ("im2col") with the kernel.
 
-    With a stride, "same" is therefore not :func:`correlate2d`'s strided "same" (the
-    stride-1 result subsampled from 0): it subsamples that result from
-    p = (kh - 1) // 2 - same_padding(H, kh, s)[0] (for D = 1), which depends on H.
+    With a stride, "same" is therefore not in general :func:`correlate2d`'s strided
+    "same" (the stride-1 result subsampled from 0): for D = 1 it subsamples that
+    result from p = (kh - 1) // 2 - same_padding(H, kh, s)[0], which depends on H
+    (p = 1 for H = 8, kh = 3, s = 2; p = 0 for H = 7).
 
     >>> x, w = np.ones((1, 3, 3, 1)), np.ones((2, 2, 1, 1))
     >>> conv2d(x, w, b=[0.5])[0, :, :, 0]
