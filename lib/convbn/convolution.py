@@ -6,7 +6,8 @@ equivariance) use:
 * :func:`convolve1d`, :func:`correlate1d` -- 1-D sums, equal to ``np.convolve`` and
   ``np.correlate`` in the modes "full", "same" and "valid".
 * :func:`convolve2d`, :func:`correlate2d` -- 2-D sums with a stride, equal to
-  ``scipy.signal.convolve2d`` / ``correlate2d`` for stride 1.
+  ``scipy.signal.convolve2d`` / ``correlate2d`` for stride 1, and to that result
+  subsampled ``[::s, ::s]`` for stride s.
 * :func:`correlate2d_loops` -- the same sum with explicit loops, to be read.
 * :func:`output_size`, :func:`same_padding` -- how many outputs a mode and a stride
   give, and the zeros TensorFlow's "same" adds.
@@ -16,9 +17,14 @@ equivariance) use:
   named 3 x 3 kernels, in cross-correlation form (one source for every chapter).
 * :func:`convolution_matrix` -- convolution as multiplication by a (doubly block)
   Toeplitz matrix.
+
+Chapters 6 and 7 (the convolutional layer) use:
+
 * :func:`conv2d` -- the batched multi-channel layer form with stride, padding and
-  dilation, equal to ``tf.nn.conv2d``; :func:`conv2d_backward` its gradients, and
-  :func:`conv2d_transpose` the transposed convolution (``Conv2DTranspose``).
+  dilation, equal to ``tf.nn.conv2d`` (TensorFlow's "same" padding, which with a
+  stride is *not* ``correlate2d(..., "same", stride)``: see :func:`conv2d`);
+  :func:`conv2d_backward` its gradients, and :func:`conv2d_transpose` the transposed
+  convolution (``Conv2DTranspose``).
 
 Chapter 1 (continuous convolution) uses:
 
@@ -145,11 +151,11 @@ def convolve_continuous(x, w, t, step: float, lower: float, upper: float) -> np.
     ``x`` and ``w`` are functions of a numpy array; ``t`` is a scalar or a 1-D array of
     times. The integral over ``[lower, upper]`` is replaced by the midpoint Riemann sum
 
-        s(t) ~= h * sum_k x(a_k) w(t - a_k),   a_k = lower + (k + 1/2) h,
+        s(t) ~= h * sum_j x(a_j) w(t - a_j),   a_j = lower + (j + 1/2) h,
 
-    with ``h = (upper - lower) / K`` the largest step <= ``step`` that divides the
-    interval evenly. As h shrinks the sum converges to the integral. Returns an array
-    of the shape of ``t``.
+    with ``h = (upper - lower) / J`` the largest step <= ``step`` that divides the
+    interval into a whole number J of steps. As h shrinks the sum converges to the
+    integral. Returns an array of the shape of ``t``.
     """
     x = as_callable(x, "x")
     w = as_callable(w, "w")
@@ -188,15 +194,15 @@ def smooth(
     """Weighted average of evenly sampled measurements: the discrete form of x * w.
 
     Introduced in chapter 1. ``x`` is 1-D, sampled every ``dt``; the estimate at sample
-    n is
+    t is
 
-        s[n] = sum_k x[k] w((n - k) dt) dt / Z[n]
+        s[t] = sum_a x[a] w((t - a) dt) dt / Z[t]
 
-    over the samples that exist, with w = :func:`kernel` (``kind``, ``width``). With
-    ``normalize=True``, Z[n] = sum_k w((n - k) dt) dt over those same samples, so the
+    over the samples a that exist, with w = :func:`kernel` (``kind``, ``width``). With
+    ``normalize=True``, Z[t] = sum_a w((t - a) dt) dt over those same samples, so the
     weights sum to exactly 1 -- a true average even at the start of the record, where
     fewer past samples exist. With ``normalize=False``, Z = 1: the plain Riemann sum.
-    A causal kind uses x[k] for k <= n only; "gaussian" also uses later samples.
+    A causal kind uses x[a] for a <= t only; "gaussian" also uses later samples.
     """
     x = as_float_array(x, "x", ndim=1).astype(np.float64)
     dt = as_number(dt, "dt", positive=True)
@@ -343,14 +349,21 @@ def _correlate2d(image, kernel, mode, stride, flipped):
 
 
 def correlate2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarray:
-    """2-D cross-correlation S[i, j] = sum_m sum_n I[i + m, j + n] K[m, n] (chapter 3).
+    """2-D cross-correlation S[i, j] = sum_m sum_q I[i + m, j + q] K[m, q] (chapter 3).
 
     ``image`` is ``(H, W)``, ``kernel`` ``(kh, kw)``. For ``stride=1`` the result
     equals ``scipy.signal.correlate2d(image, kernel, mode)`` in each mode ("valid":
     ``(H - kh + 1, W - kw + 1)``, "same": ``(H, W)``, "full":
     ``(H + kh - 1, W + kw - 1)``); a stride s keeps every s-th row and column of it,
-    ``[::s, ::s]``, so each side has :func:`output_size` outputs. This is what deep
-    learning libraries call "convolution".
+    ``[::s, ::s]``, so each side has :func:`output_size` outputs.
+
+    At stride 1, "valid" and "same" are what deep-learning libraries call
+    "convolution": they equal :func:`conv2d` (``tf.nn.conv2d``) with one channel. With
+    a stride, "valid" still does, but "same" does not in general: TensorFlow places
+    its strided windows by :func:`same_padding`, which gives the stride-1 "same"
+    result subsampled from row p = (kh - 1) // 2 - same_padding(H, kh, s)[0] (and
+    the column given by the same formula with W and kw), not from 0 (chapter 2): for
+    H = W = 8, kh = kw = 3 and s = 2, ``[1::2, 1::2]``.
 
     >>> image = np.arange(9.0).reshape(3, 3)
     >>> correlate2d(image, [[1.0, 0.0], [0.0, -1.0]])  # I[i, j] - I[i + 1, j + 1]
@@ -365,12 +378,14 @@ def correlate2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarr
 
 
 def convolve2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarray:
-    """2-D convolution S[i, j] = sum_m sum_n I[m, n] K[i - m, j - n] (chapter 2).
+    """2-D convolution S[i, j] = sum_m sum_q I[m, q] K[i - m, j - q] (chapter 2).
 
     Cross-correlation with the kernel flipped in both axes. Shapes and modes as in
     :func:`correlate2d`; for ``stride=1`` it equals
     ``scipy.signal.convolve2d(image, kernel, mode)``, and a stride s gives the stride-1
-    result subsampled ``[::s, ::s]`` (Goodfellow et al., Fig. 9.12).
+    result subsampled ``[::s, ::s]`` (Goodfellow et al., Fig. 9.12). In "same" mode
+    with a stride this is not where TensorFlow puts its windows (see
+    :func:`correlate2d`).
 
     >>> image = np.arange(9.0).reshape(3, 3)
     >>> convolve2d(image, [[1.0, 0.0], [0.0, -1.0]])  # kernel flipped: sign flipped
@@ -386,9 +401,9 @@ def convolve2d(image, kernel, mode: str = "valid", stride: int = 1) -> np.ndarra
 def correlate2d_loops(image, kernel) -> np.ndarray:
     """Valid cross-correlation with explicit loops: to be read, not used (chapter 3).
 
-    S[i, j] = sum_m sum_n I[i + m, j + n] K[m, n] for 0 <= i <= H - kh and
+    S[i, j] = sum_m sum_q I[i + m, j + q] K[m, q] for 0 <= i <= H - kh and
     0 <= j <= W - kw, one multiplication at a time. Equals
-    ``correlate2d(image, kernel)``, about a hundred times more slowly.
+    ``correlate2d(image, kernel)``, many times more slowly (chapter 3 measures it).
     """
     image, kernel, _, _ = _check_2d(image, kernel, "valid", 1)
     kh, kw = kernel.shape
@@ -400,8 +415,8 @@ def correlate2d_loops(image, kernel) -> np.ndarray:
         for j in range(out.shape[1]):
             total = 0.0
             for m in range(kh):
-                for n in range(kw):
-                    total += image[i + m, j + n] * kernel[m, n]
+                for q in range(kw):
+                    total += image[i + m, j + q] * kernel[m, q]
             out[i, j] = total
     return out
 
@@ -409,9 +424,10 @@ def correlate2d_loops(image, kernel) -> np.ndarray:
 def output_size(n: int, k: int, padding: str = "valid", stride: int = 1) -> int:
     """Number of outputs along one axis of length ``n`` with a kernel of length ``k``.
 
-    Introduced in chapter 2. "valid": floor((n - k) / s) + 1, "same": ceil(n / s),
-    "full": ceil((n + k - 1) / s). Matches the shapes of :func:`convolve2d`,
-    :func:`correlate2d` and, for "valid" and "same", :func:`conv2d` and Keras.
+    Introduced in chapter 2. With s the stride: "valid": floor((n - k) / s) + 1,
+    "same": ceil(n / s), "full": ceil((n + k - 1) / s). Matches the shapes of
+    :func:`convolve2d`, :func:`correlate2d` and, for "valid" and "same",
+    :func:`conv2d`, :func:`convbn.pooling.pool2d` and Keras.
 
     >>> output_size(5, 3), output_size(5, 3, "same", 2), output_size(5, 3, "full")
     (3, 3, 7)
@@ -433,8 +449,9 @@ def same_padding(n: int, k: int, stride: int = 1) -> tuple[int, int]:
     """Zeros before and after an axis of length ``n`` for TensorFlow's "same".
 
     Used by :func:`conv2d` and :func:`convbn.pooling.pool2d` (chapters 2 and 6):
-    ``max((ceil(n / s) - 1) s + k - n, 0)`` positions in all, so that the output has
-    ``ceil(n / s)`` entries; when the total is odd the extra one goes at the end.
+    with s the stride, ``max((ceil(n / s) - 1) s + k - n, 0)`` positions in all, so
+    that the output has ``ceil(n / s)`` entries; when the total is odd the extra one
+    goes at the end.
 
     >>> same_padding(5, 3), same_padding(4, 3, stride=2), same_padding(4, 1)
     ((1, 1), (0, 1), (0, 0))
@@ -449,12 +466,12 @@ BOUNDARIES = ("zero", "wrap")
 
 def pad_same(image, kernel_shape, boundary: str = "zero") -> np.ndarray:
     """Pad a 2-D ``image`` so that a valid sum with a ``kernel_shape`` kernel keeps
-    its size (stride 1; chapters 2 and 5).
+    its size (stride 1; chapter 5's figure).
 
     Each axis of length n gets :func:`same_padding` ``(n, k)`` positions: ``k - 1``
     in all, ``(k - 1) // 2`` before. ``boundary="zero"`` fills them with zeros
     (then ``correlate2d(pad_same(I, K.shape), K)`` equals :func:`conv2d` with
-    ``padding="same"``, and, for odd kernels, ``correlate2d(I, K, "same")``);
+    ``padding="same"`` and ``correlate2d(I, K, "same")``);
     ``"wrap"`` copies the opposite side of the image, so that the image behaves
     as if drawn on a torus (circular cross-correlation, chapter 5). Shapes:
     ``(H, W)`` in, ``(H + kh - 1, W + kw - 1)`` out.
@@ -584,7 +601,7 @@ def conv2d(
     """The convolutional layer: a batch of multi-channel cross-correlations.
 
     Used from chapter 6 (the three stages of a layer) to chapter 12 (a CNN's forward
-    pass recomputed).
+    pass recomputed); chapter 7 teaches its channels, stride and dilation.
 
     Shapes follow Keras: ``x`` is ``(N, H, W, C_in)``, ``w`` ``(kh, kw, C_in, C_out)``,
     ``b`` ``(C_out,)`` or None; the result is ``(N, H_out, W_out, C_out)`` with
@@ -598,6 +615,11 @@ def conv2d(
     ``tf.nn.conv2d(x, w, s, padding.upper(), dilations=D) + b`` and
     ``keras.layers.Conv2D`` with the same weights. Computed as one matrix product of
     the patches ("im2col") with the kernel.
+
+    With a stride, "same" is therefore not in general :func:`correlate2d`'s strided
+    "same" (the stride-1 result subsampled from 0): for D = 1 it subsamples that
+    result from p = (kh - 1) // 2 - same_padding(H, kh, s)[0], which depends on H
+    (p = 1 for H = 8, kh = 3, s = 2; p = 0 for H = 7).
 
     >>> x, w = np.ones((1, 3, 3, 1)), np.ones((2, 2, 1, 1))
     >>> conv2d(x, w, b=[0.5])[0, :, :, 0]
@@ -616,6 +638,11 @@ def conv2d(
            [42., 50.]])
     >>> conv2d(x, np.ones((2, 2, 1, 1)), dilation=3)[0, :, :, 0]  # the four corners
     array([[30.]])
+    >>> x8, w3 = np.arange(8.0).reshape(1, 1, 8, 1), np.ones((1, 3, 1, 1))
+    >>> conv2d(x8, w3, padding="same", stride=2)[0, 0, :, 0]  # windows on 1, 3, 5, 7
+    array([ 3.,  9., 15., 13.])
+    >>> correlate2d(x8[0, :, :, 0], w3[:, :, 0, 0], "same")[0]  # its [1::2], not [::2]
+    array([ 1.,  3.,  6.,  9., 12., 15., 18., 13.])
     """
     x, w, stride, padding, dilation, pads, _ = _layer_inputs(
         x, w, stride, padding, dilation
@@ -670,6 +697,8 @@ def conv2d_backward(
     dout, x, w, stride: int = 1, padding: str = "valid", dilation: int = 1
 ):
     """The backward pass of :func:`conv2d`: gradients for input, kernel and bias.
+
+    Introduced in chapter 7.
 
     Inputs:
 
@@ -733,6 +762,8 @@ def conv2d_backward(
 
 def conv2d_transpose(x, w, stride: int = 1, padding: str = "valid") -> np.ndarray:
     """Transposed convolution: upsampling by a learned kernel.
+
+    Introduced in chapter 7.
 
     ``x`` is ``(N, H, W, C_in)`` and ``w`` is ``(kh, kw, C_out, C_in)``, the kernel
     layout of ``keras.layers.Conv2DTranspose``. Every input pixel stamps a copy of the

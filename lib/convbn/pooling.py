@@ -1,8 +1,9 @@
-"""Pooling: a summary statistic of each neighbourhood (chapter 6).
+"""Pooling: a summary statistic of each neighbourhood (chapters 6 and 7).
 
 The pooling stage of a convolutional layer replaces the detector output at each
 location by a statistic of the rectangular window around it (Goodfellow, Bengio &
-Courville 2016, section 9.3). Four statistics, all in :func:`pool2d` and :func:`pool1d`:
+Courville 2016, section 9.3). Chapter 6 teaches four statistics, all in :func:`pool2d`
+and :func:`pool1d`:
 
 * ``"max"`` -- the largest value in the window (``keras.layers.MaxPooling2D``);
 * ``"average"`` -- the mean (``keras.layers.AveragePooling2D``);
@@ -19,6 +20,9 @@ Keras default). Padding "valid" uses only windows that fit; "same" gives
 stride + size - n, 0)`` positions in total, the odd one at the end. Padded positions
 never win a max and are left out of the averages and sums (Keras's "same" average
 also divides by the number of real inputs in the window).
+
+Chapter 7 adds the backward pass, :func:`pool2d_backward`, and global pooling,
+:func:`global_pool2d`.
 """
 
 from __future__ import annotations
@@ -294,7 +298,7 @@ def pool2d_backward(
     padding: str = "valid",
     sigma: float = 1.0,
 ) -> np.ndarray:
-    """The gradient of :func:`pool2d` with respect to its input (chapter 6).
+    """The gradient of :func:`pool2d` with respect to its input (chapter 7).
 
     Inputs:
 
@@ -384,7 +388,7 @@ def pool2d_backward(
 
 
 def global_pool2d(x, kind: str = "max") -> np.ndarray:
-    """Global pooling: one number per channel, from the whole feature map (chapter 6).
+    """Global pooling: one number per channel, from the whole feature map (chapter 7).
 
     ``out[n, c] = f(x[n, :, :, c])`` with ``f`` the max or the mean (``kind``); ``x``
     is ``(N, H, W, C)``, the result ``(N, C)``. It ignores *where* a feature was

@@ -126,6 +126,21 @@ def test_spaceship_track():
     assert np.array_equal(clean.measured, clean.position)
 
 
+def test_spaceship_track_is_the_curve_its_docstring_gives():
+    """p(t) = 0.5 t + 2 sin(0.2 t): always forward, 0.9 km/s down to 0.1 and up."""
+    track = datasets.spaceship_track(rate=100, noise=0)  # the default 20 s
+    t = track.t
+    assert np.allclose(track.position, 0.5 * t + 2 * np.sin(0.2 * t), rtol=0, atol=0)
+    speed = np.gradient(track.position, t)
+    assert np.all(np.diff(track.position) > 0)  # never flies backwards
+    assert speed[0] == pytest.approx(0.9, abs=1e-3)
+    slowest = t[np.argmin(speed)]
+    assert slowest == pytest.approx(5 * np.pi, abs=0.02)
+    assert speed.min() == pytest.approx(0.1, abs=1e-3)
+    assert np.all(np.diff(speed[t < slowest - 0.01]) < 0)  # slows down, then
+    assert np.all(np.diff(speed[t > slowest + 0.01]) > 0)  # speeds up again
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [

@@ -9,7 +9,8 @@ One module per part of the book, every public name re-exported here (notebooks c
 * ``convbn.plotting.style`` -- the colours, :func:`setup`, :func:`show_images`,
   :func:`show_matrix`;
 * ``convbn.plotting.convolution`` -- Part I, convolution (chapters 1 to 5);
-* ``convbn.plotting.pooling`` -- Part II, pooling (chapter 6);
+* ``convbn.plotting.pooling`` -- Part II, pooling and the convolutional layer
+  (chapters 6 and 7);
 * ``convbn.plotting.batchnorm`` -- Part III, batch normalization (chapters 8, 9);
 * ``convbn.plotting.keras`` -- Part IV, Keras (chapters 10 to 12).
 

@@ -213,7 +213,7 @@ def symbolic_convolution(image, kernel, flip: bool = True):
 
     Introduced in chapter 2 for Goodfellow et al.'s Fig. 9.1. ``image`` and ``kernel``
     are 2-D nested lists (or arrays) of strings; entry ``[i][j]`` of the result lists
-    the pairs (I[i + m][j + n], K'[m][n]) of the sum S[i, j], where K' is the kernel
+    the pairs (I[i + m][j + q], K'[m][q]) of the sum S[i, j], where K' is the kernel
     rotated by 180 degrees when ``flip`` (convolution) and the kernel itself otherwise
     (cross-correlation, chapter 3).
     """
@@ -361,7 +361,7 @@ def plot_correlation_step(step: int = 0, image=None, kernel=None):
     Output positions are visited row by row; ``step`` (0 to the number of outputs
     minus 1) selects S[i, j]. Four panels: the image with the window
     I[i:i+kh, j:j+kw] outlined and each covered cell marked with its kernel weight
-    (x K[m, n]); the kernel K; the products I[i + m, j + n] K[m, n]; and the output
+    (x K[m, q]); the kernel K; the products I[i + m, j + q] K[m, q]; and the output
     S filled up to this step (later entries blank, the current one outlined).
     ``image`` and ``kernel`` default to the slides' 5 x 5 binary image and 3 x 3
     kernel (:data:`CORRELATION_IMAGE`, :data:`CORRELATION_KERNEL`).

@@ -96,8 +96,8 @@ def show_images(
 ):
     """Show 2-D arrays side by side (photographs, feature maps, digits); return it.
 
-    Introduced in chapter 2. ``images`` is a sequence of 2-D arrays or an ``(N, H, W)``
-    array; ``titles`` one string per image. Photographs use ``gray``; pass
+    Introduced in chapter 4. ``images`` is a sequence of 2-D arrays or an
+    ``(N, H, W)`` array; ``titles`` one string per image. Photographs use ``gray``; pass
     ``cmap="cividis"`` for feature maps with their own scale per panel.
     """
     if isinstance(images, np.ndarray) and images.ndim == 2:
@@ -139,7 +139,8 @@ def show_matrix(
 ):
     """Draw a small matrix as an annotated grid of coloured cells; return the figure.
 
-    Introduced in chapter 1 (used for the 5 x 5 worked example of chapter 3).
+    Introduced in chapter 2 (convolution matrices; the figures of chapter 3's 5 x 5
+    worked example are drawn with it).
     ``values`` is 2-D (a 1-D array is drawn as one row); each cell shows its value
     formatted with ``fmt``, in black or white, whichever contrasts with the cell colour.
     ``highlight=(row, col, height, width)`` outlines a block of cells (e.g. the window
