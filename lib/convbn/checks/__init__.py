@@ -16,6 +16,7 @@ from .ch01 import (
     check_causal_convolution,
     check_exponential_kernel,
     check_gaussian_convolution,
+    check_kernel_lags,
 )
 from .ch02 import check_convolve2d, check_output_size, check_toeplitz_matrix
 from .ch03 import check_correlate1d_full, check_correlate2d, check_rotate180
@@ -61,6 +62,7 @@ __all__ = [
     "check_exponential_kernel",
     "check_causal_convolution",
     "check_gaussian_convolution",
+    "check_kernel_lags",
     "check_convolve2d",
     "check_output_size",
     "check_toeplitz_matrix",
