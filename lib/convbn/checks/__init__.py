@@ -18,7 +18,12 @@ from .ch01 import (
     check_gaussian_convolution,
     check_kernel_lags,
 )
-from .ch02 import check_convolve2d, check_output_size, check_toeplitz_matrix
+from .ch02 import (
+    check_convolve2d,
+    check_output_shapes,
+    check_output_size,
+    check_toeplitz_matrix,
+)
 from .ch03 import check_correlate1d_full, check_correlate2d, check_rotate180
 from .ch04 import (
     check_difference_image,
@@ -65,6 +70,7 @@ __all__ = [
     "check_kernel_lags",
     "check_convolve2d",
     "check_output_size",
+    "check_output_shapes",
     "check_toeplitz_matrix",
     "check_correlate2d",
     "check_rotate180",
