@@ -24,7 +24,12 @@ from .ch02 import (
     check_output_size,
     check_toeplitz_matrix,
 )
-from .ch03 import check_correlate1d_full, check_correlate2d, check_rotate180
+from .ch03 import (
+    check_correlate1d_full,
+    check_correlate2d,
+    check_impulse_responses,
+    check_rotate180,
+)
 from .ch04 import (
     check_difference_image,
     check_parameter_counts,
@@ -74,6 +79,7 @@ __all__ = [
     "check_toeplitz_matrix",
     "check_correlate2d",
     "check_rotate180",
+    "check_impulse_responses",
     "check_correlate1d_full",
     "check_parameter_counts",
     "check_receptive_field",
