@@ -32,8 +32,11 @@ from .ch03 import (
 )
 from .ch04 import (
     check_difference_image,
+    check_layer_counts,
+    check_locally_connected1d,
     check_parameter_counts,
     check_receptive_field,
+    check_receptive_field_stack,
 )
 from .ch05 import check_circular_correlate2d, check_is_equivariant, check_shift
 from .ch06 import (
@@ -84,6 +87,9 @@ __all__ = [
     "check_parameter_counts",
     "check_receptive_field",
     "check_difference_image",
+    "check_layer_counts",
+    "check_receptive_field_stack",
+    "check_locally_connected1d",
     "check_shift",
     "check_circular_correlate2d",
     "check_is_equivariant",
