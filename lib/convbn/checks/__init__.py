@@ -38,7 +38,13 @@ from .ch04 import (
     check_receptive_field,
     check_receptive_field_stack,
 )
-from .ch05 import check_circular_correlate2d, check_is_equivariant, check_shift
+from .ch05 import (
+    check_circular_correlate2d,
+    check_equivariance_predictions,
+    check_find_counterexample,
+    check_is_equivariant,
+    check_shift,
+)
 from .ch06 import (
     check_average_pool1d_same,
     check_conv_layer,
@@ -93,6 +99,8 @@ __all__ = [
     "check_shift",
     "check_circular_correlate2d",
     "check_is_equivariant",
+    "check_equivariance_predictions",
+    "check_find_counterexample",
     "check_max_pool2d",
     "check_average_pool1d_same",
     "check_pooling_weights",
