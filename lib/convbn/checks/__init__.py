@@ -47,6 +47,7 @@ from .ch05 import (
 )
 from .ch06 import (
     check_average_pool1d_same,
+    check_block_max_pool,
     check_conv_layer,
     check_max_pool2d,
     check_pooling_weights,
@@ -102,6 +103,7 @@ __all__ = [
     "check_equivariance_predictions",
     "check_find_counterexample",
     "check_max_pool2d",
+    "check_block_max_pool",
     "check_average_pool1d_same",
     "check_pooling_weights",
     "check_conv_layer",
