@@ -143,17 +143,19 @@ def test_solutions_score_full_marks_and_wrong_answers_get_the_checkers_message(
         {
             "exponential_kernel": "def exponential_kernel(a, tau):\n"
             "    return np.where(a >= 0, np.exp(-a / tau), 0.0)\n",
-            "gaussian_convolution": "def gaussian_convolution(m1, s1, m2, s2):\n"
-            "    return m1 + m2, s1 + s2\n",
-        },
+        },  # the planted bug of q2 left in, the predictions of q3 left blank
         tmp_path / "submission.ipynb",
     )
     results = homework.grade("01_continuous_convolution", wrong, out=out)
     by_name = {t["name"]: t for t in results["tests"] if "score" in t}
     assert by_name["q1_kernel"]["score"] == 0
     assert "integrate to tau, not 1" in by_name["q1_kernel"]["output"]
-    assert by_name["q3_gaussians"]["score"] == 0
-    assert "added the standard deviations" in by_name["q3_gaussians"]["output"]
+    assert by_name["q2_debug_causal"]["score"] == 0
+    assert "x[0] never enters the sum" in by_name["q2_debug_causal"]["output"]
+    assert by_name["q3_predict_lags"]["score"] == 0
+    assert (
+        "replace the ... with your prediction" in by_name["q3_predict_lags"]["output"]
+    )
 
 
 def test_bad_chapter_and_root_are_named():

@@ -6,6 +6,7 @@ import scipy.linalg
 import scipy.signal
 
 from convbn import checks
+from convbn.checks import ch02
 
 # --- check_convolve2d --------------------------------------------------------------
 
@@ -223,3 +224,75 @@ def toeplitz_modifies(w, n):
 def test_check_toeplitz_matrix_names_the_mistake(solution, match):
     with pytest.raises(AssertionError, match=match):
         checks.check_toeplitz_matrix(solution)
+
+
+# --- check_output_shapes (predict, then check) -----------------------------------
+
+SHAPES = {"a": (24, 24), "b": (12, 12), "c": (14, 14), "d": (3, 5), "e": (2, 3)}
+SHAPES["f"] = (7, 7)
+
+
+def test_output_shapes_are_those_scipy_gives():
+    shapes = ch02.output_shapes()
+    assert shapes == SHAPES
+    for key, (shape, layers) in ch02.SHAPE_CASES.items():
+        out = np.ones(shape)
+        for kernel_shape, mode, stride in layers:
+            out = scipy.signal.convolve2d(out, np.ones(kernel_shape), mode)
+            out = out[::stride, ::stride]
+        assert out.shape == shapes[key], key
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        SHAPES,
+        {  # written differently: lists, numpy integers, floats with whole values
+            key: [np.int64(r), float(c)] for key, (r, c) in reversed(SHAPES.items())
+        },
+        {key: np.array(value) for key, value in SHAPES.items()},
+    ],
+)
+def test_check_output_shapes_accepts_right_predictions(shapes):
+    assert checks.check_output_shapes(shapes) is True
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"a": (23, 23)}, "the \\+ 1 is missing"),
+        ({"b": (24, 24)}, "the stride is ignored: stride 2 keeps one in 2 of the 24"),
+        ({"b": (13, 13)}, "ceil where floor is needed"),
+        ({"c": (12, 12)}, "that is the 'valid' count; 'same' pads"),
+        ({"c": (28, 28)}, "Rows: the stride is ignored"),
+        ({"d": (3, 4)}, "Columns: floor where ceil is needed"),
+        ({"c": (16, 16)}, "that is the 'full' count; 'same' keeps n positions"),
+        ({"d": (5, 3)}, "Rows and columns are swapped"),
+        (
+            {"e": (1, 3)},
+            "\\(1, 3\\). Here rows ceil\\(4 / 2\\) = 2; columns ceil\\(6 / 2\\) = 3\n",
+        ),
+        ({"f": (28, 28)}, "strides of the stack are ignored"),
+        ({"f": (16, 16)}, "applied to the stack's input"),
+        (
+            {"f": (8, 8)},
+            "rows and columns alike: floor\\(\\(32 - 3\\) / 1\\) \\+ 1 = 30",
+        ),
+        ({"a": (24, 24.5)}, "shapes\\['a'\\] must be two whole numbers"),
+        ({"a": 24}, "must be two whole numbers"),
+        ({"a": ...}, "predict shapes\\['a'\\] first"),
+    ],
+)
+def test_check_output_shapes_explains_each_wrong_prediction(change, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_output_shapes({**SHAPES, **change})
+
+
+def test_check_output_shapes_explains_every_wrong_one_and_states_the_rule():
+    with pytest.raises(AssertionError) as error:
+        checks.check_output_shapes({**SHAPES, "a": (23, 23), "e": (4, 6)})
+    lines = str(error.value).splitlines()
+    assert lines[0] == "2 of your 6 predictions are wrong:"
+    assert lines[1].startswith("- shapes['a']: (24, 24), not (23, 23).")
+    assert lines[2].startswith("- shapes['e']: (2, 3), not (4, 6).")
+    assert lines[3].startswith("The rule")

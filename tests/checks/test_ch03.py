@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from convbn import checks, convolution
+from convbn import checks, convolution, plotting
+from convbn.checks import ch03
 
 # --- checkers ---------------------------------------------------------------------
 
@@ -172,3 +173,100 @@ def test_checkers_reject_non_functions():
     ):
         with pytest.raises(AssertionError, match="expected a function"):
             checker(42)
+
+
+# --- the debug exercise: the shifted-parts correlation with its planted bug ---------
+
+
+def correlate2d_planted_bug(image, kernel):  # exercise 3.1 as given
+    kh, kw = kernel.shape
+    rows, cols = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    out = np.zeros((rows, cols))
+    for m in range(kh):
+        for n in range(kw):
+            part = image[kh - 1 - m : kh - 1 - m + rows, kw - 1 - n : kw - 1 - n + cols]
+            out += kernel[m, n] * part
+    return out
+
+
+def test_the_planted_bug_passes_the_worked_example_but_is_named():
+    image, kernel = plotting.CORRELATION_IMAGE, plotting.CORRELATION_KERNEL
+    worked = correlate2d_planted_bug(image, kernel)
+    assert np.array_equal(worked, [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
+    with pytest.raises(AssertionError, match="kernel is flipped: that is convolution"):
+        checks.check_correlate2d(correlate2d_planted_bug)
+
+
+# --- check_impulse_responses (predict, then check) --------------------------------
+
+RESPONSES = {
+    "correlate": [[0, 0, 0, 0], [0, 6, 5, 4], [0, 3, 2, 1]],
+    "convolve": [[0, 0, 0, 0], [0, 1, 2, 3], [0, 4, 5, 6]],
+}
+
+
+def test_impulse_responses_are_the_rotated_kernel_and_the_kernel():
+    responses = ch03.impulse_responses()
+    image, kernel = ch03.IMPULSE_IMAGE, ch03.IMPULSE_KERNEL
+    assert np.array_equal(responses["correlate"], RESPONSES["correlate"])
+    assert np.array_equal(responses["convolve"], RESPONSES["convolve"])
+    assert np.array_equal(
+        responses["correlate"], scipy.signal.correlate2d(image, kernel, "valid")
+    )
+    assert np.array_equal(
+        responses["convolve"][1:, 1:], kernel
+    )  # a single 1 copies the kernel
+
+
+@pytest.mark.parametrize(
+    "responses",
+    [
+        RESPONSES,
+        {  # written differently: arrays built from the kernel, in another order
+            "convolve": np.pad(np.arange(1.0, 7.0).reshape(2, 3), ((1, 0), (1, 0))),
+            "correlate": np.pad(np.arange(6.0, 0, -1).reshape(2, 3), ((1, 0), (1, 0))),
+        },
+    ],
+)
+def test_check_impulse_responses_accepts_right_predictions(responses):
+    assert checks.check_impulse_responses(responses) is True
+
+
+def _stamp(pattern, corner=(1, 1)):
+    out = np.zeros((3, 4))
+    out[corner[0] : corner[0] + 2, corner[1] : corner[1] + 3] = pattern
+    return out
+
+
+K = np.array([[1, 2, 3], [4, 5, 6]])
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            {"correlate": RESPONSES["convolve"], "convolve": RESPONSES["correlate"]},
+            "that is the convolve output: the two are swapped",
+        ),
+        ({"correlate": _stamp(K[::-1, :])}, "only the rows are reversed: as the"),
+        ({"correlate": _stamp(K[:, ::-1])}, "only the columns are reversed"),
+        ({"convolve": _stamp(K[::-1, :])}, "convolution reverses the kernel along"),
+        ({"correlate": _stamp(K[::-1, ::-1], (0, 1))}, "right but in the wrong place"),
+        ({"convolve": _stamp(K, (1, 0))}, "right but in the wrong place"),
+        ({"convolve": np.zeros((4, 6))}, "got shape \\(4, 6\\)"),
+        ({"convolve": np.zeros((3, 4))}, "wrong entries; expected\n\\[\\[0"),
+        ({"convolve": "K"}, "must be an array of numbers"),
+        ({"convolve": ...}, "predict responses\\['convolve'\\] first"),
+    ],
+)
+def test_check_impulse_responses_explains_each_wrong_prediction(change, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_impulse_responses({**RESPONSES, **change})
+
+
+def test_check_impulse_responses_ends_with_the_reasoning():
+    with pytest.raises(AssertionError) as error:
+        checks.check_impulse_responses({**RESPONSES, "convolve": np.zeros((3, 4))})
+    message = str(error.value)
+    assert message.startswith("1 of your 2 predictions is wrong:")
+    assert message.endswith("a single 1 reproduces the kernel.")

@@ -236,3 +236,155 @@ def test_check_is_equivariant_accepts_correct_solutions(solution):
 def test_check_is_equivariant_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
         checks.check_is_equivariant(wrong)
+
+
+# --- check_equivariance_predictions (predict, then check) ------------------------
+
+ANSWERS = {
+    "tanh, zero fill": True,
+    "softplus, zero fill": False,
+    "softplus, circular": True,
+    "median3, circular": True,
+    "centre, circular": True,
+    "centre, zero fill": False,
+    "sort, circular": False,
+    "causal_mean, zero fill, right": True,
+    "causal_mean, zero fill, left": False,
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_equivariance_maps_behave_as_the_answers_say(seed):
+    rng = np.random.default_rng(seed)
+    for name, (f, boundary, directions) in ch05.EQUIVARIANCE_MAPS.items():
+        assert ch05.is_equivariant(f, boundary, directions, rng) == ANSWERS[name]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [ANSWERS, {key: np.bool_(value) for key, value in reversed(ANSWERS.items())}],
+)
+def test_check_equivariance_predictions_accepts_right_answers(answers):
+    assert checks.check_equivariance_predictions(answers) is True
+
+
+@pytest.mark.parametrize(
+    ("key", "match"),
+    [
+        ("tanh, zero fill", "tanh\\(0\\) = 0"),
+        ("softplus, zero fill", "True, not False: softplus\\(0\\) = log 2|only if f"),
+        ("softplus, circular", "brings in no zeros"),
+        ("median3, circular", "not linearity"),
+        ("centre, circular", "same mean as x"),
+        ("centre, zero fill", "changes the mean"),
+        ("sort, circular", "invariance"),
+        ("causal_mean, zero fill, right", "exactly such zeros"),
+        ("causal_mean, zero fill, left", "pushes x\\[k - 1\\] off"),
+    ],
+)
+def test_check_equivariance_predictions_explains_each_wrong_answer(key, match):
+    with pytest.raises(AssertionError, match=match) as error:
+        checks.check_equivariance_predictions({**ANSWERS, key: not ANSWERS[key]})
+    assert str(error.value).startswith("1 of your 9 predictions is wrong:")
+    assert f"answers[{key!r}]: {ANSWERS[key]}, not {not ANSWERS[key]}: " in str(
+        error.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"sort, circular": "no"}, "must be True or False, got str"),
+        ({"sort, circular": 0}, "must be True or False, got int"),
+        ({"sort, circular": ...}, "predict answers\\['sort, circular'\\] first"),
+    ],
+)
+def test_check_equivariance_predictions_wants_booleans(change, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_equivariance_predictions({**ANSWERS, **change})
+
+
+# --- check_find_counterexample ------------------------------------------------------
+
+
+def _search(
+    f, inputs, boundary, signs=(1, -1), first_only=False, test=np.allclose, side=None
+):
+    def g(x, k):
+        return np.roll(x, k) if boundary == "circular" else shift_ok(x, k)
+
+    for i, x in enumerate(inputs[:1] if first_only else inputs):
+        for k in range(1, len(x)):
+            for s in signs:
+                other = side(f, g, x, s * k) if side else g(f(x), s * k)
+                if not test(f(g(x, s * k)), other):
+                    return i, s * k
+    return None
+
+
+def search_ok(f, inputs, boundary):
+    return _search(f, inputs, boundary)
+
+
+def search_last(f, inputs, boundary):  # written differently: the last one, as a list
+    found = [
+        [i, k]
+        for i, x in enumerate(inputs)
+        for k in [*range(-len(x) + 1, 0), *range(1, len(x))]
+        if _search(f, [x], boundary) is not None
+        and not np.allclose(
+            f(np.roll(x, k) if boundary == "circular" else shift_loop(x, k)),
+            np.roll(f(x), k) if boundary == "circular" else shift_loop(f(x), k),
+        )
+    ]
+    return tuple(np.int64(v) for v in found[-1]) if found else None
+
+
+@pytest.mark.parametrize("solution", [search_ok, search_last])
+def test_check_find_counterexample_accepts_right_searches(solution):
+    assert checks.check_find_counterexample(solution) is True
+
+
+def test_counterexample_cases_have_both_answers():
+    cases = ch05.counterexample_cases(np.random.default_rng(0))
+    found = [bool(ch05.counterexamples(f, x, b)) for _, f, x, b in cases]
+    assert True in found and False in found
+
+
+def _modifies(f, inputs, boundary):
+    inputs[0][0] = 99.0
+    return search_ok(f, inputs, boundary)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (lambda f, xs, b: _search(f, xs, b, signs=(1,)), "positive shifts only"),
+        (lambda f, xs, b: _search(f, xs, b, first_only=True), "first input only"),
+        (lambda f, xs, b: _search(f, xs, "circular"), "uses np.roll whatever"),
+        (lambda f, xs, b: _search(f, xs, "zero"), "zero-fill shift whatever"),
+        (
+            lambda f, xs, b: _search(f, xs, b, test=np.array_equal),
+            "compares exactly",
+        ),
+        (
+            lambda f, xs, b: _search(f, xs, b, side=lambda f, g, x, k: f(x)),
+            "tests invariance",
+        ),
+        (
+            lambda f, xs, b: _search(f, xs, b, side=lambda f, g, x, k: g(f(x), -k)),
+            "opposite directions",
+        ),
+        (lambda f, xs, b: None, "you found none, but inputs\\[0\\] with k = 1"),
+        (lambda f, xs, b: (0, 1), "inputs\\[0\\] with k = 1 is no counterexample"),
+        (lambda f, xs, b: (5, 1), "returned index 5, but there are 1 inputs"),
+        (lambda f, xs, b: (0, 0), "returned the shift k = 0"),
+        (lambda f, xs, b: True, "must return None or a pair"),
+        (lambda f, xs, b: (0, 1.5), "must return None or a pair"),
+        (_modifies, "modified the inputs"),
+        (lambda f, xs: None, "raised TypeError"),
+    ],
+)
+def test_check_find_counterexample_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_find_counterexample(wrong)

@@ -407,3 +407,81 @@ def test_check_conv_layer_accepts_correct_solutions(solution):
 def test_check_conv_layer_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
         checks.check_conv_layer(wrong)
+
+
+# --- check_block_max_pool (debug) ---------------------------------------------------
+
+
+def block_reshape(x, size):
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    x = x[: rows * size, : cols * size]
+    return x.reshape(rows, size, cols, size).max(axis=(1, 3))
+
+
+def block_strides(x, size):  # written differently: the maximum of shifted slices
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    out = np.full((rows, cols), -np.inf)
+    for m in range(size):
+        for q in range(size):
+            out = np.maximum(out, x[m : rows * size : size, q : cols * size : size])
+    return out.tolist()
+
+
+def block_planted_bug(x, size):  # exercise 6.2 as given
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    x = x[: rows * size, : cols * size]
+    return x.reshape(rows, cols, size, size).max(axis=(2, 3))
+
+
+def test_the_planted_bug_is_right_for_one_column_of_windows():
+    strip = np.random.default_rng(0).normal(size=(8, 2))
+    assert np.array_equal(block_planted_bug(strip, 2), block_reshape(strip, 2))
+
+
+@pytest.mark.parametrize("solution", [block_reshape, block_strides])
+def test_check_block_max_pool_accepts_right_solutions(solution):
+    assert checks.check_block_max_pool(solution, seed=4) is True
+
+
+def _block_no_crop(x, size):
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    return x.reshape(rows, size, cols, size).max(axis=(1, 3))
+
+
+def _block_in_place(x, size):
+    x -= 0.0
+    x[0, 0] = 1e9
+    return block_reshape(x, size)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (
+            block_planted_bug,
+            "windows are mixed up: reshape\\(rows, cols, size, size\\)",
+        ),
+        (
+            lambda x, k: (
+                block_reshape(x, k).T
+                if x.shape[0] // k == x.shape[1] // k
+                else block_reshape(x, k)
+            ),
+            "transposed",
+        ),
+        (_block_no_crop, "leftover rows and columns are not dropped"),
+        (
+            lambda x, k: ch06._blocks(x, k).max(axis=(1, 2)),
+            "maximum is over the wrong axes: in \\(rows, size, cols, size\\)",
+        ),
+        (lambda x, k: ch06._blocks(x, k).max(axis=(0, 2)), "axes 0 and 2 count"),
+        (lambda x, k: ch06._blocks(x, k).mean(axis=(1, 3)), "averaged each window"),
+        (lambda x, k: ch06._blocks(x, k).min(axis=(1, 3)), "smallest value"),
+        (lambda x, k: block_reshape(x, k) + 1, "wrong value at"),
+        (_block_in_place, "modified its input x"),
+        (lambda x, k: None, "returned None"),
+    ],
+)
+def test_check_block_max_pool_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_block_max_pool(wrong)

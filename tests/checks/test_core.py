@@ -171,3 +171,44 @@ def test_as_numbers_reads_a_tuple_of_numbers():
         AssertionError, match=r"two whole numbers \(a, b\), got \(1.5, 2\)"
     ):
         _core.as_numbers((1.5, 2), ("a", "b"), "mine", whole=True)
+
+
+def test_as_float_reads_one_number():
+    assert _core.as_float(3, "x") == 3.0 and type(_core.as_float(3, "x")) is float
+    assert _core.as_float(np.array([2.5]), "x") == 2.5
+    assert _core.as_float(np.int64(4), "x") == 4.0
+    for value in (True, "3", [1.0], None, ...):
+        with pytest.raises(AssertionError, match="lags\\['box'\\] must be one number"):
+            _core.as_float(value, "lags['box']")
+
+
+# --- predict, then check ------------------------------------------------------------
+
+
+def test_as_predictions_wants_every_key_and_no_blank():
+    names = ("a", "b")
+    assert _core.as_predictions({"b": 2, "a": 1}, names) == {"a": 1, "b": 2}
+    assert list(_core.as_predictions({"b": 2, "a": 1}, names)) == ["a", "b"]
+    with pytest.raises(AssertionError, match="p must be a dict with the keys 'a', 'b'"):
+        _core.as_predictions([1, 2], names, "p")
+    with pytest.raises(AssertionError, match="p has no entry for 'b'"):
+        _core.as_predictions({"a": 1}, names, "p")
+    with pytest.raises(AssertionError, match="unknown keys 'c'; the keys are 'a', 'b'"):
+        _core.as_predictions({"a": 1, "b": 2, "c": 3}, names, "p")
+    with pytest.raises(AssertionError, match=r"predict p\['a'\], p\['b'\] first"):
+        _core.as_predictions({"a": ..., "b": ...}, names, "p")
+
+
+def test_wrong_predictions_explains_each_and_ends_with_the_rule():
+    _core.wrong_predictions([], 3, "rule")  # nothing wrong: returns
+    with pytest.raises(AssertionError) as one:
+        _core.wrong_predictions([("p['a']", "why")], 3)
+    assert str(one.value) == "1 of your 3 predictions is wrong:\n- p['a']: why"
+    with pytest.raises(AssertionError) as two:
+        _core.wrong_predictions([("a", "x"), ("b", "y")], 2, "The rule.")
+    assert str(two.value).splitlines() == [
+        "2 of your 2 predictions are wrong:",
+        "- a: x",
+        "- b: y",
+        "The rule.",
+    ]

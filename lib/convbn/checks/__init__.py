@@ -16,17 +16,38 @@ from .ch01 import (
     check_causal_convolution,
     check_exponential_kernel,
     check_gaussian_convolution,
+    check_kernel_lags,
 )
-from .ch02 import check_convolve2d, check_output_size, check_toeplitz_matrix
-from .ch03 import check_correlate1d_full, check_correlate2d, check_rotate180
+from .ch02 import (
+    check_convolve2d,
+    check_output_shapes,
+    check_output_size,
+    check_toeplitz_matrix,
+)
+from .ch03 import (
+    check_correlate1d_full,
+    check_correlate2d,
+    check_impulse_responses,
+    check_rotate180,
+)
 from .ch04 import (
     check_difference_image,
+    check_layer_counts,
+    check_locally_connected1d,
     check_parameter_counts,
     check_receptive_field,
+    check_receptive_field_stack,
 )
-from .ch05 import check_circular_correlate2d, check_is_equivariant, check_shift
+from .ch05 import (
+    check_circular_correlate2d,
+    check_equivariance_predictions,
+    check_find_counterexample,
+    check_is_equivariant,
+    check_shift,
+)
 from .ch06 import (
     check_average_pool1d_same,
+    check_block_max_pool,
     check_conv_layer,
     check_max_pool2d,
     check_pooling_weights,
@@ -65,19 +86,28 @@ __all__ = [
     "check_exponential_kernel",
     "check_causal_convolution",
     "check_gaussian_convolution",
+    "check_kernel_lags",
     "check_convolve2d",
     "check_output_size",
+    "check_output_shapes",
     "check_toeplitz_matrix",
     "check_correlate2d",
     "check_rotate180",
+    "check_impulse_responses",
     "check_correlate1d_full",
     "check_parameter_counts",
     "check_receptive_field",
     "check_difference_image",
+    "check_layer_counts",
+    "check_receptive_field_stack",
+    "check_locally_connected1d",
     "check_shift",
     "check_circular_correlate2d",
     "check_is_equivariant",
+    "check_equivariance_predictions",
+    "check_find_counterexample",
     "check_max_pool2d",
+    "check_block_max_pool",
     "check_average_pool1d_same",
     "check_pooling_weights",
     "check_conv_layer",

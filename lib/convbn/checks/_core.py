@@ -6,6 +6,10 @@ unchanged), reads what it returned with :func:`as_array`, :func:`as_int` or
 :func:`as_numbers`, and compares that with the reference answer from the public
 ``convbn`` functions: :func:`diagnose` names the first known :class:`Mistake` the
 result matches (:func:`first_mistake`), or says where it is wrong (:func:`wrong_at`).
+
+A predict-then-check item hands its checker a dict of the student's predictions:
+:func:`as_predictions` reads it, and :func:`wrong_predictions` raises one message
+that explains every wrong prediction.
 """
 
 from __future__ import annotations
@@ -148,6 +152,19 @@ def as_int(value, what: str, where: str = "", *, noun="integer", hint="") -> int
     return int(value)
 
 
+def as_float(value, what: str) -> float:
+    """What the student gave as one number (an int, a float or an array of one)."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        raise AssertionError(
+            f"{what} must be one number, got {type(value).__name__} {value!r}"
+        )
+    return float(value)
+
+
 def as_numbers(value, names: Sequence[str], what: str, *, whole=False) -> tuple:
     """What the student returned, as a tuple of ``len(names)`` numbers.
 
@@ -243,3 +260,46 @@ def diagnose(
             f"{what} returned shape {np.shape(got)}, expected {np.shape(expected)}"
         )
     raise AssertionError(f"{message or wrong_at(got, expected)} {label}".rstrip())
+
+
+def as_predictions(value, names: Sequence[str], what: str = "predictions") -> dict:
+    """The student's predictions: a dict with exactly the keys ``names``.
+
+    A key still holding ``...`` (the blank the student notebook starts with) has not
+    been predicted yet; the message names the keys missing, unknown or left blank.
+    """
+    wanted = ", ".join(repr(n) for n in names)
+    if not isinstance(value, dict):
+        raise AssertionError(
+            f"{what} must be a dict with the keys {wanted}, got {type(value).__name__}"
+        )
+    missing = [repr(n) for n in names if n not in value]
+    if missing:
+        raise AssertionError(f"{what} has no entry for {', '.join(missing)}")
+    unknown = [repr(k) for k in value if k not in names]
+    if unknown:
+        raise AssertionError(
+            f"{what} has unknown keys {', '.join(unknown)}; the keys are {wanted}"
+        )
+    blank = [f"{what}[{n!r}]" for n in names if value[n] is Ellipsis]
+    if blank:
+        raise AssertionError(
+            f"predict {', '.join(blank)} first: replace the ... with your prediction"
+        )
+    return {n: value[n] for n in names}
+
+
+def wrong_predictions(wrong: Sequence[tuple[str, str]], total: int, rule="") -> None:
+    """Raise AssertionError explaining each ``(key, message)`` of ``wrong``, if any.
+
+    ``total`` is the number of predictions; ``rule``, the reasoning that gives all
+    of them, ends the message.
+    """
+    if not wrong:
+        return
+    count = f"{len(wrong)} of your {total} predictions"
+    lines = [f"{count} {'is' if len(wrong) == 1 else 'are'} wrong:"]
+    lines += [f"- {key}: {message}" for key, message in wrong]
+    if rule:
+        lines.append(rule)
+    raise AssertionError("\n".join(lines))

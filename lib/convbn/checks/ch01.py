@@ -1,19 +1,35 @@
 """Chapter 1, continuous convolution: the checkers of the exponential kernel, the
-causal discrete convolution of sampled measurements, and the convolution of two
-Gaussians."""
+causal discrete convolution of sampled measurements, the convolution of two
+Gaussians, and the predicted lags of the four kernels behind a moving ship."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import convolution
-from ._core import Mistake, as_array, as_numbers, call, close, first_mistake, wrong_at
+from ._core import (
+    Mistake,
+    as_array,
+    as_float,
+    as_numbers,
+    as_predictions,
+    call,
+    close,
+    first_mistake,
+    wrong_at,
+    wrong_predictions,
+)
 
 __all__ = [
     "check_exponential_kernel",
     "check_causal_convolution",
     "check_gaussian_convolution",
+    "check_kernel_lags",
 ]
+
+#: The ship of :func:`check_kernel_lags`: x(t) = LAG_SPEED * t (km), and the width
+#: (s) of every kernel.
+LAG_SPEED, LAG_WIDTH = 3.0, 2.0
 
 
 def check_exponential_kernel(fn, seed: int = 0) -> bool:
@@ -119,6 +135,23 @@ def check_causal_convolution(fn, seed: int = 0) -> bool:
                 "cross-correlation (chapter 3)",
             ),
         ]
+        reach = min(n, m)
+        oldest = np.zeros(n)
+        oldest[:reach] = dt * x[0] * w[:reach]
+        mistakes += [
+            Mistake(
+                expected - oldest,
+                "the first reading x[0] never enters the sum: s[n] adds the terms "
+                "k = 0 .. n, so the oldest reading, x[0], has age n; a loop over the "
+                "ages j must run over range(min(n + 1, len(w))), not range(min(n, "
+                "len(w))). Every estimate s[n] with n < len(w) misses dt * x[0] w[n]",
+            ),
+            Mistake(
+                expected - dt * x * w[0],
+                "the newest reading is left out: s[n] includes k = n, the reading "
+                "x[n] of age 0 with the largest weight w[0]; start the ages at 0",
+            ),
+        ]
         if n > 1:
             # One sample late or early: the sample left over is compared with itself.
             mistakes += [
@@ -180,4 +213,111 @@ def check_gaussian_convolution(fn, seed: int = 0) -> bool:
                 "deviation sqrt(std1^2 + std2^2)"
             )
         raise AssertionError(f"wrong std: expected {want_std:.6g}, got {std:.6g}")
+    return True
+
+
+def kernel_lags(speed: float = LAG_SPEED, width: float = LAG_WIDTH) -> dict:
+    """The lag x(t) - s(t) behind a ship at constant ``speed`` of each kernel of
+    :data:`convbn.convolution.KERNELS` with ``width``, long after the start.
+
+    Computed by :func:`convbn.convolution.convolve_continuous` (the midpoint rule
+    with step 0.001 s) at t = 100 width, not from the formula.
+    """
+    t = 100.0 * width
+    lags = {}
+    for kind in convolution.KERNELS:
+        s = convolution.convolve_continuous(
+            lambda a: speed * a,
+            lambda a, kind=kind: convolution.kernel(a, kind, width),
+            np.array([t]),
+            0.001,
+            t - 40.0 * width,
+            t + 40.0 * width,
+        )
+        lags[kind] = float(speed * t - s[0])
+    return lags
+
+
+def check_kernel_lags(lags, seed: int = 0) -> bool:
+    """Chapter 1 (predict, then check): ``lags`` maps each kernel of
+    :data:`convbn.convolution.KERNELS` to its predicted lag in km.
+
+    The ship flies at v = 3 km/s, x(t) = v t, and every kernel has width tau = 2 s.
+    Long after the start, s(t) = int x(t - u) w(u) du = v t - v int u w(u) du: the
+    estimate trails the ship by v times the kernel's mean age, v tau for the
+    exponential, v tau / 2 for the box, v tau sqrt(2 / pi) for the half-Gaussian and
+    0 for the centred Gaussian. The truth comes from :func:`kernel_lags`; a
+    prediction within 1 % (or 0.02 km) is right. Each wrong one is explained.
+    ``seed`` is unused: the question has one answer.
+    """
+    del seed
+    names = convolution.KERNELS
+    got = as_predictions(lags, names, "lags")
+    truth = kernel_lags()
+    v, tau = LAG_SPEED, LAG_WIDTH
+    mean_age = {kind: truth[kind] / v for kind in names}
+    wrong = []
+    for kind in names:
+        value = as_float(got[kind], f"lags[{kind!r}]")
+        expected = truth[kind]
+        if abs(value - expected) <= max(0.01 * abs(expected), 0.02):
+            continue
+        ahead = "an average of positions the ship has passed cannot be ahead of it"
+        mistakes = [
+            Mistake(
+                mean_age[kind] if kind != "gaussian" else None,
+                f"{value:g} is the lag in seconds, the mean age of the readings; in "
+                f"that time the ship covers v = {v:g} km/s times as many km",
+            ),
+            Mistake(
+                v * tau * np.log(2) if kind == "exponential" else None,
+                "v tau ln 2 uses the median age (half of the weight is on readings "
+                "younger than tau ln 2); an average lags by the MEAN age, int u w(u) "
+                "du = tau for the exponential, which its long tail of old readings "
+                "pulls beyond the median",
+            ),
+            Mistake(
+                v * tau / 2 if kind in ("exponential", "half-gaussian") else None,
+                f"the {kind} kernel does not weight the last tau seconds evenly; its "
+                "mean age is int u w(u) du",
+            ),
+            Mistake(
+                v * tau if kind == "box" else None,
+                "the box averages the readings of the last tau seconds equally, so "
+                "their mean age is tau / 2, not tau",
+            ),
+            Mistake(
+                v * tau if kind == "half-gaussian" else None,
+                "tau is the half-Gaussian's scale, not its mean age: int_0^inf u "
+                "2 N(u; 0, tau^2) du = tau sqrt(2 / pi), about 0.80 tau",
+            ),
+        ]
+        message = first_mistake(value, expected, mistakes, rtol=0.01, atol=0.02)
+        if message is None and kind == "gaussian":
+            message = (
+                "the centred Gaussian weights a reading from the future exactly as "
+                "much as one of the same age from the past, w(-u) = w(u): its mean "
+                "age is 0, so it does not lag (and, being non-causal, it cannot run "
+                "in real time)"
+            )
+        elif message is None and value < 0:
+            message = ahead
+        elif message is None and value == 0:
+            message = (
+                "a causal kernel averages past readings only, positions the ship "
+                "has already left behind, so it lags"
+            )
+        wrong.append(
+            (
+                f"lags[{kind!r}]",
+                f"{message or f'the {kind} kernel lags by v times its mean age'}; "
+                f"expected {expected:.3g} km, got {value:g}",
+            )
+        )
+    wrong_predictions(
+        wrong,
+        len(names),
+        "The rule: for x(a) = v a, s(t) = int v (t - u) w(u) du = v t - v int u w(u) "
+        "du, so every kernel lags by v times its mean age int u w(u) du.",
+    )
     return True

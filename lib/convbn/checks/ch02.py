@@ -1,5 +1,6 @@
 """Chapter 2, discrete convolution: the checkers of the valid 2-D convolution, the
-number of outputs along one axis (padding and stride), and the convolution matrix.
+number of outputs along one axis (padding and stride), the predicted output shapes
+of padding and stride combinations, and the convolution matrix.
 
 :func:`run_valid2d` also checks chapter 3's cross-correlation: the two differ by
 the flip only, and so do their mistakes."""
@@ -16,14 +17,21 @@ from ._core import (
     Mistake,
     as_array,
     as_int,
+    as_predictions,
     call,
     close,
     diagnose,
     first_mistake,
     wrong_at,
+    wrong_predictions,
 )
 
-__all__ = ["check_convolve2d", "check_output_size", "check_toeplitz_matrix"]
+__all__ = [
+    "check_convolve2d",
+    "check_output_size",
+    "check_output_shapes",
+    "check_toeplitz_matrix",
+]
 
 # The (image shape, kernel shape) pairs check_convolve2d and check_correlate2d try,
 # square ones first: a solution that passes those and fails a later group is told
@@ -262,6 +270,178 @@ def check_output_size(fn, seed: int = 0) -> bool:
                         f"wrong for {where}: expected {expected}, got {got}"
                     )
     return True
+
+
+#: The cases of :func:`check_output_shapes`: ``(image shape, layers)``, each layer a
+#: ``(kernel shape, mode, stride)``; "f" is a stack of three layers.
+SHAPE_CASES = {
+    "a": ((28, 28), [((5, 5), "valid", 1)]),
+    "b": ((28, 28), [((5, 5), "valid", 2)]),
+    "c": ((28, 28), [((5, 5), "same", 2)]),
+    "d": ((7, 10), [((3, 4), "full", 3)]),
+    "e": ((4, 6), [((5, 3), "same", 2)]),
+    "f": ((32, 32), [((3, 3), "valid", 1), ((3, 3), "valid", 2), ((3, 3), "same", 2)]),
+}
+
+
+def output_shapes(cases=None) -> dict:
+    """The output shape of every case of ``cases`` (default :data:`SHAPE_CASES`),
+    measured: the shape :func:`convbn.convolution.convolve2d` returns, layer after
+    layer."""
+    shapes = {}
+    for key, (shape, layers) in (cases or SHAPE_CASES).items():
+        out = np.zeros(shape)
+        for kernel_shape, mode, stride in layers:
+            out = convolution.convolve2d(out, np.zeros(kernel_shape), mode, stride)
+        shapes[key] = out.shape
+    return shapes
+
+
+def _shape_reason(shape, layers) -> str:
+    """How the shape comes out, axis by axis and layer by layer."""
+    formula = {
+        "valid": "floor(({n} - {k}) / {s}) + 1",
+        "same": "ceil({n} / {s})",
+        "full": "ceil(({n} + {k} - 1) / {s})",
+    }
+    steps = []
+    for axis in (0, 1):
+        n, parts = shape[axis], []
+        for kernel_shape, mode, stride in layers:
+            k = kernel_shape[axis]
+            after = convolution.output_size(n, k, mode, stride)
+            parts.append(f"{formula[mode].format(n=n, k=k, s=stride)} = {after}")
+            n = after
+        steps.append(", then ".join(parts))
+    if steps[0] == steps[1]:
+        return f"rows and columns alike: {steps[0]}"
+    return f"rows {steps[0]}; columns {steps[1]}"
+
+
+def _axis_mistakes(n, k, mode, s) -> list[Mistake]:
+    """The usual wrong predictions of the outputs along one axis, with the reason."""
+    count = {"valid": n - k + 1, "same": n, "full": n + k - 1}
+    kept = count[mode]
+    return [
+        Mistake(
+            kept if s > 1 else None,
+            f"the stride is ignored: stride {s} keeps one in {s} of the {kept} "
+            "stride-1 positions, starting with the first",
+        ),
+        Mistake(
+            kept // s if s > 1 and mode != "valid" else None,
+            f"floor where ceil is needed: positions 0, {s}, {2 * s}, ... of the "
+            f"{kept} stride-1 positions are kept, ceil({kept} / {s}) of them",
+        ),
+        Mistake(
+            math.ceil((n - k) / s) + 1 if s > 1 and mode == "valid" else None,
+            f"ceil where floor is needed: a window starting after position n - k = "
+            f"{n - k} would stick out of the input",
+        ),
+        Mistake(
+            (n - k) // s if mode == "valid" else None,
+            "the + 1 is missing: the windows start at 0, s, 2s, ... up to n - k, "
+            "which counts the first one too",
+        ),
+        Mistake(
+            (n - k) // s + 1 if mode != "valid" and k <= n else None,
+            f"that is the 'valid' count; {mode!r} pads the input with zeros first",
+        ),
+        Mistake(
+            math.ceil((n + k - 1) / s) if mode == "same" else None,
+            "that is the 'full' count; 'same' keeps n positions before the stride",
+        ),
+        Mistake(
+            math.ceil(n / s) if mode == "full" else None,
+            "that is the 'same' count; 'full' keeps every overlap, n + k - 1 "
+            "positions before the stride",
+        ),
+    ]
+
+
+def _as_shape(value, what) -> tuple[int, int]:
+    """A predicted shape: two whole numbers (rows, columns)."""
+    wanted = f"{what} must be two whole numbers (rows, columns), got {value!r}"
+    try:
+        if isinstance(value, str | bytes | dict):
+            raise TypeError
+        numbers = [float(v) for v in value]
+    except (TypeError, ValueError) as error:
+        raise AssertionError(wanted) from error
+    if len(numbers) != 2 or not all(v.is_integer() for v in numbers):
+        raise AssertionError(wanted)
+    return int(numbers[0]), int(numbers[1])
+
+
+def check_output_shapes(shapes, seed: int = 0) -> bool:
+    """Chapter 2 (predict, then check): ``shapes`` maps each key of
+    :data:`SHAPE_CASES` to the predicted ``(rows, columns)`` of the output.
+
+    Along each axis of n inputs and a kernel of k taps with stride s, "valid" keeps
+    floor((n - k) / s) + 1 outputs, "same" ceil(n / s) and "full"
+    ceil((n + k - 1) / s); rows and columns are counted separately, and a stack of
+    layers applies the rule to each layer's output in turn. The truth is measured by
+    :func:`output_shapes`. A wrong prediction is explained by the usual mistake on
+    its first wrong axis (the stride ignored, floor for ceil or the other way, the
+    + 1 forgotten, another mode's count, rows and columns swapped, each layer of the
+    stack applied to the input), then by the computation. ``seed`` is unused: the
+    question has one answer.
+    """
+    del seed
+    got = as_predictions(shapes, list(SHAPE_CASES), "shapes")
+    truth = output_shapes()
+    wrong = []
+    for key, (shape, layers) in SHAPE_CASES.items():
+        what = f"shapes[{key!r}]"
+        value = _as_shape(got[key], what)
+        expected = truth[key]
+        if value == expected:
+            continue
+        message = None
+        if value == expected[::-1]:
+            message = "rows and columns are swapped: the rows come from H and kh"
+        elif len(layers) == 1:
+            (kernel_shape, mode, stride) = layers[0]
+            for axis, name in ((0, "rows"), (1, "columns")):
+                if value[axis] != expected[axis]:
+                    n, k = shape[axis], kernel_shape[axis]
+                    found = first_mistake(
+                        value[axis],
+                        expected[axis],
+                        _axis_mistakes(n, k, mode, stride),
+                        same=operator.eq,
+                    )
+                    message = found and f"{name}: {found}"
+                    break
+        elif (
+            value
+            == output_shapes({key: (shape, [(k, m, 1) for k, m, _ in layers])})[key]
+        ):
+            message = "the strides of the stack are ignored"
+        elif value == _from_input(shape, layers):
+            message = (
+                "the last layer was applied to the stack's input: each layer works on "
+                "the output of the layer before it"
+            )
+        because = f"{message[0].upper()}{message[1:]}. " if message else ""
+        reason = _shape_reason(shape, layers)
+        wrong.append((what, f"{expected}, not {value}. {because}Here {reason}"))
+    wrong_predictions(
+        wrong,
+        len(SHAPE_CASES),
+        "The rule, along each axis of n inputs with a kernel of k taps and stride s: "
+        "valid floor((n - k) / s) + 1, same ceil(n / s), full ceil((n + k - 1) / s).",
+    )
+    return True
+
+
+def _from_input(shape, layers):
+    """The last layer's shape if it were applied to the stack's input."""
+    kernel_shape, mode, stride = layers[-1]
+    return tuple(
+        convolution.output_size(n, k, mode, stride)
+        for n, k in zip(shape, kernel_shape, strict=True)
+    )
 
 
 def _output_size_mistakes(n, k, padding, s, where) -> list[Mistake]:

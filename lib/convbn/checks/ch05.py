@@ -1,5 +1,6 @@
 """Chapter 5, equivariance: the checkers of the shift with zero fill, the circular
-cross-correlation (an image on a torus), and the test of translation equivariance."""
+cross-correlation (an image on a torus), the test of translation equivariance, the
+predicted equivariance of nine maps, and the search for a counterexample."""
 
 from __future__ import annotations
 
@@ -7,19 +8,27 @@ import operator
 
 import numpy as np
 
-from .. import convolution
+from .. import activations, convolution
 from ._core import (
     InputModified,
     Mistake,
     as_array,
+    as_predictions,
     call,
     close,
     diagnose,
     first_mistake,
     wrong_at,
+    wrong_predictions,
 )
 
-__all__ = ["check_shift", "check_circular_correlate2d", "check_is_equivariant"]
+__all__ = [
+    "check_shift",
+    "check_circular_correlate2d",
+    "check_is_equivariant",
+    "check_equivariance_predictions",
+    "check_find_counterexample",
+]
 
 
 def _shift(x, k: int, axis: int = 0) -> np.ndarray:
@@ -323,4 +332,311 @@ def check_is_equivariant(fn, seed: int = 0) -> bool:
     raise AssertionError(
         f"wrong answer for {name} (x of shape {x.shape}, shift {shift}): expected "
         f"{expected[index]}, got {answers[index]}"
+    )
+
+
+# --- predict, then check: which maps are equivariant ---------------------------------
+
+
+def softplus(x):
+    """log(1 + e^x), elementwise: softplus(0) = log 2."""
+    return np.logaddexp(0.0, x)
+
+
+def median3(x):
+    """The median of each sample and its two neighbours, wrapping around."""
+    return np.median([np.roll(x, 1), x, np.roll(x, -1)], axis=0)
+
+
+def centre(x):
+    """x minus its mean."""
+    return x - np.mean(x)
+
+
+def causal_mean(x):
+    """y[i] = (x[i] + x[i - 1]) / 2, with x[-1] = 0."""
+    return (x + _shift(x, 1)) / 2
+
+
+#: The maps of :func:`check_equivariance_predictions`: key -> (map, boundary of the
+#: shifts, directions of the shifts: +1 right, -1 left).
+EQUIVARIANCE_MAPS = {
+    "tanh, zero fill": (lambda x: activations.activation("tanh", x), "zero", (1, -1)),
+    "softplus, zero fill": (softplus, "zero", (1, -1)),
+    "softplus, circular": (softplus, "circular", (1, -1)),
+    "median3, circular": (median3, "circular", (1, -1)),
+    "centre, circular": (centre, "circular", (1, -1)),
+    "centre, zero fill": (centre, "zero", (1, -1)),
+    "sort, circular": (np.sort, "circular", (1, -1)),
+    "causal_mean, zero fill, right": (causal_mean, "zero", (1,)),
+    "causal_mean, zero fill, left": (causal_mean, "zero", (-1,)),
+}
+
+_WHY = {
+    "tanh, zero fill": "tanh applies one rule at every position and tanh(0) = 0: the "
+    "zeros a zero-fill shift brings in stay zeros on both sides",
+    "softplus, zero fill": "softplus(0) = log 2, not 0: the zeros a zero-fill shift "
+    "brings in become log 2 in f(g(x)) but are still 0 in g(f(x)). One rule at every "
+    "position is equivariant to zero-fill shifts only if f(0) = 0",
+    "softplus, circular": "a circular shift brings in no zeros, only the values pushed "
+    "off the other end, and a map applied sample by sample commutes with any "
+    "rearrangement of the samples",
+    "median3, circular": "the median is not linear, but it is the same rule at every "
+    "position and the circular shift leaves no border: equivariance needs the same "
+    "rule everywhere, not linearity",
+    "centre, circular": "np.roll(x, k) has the same mean as x, so subtracting the mean "
+    "commutes with the shift, although the map looks at the whole signal",
+    "centre, zero fill": "a zero-fill shift changes the mean (values fall off one end, "
+    "zeros come in at the other), so f(g(x)) subtracts another number than g(f(x)), "
+    "whose new zeros are not centred at all",
+    "sort, circular": "sorting forgets where the values were: sort(np.roll(x, k)) = "
+    "sort(x), which is invariance, while np.roll(sort(x), k) moves the sorted values",
+    "causal_mean, zero fill, right": "y[i] reads x[i] and x[i - 1] with x[-1] = 0, and "
+    "a right zero-fill shift brings in exactly such zeros on the left while the values "
+    "it pushes off the right end are read by no output that stays",
+    "causal_mean, zero fill, left": "a left shift by k pushes x[k - 1] off the array, "
+    "but f(x)[k] read it: g(f(x))[0] = (x[k] + x[k - 1]) / 2, while f(g(x))[0] = "
+    "(x[k] + 0) / 2",
+}
+
+
+def _g(x, k, boundary):
+    """The shift by ``k``: circular (np.roll) or with zero fill."""
+    return np.roll(x, k) if boundary == "circular" else _shift(x, k)
+
+
+def is_equivariant(f, boundary, directions, rng, n=8, trials=20) -> bool:
+    """Whether f(g(x)) == g(f(x)) (np.allclose) for ``trials`` random inputs of
+    length ``n`` and every shift 0 < |k| < n in ``directions``."""
+    for _ in range(trials):
+        x = rng.normal(size=n)
+        for direction in directions:
+            for k in range(1, n):
+                g = _g(x, direction * k, boundary)
+                if not np.allclose(f(g), _g(f(x), direction * k, boundary)):
+                    return False
+    return True
+
+
+def check_equivariance_predictions(answers, seed: int = 0) -> bool:
+    """Chapter 5 (predict, then check): ``answers`` maps each key of
+    :data:`EQUIVARIANCE_MAPS` to True or False: is the map equivariant, f(g(x)) =
+    g(f(x)) for every input and every shift of the kind named (zero fill or
+    circular; both directions, or right or left only)?
+
+    The truth is tested (:func:`is_equivariant`: random inputs from ``seed``, every
+    shift); each wrong answer is explained: one rule at every position and f(0) = 0
+    (or a circular shift) make a map equivariant; a statistic of the whole signal
+    survives only a circular shift; sorting is invariant, not equivariant; a causal
+    filter with zero fill commutes with right shifts only.
+    """
+    rng = np.random.default_rng(seed)
+    names = list(EQUIVARIANCE_MAPS)
+    got = as_predictions(answers, names, "answers")
+    wrong = []
+    for name in names:
+        value = got[name]
+        if not isinstance(value, bool | np.bool_):
+            raise AssertionError(
+                f"answers[{name!r}] must be True or False, got "
+                f"{type(value).__name__} {value!r}"
+            )
+        f, boundary, directions = EQUIVARIANCE_MAPS[name]
+        truth = is_equivariant(f, boundary, directions, rng)
+        if bool(value) != truth:
+            wrong.append((f"answers[{name!r}]", f"{truth}, not {value}: {_WHY[name]}"))
+    wrong_predictions(
+        wrong,
+        len(names),
+        "The rule: a map that applies one rule at every position commutes with "
+        "circular shifts; with zero-fill shifts it also needs f(0) = 0 and no "
+        "reading beyond the border.",
+    )
+    return True
+
+
+# --- find a counterexample ------------------------------------------------------------
+
+
+def counterexamples(
+    f, inputs, boundary, *, directions=(1, -1), test=None, other=None
+) -> list:
+    """Every ``(i, k)`` with 0 < |k| < len(inputs[i]) in ``directions`` for which
+    ``test(f(g(x)), other(x, k))`` is False: by default ``np.allclose`` and
+    ``other = g(f(x))``, the definition of a counterexample to equivariance."""
+    test = test or np.allclose
+    found = []
+    for i, x in enumerate(inputs):
+        fx = f(x)
+        for direction in directions:
+            for k in range(1, len(x)):
+                k = direction * k
+                right = other(x, k) if other else _g(fx, k, boundary)
+                if not test(f(_g(x, k, boundary)), right):
+                    found.append((i, k))
+    return found
+
+
+def _searches(f, inputs, boundary) -> list[tuple[list, str]]:
+    """The counterexamples the usual wrong searches find, with their diagnosis."""
+    return [
+        (
+            counterexamples(f, inputs, boundary, directions=(1,)),
+            "tries positive shifts only; some maps fail only for shifts to the "
+            "left (k < 0): try both directions",
+        ),
+        (
+            counterexamples(f, inputs[:1], boundary),
+            "tries the first input only; a map may fail on some inputs only: try "
+            "every input of the list",
+        ),
+        (
+            counterexamples(f, inputs, "circular"),
+            "uses np.roll whatever the boundary; with boundary='zero', g is the "
+            "zero-fill shift of exercise 5.1",
+        ),
+        (
+            counterexamples(f, inputs, "zero"),
+            "uses the zero-fill shift whatever the boundary; with "
+            "boundary='circular', g is np.roll",
+        ),
+        (
+            counterexamples(f, inputs, boundary, test=np.array_equal),
+            "compares exactly (== or np.array_equal): two computations of the "
+            "same numbers can differ by rounding errors; use np.allclose",
+        ),
+        (
+            counterexamples(f, inputs, boundary, other=lambda x, k: f(x)),
+            "compares f(g(x)) with f(x): that tests invariance (the output does "
+            "not move); equivariance compares f(g(x)) with g(f(x))",
+        ),
+        (
+            counterexamples(
+                f, inputs, boundary, other=lambda x, k: _g(f(x), -k, boundary)
+            ),
+            "shifts the two sides in opposite directions: use the same g, with the "
+            "same k, on x and on f(x)",
+        ),
+    ]
+
+
+def counterexample_cases(rng) -> list:
+    """``(description, f, inputs, boundary)`` for check_find_counterexample."""
+    box = np.array([0.2, 0.5, 0.3])
+
+    def circular_smooth(x):  # equivariant, computed with FFTs: rounding errors
+        w = np.zeros(len(x))
+        w[: len(box)] = box
+        return np.real(np.fft.ifft(np.fft.fft(x) * np.fft.fft(w)))
+
+    def peaky(x):  # position-dependent only for inputs with a value above 2
+        return x * np.arange(len(x)) if np.max(x) > 2 else 2 * x
+
+    calm = np.clip(rng.normal(size=7), -1.5, 1.5)
+    spike = rng.normal(size=9)
+    spike[4] = 3.0
+    x6, x8 = rng.normal(size=6), rng.normal(size=8)
+    return [
+        ("softplus, zero fill", softplus, [x8], "zero"),
+        ("softplus, circular", softplus, [x8, x6], "circular"),
+        ("tanh, zero fill", np.tanh, [x6, x8], "zero"),
+        ("causal_mean, zero fill", causal_mean, [x8], "zero"),
+        ("centre, zero fill", centre, [x6], "zero"),
+        ("sort, circular", np.sort, [x8], "circular"),
+        ("circular smoothing by FFT", circular_smooth, [x8, x6], "circular"),
+        ("x * position, only for a spike", peaky, [calm, spike], "circular"),
+        ("median3, circular", median3, [x6, spike], "circular"),
+        ("the mean everywhere", lambda x: np.full_like(x, x.mean()), [x8], "circular"),
+    ]
+
+
+def _read_counterexample(result, what, name):
+    """None, or (i, k) as two ints."""
+    if result is None:
+        return None
+    try:
+        i, k = result
+        if isinstance(i, bool | np.bool_) or isinstance(k, bool | np.bool_):
+            raise TypeError
+        if float(i) != int(i) or float(k) != int(k):
+            raise ValueError
+    except (TypeError, ValueError) as error:
+        raise AssertionError(
+            f"{what} must return None or a pair (index, shift) of whole numbers, got "
+            f"{result!r} for {name}"
+        ) from error
+    return int(i), int(k)
+
+
+def check_find_counterexample(fn, seed: int = 0) -> bool:
+    """Chapter 5: ``fn(f, inputs, boundary)`` must search every input of the list
+    ``inputs`` and every shift 0 < |k| < len(x), both directions, for a
+    counterexample to f(g(x)) == g(f(x)) (``np.allclose``).
+
+    g is ``np.roll(x, k)`` for ``boundary="circular"`` and the zero-fill shift for
+    ``"zero"``. ``fn`` returns a pair ``(i, k)`` for which the two differ, any one,
+    or None when there is none among these inputs and shifts (which is evidence,
+    not proof, of equivariance). Checked on maps with and without counterexamples:
+    softplus with zero fill, a causal filter that fails for left shifts only, a map
+    that fails on the second input only, a map computed with FFTs (rounding
+    errors), sorting (invariant, not equivariant). A mistake is named when it
+    explains the answers for every map: positive shifts only, the first input only,
+    the boundary ignored, an exact comparison, a comparison with f(x) (invariance),
+    opposite shifts on the two sides; otherwise the first wrong answer is shown.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your find_counterexample"
+    cases = counterexample_cases(rng)
+    answers = []
+    for name, f, inputs, boundary in cases:
+        given = [x.copy() for x in inputs]
+        raw = call(fn, f, given, boundary, what=what)
+        if any(not np.array_equal(a, b) for a, b in zip(given, inputs, strict=True)):
+            raise AssertionError(f"{what} modified the inputs it was given ({name})")
+        found = _read_counterexample(raw, what, name)
+        if found is not None:
+            i, k = found
+            if not 0 <= i < len(inputs):
+                raise AssertionError(
+                    f"{what} returned index {i}, but there are {len(inputs)} inputs "
+                    f"(for {name})"
+                )
+            if not 0 < abs(k) < len(inputs[i]):
+                raise AssertionError(
+                    f"{what} returned the shift k = {k}; try 0 < |k| < len(x) = "
+                    f"{len(inputs[i])} (for {name})"
+                )
+        answers.append(found)
+
+    def agrees(answer, found):
+        return (answer is None and not found) or answer in found
+
+    truths = [counterexamples(f, x, b) for _, f, x, b in cases]
+    if all(agrees(a, t) for a, t in zip(answers, truths, strict=True)):
+        return True
+    index = next(
+        i
+        for i, (a, t) in enumerate(zip(answers, truths, strict=True))
+        if not agrees(a, t)
+    )
+    name, f, inputs, boundary = cases[index]
+    answer, truth = answers[index], truths[index]
+    count = f"{len(inputs)} input{'s' if len(inputs) > 1 else ''}"
+    label = f"for {name} (boundary={boundary!r}, {count})"
+    searches = [_searches(f, x, b) for _, f, x, b in cases]
+    for position, (_, message) in enumerate(searches[0]):
+        if all(
+            agrees(a, search[position][0])
+            for a, search in zip(answers, searches, strict=True)
+        ):
+            raise AssertionError(f"{what} {message}. It fails {label}")
+    if answer is None:
+        i, k = truth[0]
+        raise AssertionError(
+            f"you found none, but inputs[{i}] with k = {k} is a counterexample {label}"
+        )
+    i, k = answer
+    raise AssertionError(
+        f"inputs[{i}] with k = {k} is no counterexample {label}: f(g(x)) and g(f(x)) "
+        "agree there (np.allclose)"
     )

@@ -1,6 +1,7 @@
 """Chapter 6, pooling and the convolutional layer: the checkers of valid max
-pooling, Keras's "same" average pooling, the weights of distance-weighted pooling,
-and the three stages of a convolutional layer (affine, detector, pooling).
+pooling (with loops, and with a reshape into blocks), Keras's "same" average
+pooling, the weights of distance-weighted pooling, and the three stages of a
+convolutional layer (affine, detector, pooling).
 
 The references are :func:`convbn.pooling.pool2d`, :func:`~convbn.pooling.pool1d`,
 :func:`~convbn.pooling.pooling_weights` and :func:`convbn.convolution.conv2d`; the
@@ -24,6 +25,7 @@ from ._core import (
 
 __all__ = [
     "check_max_pool2d",
+    "check_block_max_pool",
     "check_average_pool1d_same",
     "check_pooling_weights",
     "check_conv_layer",
@@ -211,6 +213,90 @@ def check_max_pool2d(fn, seed: int = 0) -> bool:
                     f"(H) for the rows and x.shape[1] (W) for the columns. Details: "
                     f"{error}"
                 ) from error
+    return True
+
+
+def _blocks(x, size):
+    """``x`` cropped to whole windows and reshaped to (rows, size, cols, size)."""
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    return x[: rows * size, : cols * size].reshape(rows, size, cols, size)
+
+
+def check_block_max_pool(fn, seed: int = 0) -> bool:
+    """Chapter 6 (debug): ``fn(x, size)`` must return the max pooling of the 2-D
+    array ``x`` with ``size x size`` windows that do not overlap (stride = size),
+    "valid": the rows and columns that do not fill a window are dropped.
+
+    Equals ``convbn.pooling.pool2d(x, size)``: shape ``(H // size, W // size)``.
+    Checked on shapes that are multiples of ``size`` first, then on others, with
+    size 1, one row or one column of windows, and a window as large as ``x``; ``x``
+    must not be modified. Names the windows mixed up by ``reshape(rows, cols, size,
+    size)`` (the planted bug of the exercise, invisible with a single column of
+    windows), the maximum over the wrong axes, the leftover rows and columns not
+    dropped, the mean or minimum instead of the maximum, a transposed result.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your block_max_pool"
+    whole = [((4, 6), 2), ((6, 6), 3), ((8, 4), 2), ((6, 9), 3), ((5, 5), 1)]
+    whole += [((4, 2), 2), ((2, 8), 2), ((3, 3), 3)]
+    ragged = [((5, 7), 2), ((7, 8), 3), ((9, 5), 4), ((3, 7), 3)]
+    for _ in range(4):
+        size = int(rng.integers(1, 5))
+        ragged.append(
+            ((int(rng.integers(size, 13)), int(rng.integers(size, 13))), size)
+        )
+    for shape, size in whole + ragged:
+        x = rng.normal(size=shape)
+        label = f"(x of shape {shape}, size {size})"
+        fits = shape[0] % size == 0 and shape[1] % size == 0
+        try:
+            raw = call(fn, x, size, what=what, inputs=("x",))
+        except InputModified:
+            raise
+        except AssertionError as error:
+            if not fits and "reshape" in str(error):
+                raise AssertionError(
+                    f"the leftover rows and columns are not dropped {label}: "
+                    f"{shape[0] % size} rows and {shape[1] % size} columns fill no "
+                    "window; crop x to x[: rows * size, : cols * size] before the "
+                    f"reshape. Details: {error}"
+                ) from error
+            raise
+        expected = pooling.pool2d(x, size)
+        got = as_array(raw, what=what, single=True)
+        rows, cols = expected.shape
+        crop = x[: rows * size, : cols * size]
+        mistakes = [
+            Mistake(
+                crop.reshape(rows, cols, size, size).max(axis=(2, 3)),
+                "the windows are mixed up: reshape(rows, cols, size, size) cuts the "
+                "row-major data into runs of size * size consecutive numbers, which "
+                "are windows only when there is one column of windows. Keep each "
+                "window's rows and columns apart: reshape(rows, size, cols, size), "
+                "then swap axes 1 and 2 (or take the maximum over axes 1 and 3)",
+            ),
+            Mistake(
+                _blocks(x, size).max(axis=(1, 2)),
+                "the maximum is over the wrong axes: in (rows, size, cols, size) the "
+                "window's own axes are 1 and 3",
+            ),
+            Mistake(
+                _blocks(x, size).max(axis=(0, 2)),
+                "the maximum is over the wrong axes: axes 0 and 2 count the windows; "
+                "the window's own axes are 1 and 3",
+            ),
+            Mistake(
+                _blocks(x, size).mean(axis=(1, 3)),
+                "you averaged each window; max pooling takes the largest value",
+            ),
+            Mistake(
+                _blocks(x, size).min(axis=(1, 3)),
+                "you took the smallest value of each window; max pooling takes the "
+                "largest",
+            ),
+            Mistake(expected.T, "your result is transposed: rows first"),
+        ]
+        diagnose(got, expected, mistakes, label, what=what)
     return True
 
 
