@@ -246,7 +246,7 @@ def check_kernel_lags(lags, seed: int = 0) -> bool:
     Long after the start, s(t) = int x(t - u) w(u) du = v t - v int u w(u) du: the
     estimate trails the ship by v times the kernel's mean age, v tau for the
     exponential, v tau / 2 for the box, v tau sqrt(2 / pi) for the half-Gaussian and
-    0 for the centred Gaussian. The truth comes from :func:`kernel_lags`; a
+    0 for the centred Gaussian. The truth comes from ``kernel_lags``; a
     prediction within 1 % (or 0.02 km) is right. Each wrong one is explained.
     ``seed`` is unused: the question has one answer.
     """

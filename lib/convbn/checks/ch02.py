@@ -285,7 +285,7 @@ SHAPE_CASES = {
 
 
 def output_shapes(cases=None) -> dict:
-    """The output shape of every case of ``cases`` (default :data:`SHAPE_CASES`),
+    """The output shape of every case of ``cases`` (default ``SHAPE_CASES``),
     measured: the shape :func:`convbn.convolution.convolve2d` returns, layer after
     layer."""
     shapes = {}
@@ -375,13 +375,13 @@ def _as_shape(value, what) -> tuple[int, int]:
 
 def check_output_shapes(shapes, seed: int = 0) -> bool:
     """Chapter 2 (predict, then check): ``shapes`` maps each key of
-    :data:`SHAPE_CASES` to the predicted ``(rows, columns)`` of the output.
+    ``SHAPE_CASES`` to the predicted ``(rows, columns)`` of the output.
 
     Along each axis of n inputs and a kernel of k taps with stride s, "valid" keeps
     floor((n - k) / s) + 1 outputs, "same" ceil(n / s) and "full"
     ceil((n + k - 1) / s); rows and columns are counted separately, and a stack of
     layers applies the rule to each layer's output in turn. The truth is measured by
-    :func:`output_shapes`. A wrong prediction is explained by the usual mistake on
+    ``output_shapes``. A wrong prediction is explained by the usual mistake on
     its first wrong axis (the stride ignored, floor for ceil or the other way, the
     + 1 forgotten, another mode's count, rows and columns swapped, each layer of the
     stack applied to the input), then by the computation. ``seed`` is unused: the

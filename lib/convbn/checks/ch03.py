@@ -153,8 +153,8 @@ def check_correlate1d_full(fn, seed: int = 0) -> bool:
 
 
 def impulse_responses() -> dict:
-    """The valid correlation and convolution of :data:`IMPULSE_IMAGE` with
-    :data:`IMPULSE_KERNEL`, by :func:`convbn.convolution.correlate2d` and
+    """The valid correlation and convolution of ``IMPULSE_IMAGE`` with
+    ``IMPULSE_KERNEL``, by :func:`convbn.convolution.correlate2d` and
     :func:`~convbn.convolution.convolve2d`."""
     return {
         "correlate": convolution.correlate2d(IMPULSE_IMAGE, IMPULSE_KERNEL),
@@ -172,7 +172,7 @@ def _stamp(kernel, shape, at) -> np.ndarray:
 def check_impulse_responses(responses, seed: int = 0) -> bool:
     """Chapter 3 (predict, then check): ``responses`` maps ``"correlate"`` and
     ``"convolve"`` to the predicted valid outputs, each ``(3, 4)``, for
-    :data:`IMPULSE_IMAGE` (a single 1 at row 2, column 3) and :data:`IMPULSE_KERNEL`.
+    ``IMPULSE_IMAGE`` (a single 1 at row 2, column 3) and ``IMPULSE_KERNEL``.
 
     The correlation is S[i, j] = sum I[i + m, j + n] K[m, n] = K[2 - i, 3 - j]: the
     windows that cover the 1 see it at mirrored offsets, so the output holds the

@@ -323,7 +323,7 @@ def check_layer_counts(counts, seed: int = 0) -> bool:
     In 2-D the chapter's m, n and k count pixels: m = 28 * 28 inputs, n = 24 * 24
     outputs, k = 5 * 5 taps, so m n, k n and k; the field is (d (k - 1) + 1)^2 =
     13 * 13 pixels, the 1-D rule along each axis. The truth comes from
-    :func:`layer_counts`; each wrong count is explained. ``seed`` is unused: the
+    ``layer_counts``; each wrong count is explained. ``seed`` is unused: the
     question has one answer.
     """
     del seed
@@ -437,7 +437,7 @@ def check_receptive_field_stack(fn, seed: int = 0) -> bool:
 
     r = 1 + sum_l (k_l - 1) * s_1 s_2 ... s_(l-1): layer l reads units of the layer
     below, which lie s_1 ... s_(l-1) inputs apart (its own stride spaces its outputs,
-    not its inputs). Checked against :func:`receptive_field_by_impulses` on one
+    not its inputs). Checked against ``receptive_field_by_impulses`` on one
     layer, equal layers (the chapter's formulas), kernels of width 1, strides larger
     than the kernel and random stacks; the lists must not be modified. A mistake is
     named only when it explains the answers of every stack: each layer's own stride

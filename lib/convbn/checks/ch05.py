@@ -420,11 +420,11 @@ def is_equivariant(f, boundary, directions, rng, n=8, trials=20) -> bool:
 
 def check_equivariance_predictions(answers, seed: int = 0) -> bool:
     """Chapter 5 (predict, then check): ``answers`` maps each key of
-    :data:`EQUIVARIANCE_MAPS` to True or False: is the map equivariant, f(g(x)) =
+    ``EQUIVARIANCE_MAPS`` to True or False: is the map equivariant, f(g(x)) =
     g(f(x)) for every input and every shift of the kind named (zero fill or
     circular; both directions, or right or left only)?
 
-    The truth is tested (:func:`is_equivariant`: random inputs from ``seed``, every
+    The truth is tested (``is_equivariant``: random inputs from ``seed``, every
     shift); each wrong answer is explained: one rule at every position and f(0) = 0
     (or a circular shift) make a map equivariant; a statistic of the whole signal
     survives only a circular shift; sorting is invariant, not equivariant; a causal

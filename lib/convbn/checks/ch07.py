@@ -494,12 +494,12 @@ def _prediction_mistakes(name: str, right) -> list[Mistake]:
 def check_layer_predictions(predictions, seed: int = 0) -> bool:
     """Chapter 7: numbers predicted for two layers before running them.
 
-    ``predictions`` maps each name of :data:`PREDICTION_NAMES` to the student's
+    ``predictions`` maps each name of ``PREDICTION_NAMES`` to the student's
     number or shape (without the batch axis) for ``Conv2D(32, 3, strides=2,
     padding="same")`` on a (64, 64, 3) image and ``Conv2DTranspose(8, 2,
     strides=3)`` on a (16, 16, 32) one: the parameter counts, the output shapes
     and the conv layer's multiply-adds per image (bias left out). The right answers
-    come from :func:`layer_predictions`. Names the usual mistakes: biases or input
+    come from ``layer_predictions``. Names the usual mistakes: biases or input
     channels left out, "valid" instead of "same", the stride ignored, the batch axis
     kept, and the transposed convolution's (n - 1) s + k instead of Keras's
     n s + max(k - s, 0). ``seed`` is unused (the layers are fixed).
