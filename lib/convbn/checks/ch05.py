@@ -570,7 +570,7 @@ def _read_counterexample(result, what, name):
 
 def check_find_counterexample(fn, seed: int = 0) -> bool:
     """Chapter 5: ``fn(f, inputs, boundary)`` must search every input of the list
-    ``inputs`` and every shift 0 < |k| < len(x), both directions, for a
+    ``inputs`` and every shift ``0 < |k| < len(x)``, both directions, for a
     counterexample to f(g(x)) == g(f(x)) (``np.allclose``).
 
     g is ``np.roll(x, k)`` for ``boundary="circular"`` and the zero-fill shift for
