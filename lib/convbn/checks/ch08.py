@@ -443,8 +443,11 @@ def check_batchnorm_inference(fn, seed: int = 0) -> bool:
 def _normalised(x, axes, eps, ddof: int = 0, how: str = "right"):
     """x normalised with statistics over ``axes`` (keepdims); ``how`` names a slip:
     "eps outside" (sqrt(var) + eps), "eps added" (after dividing), "no eps", "no
-    sqrt", "std" (the standard deviation where the variance goes)."""
+    sqrt", "std" (the standard deviation where the variance goes). None if ``ddof``
+    leaves no degree of freedom."""
     mu = x.mean(axis=axes, keepdims=True)
+    if x.size <= ddof * mu.size:
+        return None
     var = x.var(axis=axes, ddof=ddof, keepdims=True)
     centred = x - mu
     if how == "eps outside":
