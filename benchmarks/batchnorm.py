@@ -35,7 +35,7 @@ KINDS = {
         batchnorm.layernorm_backward,
         (),
     ),
-    "groupnorm G=8": (
+    "groupnorm G8": (
         lambda keras: keras.layers.GroupNormalization(groups=8, epsilon=1e-3),
         batchnorm.groupnorm_forward,
         batchnorm.groupnorm_backward,
@@ -93,7 +93,7 @@ def rows(repeats: int):
 
     for shape in ((256, 1024), (64, 28, 28, 32)):
         yield one_shape(shape, repeats, rng, keras, tf)
-    for kind in ("layernorm", "groupnorm G=8"):
+    for kind in ("layernorm", "groupnorm G8"):
         yield one_shape((64, 28, 28, 32), repeats, rng, keras, tf, kind)
 
 
