@@ -1,11 +1,14 @@
-"""Speed of convbn.batchnorm's forward + backward pass against TensorFlow's.
+"""Speed of convbn.batchnorm's forward + backward passes against TensorFlow's.
 
     python benchmarks/batchnorm.py   # prints the table; exit 1 if a target is missed
 
-Target (issue 5): batchnorm_forward + batchnorm_backward at most 1.5x a compiled
+Targets: batchnorm_forward + batchnorm_backward (issue 5) at most 1.5x a compiled
 TensorFlow step (``tf.function`` around ``keras.layers.BatchNormalization(x,
 training=True)`` and its ``GradientTape`` gradients with respect to x, gamma and beta)
-on (256, 1024) and (64, 28, 28, 32), float32, in the same run.
+on (256, 1024) and (64, 28, 28, 32), float32, in the same run; likewise (issue 13)
+layernorm_forward + layernorm_backward against ``keras.layers.LayerNormalization``
+(over the last axis) and groupnorm_forward + groupnorm_backward against
+``keras.layers.GroupNormalization(groups=8)``, on (64, 28, 28, 32).
 """
 
 from __future__ import annotations
@@ -18,15 +21,38 @@ from _harness import main, paired_medians
 import convbn
 from convbn import batchnorm
 
+# name -> (Keras layer, our forward, our backward, extra forward arguments)
+KINDS = {
+    "batchnorm": (
+        lambda keras: keras.layers.BatchNormalization(epsilon=1e-3),
+        batchnorm.batchnorm_forward,
+        batchnorm.batchnorm_backward,
+        (),
+    ),
+    "layernorm": (
+        lambda keras: keras.layers.LayerNormalization(epsilon=1e-3),
+        batchnorm.layernorm_forward,
+        batchnorm.layernorm_backward,
+        (),
+    ),
+    "groupnorm G8": (
+        lambda keras: keras.layers.GroupNormalization(groups=8, epsilon=1e-3),
+        batchnorm.groupnorm_forward,
+        batchnorm.groupnorm_backward,
+        (8,),
+    ),
+}
 
-def one_shape(shape, repeats, rng, keras, tf):
-    """One row: forward + backward on ``shape``."""
+
+def one_shape(shape, repeats, rng, keras, tf, kind="batchnorm"):
+    """One row: forward + backward of ``kind`` on ``shape``."""
+    make_layer, forward, backward, extra = KINDS[kind]
     depth = shape[-1]
     x = rng.normal(1.0, 2.0, size=shape).astype(np.float32)
     dy = rng.normal(size=shape).astype(np.float32)
     gamma = rng.normal(size=depth).astype(np.float32)
     beta = rng.normal(size=depth).astype(np.float32)
-    layer = keras.layers.BatchNormalization(epsilon=1e-3)
+    layer = make_layer(keras)
     layer.build(shape)
     layer.gamma.assign(gamma)
     layer.beta.assign(beta)
@@ -40,8 +66,8 @@ def one_shape(shape, repeats, rng, keras, tf):
         return y, tape.gradient(y, [x_tf, layer.gamma, layer.beta], dy_tf)
 
     def ours():
-        y, cache = batchnorm.batchnorm_forward(x, gamma, beta)
-        return y, batchnorm.batchnorm_backward(dy, cache)
+        y, cache = forward(x, gamma, beta, *extra)
+        return y, backward(dy, cache)
 
     y_tf, (dx_tf, _, _) = tf_step(x_tf, dy_tf)
     y, (dx, _, _) = ours()
@@ -52,7 +78,7 @@ def one_shape(shape, repeats, rng, keras, tf):
         repeats,
     )
     return (
-        f"batchnorm fwd+bwd {shape} float32",
+        f"{kind} fwd+bwd {shape} float32",
         "tf.function + GradientTape",
         ref,
         mine,
@@ -67,6 +93,8 @@ def rows(repeats: int):
 
     for shape in ((256, 1024), (64, 28, 28, 32)):
         yield one_shape(shape, repeats, rng, keras, tf)
+    for kind in ("layernorm", "groupnorm G8"):
+        yield one_shape((64, 28, 28, 32), repeats, rng, keras, tf, kind)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Batch normalization: Algorithms 1 and 2 of Ioffe & Szegedy (2015) (chapters 8, 9).
+"""Batch normalization: Algorithms 1 and 2 of Ioffe & Szegedy (2015) (chapters 8, 9),
+and the normalizations that came after it, layer and group normalization (chapter 9).
 
 Every function normalises over every axis but the last, so a dense layer's ``(N, D)``
 activations get one mean and variance per feature, and a convolutional layer's ``(N,
@@ -21,6 +22,18 @@ the biased batch variance (divide by m) and Keras's moving variance averages tha
 biased value, whereas the paper's Algorithm 2 uses the unbiased m / (m - 1) estimate
 for inference; ``momentum`` is the weight of the old moving value (Keras 0.99 ==
 PyTorch's ``momentum=0.01``).
+
+Layer and group normalization (chapter 9, after batch normalization) take their
+statistics per example instead of over the batch, so they have no moving statistics
+and behave the same in training and inference:
+
+* :func:`layernorm_forward` / :func:`layernorm_backward` -- Ba, Kiros & Hinton
+  (2016): over the last axis of each example. Equals
+  ``keras.layers.LayerNormalization(epsilon=eps)``.
+* :func:`groupnorm_forward` / :func:`groupnorm_backward` -- Wu & He (2018): over H,
+  W and a contiguous group of channels of each example of ``(N, H, W, C)``;
+  ``groups=C`` is instance normalization, ``groups=1`` layer normalization over
+  ``(H, W, C)``. Equals ``keras.layers.GroupNormalization(groups, epsilon=eps)``.
 """
 
 from __future__ import annotations
@@ -39,6 +52,12 @@ __all__ = [
     "batchnorm_inference",
     "update_moving",
     "population_statistics",
+    "LayerNormCache",
+    "layernorm_forward",
+    "layernorm_backward",
+    "GroupNormCache",
+    "groupnorm_forward",
+    "groupnorm_backward",
 ]
 
 
@@ -276,3 +295,266 @@ def population_statistics(batch_means, batch_vars, m: int):
         raise ValueError("batch_vars must be >= 0 (variances), got a negative entry")
     m = as_number(m, "m", integer=True, minimum=2)
     return batch_means.mean(axis=0), m / (m - 1) * batch_vars.mean(axis=0)
+
+
+# --- Layer and group normalization (chapter 9) -------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerNormCache:
+    """What :func:`layernorm_forward` keeps for :func:`layernorm_backward`.
+
+    ``x_hat`` is the normalised input (the shape of x); ``mean``, ``var`` (biased) and
+    ``inv_std`` = 1 / sqrt(var + eps) are per example, shape ``x.shape[:-1]``;
+    ``gamma`` is the scale ``(D,)`` and ``m`` = D the number of values each statistic
+    is over.
+    """
+
+    x_hat: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray
+    eps: float
+    m: int
+
+
+@dataclass(frozen=True)
+class GroupNormCache:
+    """What :func:`groupnorm_forward` keeps for :func:`groupnorm_backward`.
+
+    ``x_hat`` is the normalised input ``(N, H, W, C)``; ``mean``, ``var`` (biased)
+    and ``inv_std`` = 1 / sqrt(var + eps) are per example and group, shape ``(N,
+    groups)``; ``gamma`` is the scale ``(C,)`` and ``m`` = H * W * C / groups the
+    number of values each statistic is over.
+    """
+
+    x_hat: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray
+    eps: float
+    groups: int
+    m: int
+
+
+def _as_dy(dy, cache, cache_type, forward: str) -> np.ndarray:
+    """The backward pass's arguments checked: the cache's type, dy's shape."""
+    if not isinstance(cache, cache_type):
+        raise TypeError(
+            f"cache must be the {cache_type.__name__} returned by {forward}, got "
+            f"{type(cache).__name__}"
+        )
+    dy = as_float_array(dy, "dy")
+    if dy.shape != cache.x_hat.shape:
+        raise ValueError(
+            f"dy must have the shape of x, {cache.x_hat.shape}, got {dy.shape}"
+        )
+    return dy
+
+
+def layernorm_forward(x, gamma, beta, eps: float = 1e-3):
+    """Layer normalization: each example normalised over its last axis (chapter 9).
+
+    Introduced in chapter 9 (after batch normalization). Inputs:
+
+    - ``x``: ``(..., D)``, e.g. ``(N, D)`` activations or ``(N, H, W, C)`` feature
+      maps (then D = C); a single example ``(D,)`` works too.
+    - ``gamma``, ``beta``: ``(D,)`` (a scalar is broadcast).
+    - ``eps``: > 0, added to the variance inside the square root.
+
+    Statistics over the last axis only, one mean and variance per example (per
+    position, for feature maps), never over the batch::
+
+        mu    = (1/D) sum_j x_j                      mean of the example
+        var   = (1/D) sum_j (x_j - mu)^2             variance (biased)
+        x_hat = (x_j - mu) / sqrt(var + eps)         normalise
+        y_j   = gamma_j * x_hat_j + beta_j           scale and shift, per feature
+
+    Returns ``(y, cache)``: y has the shape of x, ``cache`` is a
+    :class:`LayerNormCache` for :func:`layernorm_backward`. No example depends on
+    another and there are no moving statistics, so training and inference compute
+    the same thing. Equals ``keras.layers.LayerNormalization(epsilon=eps)`` with the
+    same gamma and beta (Keras computes ``x * inv + (beta - mu * inv)`` with ``inv =
+    gamma * rsqrt(var + eps)``, the biased variance of ``tf.nn.moments``), in
+    training and inference alike. float32 stays float32.
+
+    >>> x = np.array([[1.0, 3.0], [0.0, 4.0]])  # N = 2 examples of D = 2 features
+    >>> y, cache = layernorm_forward(x, gamma=[1.0, 2.0], beta=[0.0, 1.0], eps=1e-9)
+    >>> cache.mean, cache.var  # one per example (row), not per feature
+    (array([2., 2.]), array([1., 4.]))
+    >>> y
+    array([[-1.,  3.],
+           [-1.,  3.]])
+    """
+    x = as_float_array(x, "x", ndim=(1, 2, 3, 4, 5))
+    depth = x.shape[-1]
+    gamma = _as_feature_vector(gamma, "gamma", depth, x.dtype)
+    beta = _as_feature_vector(beta, "beta", depth, x.dtype)
+    eps = _as_eps(eps)
+    dtype = _dtype(x, gamma, beta)
+    rows = _rows(x).astype(dtype, copy=False)
+    # einsum: sums over short rows several times faster than ndarray.sum(axis=-1).
+    mean = np.einsum("ij->i", rows) / dtype.type(depth)
+    x_hat = rows - mean[:, None]
+    var = np.einsum("ij,ij->i", x_hat, x_hat) / dtype.type(depth)
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(dtype)
+    x_hat *= inv_std[:, None]
+    y = x_hat * gamma
+    y += beta
+    lead = x.shape[:-1]
+    cache = LayerNormCache(
+        x_hat.reshape(x.shape),
+        mean.reshape(lead),
+        var.reshape(lead),
+        inv_std.reshape(lead),
+        gamma,
+        eps,
+        depth,
+    )
+    return y.reshape(x.shape), cache
+
+
+def layernorm_backward(dy, cache: LayerNormCache):
+    """The backward pass of layer normalization (chapter 9, after batch normalization).
+
+    Inputs: ``dy`` = dl/dy, the shape of x; ``cache``, the :class:`LayerNormCache` of
+    :func:`layernorm_forward`. Returns ``(dx, dgamma, dbeta)``: dx the shape of x,
+    dgamma and dbeta ``(D,)``. Batch normalization's formulas with the roles of the
+    axes exchanged: the sums that give dx run over the D features of one example,
+    those that give dgamma and dbeta over every example::
+
+        g         = dy * gamma                        (dl/dx_hat)
+        dl/dx_j   = (inv_std / D) (D g_j - sum_k g_k - x_hat_j sum_k g_k x_hat_k)
+        dl/dgamma = sum over examples of dy * x_hat,   dl/dbeta = sum of dy
+
+    Equals TensorFlow's ``GradientTape`` gradients through
+    ``keras.layers.LayerNormalization(epsilon=eps)``.
+    """
+    dy = _as_dy(dy, cache, LayerNormCache, "layernorm_forward")
+    dtype = _dtype(dy, cache.x_hat)
+    dy_rows = _rows(dy).astype(dtype, copy=False)
+    x_hat = _rows(cache.x_hat)
+    dbeta = np.einsum("ij->j", dy_rows)
+    dgamma = np.einsum("ij,ij->j", dy_rows, x_hat)
+    g = dy_rows * cache.gamma.astype(dtype, copy=False)
+    sum_g = np.einsum("ij->i", g) / dtype.type(cache.m)
+    sum_gx = np.einsum("ij,ij->i", g, x_hat) / dtype.type(cache.m)
+    g -= sum_g[:, None]
+    g -= x_hat * sum_gx[:, None]
+    g *= cache.inv_std.reshape(-1, 1).astype(dtype, copy=False)
+    return g.reshape(dy.shape), dgamma, dbeta
+
+
+def _as_groups(groups, channels: int) -> int:
+    groups = as_number(groups, "groups", integer=True, minimum=1)
+    if channels % groups:
+        raise ValueError(
+            f"groups={groups} must divide the number of channels C={channels} (the "
+            "last axis of x) into groups of equal size"
+        )
+    return groups
+
+
+def groupnorm_forward(x, gamma, beta, groups: int, eps: float = 1e-3):
+    """Group normalization: per example, over H, W and a group of channels (chapter 9).
+
+    Introduced in chapter 9 (after batch normalization). Inputs:
+
+    - ``x``: ``(N, H, W, C)`` feature maps.
+    - ``gamma``, ``beta``: ``(C,)``, one per channel (a scalar is broadcast).
+    - ``groups``: G, an int >= 1 that divides C. The channels are split into G
+      contiguous groups of C / G: channel c is in group c // (C / G).
+    - ``eps``: > 0, added to the variance inside the square root.
+
+    For each example n and group g, over the m = H * W * C / G values ``x[n, :, :,
+    c]`` with c in the group::
+
+        mu    = (1/m) sum x                           mean of the example's group
+        var   = (1/m) sum (x - mu)^2                  variance (biased)
+        x_hat = (x - mu) / sqrt(var + eps)            normalise
+        y     = gamma_c * x_hat + beta_c              scale and shift, per channel
+
+    ``groups=C`` is instance normalization (each channel of each example over H, W),
+    ``groups=1`` layer normalization over ``(H, W, C)`` with one gamma per channel.
+    Returns ``(y, cache)``: y ``(N, H, W, C)``; ``cache`` a :class:`GroupNormCache`
+    for :func:`groupnorm_backward`, with statistics of shape ``(N, G)``. No moving
+    statistics: training and inference compute the same thing. Equals
+    ``keras.layers.GroupNormalization(groups=groups, epsilon=eps)`` with the same
+    gamma and beta (Keras reshapes x to ``(N, H, W, G, C / G)``, takes
+    ``tf.nn.moments`` over the axes 1, 2, 4 and computes ``x * inv + (beta - mu *
+    inv)`` with ``inv = gamma * rsqrt(var + eps)``). float32 stays float32.
+
+    >>> x = np.array([[[[1.0, 3.0, 0.0, 4.0], [3.0, 1.0, 4.0, 0.0]]]])  # (1, 1, 2, 4)
+    >>> y, cache = groupnorm_forward(x, gamma=1.0, beta=0.0, groups=2, eps=1e-9)
+    >>> cache.mean, cache.var  # (N, G): channels 0-1, then channels 2-3
+    (array([[2., 2.]]), array([[1., 4.]]))
+    >>> y[0, 0]
+    array([[-1.,  1., -1.,  1.],
+           [ 1., -1.,  1., -1.]])
+    """
+    x = as_float_array(x, "x", ndim=4)
+    n, height, width, channels = x.shape
+    groups = _as_groups(groups, channels)
+    gamma = _as_feature_vector(gamma, "gamma", channels, x.dtype)
+    beta = _as_feature_vector(beta, "beta", channels, x.dtype)
+    eps = _as_eps(eps)
+    dtype = _dtype(x, gamma, beta)
+    size = channels // groups
+    m = height * width * size
+    pixels = x.reshape(n, height * width, channels).astype(dtype, copy=False)
+    # Sums per example and channel (fast, over axis 1), then over each group.
+    per_channel = np.einsum("nsc->nc", pixels)
+    mean = per_channel.reshape(n, groups, size).sum(axis=2) / dtype.type(m)
+    x_hat = pixels - np.repeat(mean, size, axis=1)[:, None, :]
+    squares = np.einsum("nsc,nsc->nc", x_hat, x_hat)
+    var = squares.reshape(n, groups, size).sum(axis=2) / dtype.type(m)
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(dtype)
+    x_hat *= np.repeat(inv_std, size, axis=1)[:, None, :]
+    y = x_hat * gamma
+    y += beta
+    cache = GroupNormCache(
+        x_hat.reshape(x.shape), mean, var, inv_std, gamma, eps, groups, m
+    )
+    return y.reshape(x.shape), cache
+
+
+def groupnorm_backward(dy, cache: GroupNormCache):
+    """The backward pass of group normalization (chapter 9, after batch normalization).
+
+    Inputs: ``dy`` = dl/dy, ``(N, H, W, C)``; ``cache``, the :class:`GroupNormCache`
+    of :func:`groupnorm_forward`. Returns ``(dx, dgamma, dbeta)``: dx ``(N, H, W,
+    C)``, dgamma and dbeta ``(C,)``. For each example and group, with the sums over
+    the group's m values::
+
+        g         = dy * gamma_c                      (dl/dx_hat)
+        dl/dx     = (inv_std / m) (m g - sum g - x_hat sum g x_hat)
+        dl/dgamma = sum over N, H, W of dy * x_hat,   dl/dbeta = sum of dy
+
+    Computed as ``dx = a dy + b x_hat + c`` with a, b, c per example and channel.
+    Equals TensorFlow's ``GradientTape`` gradients through
+    ``keras.layers.GroupNormalization(groups=groups, epsilon=eps)``.
+    """
+    dy = _as_dy(dy, cache, GroupNormCache, "groupnorm_forward")
+    dtype = _dtype(dy, cache.x_hat)
+    n, height, width, channels = dy.shape
+    groups, size = cache.groups, channels // cache.groups
+    dy_pixels = dy.reshape(n, height * width, channels).astype(dtype, copy=False)
+    x_hat = cache.x_hat.reshape(dy_pixels.shape)
+    gamma = cache.gamma.astype(dtype, copy=False)
+    # Per example and channel: sum dy and sum dy x_hat; dbeta, dgamma sum over N.
+    dbeta_nc = np.einsum("nsc->nc", dy_pixels)
+    dgamma_nc = np.einsum("nsc,nsc->nc", dy_pixels, x_hat)
+    # Per example and group: sum g and sum g x_hat, over the group's channels.
+    sum_g = (dbeta_nc * gamma).reshape(n, groups, size).sum(axis=2)
+    sum_gx = (dgamma_nc * gamma).reshape(n, groups, size).sum(axis=2)
+    inv_std = np.repeat(cache.inv_std.astype(dtype, copy=False), size, axis=1)
+    per_m = inv_std / dtype.type(cache.m)
+    a = (gamma * inv_std)[:, None, :]
+    b = (-np.repeat(sum_gx, size, axis=1) * per_m)[:, None, :]
+    c = (-np.repeat(sum_g, size, axis=1) * per_m)[:, None, :]
+    dx = dy_pixels * a
+    dx += x_hat * b
+    dx += c
+    return dx.reshape(dy.shape), dgamma_nc.sum(axis=0), dbeta_nc.sum(axis=0)

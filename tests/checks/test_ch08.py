@@ -354,3 +354,187 @@ def test_check_batchnorm_inference_accepts_correct_solutions(solution):
 def test_check_batchnorm_inference_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
         checks.check_batchnorm_inference(wrong)
+
+
+# --- check_layernorm_forward ---------------------------------------------------------
+
+
+def layernorm_ok(x, gamma, beta, eps):
+    return batchnorm.layernorm_forward(x, gamma, beta, eps)[0]
+
+
+def layernorm_transposed(x, gamma, beta, eps):  # written differently: BN of x.T
+    x_t = x.T  # (D, N): each example is a column, normalised over axis 0
+    mu = x_t.sum(axis=0) / x_t.shape[0]
+    var = ((x_t - mu) ** 2).sum(axis=0) / x_t.shape[0]
+    return ((x_t - mu) * (var + eps) ** -0.5).T * gamma + beta
+
+
+def _layernorm(x, gamma, beta, eps, axis=-1, ddof=0):
+    mu = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def _ln_in_place(x, g, b, eps):
+    x -= x.mean(axis=1, keepdims=True)
+    x /= np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    return g * x + b
+
+
+@pytest.mark.parametrize("solution", [layernorm_ok, layernorm_transposed])
+def test_check_layernorm_forward_accepts_correct_solutions(solution):
+    assert checks.check_layernorm_forward(solution) is True
+    assert checks.check_layernorm_forward(solution, seed=4) is True
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (
+            lambda x, g, b, eps: _layernorm(x, g, b, eps, axis=0),
+            "batch axis .* that is batch normalization",
+        ),
+        (lambda x, g, b, eps: _layernorm(x, g, b, eps, ddof=1), "unbiased variance"),
+        (
+            lambda x, g, b, eps: (
+                g * (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + eps) + b
+            ),
+            "eps is outside the square root",
+        ),
+        (
+            lambda x, g, b, eps: (
+                g * ((x - x.mean(1, keepdims=True)) / x.std(1, keepdims=True) + eps) + b
+            ),
+            "eps is outside the square root",
+        ),
+        (lambda x, g, b, eps: _layernorm(x, g, b, 0.0), "eps is missing"),
+        (lambda x, g, b, eps: _layernorm(x, g, b, eps, axis=None), "all values"),
+        (lambda x, g, b, eps: _layernorm(x, 1.0, 0.0, eps), "scale and shift"),
+        (lambda x, g, b, eps: _layernorm(x, b, g, eps), "gamma and beta are swapped"),
+        (lambda x, g, b, eps: _layernorm(x, g, 0.0, eps), "beta is missing"),
+        (lambda x, g, b, eps: _layernorm(x, 1.0, b, eps), "gamma is missing"),
+        (
+            lambda x, g, b, eps: (
+                g * (x - x.mean(1, keepdims=True)) / (x.var(1, keepdims=True) + eps) + b
+            ),
+            "the square root is missing",
+        ),
+        (
+            lambda x, g, b, eps: g * x / np.sqrt(x.var(1, keepdims=True) + eps) + b,
+            "the mean is not subtracted",
+        ),
+        (
+            lambda x, g, b, eps: (
+                g
+                * (x - x.mean(1, keepdims=True))
+                / np.sqrt((x**2).mean(1, keepdims=True) + eps)
+                + b
+            ),
+            "the variance is not centred",
+        ),
+        (_ln_in_place, "modified its input x"),
+        (lambda x, g, b, eps: batchnorm.layernorm_forward(x, g, b, eps), "a tuple"),
+        (lambda x, g, b, eps: None, "returned None"),
+        (lambda x, g, b, eps: x.T, "returned shape"),
+    ],
+)
+def test_check_layernorm_forward_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_layernorm_forward(wrong)
+
+
+# --- check_groupnorm_forward ---------------------------------------------------------
+
+
+def groupnorm_ok(x, gamma, beta, groups, eps):
+    return batchnorm.groupnorm_forward(x, gamma, beta, groups, eps)[0]
+
+
+def groupnorm_loops(x, gamma, beta, groups, eps):  # written differently: a loop
+    y = np.empty_like(x)
+    size = x.shape[-1] // groups
+    for n in range(x.shape[0]):
+        for g in range(groups):
+            channels = slice(g * size, (g + 1) * size)
+            values = x[n, :, :, channels]
+            mu = values.mean()
+            var = ((values - mu) ** 2).mean()
+            y[n, :, :, channels] = (values - mu) / np.sqrt(var + eps)
+    return y * gamma + beta
+
+
+def _groupnorm(
+    x, gamma, beta, groups, eps, axes=(1, 2, 4), stride=False, per_group=False
+):
+    """Group norm on the grouped layout; the keywords make the classic mistakes."""
+    n, h, w, c = x.shape
+    if stride:
+        xg = x.reshape(n, h, w, c // groups, groups).swapaxes(3, 4)
+    else:
+        xg = x.reshape(n, h, w, groups, c // groups)
+    x_hat = (xg - xg.mean(axis=axes, keepdims=True)) / np.sqrt(
+        xg.var(axis=axes, keepdims=True) + eps
+    )
+    if per_group:  # one gamma and beta per group
+        return (x_hat * gamma[:groups, None] + beta[:groups, None]).reshape(x.shape)
+    if stride:
+        x_hat = x_hat.swapaxes(3, 4)
+    return x_hat.reshape(x.shape) * gamma + beta
+
+
+def _gn_instance(x, g, b, groups, eps):
+    mu, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    return g * (x - mu) / np.sqrt(var + eps) + b
+
+
+def _gn_in_place(x, g, b, groups, eps):
+    y = groupnorm_ok(x, g, b, groups, eps)
+    x[...] = 0.0
+    return y
+
+
+@pytest.mark.parametrize("solution", [groupnorm_ok, groupnorm_loops, _groupnorm])
+def test_check_groupnorm_forward_accepts_correct_solutions(solution):
+    assert checks.check_groupnorm_forward(solution) is True
+    assert checks.check_groupnorm_forward(solution, seed=2) is True
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (
+            lambda *a: _groupnorm(*a, stride=True),
+            "grouped by stride .* contiguous",
+        ),
+        (_gn_instance, "statistics per channel: that is instance normalization"),
+        (lambda *a: _groupnorm(*a, axes=(0, 1, 2, 4)), "the batch axis is included"),
+        (lambda *a: _groupnorm(*a, per_group=True), "applied per group"),
+        (
+            lambda x, g, b, groups, eps: _groupnorm(x, g, b, 1, eps),
+            "groups is ignored",
+        ),
+        (lambda *a: _groupnorm(*a, axes=(4,)), "at each pixel only"),
+        (
+            lambda x, g, b, groups, eps: batchnorm.batchnorm_forward(x, g, b, eps)[0],
+            "that is batch normalization",
+        ),
+        (
+            lambda x, g, b, groups, eps: _groupnorm(x, b, g, groups, eps),
+            "gamma and beta are swapped",
+        ),
+        (
+            lambda x, g, b, groups, eps: _groupnorm(x, 1.0, 0.0, groups, eps),
+            "scale and shift are missing",
+        ),
+        (
+            lambda x, g, b, groups, eps: _groupnorm(x, g, b, groups, 0.0),
+            "eps is missing",
+        ),
+        (_gn_in_place, "modified its input x"),
+        (lambda x, g, b, groups, eps: None, "returned None"),
+    ],
+)
+def test_check_groupnorm_forward_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_groupnorm_forward(wrong)

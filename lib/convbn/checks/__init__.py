@@ -61,6 +61,8 @@ from .ch08 import (
     check_batchnorm_backward,
     check_batchnorm_forward,
     check_batchnorm_inference,
+    check_groupnorm_forward,
+    check_layernorm_forward,
 )
 from .ch09 import check_bn_parameter_counts, check_moving_after, check_moving_average
 from .ch10 import (
@@ -117,6 +119,8 @@ __all__ = [
     "check_batchnorm_forward",
     "check_batchnorm_backward",
     "check_batchnorm_inference",
+    "check_layernorm_forward",
+    "check_groupnorm_forward",
     "check_sequential_model",
     "check_dense_parameters",
     "check_to_functional",

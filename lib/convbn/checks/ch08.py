@@ -1,6 +1,8 @@
 """Chapter 8, internal covariate shift and the batch-normalizing transform: the
 checkers of Algorithm 1 (the training forward pass), its backward pass (the paper's
-section 3) and the inference transform with fixed statistics.
+section 3) and the inference transform with fixed statistics; and of the
+normalizations that take their statistics per example instead (taught in chapter 9,
+after batch normalization): layer and group normalization.
 
 The references are :mod:`convbn.batchnorm`'s functions; the helpers here compute
 what the classic mistakes give, term by term where the paper's formulas help."""
@@ -16,6 +18,8 @@ __all__ = [
     "check_batchnorm_forward",
     "check_batchnorm_backward",
     "check_batchnorm_inference",
+    "check_layernorm_forward",
+    "check_groupnorm_forward",
 ]
 
 MODIFIED = (
@@ -431,3 +435,328 @@ def check_batchnorm_inference(fn, seed: int = 0) -> bool:
             )
         diagnose(got, expected, mistakes, f"(x of shape {(n, d)}, eps={eps:g})")
     return True
+
+
+# --- Layer and group normalization -------------------------------------------------
+
+
+def _normalised(x, axes, eps, ddof: int = 0, how: str = "right"):
+    """x normalised with statistics over ``axes`` (keepdims); ``how`` names a slip:
+    "eps outside" (sqrt(var) + eps), "eps added" (after dividing), "no eps", "no
+    sqrt", "std" (the standard deviation where the variance goes). None if ``ddof``
+    leaves no degree of freedom."""
+    mu = x.mean(axis=axes, keepdims=True)
+    if x.size <= ddof * mu.size:
+        return None
+    var = x.var(axis=axes, ddof=ddof, keepdims=True)
+    centred = x - mu
+    if how == "eps outside":
+        return centred / (np.sqrt(var) + eps)
+    if how == "eps added":
+        return centred / np.sqrt(var) + eps
+    if how == "no eps":
+        return centred / np.sqrt(var)
+    if how == "no sqrt":
+        return centred / (var + eps)
+    if how == "std":
+        return centred / np.sqrt(np.sqrt(var) + eps)
+    return centred / np.sqrt(var + eps)
+
+
+def _common_mistakes(normalise, gamma, beta, rule: str, uncentred):
+    """The slips that layer and group normalization share with Algorithm 1.
+
+    ``normalise(ddof, how)`` gives x_hat over the right axes (see
+    :func:`_normalised`); ``rule`` is the right formula, for the messages;
+    ``uncentred`` is x_hat with the variance taken as mean(x^2)."""
+
+    def scaled(value):
+        return gamma * value + beta
+
+    x_hat, unbiased = normalise(), normalise(ddof=1)
+    return [
+        Mistake(
+            None if unbiased is None else scaled(unbiased),
+            "you used the unbiased variance (dividing by m - 1, ddof=1); use the "
+            f"biased variance, np.var's default ddof=0 ({rule})",
+        ),
+        Mistake(
+            scaled(normalise(how="eps outside")),
+            f"eps is outside the square root: divide by sqrt(var + eps), not by "
+            f"sqrt(var) + eps ({rule})",
+        ),
+        Mistake(
+            scaled(normalise(how="eps added")),
+            f"eps is outside the square root: {rule}",
+        ),
+        Mistake(scaled(normalise(how="no eps")), f"eps is missing: {rule}"),
+        Mistake(
+            scaled(normalise(how="no sqrt")),
+            "the square root is missing: divide by the standard deviation "
+            "sqrt(var + eps), not by the variance",
+        ),
+        Mistake(
+            scaled(normalise(how="std")),
+            f"you put the standard deviation where the variance goes: {rule}",
+        ),
+        Mistake(
+            beta * x_hat + gamma,
+            "gamma and beta are swapped: y = gamma * x_hat + beta (gamma scales, "
+            "beta shifts)",
+        ),
+        Mistake(x_hat, "the scale and shift are missing: return gamma * x_hat + beta"),
+        Mistake(gamma * x_hat, "beta is missing: y = gamma * x_hat + beta"),
+        Mistake(x_hat + beta, "gamma is missing: y = gamma * x_hat + beta"),
+        Mistake(
+            scaled(uncentred),
+            "the variance is not centred: var = mean((x - mu)^2) over the same "
+            "values as mu, not mean(x^2)",
+        ),
+    ]
+
+
+def _layernorm_cases(rng):
+    """``(N, D, eps)``: a general case, one example alone, D = 2, D = 1, random."""
+    cases = [(6, 5, 0.5), (1, 4, 1e-3), (3, 2, 0.1), (4, 1, 0.2)]
+    for _ in range(6):
+        n, d = int(rng.integers(1, 30)), int(rng.integers(2, 40))
+        cases.append((n, d, float(rng.choice([1e-5, 1e-3, 0.1, 0.5, 2.0]))))
+    return cases
+
+
+def _layernorm_mistakes(x, gamma, beta, eps):
+    """What the classic mistakes of layer normalization return, with diagnoses."""
+    rule = "x_hat = (x - mu) / sqrt(var + eps), mu and var per example"
+
+    def variant(ddof=0, how="right"):
+        return _normalised(x, 1, eps, ddof, how)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uncentred = (x - x.mean(1, keepdims=True)) / np.sqrt(
+            (x**2).mean(1, keepdims=True) + eps
+        )
+        return [
+            Mistake(
+                gamma * _normalised(x, 0, eps) + beta,
+                "statistics over the batch axis (axis=0): that is batch "
+                "normalization; layer normalization takes each example's mean "
+                "and variance over its own features, axis=-1 (keepdims=True)",
+            ),
+            Mistake(
+                gamma * _normalised(x, None, eps) + beta,
+                "statistics over all values: you used one mean and one variance "
+                "for the whole batch; each example (row) needs its own, over "
+                "axis=-1",
+            ),
+            *_common_mistakes(variant, gamma, beta, rule, uncentred),
+            Mistake(
+                gamma * x / np.sqrt(x.var(1, keepdims=True) + eps) + beta,
+                f"the mean is not subtracted: {rule}",
+            ),
+        ]
+
+
+def check_layernorm_forward(fn, seed: int = 0) -> bool:
+    """Chapter 9: ``fn(x, gamma, beta, eps)`` must return layer normalization's y.
+
+    ``x`` is ``(N, D)``; ``gamma`` and ``beta`` are ``(D,)``. Per example (axis 1,
+    over its D features, never over the batch): ``mu = mean(x)``, the biased ``var =
+    mean((x - mu)^2)``, ``x_hat = (x - mu) / sqrt(var + eps)`` and ``y = gamma *
+    x_hat + beta``, shape ``(N, D)``; the reference is
+    :func:`convbn.batchnorm.layernorm_forward`. Checked on random shapes (a single
+    example, D = 1 and D = 2 included) whose examples and features have different
+    means and scales; the inputs must not be modified.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your layer-norm forward function"
+    for n, d, eps in _layernorm_cases(rng):
+        x, gamma, beta, _ = _data(rng, n, d)
+        x = x + rng.uniform(-4.0, 4.0, size=(n, 1))  # examples differ too
+        raw = call(
+            fn,
+            x,
+            gamma,
+            beta,
+            eps,
+            what=what,
+            inputs=("x", "gamma", "beta"),
+            modified=MODIFIED,
+        )
+        got = as_array(raw, (n, d), what, single=True)
+        expected = batchnorm.layernorm_forward(x, gamma, beta, eps)[0]
+        mistakes = _layernorm_mistakes(x, gamma, beta, eps)
+        diagnose(got, expected, mistakes, f"(x of shape {(n, d)}, eps={eps:g})")
+    return True
+
+
+def _groupnorm_cases(rng):
+    """``((N, H, W, C), groups, eps)``: a general case (3 channels in each of 2
+    groups), then 4 groups of 2, instance and layer normalization (groups = C, 1),
+    one example alone, 1 x 1 maps, and random shapes."""
+    cases = [
+        ((3, 4, 5, 6), 2, 0.5),
+        ((2, 3, 3, 8), 4, 1e-3),
+        ((2, 2, 3, 4), 4, 0.1),
+        ((2, 3, 2, 6), 1, 0.2),
+        ((1, 3, 3, 4), 2, 1e-3),
+        ((3, 1, 1, 6), 3, 0.1),
+    ]
+    for _ in range(4):
+        groups, size = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        shape = tuple(int(v) for v in rng.integers(1, 6, size=3)) + (groups * size,)
+        cases.append((shape, groups, float(rng.choice([1e-5, 1e-3, 0.1, 0.5]))))
+    return cases
+
+
+def _grouped(x, groups: int, stride: bool = False):
+    """``x`` (N, H, W, C) as (N, H, W, G, C/G): contiguous groups of channels, or with
+    ``stride`` every G-th channel (channel c in group c % G)."""
+    n, h, w, c = x.shape
+    if stride:
+        return x.reshape(n, h, w, c // groups, groups).swapaxes(3, 4)
+    return x.reshape(n, h, w, groups, c // groups)
+
+
+def _ungrouped(grouped, stride: bool = False):
+    n, h, w, groups, size = grouped.shape
+    if stride:
+        grouped = grouped.swapaxes(3, 4)
+    return grouped.reshape(n, h, w, groups * size)
+
+
+def check_groupnorm_forward(fn, seed: int = 0) -> bool:
+    """Chapter 9: ``fn(x, gamma, beta, groups, eps)`` must return group norm's y.
+
+    ``x`` is ``(N, H, W, C)``, ``gamma`` and ``beta`` ``(C,)``, ``groups`` G divides
+    C. The channels are split into G contiguous groups of C/G (channel c in group c
+    // (C/G), as ``x.reshape(N, H, W, G, C // G)`` gives); for each example and
+    group, the mean and biased variance are over H, W and the group's channels,
+    ``x_hat = (x - mu) / sqrt(var + eps)``, and ``y = gamma_c * x_hat + beta_c`` per
+    channel, shape ``(N, H, W, C)``; the reference is
+    :func:`convbn.batchnorm.groupnorm_forward`. Checked on random shapes (groups = 1
+    and groups = C, one example, 1 x 1 maps included) whose channels and examples
+    have different means and scales; the inputs must not be modified.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your group-norm forward function"
+    for shape, groups, eps in _groupnorm_cases(rng):
+        n, h, w, c = shape
+        loc = rng.uniform(-6.0, 6.0, size=(n, 1, 1, c))  # per example and channel
+        x = loc + rng.uniform(0.4, 3.0, size=c) * rng.normal(size=shape)
+        gamma = rng.uniform(1.5, 3.0, size=c) * rng.choice([-1.0, 1.0], size=c)
+        beta = rng.uniform(0.5, 3.0, size=c) * rng.choice([-1.0, 1.0], size=c)
+        raw = call(
+            fn,
+            x,
+            gamma,
+            beta,
+            groups,
+            eps,
+            what=what,
+            inputs=("x", "gamma", "beta"),
+            modified=MODIFIED,
+        )
+        got = as_array(raw, shape, what, single=True)
+        expected = batchnorm.groupnorm_forward(x, gamma, beta, groups, eps)[0]
+        diagnose(
+            got,
+            expected,
+            _groupnorm_mistakes(x, gamma, beta, groups, eps),
+            f"(x of shape {shape}, groups={groups}, eps={eps:g})",
+        )
+    return True
+
+
+def _groupnorm_mistakes(x, gamma, beta, groups, eps):
+    """What the classic mistakes of group normalization return, with diagnoses."""
+    size = x.shape[-1] // groups
+    group_axes = (1, 2, 4)  # of the grouped (N, H, W, G, C/G) layout
+    rule = (
+        "x_hat = (x - mu) / sqrt(var + eps), mu and var per example and group, over "
+        "H, W and the group's C/G channels"
+    )
+
+    def variant(axes=group_axes, stride=False, ddof=0, how="right"):
+        grouped = _grouped(x, groups, stride)
+        return _ungrouped(_normalised(grouped, axes, eps, ddof, how), stride)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_hat = variant()
+        grouped_hat = _grouped(x_hat, groups)
+        per_group = [
+            Mistake(
+                _ungrouped(grouped_hat * gamma[:groups, None] + beta[:groups, None]),
+                "gamma and beta are applied per group: each of the C channels has "
+                "its own gamma_c and beta_c, shape (C,); reshape them to (G, C/G) "
+                "for the grouped x, or apply them after reshaping back to (N, H, W, "
+                "C)",
+            ),
+            Mistake(
+                _ungrouped(grouped_hat * gamma[:groups, None]) + beta,
+                "gamma is applied per group: each of the C channels has its own "
+                "gamma_c, shape (C,); reshape it to (G, C/G) for the grouped x, or "
+                "apply it after reshaping back to (N, H, W, C)",
+            ),
+            Mistake(
+                _ungrouped(grouped_hat * gamma[::size, None] + beta[::size, None]),
+                "gamma and beta are applied per group (one value per group): each "
+                "of the C channels has its own gamma_c and beta_c, shape (C,)",
+            ),
+        ]
+        centred = _grouped(x, groups) - _grouped(x, groups).mean(
+            axis=group_axes, keepdims=True
+        )
+        uncentred = _ungrouped(
+            centred
+            / np.sqrt((_grouped(x, groups) ** 2).mean(group_axes, keepdims=True) + eps)
+        )
+        return [
+            Mistake(
+                gamma * variant(stride=True) + beta
+                if 1 < groups < x.shape[-1]
+                else None,
+                "the channels are grouped by stride (channel c in group c % G, as "
+                "x.reshape(N, H, W, C // G, G) gives); the groups are contiguous: "
+                "channel c is in group c // (C/G), x.reshape(N, H, W, G, C // G)",
+            ),
+            Mistake(
+                gamma * _normalised(x, (1, 2), eps) + beta,
+                "statistics per channel: that is instance normalization (groups = "
+                "C); take each group's mean and variance over H, W and all C/G "
+                "channels of the group together, axes (1, 2, 4) of x.reshape(N, H, "
+                "W, G, C // G)",
+            ),
+            Mistake(
+                gamma * variant(axes=(0, 1, 2, 4)) + beta,
+                "the batch axis is included: group normalization takes statistics per "
+                "example, over H, W and the group's channels, axes (1, 2, 4) of "
+                "x.reshape(N, H, W, G, C // G), never over N",
+            ),
+            Mistake(
+                gamma * _normalised(x, (0, 1, 2), eps) + beta,
+                "statistics per channel over N, H and W: that is batch "
+                "normalization; group normalization takes them per example and "
+                "group, axes (1, 2, 4) of x.reshape(N, H, W, G, C // G)",
+            ),
+            *per_group,
+            Mistake(
+                gamma * _normalised(x, (1, 2, 3), eps) + beta,
+                "groups is ignored: statistics over all of H, W and C is layer "
+                "normalization (groups = 1); split the channels into G groups",
+            ),
+            Mistake(
+                gamma * variant(axes=(4,)) + beta,
+                "statistics over the group's channels at each pixel only: include H "
+                "and W, axes (1, 2, 4) of x.reshape(N, H, W, G, C // G)",
+            ),
+            *_common_mistakes(variant, gamma, beta, rule, uncentred),
+            Mistake(
+                gamma
+                * _ungrouped(
+                    _grouped(x, groups)
+                    / np.sqrt(_grouped(x, groups).var(group_axes, keepdims=True) + eps)
+                )
+                + beta,
+                f"the mean is not subtracted: {rule}",
+            ),
+        ]
