@@ -133,20 +133,17 @@ def _forward_mistakes(x, gamma, beta, eps):
         ]
 
 
-def check_batchnorm_forward(fn, seed: int = 0) -> bool:
-    """Chapter 8: ``fn(x, gamma, beta, eps)`` must return Algorithm 1's y (training).
-
-    ``x`` is ``(N, D)``; ``gamma`` and ``beta`` are ``(D,)``. Over the mini-batch
-    (axis 0), per feature: ``mu = mean(x)``, the biased ``var = mean((x - mu)^2)``,
-    ``x_hat = (x - mu) / sqrt(var + eps)`` and ``y = gamma * x_hat + beta``, shape
-    ``(N, D)``; the reference is :func:`convbn.batchnorm.batchnorm_forward`. Checked on
-    random shapes (N = 2 and D = 1 included) and features with nonzero mean and
-    non-unit variance; the inputs must not be modified.
-    """
-    rng = np.random.default_rng(seed)
-    what = "your batch-norm forward function"
-    for n, d, eps in _cases(rng):
+def _check_normalization(
+    fn, what, cases, rng, reference, mistakes, spread_examples=False
+) -> bool:
+    """Try ``fn(x, gamma, beta, eps)`` on ``(N, D)`` inputs against ``reference``
+    (a ``convbn.batchnorm`` forward function), naming the first of ``mistakes(x,
+    gamma, beta, eps)`` it matches. ``spread_examples`` shifts each example by its
+    own constant, so that statistics over the wrong axis show."""
+    for n, d, eps in cases:
         x, gamma, beta, _ = _data(rng, n, d)
+        if spread_examples:
+            x = x + rng.uniform(-4.0, 4.0, size=(n, 1))
         raw = call(
             fn,
             x,
@@ -158,10 +155,31 @@ def check_batchnorm_forward(fn, seed: int = 0) -> bool:
             modified=MODIFIED,
         )
         got = as_array(raw, (n, d), what, single=True)
-        expected = batchnorm.batchnorm_forward(x, gamma, beta, eps)[0]
-        mistakes = _forward_mistakes(x, gamma, beta, eps)
-        diagnose(got, expected, mistakes, f"(x of shape {(n, d)}, eps={eps:g})")
+        expected = reference(x, gamma, beta, eps)[0]
+        label = f"(x of shape {(n, d)}, eps={eps:g})"
+        diagnose(got, expected, mistakes(x, gamma, beta, eps), label)
     return True
+
+
+def check_batchnorm_forward(fn, seed: int = 0) -> bool:
+    """Chapter 8: ``fn(x, gamma, beta, eps)`` must return Algorithm 1's y (training).
+
+    ``x`` is ``(N, D)``; ``gamma`` and ``beta`` are ``(D,)``. Over the mini-batch
+    (axis 0), per feature: ``mu = mean(x)``, the biased ``var = mean((x - mu)^2)``,
+    ``x_hat = (x - mu) / sqrt(var + eps)`` and ``y = gamma * x_hat + beta``, shape
+    ``(N, D)``; the reference is :func:`convbn.batchnorm.batchnorm_forward`. Checked on
+    random shapes (N = 2 and D = 1 included) and features with nonzero mean and
+    non-unit variance; the inputs must not be modified.
+    """
+    rng = np.random.default_rng(seed)
+    return _check_normalization(
+        fn,
+        "your batch-norm forward function",
+        _cases(rng),
+        rng,
+        batchnorm.batchnorm_forward,
+        _forward_mistakes,
+    )
 
 
 def _paper_backward(dy, x, gamma, eps, ddof: int = 0, axis: int = 0):
@@ -568,25 +586,15 @@ def check_layernorm_forward(fn, seed: int = 0) -> bool:
     means and scales; the inputs must not be modified.
     """
     rng = np.random.default_rng(seed)
-    what = "your layer-norm forward function"
-    for n, d, eps in _layernorm_cases(rng):
-        x, gamma, beta, _ = _data(rng, n, d)
-        x = x + rng.uniform(-4.0, 4.0, size=(n, 1))  # examples differ too
-        raw = call(
-            fn,
-            x,
-            gamma,
-            beta,
-            eps,
-            what=what,
-            inputs=("x", "gamma", "beta"),
-            modified=MODIFIED,
-        )
-        got = as_array(raw, (n, d), what, single=True)
-        expected = batchnorm.layernorm_forward(x, gamma, beta, eps)[0]
-        mistakes = _layernorm_mistakes(x, gamma, beta, eps)
-        diagnose(got, expected, mistakes, f"(x of shape {(n, d)}, eps={eps:g})")
-    return True
+    return _check_normalization(
+        fn,
+        "your layer-norm forward function",
+        _layernorm_cases(rng),
+        rng,
+        batchnorm.layernorm_forward,
+        _layernorm_mistakes,
+        spread_examples=True,
+    )
 
 
 def _groupnorm_cases(rng):
