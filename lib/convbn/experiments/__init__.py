@@ -44,6 +44,7 @@ from .claims import (
     step_time,
 )
 from .figure1 import Figure1Result, mnist_experiment
+from .stats import VERDICTS, Summary, equivalence_verdict, summarize, verdict
 
 __all__ = [
     "NETWORKS",
@@ -64,6 +65,11 @@ __all__ = [
     "Claim",
     "ClaimsTable",
     "claims_table",
+    "VERDICTS",
+    "Summary",
+    "summarize",
+    "verdict",
+    "equivalence_verdict",
 ]
 
 #: The keys of the two networks every experiment compares (without and with BN).
