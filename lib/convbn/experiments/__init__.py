@@ -29,7 +29,13 @@ name is re-exported here.
 """
 
 from . import _training
-from ._training import build_cnn, build_mlp, set_population_statistics
+from ._training import (
+    build_cnn,
+    build_mlp,
+    dead_fraction,
+    random_affine_layer,
+    set_population_statistics,
+)
 from .claims import (
     Claim,
     ClaimsTable,
@@ -43,7 +49,32 @@ from .claims import (
     regularizer_experiment,
     step_time,
 )
+from .debate import (
+    NoisyBNResult,
+    SmallBatchResult,
+    noisy_bn_experiment,
+    small_batch_experiment,
+)
 from .figure1 import Figure1Result, mnist_experiment
+from .measures import (
+    DropoutCurves,
+    LearningRateInterval,
+    RegularizerCurves,
+    dropout_curves,
+    learning_rate_interval,
+    regularizer_curves,
+)
+from .multiseed import (
+    CRITERIA,
+    SeededClaim,
+    SeededRuns,
+    SeededTable,
+    load_runs,
+    run_seed,
+    run_seeds,
+    seeded_differences,
+    seeded_table,
+)
 from .stats import VERDICTS, Summary, equivalence_verdict, summarize, verdict
 
 __all__ = [
@@ -70,6 +101,27 @@ __all__ = [
     "summarize",
     "verdict",
     "equivalence_verdict",
+    "dead_fraction",
+    "random_affine_layer",
+    "LearningRateInterval",
+    "learning_rate_interval",
+    "DropoutCurves",
+    "dropout_curves",
+    "RegularizerCurves",
+    "regularizer_curves",
+    "NoisyBNResult",
+    "noisy_bn_experiment",
+    "SmallBatchResult",
+    "small_batch_experiment",
+    "CRITERIA",
+    "SeededClaim",
+    "SeededRuns",
+    "SeededTable",
+    "run_seed",
+    "run_seeds",
+    "load_runs",
+    "seeded_differences",
+    "seeded_table",
 ]
 
 #: The keys of the two networks every experiment compares (without and with BN).

@@ -9,7 +9,7 @@ import logging
 
 import numpy as np
 
-from .._validation import as_number
+from .._validation import as_choice, as_number
 
 #: The keys of the two networks every experiment compares (without and with BN).
 NETWORKS = ("plain", "bn")
@@ -96,6 +96,9 @@ def build_cnn(
     filters=(8, 16, 32),
     dropout: float = 0.0,
     seed: int = 0,
+    normalization: str = "batch",
+    groups: int = 4,
+    noise: float = 0.0,
 ):
     """The small convolutional network of chapter 9's claims.
 
@@ -108,6 +111,14 @@ def build_cnn(
     networks that the plain network needs), the last layer from Glorot-uniform
     weights, all seeded: the same ``seed`` gives the same initial weights with and
     without BN.
+
+    Options for the rest of chapter 9, used only when ``batch_norm``:
+    ``normalization="group"`` puts ``GroupNormalization(groups)`` where BN would be
+    (every entry of ``filters`` must be divisible by ``groups``); ``noise > 0`` adds,
+    after each BN layer, the "noisy BN" of Santurkar et al. (2018): in training mode
+    every channel is multiplied by ``exp(noise * a)`` and shifted by ``noise * b``,
+    with ``a, b ~ N(0, 1)`` drawn anew at every step (:func:`random_affine_layer`);
+    in inference mode the noise is off.
     """
     keras = _keras()
     dropout = as_number(dropout, "dropout", minimum=0.0, maximum=0.95)
@@ -115,6 +126,16 @@ def build_cnn(
     filters = tuple(
         int(as_number(f, "filters", integer=True, minimum=1)) for f in filters
     )
+    normalization = as_choice(normalization, "normalization", ("batch", "group"))
+    groups = as_number(groups, "groups", integer=True, minimum=1)
+    noise = as_number(noise, "noise", minimum=0.0, maximum=2.0)
+    if batch_norm and normalization == "group":
+        bad = [f for f in filters if f % groups]
+        if bad:
+            raise ValueError(
+                f"filters {bad} are not divisible by groups = {groups} (group "
+                "normalization splits each layer's channels into equal groups)"
+            )
     layers = keras.layers
     x = inputs = keras.Input((28, 28, 1), name="images")
     for i, f in enumerate(filters, start=1):
@@ -127,8 +148,12 @@ def build_cnn(
             kernel_initializer=init,
             name=f"conv_{i}",
         )(x)
-        if batch_norm:
+        if batch_norm and normalization == "group":
+            x = layers.GroupNormalization(groups, name=f"gn_{i}")(x)
+        elif batch_norm:
             x = layers.BatchNormalization(name=f"bn_{i}")(x)
+            if noise > 0:
+                x = random_affine_layer(noise, seed=seed + 10 * i, name=f"noise_{i}")(x)
         x = layers.ReLU(name=f"relu_{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
     x = layers.GlobalAveragePooling2D(name="average")(x)
@@ -136,8 +161,83 @@ def build_cnn(
         x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
     init = keras.initializers.GlorotUniform(seed=seed)
     logits = layers.Dense(10, kernel_initializer=init, name="logits")(x)
-    name = ("cnn_bn" if batch_norm else "cnn_plain") + ("_dropout" if dropout else "")
+    kind = {"batch": "bn", "group": "gn"}[normalization] if batch_norm else "plain"
+    kind += "_noisy" if batch_norm and noise > 0 and normalization == "batch" else ""
+    name = f"cnn_{kind}" + ("_dropout" if dropout else "")
     return keras.Model(inputs, logits, name=name)
+
+
+@functools.lru_cache(maxsize=1)
+def _random_affine_class():
+    keras = _keras()
+
+    class RandomAffine(keras.layers.Layer):
+        """Per-channel random scale and shift, new at every training step."""
+
+        def __init__(self, noise, seed=0, **kwargs):
+            super().__init__(**kwargs)
+            self.noise = float(noise)
+            self.seed = int(seed)
+            self.generator = keras.random.SeedGenerator(self.seed)
+
+        def call(self, x, training=False):
+            if not training:
+                return x
+            shape = (x.shape[-1],)
+            a = keras.random.normal(shape, seed=self.generator)
+            b = keras.random.normal(shape, seed=self.generator)
+            return x * keras.ops.exp(self.noise * a) + self.noise * b
+
+        def get_config(self):
+            return {**super().get_config(), "noise": self.noise, "seed": self.seed}
+
+    return RandomAffine
+
+
+def random_affine_layer(noise: float, *, seed: int = 0, name: str | None = None):
+    """The "noisy BN" layer of Santurkar et al. (2018), for chapter 9.
+
+    Introduced in chapter 9. A Keras layer with no weights: in training mode it
+    returns ``x * exp(noise * a) + noise * b`` with one ``a`` and one ``b`` per channel
+    (the last axis), drawn from N(0, 1) anew at every call, so the distribution of
+    the next layer's input changes at every step, more than it would without BN; in
+    inference mode it returns ``x``.
+    """
+    noise = as_number(noise, "noise", minimum=0.0)
+    return _random_affine_class()(noise, seed=_seed(seed), name=name)
+
+
+def _state(model) -> list:
+    """The model's non-trainable variables (BN's moving statistics), as arrays."""
+    return [np.array(v) for v in model.non_trainable_variables]
+
+
+def _restore(model, state) -> None:
+    for v, value in zip(model.non_trainable_variables, state, strict=True):
+        v.assign(value)
+
+
+def dead_fraction(model, x) -> float:
+    """The fraction of ReLU channels that output 0 for every image of ``x``.
+
+    Introduced in chapter 9. For each ``ReLU`` layer of ``model`` (inference mode) a
+    channel is *dead* when its output is 0 at every position of every image of ``x``:
+    its gradient is then 0 too, and SGD cannot revive it. Returns dead channels /
+    all ReLU channels (0 when the model has no ReLU layer).
+    """
+    keras = _keras()
+    relus = [layer for layer in model.layers if isinstance(layer, keras.layers.ReLU)]
+    if not relus:
+        return 0.0
+    probe = keras.Model(model.input, [layer.output for layer in relus])
+    outputs = probe(x, training=False)
+    dead = total = 0
+    for out in outputs:
+        out = np.asarray(out)
+        alive = np.any(out.reshape(-1, out.shape[-1]) > 0, axis=0)
+        dead += int(np.sum(~alive))
+        total += alive.size
+    return dead / total
 
 
 def _batches(n: int, batch_size: int, rng: np.random.Generator):

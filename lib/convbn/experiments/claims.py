@@ -397,21 +397,15 @@ class ClaimsTable:
                 return row
         raise KeyError(f"no claim {key!r}; the table has {[r.key for r in self.rows]}")
 
+    def _cells(self, row) -> tuple:
+        return (row.claim, row.source, row.measured, row.verdict)
+
     def keys(self) -> list:
         return [row.key for row in self.rows]
 
     def as_dicts(self) -> list:
-        """One dict per row, with the four columns."""
-        return [
-            dict(
-                zip(
-                    self.COLUMNS,
-                    (r.claim, r.source, r.measured, r.verdict),
-                    strict=True,
-                )
-            )
-            for r in self.rows
-        ]
+        """One dict per row, with the table's columns."""
+        return [dict(zip(self.COLUMNS, self._cells(r), strict=True)) for r in self.rows]
 
     def __str__(self) -> str:
         lines = []
@@ -427,7 +421,7 @@ class ClaimsTable:
         head = "".join(f"<th style='text-align:left'>{c}</th>" for c in self.COLUMNS)
         body = []
         for r in self.rows:
-            cells = (r.claim, r.source, r.measured, r.verdict)
+            cells = self._cells(r)
             body.append(
                 "<tr>"
                 + "".join(

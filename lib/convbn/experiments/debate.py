@@ -1,0 +1,294 @@
+"""After the paper: does BN work by reducing internal covariate shift, and what
+replaces it when batches are small (chapter 9).
+
+* :func:`noisy_bn_experiment` -- Santurkar, Tsipras, Ilyas & Madry (2018), at small
+  scale: BN followed by random shifts and scales that change at every step (so the
+  distribution of the next layer's input moves *more* than without BN) still trains
+  about as well as BN. It also measures their smoothness signal: how much the
+  gradient changes, and how much the loss varies, along the gradient direction.
+* :func:`small_batch_experiment` -- Wu & He (2018): BN against group normalization
+  at batch sizes 2, 4, 8 and 32.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import as_number
+from ._training import _keras, _quiet_tracing, _restore, _state
+from .claims import _check_common, _cnn_config, _cnn_data
+from .measures import _evaluate, _new_trainer
+
+#: The three networks of the noisy-BN experiment.
+NOISY_NETWORKS = ("plain", "bn", "noisy")
+
+
+@dataclass(frozen=True)
+class NoisyBNResult:
+    """What :func:`noisy_bn_experiment` measured, per network (``"plain"``,
+    ``"bn"``, ``"noisy"``).
+
+    ``val_accuracy[name]``: after training (population statistics);
+    ``loss[name]`` ``(steps,)``; ``shift[name]`` ``(P,)``: how far the distribution of
+    the second convolution's input moved between consecutive probes (see
+    :func:`noisy_bn_experiment`); ``prediction_error[name]`` and
+    ``gradient_change[name]`` ``(C,)``: the smoothness measures at the steps
+    ``checkpoints`` (plain and BN only); ``noise``; ``config``.
+    """
+
+    val_accuracy: dict
+    loss: dict
+    shift: dict
+    checkpoints: np.ndarray
+    prediction_error: dict
+    gradient_change: dict
+    noise: float
+    config: dict = field(default_factory=dict)
+
+    def mean_shift(self, name: str) -> float:
+        """The mean step-to-step shift of ``name`` over the run."""
+        return float(np.mean(self.shift[name]))
+
+
+def _layer_input_stats(probe, x):
+    """Per-channel mean and standard deviation of ``probe(x)`` in training mode."""
+    out = np.asarray(probe(x, training=True), dtype=np.float64)
+    out = out.reshape(-1, out.shape[-1])
+    return out.mean(axis=0), out.std(axis=0)
+
+
+def _smoothness(model, x, y, learning_rate, factors=(0.5, 1.0, 2.0)):
+    """How well the gradient ``g`` at the current weights ``w`` predicts the loss
+    along it, on the batch ``x, y``. For ``eta = learning_rate * f``:
+
+    * prediction error ``|L(w - eta g) - (L(w) - eta |g|^2)| / (eta |g|^2)``: how far
+      the loss change differs from the first-order prediction, relative to it;
+    * gradient change ``|grad L(w - eta g) - g| / |g|``.
+
+    Returns the means over ``factors``. The weights and moving statistics are put
+    back afterwards."""
+    keras = _keras()
+    import tensorflow as tf
+
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    weights = model.trainable_variables
+
+    def loss_and_grads():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        return float(loss), [np.asarray(g) for g in tape.gradient(loss, weights)]
+
+    w0, state = [np.array(w) for w in weights], _state(model)
+    try:
+        with _quiet_tracing():
+            loss0, g0 = loss_and_grads()
+            _restore(model, state)
+            sq = sum(float(np.sum(g**2)) for g in g0)
+            errors, changes = [], []
+            for f in factors:
+                eta = learning_rate * f
+                for w, start, g in zip(weights, w0, g0, strict=True):
+                    w.assign(start - eta * g)
+                loss, grads = loss_and_grads()
+                _restore(model, state)
+                errors.append(abs(loss - (loss0 - eta * sq)) / (eta * sq))
+                diff = sum(
+                    float(np.sum((a - b) ** 2)) for a, b in zip(grads, g0, strict=True)
+                )
+                changes.append(np.sqrt(diff / sq))
+    finally:
+        for w, start in zip(weights, w0, strict=True):
+            w.assign(start)
+        _restore(model, state)
+    return float(np.mean(errors)), float(np.mean(changes))
+
+
+def noisy_bn_experiment(
+    *,
+    noise: float = 0.2,
+    learning_rate: float = 0.1,
+    steps: int = 300,
+    probe_every: int = 20,
+    check_every: int = 60,
+    batch_size: int = 64,
+    seed: int = 0,
+    n_train: int = 4000,
+    n_val: int = 1000,
+) -> NoisyBNResult:
+    """Santurkar et al. (2018)'s "noisy BN" and smoothness measures, at small scale.
+
+    Introduced in chapter 9. Trains three versions of :func:`build_cnn` with the same
+    initial weights and batches: without BN, with BN, and with BN followed by
+    :func:`random_affine_layer` (``noise``: per channel, a scale ``exp(noise * a)``
+    and a shift ``noise * b``, ``a, b ~ N(0, 1)`` new at every step).
+
+    *Internal covariate shift*, as a number: every ``probe_every`` steps, the
+    per-channel mean ``mu`` and standard deviation ``sigma`` of the second
+    convolution's input on 256 fixed training images (training mode, as the next
+    layer sees it during training); the shift between two probes is the mean over
+    channels of ``|mu' - mu| + |sigma' - sigma|``, divided by the layer's scale (the
+    root mean square of ``sigma`` at the first probe), so that it has no unit.
+
+    *Smoothness*, every ``check_every`` steps, for the plain and BN networks: on the
+    same 256 images, with ``g`` the gradient at the current weights ``w`` and ``eta``
+    0.5, 1 and 2 times the learning rate, the *prediction error* ``|L(w - eta g) -
+    (L(w) - eta |g|^2)| / (eta |g|^2)`` (how far the loss change along the gradient is
+    from what the gradient predicts) and the relative *gradient change* ``|grad L(w -
+    eta g) - g| / |g|``, each averaged over the three ``eta``. Santurkar et al. found
+    the gradient more predictive with BN.
+    """
+    keras = _keras()
+    steps, batch_size, seed, n_train, n_val = _check_common(
+        steps, batch_size, seed, n_train, n_val
+    )
+    noise = as_number(noise, "noise", positive=True, maximum=2.0)
+    learning_rate = as_number(learning_rate, "learning_rate", positive=True)
+    probe_every = as_number(probe_every, "probe_every", integer=True, minimum=1)
+    check_every = as_number(check_every, "check_every", integer=True, minimum=1)
+    if check_every % probe_every:
+        raise ValueError(
+            f"check_every must be a multiple of probe_every = {probe_every}, "
+            f"got {check_every}"
+        )
+    data = _cnn_data(n_train, n_val, seed)
+    (x_train, y_train), _ = data
+    x_probe, y_probe = x_train[:256], y_train[:256]
+    networks = {
+        "plain": dict(batch_norm=False),
+        "bn": dict(batch_norm=True),
+        "noisy": dict(batch_norm=True, noise=noise),
+    }
+    val, loss, shift, error, change = {}, {}, {}, {}, {}
+    checkpoints = np.arange(check_every, steps + 1, check_every)
+    for name, options in networks.items():
+        trainer = _new_trainer(data, learning_rate, batch_size, seed, **options)
+        model = trainer.model
+        probe = keras.Model(model.input, model.get_layer("pool_1").output)
+        state = _state(model)
+        previous = _layer_input_stats(probe, x_probe)
+        _restore(model, state)
+        shifts, losses, er, ch = [], [], [], []
+        for done in range(probe_every, steps + 1, probe_every):
+            losses.append(trainer.train(probe_every))
+            state = _state(model)
+            mu, sigma = _layer_input_stats(probe, x_probe)
+            _restore(model, state)
+            scale = np.sqrt(np.mean(previous[1] ** 2))
+            shifts.append(
+                np.mean(np.abs(mu - previous[0]) + np.abs(sigma - previous[1])) / scale
+            )
+            previous = (mu, sigma)
+            if name != "noisy" and done % check_every == 0:
+                e, c = _smoothness(model, x_probe, y_probe, learning_rate)
+                er.append(e)
+                ch.append(c)
+        rest = steps % probe_every
+        if rest:
+            losses.append(trainer.train(rest))
+        loss[name] = np.concatenate(losses)
+        shift[name] = np.array(shifts)
+        val[name] = _evaluate(model, data)["val"]
+        if name != "noisy":
+            error[name], change[name] = np.array(er), np.array(ch)
+    config = _cnn_config(
+        steps, batch_size, seed, n_train, n_val, learning_rate=learning_rate
+    )
+    return NoisyBNResult(
+        val, loss, shift, checkpoints, error, change, float(noise), config
+    )
+
+
+@dataclass(frozen=True)
+class SmallBatchResult:
+    """What :func:`small_batch_experiment` measured.
+
+    ``batch_sizes`` ``(B,)``; ``val_accuracy[norm]`` ``(B,)`` for ``"bn"`` and
+    ``"gn"`` (batch and group normalization); ``final_loss[norm]`` ``(B,)``: the mean
+    training loss over the last 10% of each run's steps; ``learning_rates`` ``(B,)``;
+    ``config``.
+    """
+
+    batch_sizes: np.ndarray
+    val_accuracy: dict
+    final_loss: dict
+    learning_rates: np.ndarray
+    config: dict = field(default_factory=dict)
+
+    def advantage(self) -> np.ndarray:
+        """``(B,)``: GN's validation accuracy minus BN's, per batch size."""
+        return self.val_accuracy["gn"] - self.val_accuracy["bn"]
+
+
+def small_batch_experiment(
+    batch_sizes=(2, 4, 8, 32),
+    *,
+    examples: int = 4000,
+    base_learning_rate: float = 0.1,
+    base_batch: int = 32,
+    groups: int = 4,
+    seed: int = 0,
+    n_train: int = 4000,
+    n_val: int = 1000,
+) -> SmallBatchResult:
+    """Batch against group normalization at small batch sizes (Wu & He 2018).
+
+    Introduced in chapter 9. For each batch size ``B``, trains :func:`build_cnn` with
+    BN and with ``GroupNormalization(groups)`` in its place (same initial weights and
+    batches) on ``examples`` training images (``examples // B`` steps: one epoch of
+    the 4,000 by default), with the learning rate scaled linearly with the batch size
+    (``base_learning_rate * B / base_batch``, the rule Wu & He use), and measures
+    the validation accuracy (BN: Algorithm 2's population statistics, so the
+    comparison is not spoiled by stale moving averages).
+    """
+    batch_sizes = [
+        int(as_number(b, "batch_sizes", integer=True, minimum=2)) for b in batch_sizes
+    ]
+    if not batch_sizes:
+        raise ValueError("batch_sizes must not be empty")
+    examples = as_number(examples, "examples", integer=True, minimum=1)
+    base_learning_rate = as_number(
+        base_learning_rate, "base_learning_rate", positive=True
+    )
+    base_batch = as_number(base_batch, "base_batch", integer=True, minimum=1)
+    groups = as_number(groups, "groups", integer=True, minimum=1)
+    _, _, seed, n_train, n_val = _check_common(
+        1, max(batch_sizes), seed, n_train, n_val
+    )
+    data = _cnn_data(n_train, n_val, seed)
+    rates = np.array([base_learning_rate * b / base_batch for b in batch_sizes])
+    val = {"bn": [], "gn": []}
+    final = {"bn": [], "gn": []}
+    for b, lr in zip(batch_sizes, rates, strict=True):
+        steps = max(examples // b, 1)
+        for norm, kind in (("bn", "batch"), ("gn", "group")):
+            trainer = _new_trainer(
+                data,
+                float(lr),
+                b,
+                seed,
+                batch_norm=True,
+                normalization=kind,
+                groups=groups,
+            )
+            losses = trainer.train(steps)
+            final[norm].append(float(np.mean(losses[-max(steps // 10, 1) :])))
+            val[norm].append(_evaluate(trainer.model, data)["val"])
+    config = dict(
+        examples=examples,
+        base_learning_rate=base_learning_rate,
+        base_batch=base_batch,
+        groups=groups,
+        optimizer="SGD",
+        seed=seed,
+        n_train=n_train,
+        n_val=n_val,
+    )
+    return SmallBatchResult(
+        np.array(batch_sizes),
+        {k: np.array(v) for k, v in val.items()},
+        {k: np.array(v) for k, v in final.items()},
+        rates,
+        config,
+    )

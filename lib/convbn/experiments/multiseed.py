@@ -1,0 +1,576 @@
+"""Chapter 9's claims over several seeds: the runs, the committed results, the table.
+
+``python -m convbn.experiments claims --seeds 5 --out FILE`` runs :func:`run_seed`
+for seeds 0, 1, ..., 4 and writes what they measured to a JSON file. The chapter
+reads that file (:func:`load_runs`) and builds the table with :func:`seeded_table`:
+each row gives n, the mean and standard deviation of the paired difference the claim
+is about, its 95% interval, and a three-level verdict by a criterion written in the
+row (:data:`CRITERIA`), fixed before the runs. A test re-runs seed 0 and compares it
+with the file.
+
+A seed changes everything random: the split of the MNIST subset, the initial
+weights, the order of the mini-batches and the dropout masks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import as_number
+from .claims import ClaimsTable
+from .debate import noisy_bn_experiment, small_batch_experiment
+from .figure1 import mnist_experiment
+from .measures import dropout_curves, learning_rate_interval, regularizer_curves
+from .stats import equivalence_verdict, summarize, verdict
+
+#: The command that makes the committed results (the chapter prints it).
+COMMAND = "python -m convbn.experiments claims --seeds 5 --out {out}"
+
+#: The file the chapter reads, relative to the repository root.
+RESULTS = "chapters/09_bn_in_practice/claims.json"
+
+
+# --- one seed -----------------------------------------------------------------------
+
+
+def _finite_or_none(x):
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def run_seed(seed: int, *, parts=None) -> dict:
+    """Every measurement of chapter 9's seeded table, for one ``seed``.
+
+    Introduced in chapter 9. Returns a JSON-ready dict with one entry per part
+    (``"figure1"``, ``"learning_rate"``, ``"dropout"``, ``"regularizer"``,
+    ``"noisy"``, ``"small_batch"``), each a dict of plain numbers, and
+    ``"seconds"``, the time each part took. ``parts`` limits the run to some parts.
+    The settings are each function's defaults (:func:`mnist_experiment` with 3,000
+    steps, :func:`learning_rate_interval`, :func:`dropout_curves`,
+    :func:`regularizer_curves`, :func:`noisy_bn_experiment`,
+    :func:`small_batch_experiment`).
+    """
+    seed = as_number(seed, "seed", integer=True, minimum=0)
+    every = (
+        "figure1",
+        "learning_rate",
+        "dropout",
+        "regularizer",
+        "noisy",
+        "small_batch",
+    )
+    parts = every if parts is None else tuple(parts)
+    unknown = [p for p in parts if p not in every]
+    if unknown:
+        raise ValueError(f"parts must be among {every}; got {unknown}")
+    out, seconds = {"seed": seed}, {}
+    for part in parts:
+        start = time.perf_counter()
+        out[part] = _PARTS[part](seed)
+        seconds[part] = round(time.perf_counter() - start, 1)
+    out["seconds"] = seconds
+    return out
+
+
+def _figure1(seed):
+    r = mnist_experiment(3000, seed=seed)
+    cap = int(r.steps[-1]) + int(r.config["eval_every"])
+    reach = r.steps_to_reach(0.9)
+    drift = r.drift()
+    return {
+        "steps_to_90": {n: (cap if s is None else s) for n, s in reach.items()},
+        "reached_90": {n: s is not None for n, s in reach.items()},
+        "final_accuracy": {n: float(r.accuracy[n][-1]) for n in r.accuracy},
+        "drift": drift,
+    }
+
+
+def _learning_rate(seed):
+    r = learning_rate_interval(seed=seed)
+    lo, mid, hi = r.ratio()
+    stalled = r.dead("plain", "stalls")
+    trained = r.dead("plain", "trains")
+    return {
+        "low": r.low,
+        "high": {n: _finite_or_none(v) for n, v in r.high.items()},
+        "ratio": {"low": lo, "mid": mid, "high": hi},
+        "dead_stalls": float(np.mean(stalled)) if stalled else None,
+        "dead_trains": float(np.mean(trained)) if trained else None,
+        "runs": {n: [list(run) for run in runs] for n, runs in r.runs.items()},
+        "monotone": r.monotone,
+    }
+
+
+def _dropout(seed):
+    r = dropout_curves(seed=seed)
+    return {
+        "short": r.short,
+        "at_short": r.at(r.short),
+        "at_end": r.at(int(r.steps[-1])),
+        "steps": r.steps.tolist(),
+        "val_accuracy": {k: v.tolist() for k, v in r.val_accuracy.items()},
+    }
+
+
+def _regularizer(seed):
+    r = regularizer_curves(seed=seed)
+    matched = {n: r.matched(n) for n in ("plain", "bn")}
+    return {
+        "target": r.target,
+        "matched_step": {
+            n: (None if i is None else int(r.steps[i])) for n, i in matched.items()
+        },
+        "gap_matched": {
+            n: _finite_or_none(v) for n, v in r.gap_at_matched_loss().items()
+        },
+        "val_matched": {
+            n: (None if i is None else float(r.val_accuracy[n][i]))
+            for n, i in matched.items()
+        },
+        "gap_at_300": r.gap_at_step(300),
+        "steps": r.steps.tolist(),
+        "train_loss": {k: v.tolist() for k, v in r.train_loss.items()},
+        "train_accuracy": {k: v.tolist() for k, v in r.train_accuracy.items()},
+        "val_accuracy": {k: v.tolist() for k, v in r.val_accuracy.items()},
+    }
+
+
+def _noisy(seed):
+    r = noisy_bn_experiment(seed=seed)
+    return {
+        "noise": r.noise,
+        "val_accuracy": r.val_accuracy,
+        "shift": {n: r.mean_shift(n) for n in r.shift},
+        "prediction_error": {
+            n: float(np.mean(v)) for n, v in r.prediction_error.items()
+        },
+        "gradient_change": {n: float(np.mean(v)) for n, v in r.gradient_change.items()},
+        "loss": {n: v[::10].tolist() for n, v in r.loss.items()},
+    }
+
+
+def _small_batch(seed):
+    r = small_batch_experiment(seed=seed)
+    return {
+        "batch_sizes": r.batch_sizes.tolist(),
+        "val_accuracy": {k: v.tolist() for k, v in r.val_accuracy.items()},
+        "final_loss": {k: v.tolist() for k, v in r.final_loss.items()},
+    }
+
+
+_PARTS = {
+    "figure1": _figure1,
+    "learning_rate": _learning_rate,
+    "dropout": _dropout,
+    "regularizer": _regularizer,
+    "noisy": _noisy,
+    "small_batch": _small_batch,
+}
+
+
+# --- many seeds, the file ------------------------------------------------------------
+
+
+def _versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def run_seeds(seeds, out=None, *, progress=print) -> dict:
+    """Run :func:`run_seed` for every seed of ``seeds`` and return (and, with
+    ``out``, write) the results file's contents: ``{"command", "created",
+    "versions", "seeds", "runs"}``. ``progress`` gets one line per seed."""
+    seeds = [as_number(s, "seeds", integer=True, minimum=0) for s in seeds]
+    if len(seeds) < 2:
+        raise ValueError(f"seeds must hold at least 2 seeds, got {len(seeds)}")
+    runs = []
+    for seed in seeds:
+        start = time.perf_counter()
+        runs.append(run_seed(seed))
+        if progress:
+            progress(f"seed {seed}: {time.perf_counter() - start:.0f} s")
+    data = {
+        "command": COMMAND.format(out=out or RESULTS),
+        "created": datetime.date.today().isoformat(),
+        "versions": _versions(),
+        "seeds": seeds,
+        "runs": runs,
+    }
+    if out is not None:
+        Path(out).write_text(json.dumps(data, indent=1) + "\n")
+    return data
+
+
+@dataclass(frozen=True)
+class SeededRuns:
+    """The committed results (:func:`load_runs`): ``runs`` (one dict per seed, as
+    :func:`run_seed` returns), ``seeds``, ``command`` (what made them), ``created``,
+    ``versions``."""
+
+    runs: tuple
+    seeds: tuple
+    command: str
+    created: str
+    versions: dict
+
+    def values(self, *path) -> np.ndarray:
+        """One number per seed: ``values("dropout", "at_end", "dropout")``; a
+        missing number (``None``) becomes NaN."""
+        out = []
+        for run in self.runs:
+            v = run
+            for key in path:
+                v = v[key]
+            out.append(math.nan if v is None else float(v))
+        return np.array(out)
+
+    def seed(self, seed: int) -> dict:
+        for run in self.runs:
+            if run["seed"] == seed:
+                return run
+        raise KeyError(f"no seed {seed}; the file has {list(self.seeds)}")
+
+
+def load_runs(path) -> SeededRuns:
+    """Read a results file written by ``python -m convbn.experiments claims``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"path {str(path)!r} is not a file; make it with {COMMAND.format(out=path)}"
+        )
+    data = json.loads(path.read_text())
+    missing = {"runs", "seeds", "command"} - set(data)
+    if missing:
+        raise ValueError(
+            f"path {str(path)!r} is not a claims file: no {sorted(missing)}"
+        )
+    return SeededRuns(
+        tuple(data["runs"]),
+        tuple(data["seeds"]),
+        data["command"],
+        data.get("created", ""),
+        data.get("versions", {}),
+    )
+
+
+# --- the table ----------------------------------------------------------------------
+
+#: Each row's criterion, as the chapter states it before showing any number:
+#: ``(difference the claim predicts positive, kind, margin, the criterion in words)``.
+#: ``kind`` is ``"greater"`` (:func:`verdict`) or ``"equivalent"``
+#: (:func:`equivalence_verdict`).
+CRITERIA = {
+    "figure1_faster": (
+        "greater",
+        50.0,
+        "steps to 90% test accuracy, plain minus BN (a run that never gets there "
+        "counts as 3,050): holds if the 95% interval is above 0 and the mean above 50 "
+        "steps (one evaluation interval)",
+    ),
+    "figure1_higher": (
+        "greater",
+        0.01,
+        "test accuracy after 3,000 steps, BN minus plain: holds if the interval is "
+        "above 0 and the mean above 1 point; does not hold if the interval is below "
+        "1 point",
+    ),
+    "figure1_stable": (
+        "greater",
+        math.log(1.1),
+        "log of (percentile drift without BN / with BN), sigmoid inputs in training "
+        "mode: holds if the interval is above 0 and the mean above log 1.1 (10% less "
+        "drift)",
+    ),
+    "learning_rate": (
+        "greater",
+        math.log(2.0),
+        "log of (BN's largest trainable learning rate / the plain network's), "
+        "bracket midpoints: holds if the interval is above 0 and the mean above "
+        "log 2 ('much higher': at least twice)",
+    ),
+    "dead_relus": (
+        "greater",
+        0.25,
+        "fraction of dead ReLU channels in the plain network's stalled runs minus "
+        "its runs that train: holds if the interval is above 0 and the mean above "
+        "25 points",
+    ),
+    "cost": (
+        "equivalent",
+        0.15,
+        "time of a BN step / a plain step, minus 1.30: holds if the interval lies "
+        "within +-0.15 ('about 30%': 15% to 45% extra); does not hold if it lies "
+        "wholly outside",
+    ),
+    "dropout_slows": (
+        "greater",
+        0.01,
+        "validation accuracy after 200 steps, no dropout minus Dropout(0.5): holds "
+        "if the interval is above 0 and the mean above 1 point",
+    ),
+    "dropout_beats": (
+        "greater",
+        0.01,
+        "validation accuracy after 800 steps, no dropout minus Dropout(0.5): holds "
+        "if the interval is above 0 and the mean above 1 point; does not hold if the "
+        "interval is below 1 point",
+    ),
+    "regularizer": (
+        "greater",
+        0.01,
+        "train - validation accuracy gap where each network first reaches training "
+        "loss 0.05, plain minus BN: holds if the interval is above 0 and the mean "
+        "above 1 point; does not hold if the interval is below 1 point",
+    ),
+    "noisy_trains": (
+        "equivalent",
+        0.03,
+        "validation accuracy, noisy BN minus BN: holds if the interval lies within "
+        "+-3 points ('about as well'); does not hold if it lies wholly outside",
+    ),
+    "noisy_shifts": (
+        "greater",
+        0.0,
+        "step-to-step shift of the second layer's input, noisy BN minus plain: "
+        "holds if the interval is above 0",
+    ),
+    "smoother": (
+        "greater",
+        0.0,
+        "error of the gradient's first-order prediction of the loss along it, "
+        "plain minus BN: holds if the interval is above 0",
+    ),
+    "small_batch": (
+        "greater",
+        0.01,
+        "validation accuracy at batch size 2, group norm minus BN: holds if the "
+        "interval is above 0 and the mean above 1 point",
+    ),
+}
+
+_SOURCES = {
+    "figure1_faster": "paper section 4.1, Figure 1(a)",
+    "figure1_higher": "paper section 4.1, Figure 1(a)",
+    "figure1_stable": "paper section 4.1, Figure 1(b, c)",
+    "learning_rate": "slides (30x); paper sections 3.3, 4.2.1",
+    "dead_relus": "this chapter's explanation of the plain network's stall",
+    "cost": "slides; the paper does not report BN's runtime (its only 30% belongs "
+    "to another change)",
+    "dropout_slows": "paper sections 3.4, 4.2.1 (removing dropout speeds training)",
+    "dropout_beats": "slides; the paper says only 'without increasing overfitting'",
+    "regularizer": "slides; paper section 3.4",
+    "noisy_trains": "Santurkar et al. (2018), section 2.1",
+    "noisy_shifts": "Santurkar et al. (2018), section 2.1",
+    "smoother": "Santurkar et al. (2018), section 3",
+    "small_batch": "Wu & He (2018), section 4.1",
+}
+
+_CLAIMS = {
+    "figure1_faster": "With BN the network trains faster (Figure 1a)",
+    "figure1_higher": "With BN the network reaches a higher accuracy (Figure 1a)",
+    "figure1_stable": "With BN a sigmoid's input distribution moves less in training "
+    "(Figure 1b, c)",
+    "learning_rate": "BN permits a much higher learning rate",
+    "dead_relus": "The plain network stalls at high learning rates because its ReLUs "
+    "die",
+    "cost": "BN adds about 30% to the time of a training step",
+    "dropout_slows": "Dropout slows a short run of a BN network",
+    "dropout_beats": "A BN network without dropout ends up better than with it",
+    "regularizer": "BN acts as a regularizer (it reduces overfitting)",
+    "noisy_trains": "BN with random shifts and scales after it trains about as well "
+    "as BN",
+    "noisy_shifts": "... although its layer inputs shift more than without BN",
+    "smoother": "With BN the gradient predicts the loss along it better",
+    "small_batch": "At batch size 2 group normalization beats BN",
+}
+
+
+@dataclass(frozen=True)
+class SeededClaim:
+    """One row of the seeded table: the claim, its source, the criterion stated
+    before the runs, what was measured (mean +- sd and 95% interval over n seeds)
+    and the verdict (one of :data:`convbn.experiments.VERDICTS`)."""
+
+    key: str
+    claim: str
+    source: str
+    criterion: str
+    measured: str
+    verdict: str
+    n: int
+    differences: tuple
+
+    @property
+    def holds(self) -> bool:
+        return self.verdict == "holds"
+
+
+class SeededTable(ClaimsTable):
+    """:class:`ClaimsTable` with the criterion of each row and n."""
+
+    COLUMNS = (
+        "claim",
+        "source",
+        "criterion (fixed before the runs)",
+        "measured",
+        "verdict",
+    )
+
+    def _cells(self, row) -> tuple:
+        return (row.claim, row.source, row.criterion, row.measured, row.verdict)
+
+
+def _row(key, differences, measured_fn) -> SeededClaim:
+    kind, margin, criterion = CRITERIA[key]
+    d = np.asarray(differences, dtype=float)
+    d = d[np.isfinite(d)]
+    if d.size < 2:
+        measured = f"fewer than 2 seeds gave a number (n = {d.size})"
+        result = "inconclusive at this scale"
+    else:
+        decide = verdict if kind == "greater" else equivalence_verdict
+        result = decide(d, margin)
+        measured = measured_fn(summarize(d))
+    return SeededClaim(
+        key,
+        _CLAIMS[key],
+        _SOURCES[key],
+        criterion,
+        measured,
+        result,
+        int(d.size),
+        tuple(float(x) for x in d),
+    )
+
+
+def seeded_differences(runs: SeededRuns, timing=None) -> dict:
+    """The paired difference of every row, one number per seed (NaN where a seed
+    gave none); ``"cost"`` (from ``timing``, a :class:`StepTime`: one ratio per
+    timed repeat) only when ``timing`` is given."""
+    v = runs.values
+    d = {
+        "figure1_faster": v("figure1", "steps_to_90", "plain")
+        - v("figure1", "steps_to_90", "bn"),
+        "figure1_higher": v("figure1", "final_accuracy", "bn")
+        - v("figure1", "final_accuracy", "plain"),
+        "figure1_stable": np.log(v("figure1", "drift", "plain"))
+        - np.log(v("figure1", "drift", "bn")),
+        "learning_rate": np.log(v("learning_rate", "ratio", "mid")),
+        "dead_relus": v("learning_rate", "dead_stalls")
+        - v("learning_rate", "dead_trains"),
+        "dropout_slows": v("dropout", "at_short", "no dropout")
+        - v("dropout", "at_short", "dropout"),
+        "dropout_beats": v("dropout", "at_end", "no dropout")
+        - v("dropout", "at_end", "dropout"),
+        "regularizer": v("regularizer", "gap_matched", "plain")
+        - v("regularizer", "gap_matched", "bn"),
+        "noisy_trains": v("noisy", "val_accuracy", "noisy")
+        - v("noisy", "val_accuracy", "bn"),
+        "noisy_shifts": v("noisy", "shift", "noisy") - v("noisy", "shift", "plain"),
+        "smoother": v("noisy", "prediction_error", "plain")
+        - v("noisy", "prediction_error", "bn"),
+    }
+    i2 = [run["small_batch"]["batch_sizes"].index(2) for run in runs.runs]
+    d["small_batch"] = np.array(
+        [
+            run["small_batch"]["val_accuracy"]["gn"][i]
+            - run["small_batch"]["val_accuracy"]["bn"][i]
+            for run, i in zip(runs.runs, i2, strict=True)
+        ]
+    )
+    if timing is not None:
+        d["cost"] = (
+            np.asarray(timing.seconds["bn"]) / np.asarray(timing.seconds["plain"])
+            - 1.30
+        )
+    return d
+
+
+def _pts(s):
+    return (
+        f"{100 * s.mean:+.1f} ± {100 * s.sd:.1f} points (95% CI {100 * s.low:+.1f} "
+        f"to {100 * s.high:+.1f}, n = {s.n})"
+    )
+
+
+def _ratio(s):
+    return (
+        f"ratio {math.exp(s.mean):.2f} (geometric mean; 95% CI {math.exp(s.low):.2f} "
+        f"to {math.exp(s.high):.2f}, n = {s.n})"
+    )
+
+
+_MEASURED = {
+    "figure1_faster": lambda s: (
+        f"{s.mean:.0f} ± {s.sd:.0f} steps fewer with BN "
+        f"(95% CI {s.low:.0f} to {s.high:.0f}, n = {s.n})"
+    ),
+    "figure1_higher": _pts,
+    "figure1_stable": lambda s: "drift " + _ratio(s),
+    "learning_rate": lambda s: "learning rate " + _ratio(s),
+    "dead_relus": _pts,
+    "cost": lambda s: (
+        f"BN step / plain step {1.30 + s.mean:.2f} ± {s.sd:.2f} (95% CI "
+        f"{1.30 + s.low:.2f} to {1.30 + s.high:.2f}, n = {s.n} timed repeats, this CPU)"
+    ),
+    "dropout_slows": _pts,
+    "dropout_beats": _pts,
+    "regularizer": _pts,
+    "noisy_trains": _pts,
+    "noisy_shifts": lambda s: (
+        f"{s.mean:+.3f} ± {s.sd:.3f} (95% CI {s.low:+.3f} to {s.high:+.3f}, n = {s.n})"
+    ),
+    "smoother": lambda s: (
+        f"{s.mean:+.3f} ± {s.sd:.3f} (95% CI {s.low:+.3f} to {s.high:+.3f}, n = {s.n})"
+    ),
+    "small_batch": _pts,
+}
+
+#: The rows of the slides' and the paper's claims (the rest are the debate's).
+CLAIM_ROWS = (
+    "figure1_faster",
+    "figure1_higher",
+    "figure1_stable",
+    "learning_rate",
+    "dead_relus",
+    "cost",
+    "dropout_slows",
+    "dropout_beats",
+    "regularizer",
+)
+#: The rows of the section "after the paper".
+DEBATE_ROWS = ("noisy_trains", "noisy_shifts", "smoother", "small_batch")
+
+
+def seeded_table(runs: SeededRuns, timing=None, keys=CLAIM_ROWS) -> SeededTable:
+    """The table of ``keys`` (default: the paper's and the slides' claims) from the
+    committed runs, each row decided by :data:`CRITERIA`.
+
+    Introduced in chapter 9. ``timing`` (a :class:`StepTime` measured in the
+    notebook, on the reader's machine) gives the cost row; without it that row is
+    left out. Generated from the numbers, never typed.
+    """
+    if not isinstance(runs, SeededRuns):
+        raise TypeError(
+            f"runs must be a SeededRuns (from load_runs), got {type(runs).__name__}"
+        )
+    d = seeded_differences(runs, timing)
+    unknown = [k for k in keys if k not in CRITERIA]
+    if unknown:
+        raise ValueError(f"keys must be among {list(CRITERIA)}; got {unknown}")
+    rows = [_row(k, d[k], _MEASURED[k]) for k in keys if k in d]
+    return SeededTable(tuple(rows))
