@@ -40,6 +40,7 @@ __all__ = [
     "cnn_feature_maps_widget",
     "figure1_widget",
     "learning_rate_widget",
+    "batch_statistics_widget",
 ]
 
 
@@ -372,3 +373,21 @@ def cnn_feature_maps_widget(images, feature_maps, probabilities, labels=None):
         plotting.plot_cnn_feature_maps, images, feature_maps, probabilities, labels
     )
     return interact(plot, index=_int_slider(0, 0, max(len(images) - 1, 0), "image"))
+
+
+def batch_statistics_widget() -> ipw.interactive:
+    """Chapter 9: batch size against BN's and group normalization's statistics.
+
+    Wraps :func:`convbn.plotting.plot_batch_statistics`: a slider picks the batch
+    size (2 to 64, in powers of 2).
+    """
+    return interact(
+        plotting.plot_batch_statistics,
+        batch_size=_control(
+            ipw.SelectionSlider,
+            "batch size",
+            options=[2, 4, 8, 16, 32, 64],
+            value=8,
+            continuous_update=False,
+        ),
+    )

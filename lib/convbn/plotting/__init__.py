@@ -12,6 +12,8 @@ One module per part of the book, every public name re-exported here (notebooks c
 * ``convbn.plotting.pooling`` -- Part II, pooling and the convolutional layer
   (chapters 6 and 7);
 * ``convbn.plotting.batchnorm`` -- Part III, batch normalization (chapters 8, 9);
+* ``convbn.plotting.seeded`` -- chapter 9's seeded results and the normalization
+  layers after BN;
 * ``convbn.plotting.keras`` -- Part IV, Keras (chapters 10 to 12).
 
 The plots compute with the numeric modules' public functions and constants
@@ -19,7 +21,7 @@ The plots compute with the numeric modules' public functions and constants
 never with copies of their formulas.
 """
 
-from . import batchnorm, convolution, keras, pooling, style
+from . import batchnorm, convolution, keras, pooling, seeded, style
 from .batchnorm import (
     plot_batchnorm_distribution,
     plot_claims,
@@ -54,6 +56,12 @@ from .pooling import (
     plot_pool1d,
     plot_pooling,
     pooling_feature_map,
+)
+from .seeded import (
+    plot_batch_statistics,
+    plot_seeded_curves,
+    plot_seeded_table,
+    plot_small_batches,
 )
 from .style import setup, show_images, show_matrix
 
@@ -93,6 +101,11 @@ __all__ = [
     "plot_figure1",
     "plot_learning_rate_sweep",
     "plot_claims",
+    "BATCH_STATISTICS",
+    "plot_seeded_table",
+    "plot_seeded_curves",
+    "plot_small_batches",
+    "plot_batch_statistics",
     "ACTIVATIONS",
     "SOFTMAX_LOGITS",
     "DROPOUT_NOISE_SHAPES",
@@ -161,6 +174,9 @@ POOLING_KERNEL = pooling.POOLING_KERNEL
 BATCHNORM_FEATURE = batchnorm.BATCHNORM_FEATURE
 #: Line colours and labels of the two networks chapter 9 compares.
 CH08_NETWORKS = batchnorm.CH08_NETWORKS
+#: The feature maps of :func:`plot_batch_statistics` (chapter 9): a pool of 2,000
+#: examples of shape (4, 4, 8), group normalization with 2 groups, 400 batches.
+BATCH_STATISTICS = seeded.BATCH_STATISTICS
 
 # --- Part IV: Keras ---
 
