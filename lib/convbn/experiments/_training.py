@@ -209,7 +209,7 @@ def random_affine_layer(noise: float, *, seed: int = 0, name: str | None = None)
 
 def _state(model) -> list:
     """The model's non-trainable variables (BN's moving statistics), as arrays."""
-    return [np.array(v) for v in model.non_trainable_variables]
+    return [v.numpy().copy() for v in model.non_trainable_variables]
 
 
 def _restore(model, state) -> None:

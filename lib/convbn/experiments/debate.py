@@ -80,7 +80,7 @@ def _smoothness(model, x, y, learning_rate, factors=(0.5, 1.0, 2.0)):
             loss = loss_fn(y, model(x, training=True))
         return float(loss), [np.asarray(g) for g in tape.gradient(loss, weights)]
 
-    w0, state = [np.array(w) for w in weights], _state(model)
+    w0, state = [w.numpy().copy() for w in weights], _state(model)
     try:
         with _quiet_tracing():
             loss0, g0 = loss_and_grads()
