@@ -16,19 +16,28 @@ a numpy generator for the order of the mini-batches), except the wall-clock time
   normalization, tested at small scale on a small convolutional network
   (:func:`build_cnn`).
 * :func:`claims_table` -- the table of claims (claim, source, what we measured,
-  holds or not) generated from those results.
+  holds or not) generated from one run of each.
+* Over several seeds: :func:`learning_rate_interval` (the limit bracketed, dead
+  ReLUs), :func:`dropout_curves`, :func:`regularizer_curves` (at matched training
+  loss), :func:`noisy_bn_experiment` (Santurkar et al. 2018) and
+  :func:`small_batch_experiment` (BN against group normalization), run for seeds
+  0-4 by ``python -m convbn.experiments claims`` (:func:`run_seeds`) into the file
+  the chapter reads (:func:`load_runs`); :func:`seeded_table` decides each claim
+  with :func:`summarize` and :func:`verdict` by :data:`CRITERIA`.
 
 The settings the paper leaves open (optimizer, learning rate, initial weight scale,
 number of steps) are the course's choices, stated in each docstring. Everything
 uses plain stochastic gradient descent (no momentum) with a constant learning rate.
 
-The package has one module per part: ``convbn.experiments.figure1`` (the paper's
-experiment), ``convbn.experiments.claims`` (the slides' claims and their table), and
-the building blocks they share in ``convbn.experiments._training``; every public
-name is re-exported here.
+The package has one module per part: ``figure1`` (the paper's experiment),
+``claims`` (the slides' claims and the one-run table), ``measures`` (the seeded
+measurements of the claims), ``debate`` (noisy BN, smoothness, small batches),
+``stats`` (intervals and verdicts), ``multiseed`` (the seeded runs, the results
+file and the table) and ``_training`` (the building blocks); every public name is
+re-exported here.
 """
 
-from . import _training
+from . import _training, multiseed, stats
 from ._training import (
     build_cnn,
     build_mlp,
@@ -65,7 +74,6 @@ from .measures import (
     regularizer_curves,
 )
 from .multiseed import (
-    CRITERIA,
     SeededClaim,
     SeededRuns,
     SeededTable,
@@ -75,7 +83,7 @@ from .multiseed import (
     seeded_differences,
     seeded_table,
 )
-from .stats import VERDICTS, Summary, equivalence_verdict, summarize, verdict
+from .stats import Summary, equivalence_verdict, summarize, verdict
 
 __all__ = [
     "NETWORKS",
@@ -128,3 +136,10 @@ __all__ = [
 NETWORKS = _training.NETWORKS
 #: The percentiles of Figure 1(b, c).
 PERCENTILES = _training.PERCENTILES
+#: The three verdicts of a seeded claim in chapter 9, ``"holds"``, ``"does not
+#: hold"`` and ``"inconclusive at this scale"``.
+VERDICTS = stats.VERDICTS
+#: The criterion of each row of chapter 9's seeded table, fixed before the runs, as
+#: ``key -> (kind, margin, criterion in words)``; ``kind`` is ``"greater"``
+#: (:func:`verdict`) or ``"equivalent"`` (:func:`equivalence_verdict`).
+CRITERIA = multiseed.CRITERIA
