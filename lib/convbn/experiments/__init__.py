@@ -78,6 +78,7 @@ from .multiseed import (
     SeededRuns,
     SeededTable,
     load_runs,
+    regularizer_target,
     run_seed,
     run_seeds,
     seeded_differences,
@@ -130,6 +131,7 @@ __all__ = [
     "load_runs",
     "seeded_differences",
     "seeded_table",
+    "regularizer_target",
 ]
 
 #: The keys of the two networks every experiment compares (without and with BN).

@@ -361,7 +361,7 @@ def regularizer_curves(
     learning_rate: float = 0.1,
     steps: int = 600,
     eval_every: int = 25,
-    target: float = 0.05,
+    target: float = 0.2,
     batch_size: int = 64,
     seed: int = 0,
     n_train: int = 500,
@@ -374,7 +374,7 @@ def regularizer_curves(
     loss, training accuracy and validation accuracy every ``eval_every`` steps. BN
     trains faster, so comparing the two at the same step compares networks at
     different stages; :meth:`RegularizerCurves.gap_at_matched_loss` compares them
-    where each first reaches the training loss ``target`` (0.05 nats).
+    where each first reaches the training loss ``target`` (0.2 nats).
     """
     steps, batch_size, seed, n_train, n_val = _check_common(
         steps, batch_size, seed, n_train, n_val

@@ -94,6 +94,7 @@ def plot_seeded_curves(runs, seed: int = 0):
     network reaches it (dots). Returns the figure.
     """
     from ..experiments import SeededRuns
+    from ..experiments.multiseed import matched, regularizer_target
 
     if not isinstance(runs, SeededRuns):
         raise TypeError(
@@ -116,13 +117,16 @@ def plot_seeded_curves(runs, seed: int = 0):
     )
     axes[0].legend(loc="lower right")
     r = run["regularizer"]
+    target = regularizer_target(runs)
+    at = matched(run, target) if target else {}
     for name, (label, color) in CH08_NETWORKS.items():
         axes[1].semilogy(r["steps"], r["train_loss"][name], color=color, label=label)
-        step = r["matched_step"][name]
+        step = at.get(name, {}).get("step")
         if step is not None:
             i = r["steps"].index(step)
             axes[1].plot(step, r["train_loss"][name][i], "o", color=color)
-    axes[1].axhline(r["target"], color="0.3", ls="--", lw=1)
+    if target:
+        axes[1].axhline(target, color="0.3", ls="--", lw=1)
     axes[1].set(
         xlabel="training steps",
         ylabel="training loss (500 images)",
