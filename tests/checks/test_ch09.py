@@ -244,3 +244,130 @@ def test_bn_parameter_counts_reference_matches_keras():
             sum(int(np.prod(w.shape)) for w in model.non_trainable_weights),
         )
         assert keras_counts == counts_ok(k, c, f, bn)
+
+
+# --- check_set_population_statistics --------------------------------------------------
+
+
+def _keras():
+    import convbn
+
+    return convbn.import_keras()
+
+
+def _bn_layers(model):
+    keras = _keras()
+    return [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+
+
+def _bn_inputs(model, x, training=True, output=False):
+    keras = _keras()
+    layers = _bn_layers(model)
+    probe = keras.Model(
+        model.input, [layer.output if output else layer.input for layer in layers]
+    )
+    values = probe(x, training=training)
+    return layers, [np.asarray(v, dtype=np.float64) for v in values]
+
+
+def population_ok(model, x):
+    layers, values = _bn_inputs(model, x)
+    for layer, value in zip(layers, values, strict=True):
+        axes = tuple(range(value.ndim - 1))
+        m = value.size // value.shape[-1]
+        layer.moving_mean.assign(value.mean(axis=axes))
+        layer.moving_variance.assign(value.var(axis=axes) * m / (m - 1))
+    return len(layers)
+
+
+def population_keras_ops(model, x):  # written differently: keras.ops, ddof=1
+    keras = _keras()
+    count = 0
+    layers, values = _bn_inputs(model, keras.ops.convert_to_tensor(x))
+    for layer, value in zip(layers, values, strict=True):
+        rows = value.reshape(-1, value.shape[-1])
+        layer.moving_mean.assign(keras.ops.mean(rows, axis=0))
+        layer.moving_variance.assign(np.var(rows, axis=0, ddof=1))
+        count += 1
+    return np.int64(count)
+
+
+def _population_with(*, training=True, output=False, ddof=1, axes=None, only=None,
+                     count=None, m_images=False, sqrt=False):
+    def fn(model, x):
+        layers, values = _bn_inputs(model, x, training=training, output=output)
+        for layer, value in list(zip(layers, values, strict=True))[:only]:
+            ax = axes if axes is not None else tuple(range(value.ndim - 1))
+            m = len(value) if m_images else value.size // value.shape[-1]
+            var = value.var(axis=ax) * (m / (m - 1) if ddof else 1)
+            layer.moving_mean.assign(value.mean(axis=ax))
+            layer.moving_variance.assign(np.sqrt(var) if sqrt else var)
+        return len(layers) if count is None else count(model)
+
+    return fn
+
+
+def _population_by_momentum(model, x):
+    model(x, training=True)
+    return len(_bn_layers(model))
+
+
+def _population_in_turn(model, x):
+    for layer in _bn_layers(model):
+        _, values = _bn_inputs(model, x, training=False)
+        i = _bn_layers(model).index(layer)
+        value = values[i].reshape(-1, values[i].shape[-1])
+        layer.moving_mean.assign(value.mean(axis=0))
+        layer.moving_variance.assign(value.var(axis=0, ddof=1))
+    return len(_bn_layers(model))
+
+
+def _population_fits(model, x):
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, np.zeros((len(x), 3)), epochs=1, verbose=0)
+    return population_ok(model, x)
+
+
+def _population_in_place(model, x):
+    result = population_ok(model, x)
+    x *= 2
+    return result
+
+
+@pytest.mark.parametrize("solution", [population_ok, population_keras_ops])
+def test_check_set_population_statistics_accepts_correct_solutions(solution):
+    assert checks.check_set_population_statistics(solution) is True
+
+
+def test_check_set_population_statistics_matches_the_reference_with_another_seed():
+    assert checks.check_set_population_statistics(population_ok, seed=5) is True
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (_population_with(ddof=0), "biased"),
+        (_population_with(output=True), "OUTPUT"),
+        (_population_with(training=False), "OLD moving statistics"),
+        (_population_in_turn, "after the layers before it were updated"),
+        (_population_with(axes=0), "per CHANNEL"),
+        (_population_with(m_images=True), "not the number of images"),
+        (_population_with(only=1), "not only the first"),
+        (_population_with(sqrt=True), "not a standard deviation"),
+        (_population_by_momentum, "moving-average update"),
+        (_population_with(count=lambda model: None), "returned None"),
+        (_population_with(count=lambda model: len(model.layers)), "number of all"),
+        (_population_with(count=lambda model: 1), "must return the number"),
+        (_population_fits, "changed the trainable weight"),
+        (_population_in_place, "modified its input x"),
+        (lambda model, x: 1 / 0, "ZeroDivisionError"),
+        ("set_population_statistics", "expected a function"),
+    ],
+)
+def test_check_set_population_statistics_names_the_mistake(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_set_population_statistics(wrong)

@@ -15,6 +15,7 @@ from ._core import (
     InputModified,
     Mistake,
     as_array,
+    as_int,
     as_numbers,
     call,
     close,
@@ -22,7 +23,12 @@ from ._core import (
     wrong_at,
 )
 
-__all__ = ["check_moving_average", "check_moving_after", "check_bn_parameter_counts"]
+__all__ = [
+    "check_moving_average",
+    "check_moving_after",
+    "check_bn_parameter_counts",
+    "check_set_population_statistics",
+]
 
 
 def _wrong(got, expected, context: str) -> str:
@@ -402,4 +408,287 @@ def check_bn_parameter_counts(fn, seed: int = 0) -> bool:
         raise AssertionError(
             f"wrong counts for {setting}: expected {expected}, got {pair}"
         )
+    return True
+
+
+# --- Algorithm 2 on a Keras model -----------------------------------------------------
+
+
+def _keras():
+    from .._tf import import_keras
+
+    return import_keras()
+
+
+def _population_model(kind: str):
+    """One of the two small networks of :func:`check_set_population_statistics`,
+    with two BatchNormalization layers each (weights still Keras's initial ones).
+
+    Functional models (``keras.Model(inputs, outputs)``), like those of
+    :mod:`convbn.experiments`: their ``model.input`` is defined."""
+    keras = _keras()
+    layers = keras.layers
+    if kind == "dense":
+        x = inputs = keras.Input((7,))
+        x = layers.Dense(6, use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.Dense(5, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+    else:
+        x = inputs = keras.Input((6, 6, 2))
+        x = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.Conv2D(3, 3, use_bias=False)(x)
+        x = layers.GlobalAveragePooling2D()(layers.BatchNormalization()(x))
+    outputs = layers.Dense(3)(x)
+    return keras.Model(inputs, outputs, name=f"{kind}_network")
+
+
+def _random_weights(model, rng) -> list[np.ndarray]:
+    """Weights for ``model``: random kernels, gammas, betas and moving statistics
+    far from the data's, so that each wrong recipe gives different numbers."""
+    weights = []
+    for variable in model.weights:
+        name, shape = variable.path.rsplit("/", 1)[-1], tuple(variable.shape)
+        if name in ("gamma", "moving_variance"):
+            value = rng.uniform(0.5, 2.5, shape)
+        elif name in ("beta", "moving_mean"):
+            value = rng.normal(0.0, 1.5, shape)
+        else:
+            value = rng.normal(0.0, 0.6, shape)
+        weights.append(value.astype(np.float32))
+    return weights
+
+
+def _bn_layers(model) -> list:
+    keras = _keras()
+    return [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+
+
+def _bn_values(model, x, *, training: bool, output=False) -> list[np.ndarray]:
+    """The input (or output) of every BN layer of ``model`` for ``x``, float64."""
+    keras = _keras()
+    tensors = [layer.output if output else layer.input for layer in _bn_layers(model)]
+    probe = keras.Model(model.input, tensors)
+    values = probe(x, training=training)
+    if not isinstance(values, list | tuple):  # one output comes back unwrapped
+        values = [values]
+    return [np.asarray(v, dtype=np.float64) for v in values]
+
+
+def _stored(model) -> list[np.ndarray]:
+    """Each BN layer's (moving_mean, moving_variance) as one float64 vector."""
+    return [
+        np.concatenate(
+            [layer.moving_mean.numpy(), layer.moving_variance.numpy()]
+        ).astype(np.float64)
+        for layer in _bn_layers(model)
+    ]
+
+
+def _statistics(value, *, unbiased=True, count=None) -> np.ndarray:
+    """(mean, variance) over every axis but the last of one BN layer's input, as one
+    vector; the variance times ``count / (count - 1)`` (default: every value per
+    channel) when ``unbiased``."""
+    mean, var = batchnorm.batch_statistics(value)
+    if unbiased:
+        count = count or value.size // value.shape[-1]
+        _, var = batchnorm.population_statistics(mean[None], var[None], count)
+    return np.concatenate([mean, var])
+
+
+def _population_mistakes(model, x, reference) -> list[list[Mistake]]:
+    """Per BN layer of ``model`` (its initial weights, not yet updated), the
+    statistics each wrong recipe stores. ``reference`` is the same network after the
+    right update (its inference-mode inputs are those of a layer-by-layer update)."""
+    initial = _stored(model)
+    # Inference mode first: a call in training mode moves the moving statistics.
+    inference = _bn_values(model, x, training=False)
+    inputs = _bn_values(model, x, training=True)
+    outputs = _bn_values(model, x, training=True, output=True)
+    in_turn = _bn_values(reference, x, training=False)
+    momentum = float(_bn_layers(model)[0].momentum)
+    layers = _bn_layers(model)
+    per_layer = []
+    for i, (layer, value) in enumerate(zip(layers, inputs, strict=True)):
+        name = f"BatchNormalization layer {i + 1} of {len(layers)} ({layer.name})"
+        mean, var = batchnorm.batch_statistics(value)
+        per_image = value.shape[0]
+        conv = value.ndim == 4
+        moving = np.concatenate(
+            [
+                batchnorm.update_moving(initial[i][: mean.size], mean, momentum),
+                batchnorm.update_moving(initial[i][mean.size :], var, momentum),
+            ]
+        )
+        per_layer.append(
+            [
+                Mistake(
+                    initial[i],
+                    f"{name} still has its old moving statistics: update every "
+                    "BatchNormalization layer of the model, not only the first",
+                ),
+                Mistake(
+                    moving,
+                    f"{name} moved only {1 - momentum:.0%} of the way to the batch "
+                    "statistics: calling the model with training=True applies "
+                    "Keras's moving-average update (momentum "
+                    f"{momentum:g}); Algorithm 2 sets moving_mean and moving_variance "
+                    "to the statistics themselves (.assign)",
+                ),
+                Mistake(
+                    _statistics(value, unbiased=False),
+                    f"{name}: the variance is the biased one (divided by m); "
+                    "Algorithm 2 stores the unbiased m / (m - 1) times it",
+                ),
+                Mistake(
+                    _statistics(value, count=per_image) if conv else None,
+                    f"{name}: m / (m - 1) uses the number of values per channel, m = "
+                    "N * H * W for a convolution's output, not the number of images N",
+                ),
+                Mistake(
+                    _statistics(outputs[i]),
+                    f"{name}: these are the statistics of the layer's OUTPUT (already "
+                    "normalised, then scaled by gamma and shifted by beta); Algorithm 2 "
+                    "needs those of its INPUT (layer.input)",
+                ),
+                Mistake(
+                    _statistics(outputs[i], unbiased=False),
+                    f"{name}: these are the statistics of the layer's OUTPUT; "
+                    "Algorithm 2 needs those of its INPUT (layer.input), with the "
+                    "unbiased variance",
+                ),
+                Mistake(
+                    _statistics(inference[i]),
+                    f"{name}: its input was computed in inference mode "
+                    "(training=False, the default of model(x) and predict), so the BN "
+                    "layers before it normalised with their OLD moving statistics; "
+                    "run the network with training=True, so that every BN layer "
+                    "normalises with the statistics of x",
+                ),
+                Mistake(
+                    _statistics(in_turn[i]),
+                    f"{name}: its input was computed in inference mode after the "
+                    "layers before it were updated; Algorithm 2 runs the network in "
+                    "training mode (training=True), where every BN layer normalises "
+                    "with the batch's own (biased) variance",
+                ),
+                Mistake(
+                    _statistics(inference[i], unbiased=False),
+                    f"{name}: its input was computed in inference mode (training="
+                    "False: the BN layers before it used their old moving statistics) "
+                    "and the variance is biased (no m / (m - 1))",
+                ),
+                Mistake(
+                    np.concatenate(
+                        [mean, np.sqrt(_statistics(value)[mean.size :])]
+                    ),
+                    f"{name}: moving_variance holds a variance, not a standard "
+                    "deviation (do not take the square root)",
+                ),
+            ]
+        )
+    return per_layer
+
+
+def _stored_wrong(got, expected, model, i) -> str:
+    """Where BN layer ``i``'s stored statistics are wrong, when no mistake matches."""
+    half = expected.size // 2
+    mean_ok = close(got[:half], expected[:half], rtol=1e-4, atol=1e-5)
+    part, part_slice = ("moving_variance", slice(half, None)) if mean_ok else (
+        "moving_mean",
+        slice(None, half),
+    )
+    layer = _bn_layers(model)[i]
+    return f"{layer.name} of {model.name}: " + wrong_at(
+        got[part_slice],
+        expected[part_slice],
+        at=lambda j: f"{part} at channel {j[0]}",
+    )
+
+
+def _count_message(count, expected, model) -> str:
+    if count == len(model.layers):
+        return (
+            f"your function returned {count}, the number of all layers; return the "
+            f"number of BatchNormalization layers ({expected})"
+        )
+    return (
+        f"your function returned {count}; it must return the number of "
+        f"BatchNormalization layers it updated ({expected} in {model.name})"
+    )
+
+
+def check_set_population_statistics(fn, seed: int = 0) -> bool:
+    """Chapter 9: ``fn(model, x)`` must apply Algorithm 2 to a Keras ``model``.
+
+    For each ``BatchNormalization`` layer, ``moving_mean`` must become the mean and
+    ``moving_variance`` the unbiased variance (``m / (m - 1)`` times the biased one,
+    ``m`` values per channel) of the layer's INPUT over every axis but the last,
+    computed with the network in training mode on the batch ``x`` (so every BN layer
+    before it normalises with the statistics of ``x``); ``fn`` returns the number of
+    BN layers. Tried on a Dense network and a convolutional one, each with two BN
+    layers and random weights and moving statistics, against
+    :func:`convbn.experiments.set_population_statistics` on an identical copy; the
+    trainable weights and ``x`` must come back unchanged.
+    """
+    from ..experiments import set_population_statistics
+
+    rng = np.random.default_rng(seed)
+    what = "your function"
+    passed = []
+    for kind, shape in (("dense", (16, 7)), ("conv", (8, 6, 6, 2))):
+        theirs, reference = _population_model(kind), _population_model(kind)
+        weights = _random_weights(theirs, rng)
+        theirs.set_weights(weights)
+        reference.set_weights(weights)
+        x = (rng.normal(0.0, 1.0, shape) * rng.uniform(0.5, 2.0, shape[-1])).astype(
+            np.float32
+        ) + rng.normal(0.0, 1.0, shape[-1]).astype(np.float32)
+        trainable = [np.array(v.numpy()) for v in theirs.trainable_weights]
+        expected_count = set_population_statistics(reference, x)
+        expected = _stored(reference)
+        try:
+            raw = call(fn, theirs, x, what=what, inputs=("model", "x"))
+        except InputModified:
+            raise
+        except AssertionError as error:
+            crash = error.__cause__
+            if kind == "conv" and passed and "shape" in str(crash):
+                raise AssertionError(
+                    f"{what} works on the Dense network but raised "
+                    f"{type(crash).__name__} on the convolutional one, whose BN "
+                    "inputs are (N, H, W, C): the statistics are per CHANNEL, over "
+                    "every axis but the last (axis=(0, 1, 2)), not per position "
+                    f"(axis=0). The error: {crash}"
+                ) from crash
+            raise
+        for before, variable in zip(trainable, theirs.trainable_weights, strict=True):
+            if not np.array_equal(before, variable.numpy()):
+                raise AssertionError(
+                    f"{what} changed the trainable weight {variable.path}: Algorithm "
+                    "2 only sets the moving statistics (no fit, no optimizer step)"
+                )
+        got = _stored(theirs)
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            if close(g, e, rtol=1e-4, atol=1e-5):
+                continue
+            pristine = _population_model(kind)
+            pristine.set_weights(weights)
+            mistakes = _population_mistakes(pristine, x, reference)[i]
+            message = first_mistake(g, e, mistakes, rtol=1e-4, atol=1e-5)
+            raise AssertionError(message or _stored_wrong(g, e, theirs, i))
+        if raw is None:
+            raise AssertionError(
+                f"{what} returned None: return the number of BatchNormalization "
+                "layers it updated"
+            )
+        count = as_int(raw, what, noun="count (the number of BN layers)")
+        if count != expected_count:
+            raise AssertionError(_count_message(count, expected_count, theirs))
+        passed.append(kind)
     return True
