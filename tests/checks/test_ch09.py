@@ -371,3 +371,149 @@ def test_check_set_population_statistics_matches_the_reference_with_another_seed
 def test_check_set_population_statistics_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
         checks.check_set_population_statistics(wrong)
+
+
+# --- check_claim_decision -------------------------------------------------------------
+
+SETTINGS = dict(steps=40, batch_size=32, n_train=640, n_val=300, learning_rate=0.3)
+
+
+def fake_dropout(seed, no_dropout, dropout, **changes):
+    """A DropoutResult with the given validation accuracies (no training run)."""
+    from convbn.experiments import DropoutResult
+
+    config = {**SETTINGS, "optimizer": "SGD", "seed": seed, **changes}
+    train = {"dropout": dropout + 0.01, "no dropout": no_dropout + 0.03}
+    val = {"dropout": dropout, "no dropout": no_dropout}
+    loss = {k: np.ones(3) for k in val}
+    return DropoutResult(train, val, loss, 0.5, config)
+
+
+def fake_runs(pairs):
+    return [fake_dropout(seed, a, b) for seed, (a, b) in enumerate(pairs)]
+
+
+CLEAR = [(0.80, 0.70), (0.82, 0.71), (0.79, 0.70)]  # +0.10, +0.11, +0.09: holds
+NOISY = [(0.66, 0.53), (0.42, 0.41), (0.65, 0.59)]  # +0.13, +0.01, +0.06: inconclusive
+NOTHING = [(0.700, 0.700), (0.701, 0.700), (0.700, 0.701)]  # ~0: does not hold
+
+
+def paired(runs):
+    return [r.val_accuracy["no dropout"] - r.val_accuracy["dropout"] for r in runs]
+
+
+def decide(differences, margin):
+    from scipy import stats
+
+    d = np.asarray(differences)
+    half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    low, high = d.mean() - half, d.mean() + half
+    if low > 0 and d.mean() > margin:
+        return "holds"
+    if high < margin:
+        return "does not hold"
+    return "inconclusive at this scale"
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        (CLEAR, "holds"),
+        (NOISY, "inconclusive at this scale"),
+        (NOTHING, "does not hold"),
+    ],
+)
+def test_check_claim_decision_accepts_the_verdict_the_numbers_give(pairs, expected):
+    from convbn import experiments
+
+    runs = fake_runs(pairs)
+    d = paired(runs)
+    assert decide(d, 0.01) == experiments.verdict(d, 0.01) == expected
+    assert checks.check_claim_decision(runs, d, expected, 0.01, rerun=False) is True
+    reordered = np.array(d[::-1])  # any order, any sequence type
+    assert checks.check_claim_decision(runs, reordered, expected, 0.01, rerun=False)
+    more = fake_runs(pairs + [(0.75, 0.70)])  # more seeds are fine
+    assert checks.check_claim_decision(
+        more, paired(more), decide(paired(more), 0.01), 0.01, rerun=False
+    )
+
+
+def test_check_claim_decision_is_lenient_about_how_the_verdict_is_written():
+    runs = fake_runs(NOISY)
+    for said in ("Inconclusive at this scale.", "inconclusive", " inconclusive  at this scale"):
+        assert checks.check_claim_decision(runs, paired(runs), said, 0.01, rerun=False)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "differences", "decision", "match"),
+    [
+        (CLEAR[:2], None, "holds", "fewer than 3 seeds"),
+        (CLEAR, lambda d: -np.array(d), "holds", "wrong orientation"),
+        (CLEAR, lambda d: [np.mean(d)], "holds", "mean of each setting"),
+        (CLEAR, lambda d: d[:2], "holds", "fewer than 3 seeds"),
+        (CLEAR, lambda d: 100 * np.array(d), "holds", "percentage points"),
+        (NOISY, lambda d: [0.13 - 0.06, 0.01, 0.06 + 0.06], "holds", "different seeds"),
+        (CLEAR, "outer", "holds", "every pair of runs"),
+        (CLEAR, "train", "holds", "another quantity"),
+        (CLEAR, lambda d: np.array(d) + 0.05, "holds", "not those of your runs"),
+        (CLEAR, lambda d: np.array([d]), "holds", "1-D list"),
+        (CLEAR, lambda d: d, "does not hold", "interval reaches the margin"),
+        (CLEAR, lambda d: d, "inconclusive", "the rule says 'holds'"),
+        (NOISY, lambda d: d, "holds", "interval includes 0"),
+        (NOISY, lambda d: d, "does not hold", "not ruled out"),
+        (NOTHING, lambda d: d, "holds", "interval includes 0"),
+        (NOTHING, lambda d: d, "inconclusive", "below the margin"),
+        (CLEAR, lambda d: d, "yes", "must be one of"),
+        (CLEAR, lambda d: d, True, "must be one of"),
+        (CLEAR, lambda d: None, "holds", "differences is None"),
+    ],
+)
+def test_check_claim_decision_names_the_mistake(pairs, differences, decision, match):
+    runs = fake_runs(pairs)
+    d = paired(runs)
+    if differences == "outer":
+        a = [r.val_accuracy["no dropout"] for r in runs]
+        b = [r.val_accuracy["dropout"] for r in runs]
+        given = np.subtract.outer(a, b).ravel()
+    elif differences == "train":
+        given = [r.train_accuracy["no dropout"] - r.train_accuracy["dropout"] for r in runs]
+    else:
+        given = d if differences is None else differences(d)
+    with pytest.raises(AssertionError, match=match):
+        checks.check_claim_decision(runs, given, decision, 0.01, rerun=False)
+
+
+def test_check_claim_decision_names_the_mistakes_in_the_runs():
+    runs = fake_runs(CLEAR)
+    d = paired(runs)
+    same_seed = [fake_dropout(0, *pair) for pair in CLEAR]
+    other_steps = runs[:2] + [fake_dropout(2, *CLEAR[2], steps=80)]
+    cases = [
+        (same_seed, "run more than once"),
+        (other_steps, "differs from the first in steps"),
+        (runs[0], "one result per seed"),
+        ({"runs": runs}, "must be a list"),
+        ([*runs[:2], 0.7], "got float"),
+    ]
+    for results, match in cases:
+        with pytest.raises(AssertionError, match=match):
+            checks.check_claim_decision(results, d, "holds", 0.01, rerun=False)
+
+
+@pytest.mark.slow
+def test_check_claim_decision_reruns_a_seed_and_catches_made_up_numbers():
+    from dataclasses import replace
+
+    from convbn import experiments
+
+    tiny = dict(steps=4, batch_size=16, n_train=64, n_val=40)
+    runs = [experiments.dropout_experiment(seed=s, **tiny) for s in range(3)]
+    d = paired(runs)
+    decision = experiments.verdict(d, 0.01)
+    for seed in range(3):  # whichever run the checker re-runs
+        assert checks.check_claim_decision(runs, d, decision, 0.01, seed=seed)
+    made_up = [
+        replace(r, val_accuracy={"no dropout": 0.9, "dropout": 0.5}) for r in runs
+    ]
+    with pytest.raises(AssertionError, match="hand in the results of your own runs"):
+        checks.check_claim_decision(made_up, [0.4] * 3, "holds", 0.0)

@@ -66,6 +66,7 @@ from .ch08 import (
 )
 from .ch09 import (
     check_bn_parameter_counts,
+    check_claim_decision,
     check_moving_after,
     check_moving_average,
     check_set_population_statistics,
@@ -142,4 +143,5 @@ __all__ = [
     "check_moving_after",
     "check_bn_parameter_counts",
     "check_set_population_statistics",
+    "check_claim_decision",
 ]
