@@ -67,6 +67,8 @@ from .ch08 import (
 from .ch09 import (
     check_bn_parameter_counts,
     check_claim_decision,
+    check_classify,
+    check_keras_batchnorm_kwargs,
     check_moving_after,
     check_moving_average,
     check_set_population_statistics,
@@ -144,4 +146,6 @@ __all__ = [
     "check_bn_parameter_counts",
     "check_set_population_statistics",
     "check_claim_decision",
+    "check_classify",
+    "check_keras_batchnorm_kwargs",
 ]

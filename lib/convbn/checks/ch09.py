@@ -32,6 +32,8 @@ __all__ = [
     "check_bn_parameter_counts",
     "check_set_population_statistics",
     "check_claim_decision",
+    "check_classify",
+    "check_keras_batchnorm_kwargs",
 ]
 
 
@@ -556,9 +558,9 @@ def _population_mistakes(model, x, reference) -> list[list[Mistake]]:
                 ),
                 Mistake(
                     _statistics(outputs[i]),
-                    f"{name}: these are the statistics of the layer's OUTPUT (already "
-                    "normalised, then scaled by gamma and shifted by beta); Algorithm 2 "
-                    "needs those of its INPUT (layer.input)",
+                    f"{name}: these are the statistics of the layer's OUTPUT "
+                    "(already normalised, then scaled by gamma and shifted by beta); "
+                    "Algorithm 2 needs those of its INPUT (layer.input)",
                 ),
                 Mistake(
                     _statistics(outputs[i], unbiased=False),
@@ -588,9 +590,7 @@ def _population_mistakes(model, x, reference) -> list[list[Mistake]]:
                     "and the variance is biased (no m / (m - 1))",
                 ),
                 Mistake(
-                    np.concatenate(
-                        [mean, np.sqrt(_statistics(value)[mean.size :])]
-                    ),
+                    np.concatenate([mean, np.sqrt(_statistics(value)[mean.size :])]),
                     f"{name}: moving_variance holds a variance, not a standard "
                     "deviation (do not take the square root)",
                 ),
@@ -603,9 +603,13 @@ def _stored_wrong(got, expected, model, i) -> str:
     """Where BN layer ``i``'s stored statistics are wrong, when no mistake matches."""
     half = expected.size // 2
     mean_ok = close(got[:half], expected[:half], rtol=1e-4, atol=1e-5)
-    part, part_slice = ("moving_variance", slice(half, None)) if mean_ok else (
-        "moving_mean",
-        slice(None, half),
+    part, part_slice = (
+        ("moving_variance", slice(half, None))
+        if mean_ok
+        else (
+            "moving_mean",
+            slice(None, half),
+        )
     )
     layer = _bn_layers(model)[i]
     return f"{layer.name} of {model.name}: " + wrong_at(
@@ -963,3 +967,287 @@ def check_claim_decision(
         rng = np.random.default_rng(seed)
         _rerun(results[int(rng.integers(len(results)))], kind)
     return True
+
+
+# --- debugging: training=True on single images ----------------------------------------
+
+
+def _classifier(kind: str, rng):
+    """A small classifier with one BN layer and random weights and statistics."""
+    keras = _keras()
+    layers = keras.layers
+    if kind == "dense":
+        x = inputs = keras.Input((12,))
+        x = layers.Dense(16, use_bias=False)(x)
+    else:
+        x = inputs = keras.Input((5, 5, 1))
+        x = layers.Conv2D(8, 3, use_bias=False)(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    if kind != "dense":
+        x = layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, layers.Dense(10)(x), name=f"{kind}_classifier")
+    model.set_weights(_random_weights(model, rng))
+    return model
+
+
+def _labels(got, n, what) -> np.ndarray:
+    """The student's labels, as an int array of shape (n,)."""
+    if got is not None and np.ndim(got) == 2 and np.shape(got)[0] == n:
+        raise AssertionError(
+            f"{what} returned an array of shape {np.shape(got)} (the logits?); return "
+            "the predicted class of each image, np.argmax(..., axis=-1), shape "
+            f"({n},)"
+        )
+    labels = as_array(got, (n,), what, single=True)
+    if not np.all(labels == np.round(labels)):
+        raise AssertionError(f"{what} must return class numbers (integers)")
+    return labels.astype(int)
+
+
+def check_classify(fn, seed: int = 0) -> bool:
+    """Chapter 9: ``fn(model, images)`` must return the class Keras's ``model``
+    predicts for each image, ``(N,)`` ints, in inference mode.
+
+    Equals ``np.argmax(model(images, training=False), axis=-1)``: with
+    ``training=False`` each BatchNormalization layer uses its moving statistics, so
+    an image's prediction depends on that image only -- the same alone, in any batch
+    and in any order. Tried on a Dense and a convolutional classifier with one BN
+    layer each (random weights and moving statistics), on a batch, on single images
+    and on the batch shuffled; the model's weights, moving statistics included, must
+    come back unchanged.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your function"
+    for kind, shape in (("dense", (12, 12)), ("conv", (10, 5, 5, 1))):
+        model = _classifier(kind, rng)
+        images = rng.normal(0.0, 1.0, shape).astype(np.float32)
+        before = [v.numpy().copy() for v in model.weights]
+        expected = np.argmax(np.asarray(model(images, training=False)), axis=-1)
+        n = len(images)
+        got = _labels(
+            call(fn, model, images, what=what, inputs=("model", "images")), n, what
+        )
+        if not np.array_equal(got, expected):
+            alone = np.array(
+                [
+                    np.argmax(np.asarray(model(image[None], training=True)))
+                    for image in images
+                ]
+            )
+            together = np.argmax(np.asarray(model(images, training=True)), axis=-1)
+            for weight, value in zip(model.weights, before, strict=True):
+                weight.assign(value)
+            message = first_mistake(
+                got,
+                expected,
+                [
+                    Mistake(
+                        alone,
+                        "training=True is still there: in training mode a "
+                        "BatchNormalization layer normalises with the statistics of "
+                        "the batch it is given, and a batch of ONE image has its "
+                        "mean equal to the image and variance 0, so every feature "
+                        "becomes beta and every image gets the same prediction; call "
+                        "the model with training=False (or model.predict)",
+                    ),
+                    Mistake(
+                        together,
+                        "the whole batch goes through the model in training mode "
+                        "(training=True): each image is normalised with the "
+                        "statistics of the other images in its batch, so its "
+                        "prediction depends on them; use training=False, which uses "
+                        "the moving statistics",
+                    ),
+                ],
+                same=lambda a, b: np.array_equal(a, b),
+            )
+            wrong = int(np.sum(got != expected))
+            raise AssertionError(
+                message
+                or f"{wrong} of {n} predictions differ from np.argmax(model(images, "
+                f"training=False), axis=-1) ({model.name})"
+            )
+        for weight, value in zip(model.weights, before, strict=True):
+            if not np.array_equal(weight.numpy(), value):
+                raise AssertionError(
+                    f"{what} changed the model's {weight.path}: a call with "
+                    "training=True updates the BN layer's moving statistics (and "
+                    "fitting changes the weights); predicting must leave the model "
+                    "as it was"
+                )
+        order = rng.permutation(n)
+        for images_part, expected_part, how in (
+            (images[order], expected[order], "shuffled"),
+            (images[:1], expected[:1], "a batch of one image"),
+            (images[n // 2 :], expected[n // 2 :], "half of the batch"),
+        ):
+            got = _labels(
+                call(fn, model, images_part, what=what, inputs=("model", "images")),
+                len(images_part),
+                what,
+            )
+            if not np.array_equal(got, expected_part):
+                raise AssertionError(
+                    f"{what} gives other predictions for the same images in {how}: a "
+                    "prediction must depend on its image only (training=False)"
+                )
+    return True
+
+
+# --- PyTorch's BatchNorm settings in Keras --------------------------------------------
+
+#: PyTorch's defaults for ``torch.nn.BatchNorm2d`` (momentum, eps, affine).
+TORCH_DEFAULTS = {"momentum": 0.1, "eps": 1e-5, "affine": True}
+
+
+def _torch_running_mean(batches, momentum) -> np.ndarray:
+    """PyTorch's running mean after ``batches``: ``(1 - momentum) * running +
+    momentum * batch_mean``, from 0 (written out: no PyTorch here)."""
+    running = np.zeros(batches[0].shape[-1])
+    for batch in batches:
+        running = (1 - momentum) * running + momentum * batch.mean(axis=0)
+    return running
+
+
+def check_keras_batchnorm_kwargs(fn, seed: int = 0) -> bool:
+    """Chapter 9: ``fn(torch_kwargs)`` must translate the settings of PyTorch's
+    ``BatchNorm2d`` into keyword arguments of ``keras.layers.BatchNormalization``.
+
+    ``torch_kwargs`` is a dict with any of ``momentum``, ``eps`` and ``affine``
+    (PyTorch's defaults 0.1, 1e-5 and True when absent). PyTorch updates ``running =
+    (1 - momentum) * running + momentum * batch``: its momentum is the weight of the
+    NEW value; Keras's ``momentum`` is the weight of the OLD one, so Keras's momentum
+    is ``1 - momentum``. ``eps`` is Keras's ``epsilon``; ``affine=False`` is
+    ``center=False, scale=False``. PyTorch's ``momentum=None`` (a cumulative average)
+    has no Keras equivalent: ``fn`` must raise ValueError. The returned dict must
+    build a layer (``BatchNormalization(**kwargs)``) whose moving mean follows
+    PyTorch's rule over a few training batches. (The moving variance cannot: PyTorch
+    averages the unbiased batch variance, Keras 3 the biased one.)
+    """
+    keras = _keras()
+    rng = np.random.default_rng(seed)
+    what = "your function"
+    cases = [
+        {"momentum": 0.1, "eps": 1e-5},
+        {},
+        {"momentum": 0.01},
+        {"momentum": 0.3, "eps": 1e-3, "affine": True},
+        {"eps": 1e-4, "affine": False},
+        {
+            "momentum": float(rng.uniform(0.02, 0.5)),
+            "eps": float(rng.uniform(1e-6, 1e-2)),
+        },
+    ]
+    for torch_kwargs in cases:
+        given = dict(torch_kwargs)
+        got = call(fn, given, what=what)
+        if given != torch_kwargs:
+            raise AssertionError(f"{what} modified torch_kwargs; leave it unchanged")
+        settings = {**TORCH_DEFAULTS, **torch_kwargs}
+        shown = f"for torch_kwargs={torch_kwargs}"
+        if not isinstance(got, dict):
+            raise AssertionError(
+                f"{what} must return a dict of keyword arguments for "
+                f"keras.layers.BatchNormalization, got {type(got).__name__} {shown}"
+            )
+        if "eps" in got:
+            raise AssertionError(
+                f"Keras calls PyTorch's eps `epsilon`; {what} returned the key 'eps' "
+                f"{shown}"
+            )
+        try:
+            layer = keras.layers.BatchNormalization(**got)
+        except (TypeError, ValueError) as error:
+            raise AssertionError(
+                f"keras.layers.BatchNormalization(**{got!r}) fails ({error}) {shown}"
+            ) from error
+        m, eps = settings["momentum"], settings["eps"]
+        momentum_mistakes = [
+            Mistake(
+                m,
+                "the momentum is the same number: PyTorch's momentum is the weight of "
+                "the NEW batch statistic, running = (1 - momentum) * running + "
+                "momentum * batch, while Keras's is the weight of the OLD moving "
+                "value, moving = momentum * moving + (1 - momentum) * batch; Keras's "
+                "momentum is 1 - PyTorch's",
+            ),
+            Mistake(
+                1 / m,
+                "the momenta are not reciprocals: Keras's momentum is 1 - PyTorch's",
+            ),
+            Mistake(
+                0.99 if "momentum" not in torch_kwargs else None,
+                "PyTorch's default momentum is 0.1 (the weight of the new batch), "
+                "which is Keras's 0.9, not Keras's own default 0.99: translate the "
+                "default too",
+            ),
+        ]
+        if "momentum" not in got and not np.isclose(layer.momentum, 1 - m):
+            raise AssertionError(
+                f"the dict has no momentum, so Keras uses its default "
+                f"{layer.momentum:g}; PyTorch's momentum={m:g} (its default is 0.1) "
+                f"is Keras's momentum={1 - m:g}: pass it {shown}"
+            )
+        if "epsilon" not in got and not np.isclose(layer.epsilon, eps):
+            raise AssertionError(
+                f"the dict has no epsilon, so Keras uses its default "
+                f"{layer.epsilon:g}; PyTorch's default eps is 1e-5: pass epsilon="
+                f"{eps:g} {shown}"
+            )
+        if not np.isclose(layer.momentum, 1 - m, rtol=1e-9, atol=1e-12):
+            message = first_mistake(
+                layer.momentum, 1 - m, momentum_mistakes, rtol=1e-9, atol=1e-12
+            )
+            raise AssertionError(
+                f"{message or f'Keras momentum {layer.momentum!r}, expected {1 - m!r}'}"
+                f" {shown}"
+            )
+        if not np.isclose(layer.epsilon, eps, rtol=1e-9, atol=0.0):
+            if "eps" not in torch_kwargs and np.isclose(layer.epsilon, 1e-3):
+                message = (
+                    "PyTorch's default eps is 1e-5 and Keras's default epsilon 1e-3: "
+                    "pass epsilon=1e-5 when torch_kwargs has no eps"
+                )
+            else:
+                message = (
+                    f"epsilon is {layer.epsilon!r}, expected PyTorch's eps {eps!r}"
+                )
+            raise AssertionError(f"{message} {shown}")
+        if (layer.center, layer.scale) != (settings["affine"],) * 2:
+            raise AssertionError(
+                f"affine={settings['affine']} in PyTorch means "
+                f"{'' if settings['affine'] else 'no '}learned gamma and beta: Keras's "
+                f"center={settings['affine']}, scale={settings['affine']} {shown}"
+            )
+        batches = [
+            rng.normal(rng.normal(0, 2, 3), 1.0, (16, 3)).astype(np.float32)
+            for _ in range(3)
+        ]
+        for batch in batches:
+            layer(batch, training=True)
+        expected = _torch_running_mean(batches, m)
+        if not close(layer.moving_mean.numpy(), expected, rtol=1e-4, atol=1e-5):
+            raise AssertionError(
+                f"a Keras layer built with {got!r} does not update its moving mean "
+                f"as PyTorch's running mean with momentum={m} {shown}"
+            )
+    try:
+        got = fn({"momentum": None})
+    except ValueError as error:
+        if "momentum" not in str(error):
+            raise AssertionError(
+                f"{what} raised ValueError for momentum=None, but its message "
+                f"({error}) does not name momentum"
+            ) from error
+        return True
+    except Exception as error:
+        raise AssertionError(
+            f"{what} raised {type(error).__name__} for momentum=None; raise a "
+            "ValueError that names momentum (a cumulative average has no Keras "
+            "equivalent)"
+        ) from error
+    raise AssertionError(
+        f"{what} returned {got!r} for momentum=None: in PyTorch that means a "
+        "cumulative average over all batches, which Keras's BatchNormalization "
+        "cannot do; raise a ValueError that names momentum"
+    )
