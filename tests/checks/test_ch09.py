@@ -515,201 +515,52 @@ def test_check_claim_decision_names_the_mistakes_in_the_runs():
             checks.check_claim_decision(results, d, "holds", 0.01, rerun=False)
 
 
+def fake_figure1(seed, bn, plain):
+    """A Figure1Result whose final test accuracies are ``bn`` and ``plain``."""
+    from convbn.experiments import Figure1Result
+
+    accuracy = {"plain": np.array([0.1, 0.1, plain]), "bn": np.array([0.12, 0.5, bn])}
+    percentiles = {k: np.zeros((3, 3, 100)) for k in accuracy}
+    loss = {k: np.ones(100) for k in accuracy}
+    config = dict(steps=100, eval_every=50, n_train=1000, n_test=500, seed=seed)
+    return Figure1Result(
+        np.array([0, 50, 100]), accuracy, percentiles, loss, 0, {}, config
+    )
+
+
+def test_check_claim_decision_judges_the_figure1_claim():
+    runs = [fake_figure1(s, bn, 0.1) for s, bn in enumerate((0.45, 0.28, 0.54))]
+    d = [r.accuracy["bn"][-1] - r.accuracy["plain"][-1] for r in runs]
+    said = decide(d, 0.01)
+    assert said == "inconclusive at this scale"
+    assert checks.check_claim_decision(runs, d, said, 0.01, rerun=False) is True
+    first = [r.accuracy["bn"][0] - r.accuracy["plain"][0] for r in runs]
+    mean = [r.accuracy["bn"].mean() - r.accuracy["plain"].mean() for r in runs]
+    for given, match in (
+        (-np.array(d), "wrong orientation \\(plain minus BN\\)"),
+        (first, "FIRST evaluation"),
+        (mean, "averaged the test accuracy over the evaluations"),
+    ):
+        with pytest.raises(AssertionError, match=match):
+            checks.check_claim_decision(runs, given, said, 0.01, rerun=False)
+    with pytest.raises(AssertionError, match="interval includes 0"):
+        checks.check_claim_decision(runs, d, "holds", 0.01, rerun=False)
+
+
 @pytest.mark.slow
 def test_check_claim_decision_reruns_a_seed_and_catches_made_up_numbers():
     from dataclasses import replace
 
     from convbn import experiments
 
-    tiny = dict(steps=4, batch_size=16, n_train=64, n_val=40)
-    runs = [experiments.dropout_experiment(seed=s, **tiny) for s in range(3)]
-    d = paired(runs)
+    tiny = dict(steps=5, eval_every=5, n_train=120, n_test=60)
+    runs = [experiments.mnist_experiment(seed=s, **tiny) for s in range(3)]
+    d = [r.accuracy["bn"][-1] - r.accuracy["plain"][-1] for r in runs]
     decision = experiments.verdict(d, 0.01)
-    for seed in range(3):  # whichever run the checker re-runs
-        assert checks.check_claim_decision(runs, d, decision, 0.01, seed=seed)
+    assert checks.check_claim_decision(runs, d, decision, 0.01, seed=1)
     made_up = [
-        replace(r, val_accuracy={"no dropout": 0.9, "dropout": 0.5}) for r in runs
+        replace(r, accuracy={"plain": np.array([0.1, 0.1]), "bn": np.array([0.1, 0.9])})
+        for r in runs
     ]
     with pytest.raises(AssertionError, match="hand in the results of your own runs"):
-        checks.check_claim_decision(made_up, [0.4] * 3, "holds", 0.0)
-
-
-# --- check_classify -------------------------------------------------------------------
-
-
-def classify_buggy(model, images):  # the planted bug of the exercise
-    return np.array(
-        [int(np.argmax(model(image[None], training=True))) for image in images]
-    )
-
-
-def classify_ok(model, images):
-    return np.array(
-        [int(np.argmax(model(image[None], training=False))) for image in images]
-    )
-
-
-def classify_batch(model, images):  # written differently: one call, predict
-    return model.predict(images, verbose=0).argmax(axis=-1)
-
-
-def classify_default(model, images):  # written differently: training defaults False
-    return [int(i) for i in np.argmax(model(images), axis=-1)]
-
-
-@pytest.mark.parametrize("solution", [classify_ok, classify_batch, classify_default])
-def test_check_classify_accepts_correct_solutions(solution):
-    assert checks.check_classify(solution) is True
-
-
-def _classify_then_restore(model, images):  # right labels, but it trains the BN layer
-    model(images, training=True)
-    return classify_ok(model, images)
-
-
-@pytest.mark.parametrize(
-    ("wrong", "match"),
-    [
-        (classify_buggy, "training=True is still there"),
-        (
-            lambda model, images: np.argmax(model(images, training=True), axis=-1),
-            "other images in its batch",
-        ),
-        (_classify_then_restore, "changed the model's"),
-        (lambda model, images: np.asarray(model(images, training=False)), "logits"),
-        (lambda model, images: None, "returned None"),
-        (lambda model, images: np.zeros(len(images), dtype=int), "predictions differ"),
-        (lambda model, images: np.full(len(images), 0.5), "integers"),
-        (lambda model, images: 1 / 0, "ZeroDivisionError"),
-        (42, "expected a function"),
-    ],
-)
-def test_check_classify_names_the_mistake(wrong, match):
-    with pytest.raises(AssertionError, match=match):
-        checks.check_classify(wrong)
-
-
-def test_check_classify_catches_predictions_that_depend_on_the_batch():
-    remembered = {}
-
-    def by_batch_size(model, images):
-        labels = classify_ok(model, images)
-        if len(images) == 1:
-            return (labels + 1) % 10
-        remembered[len(images)] = labels
-        return labels
-
-    with pytest.raises(AssertionError, match="a batch of one image"):
-        checks.check_classify(by_batch_size)
-
-
-# --- check_keras_batchnorm_kwargs -----------------------------------------------------
-
-
-def kwargs_ok(torch_kwargs):
-    settings = {"momentum": 0.1, "eps": 1e-5, "affine": True, **torch_kwargs}
-    if settings["momentum"] is None:
-        raise ValueError("momentum=None (a cumulative average) has no Keras equivalent")
-    return {
-        "momentum": 1 - settings["momentum"],
-        "epsilon": settings["eps"],
-        "center": settings["affine"],
-        "scale": settings["affine"],
-    }
-
-
-def kwargs_minimal(torch_kwargs):  # written differently: only what differs
-    momentum = torch_kwargs.get("momentum", 0.1)
-    if momentum is None:
-        raise ValueError(f"unsupported momentum {momentum}")
-    kwargs = {"momentum": 1.0 - momentum, "epsilon": torch_kwargs.get("eps", 1e-5)}
-    if not torch_kwargs.get("affine", True):
-        kwargs.update(center=False, scale=False)
-    return kwargs
-
-
-@pytest.mark.parametrize("solution", [kwargs_ok, kwargs_minimal])
-def test_check_keras_batchnorm_kwargs_accepts_correct_solutions(solution):
-    assert checks.check_keras_batchnorm_kwargs(solution) is True
-    assert checks.check_keras_batchnorm_kwargs(solution, seed=4) is True
-
-
-def _kwargs_with(**change):
-    def fn(torch_kwargs):
-        settings = {"momentum": 0.1, "eps": 1e-5, "affine": True, **torch_kwargs}
-        out = kwargs_ok(torch_kwargs)
-        for key, value in change.items():
-            out[key] = value(settings, torch_kwargs) if callable(value) else value
-            if value is None:
-                del out[key]
-        return out
-
-    return fn
-
-
-def _kwargs_eps_key(torch_kwargs):
-    out = kwargs_ok(torch_kwargs)
-    out["eps"] = out.pop("epsilon")
-    return out
-
-
-def _kwargs_no_error(torch_kwargs):
-    if torch_kwargs.get("momentum", 0.1) is None:
-        return {"momentum": 0.99}
-    return kwargs_ok(torch_kwargs)
-
-
-def _kwargs_type_error(torch_kwargs):
-    if torch_kwargs.get("momentum", 0.1) is None:
-        raise TypeError("no")
-    return kwargs_ok(torch_kwargs)
-
-
-def _kwargs_mutates(torch_kwargs):
-    torch_kwargs.setdefault("momentum", 0.1)
-    return kwargs_ok(torch_kwargs)
-
-
-@pytest.mark.parametrize(
-    ("wrong", "match"),
-    [
-        (_kwargs_with(momentum=lambda s, t: s["momentum"]), "same number"),
-        (_kwargs_with(momentum=lambda s, t: 1 / s["momentum"]), "reciprocals"),
-        (
-            _kwargs_with(
-                momentum=lambda s, t: 1 - t["momentum"] if t.get("momentum") else 0.99
-            ),
-            "default momentum is 0.1",
-        ),
-        (_kwargs_with(momentum=None), "has no momentum, so Keras uses its default"),
-        (_kwargs_with(epsilon=None), "default eps is 1e-5: pass epsilon"),
-        (_kwargs_with(epsilon=lambda s, t: 2 * s["eps"]), "expected PyTorch's eps"),
-        (_kwargs_eps_key, "calls PyTorch's eps `epsilon`"),
-        (_kwargs_with(center=True, scale=True), "affine=False"),
-        (_kwargs_with(affine=lambda s, t: s["affine"]), "fails"),
-        (_kwargs_no_error, "cumulative average"),
-        (_kwargs_type_error, "raised TypeError for momentum=None"),
-        (_kwargs_mutates, "modified torch_kwargs"),
-        (lambda t: [("momentum", 0.9)], "must return a dict"),
-        (lambda t: None, "must return a dict"),
-        ("kwargs", "expected a function"),
-    ],
-)
-def test_check_keras_batchnorm_kwargs_names_the_mistake(wrong, match):
-    with pytest.raises(AssertionError, match=match):
-        checks.check_keras_batchnorm_kwargs(wrong)
-
-
-def test_torch_running_mean_rule_is_keras_with_one_minus_momentum():
-    from convbn import batchnorm
-
-    rng = np.random.default_rng(1)
-    batches = [rng.normal(size=(8, 4)) for _ in range(5)]
-    torch_like = np.zeros(4)
-    keras_like = np.zeros(4)
-    for batch in batches:
-        torch_like = 0.9 * torch_like + 0.1 * batch.mean(
-            axis=0
-        )  # PyTorch, momentum 0.1
-        keras_like = batchnorm.update_moving(keras_like, batch.mean(axis=0), 0.9)
-    assert np.allclose(torch_like, keras_like)
+        checks.check_claim_decision(made_up, [0.8] * 3, "holds", 0.0)
