@@ -705,6 +705,16 @@ def check_set_population_statistics(fn, seed: int = 0) -> bool:
 # --- a claim re-run with several seeds, and its verdict -------------------------------
 
 
+def _terms(attribute: str, first: str, second: str):
+    """``result -> (result.attribute[first], result.attribute[second])``."""
+
+    def terms(result):
+        values = getattr(result, attribute)
+        return values[first], values[second]
+
+    return terms
+
+
 def _claim_kinds() -> dict:
     """For each experiment result a claim can be tested on: the function that runs
     it, the claimed difference's two terms, look-alike quantities (each with the
@@ -735,13 +745,10 @@ def _claim_kinds() -> dict:
         ),
         experiments.DropoutResult: dict(
             run=experiments.dropout_experiment,
-            terms=lambda r: (r.val_accuracy["no dropout"], r.val_accuracy["dropout"]),
+            terms=_terms("val_accuracy", "no dropout", "dropout"),
             others=[
                 (
-                    lambda r: (
-                        r.train_accuracy["no dropout"],
-                        r.train_accuracy["dropout"],
-                    ),
+                    _terms("train_accuracy", "no dropout", "dropout"),
                     other + "validation accuracy, not the training accuracy",
                 )
             ],
@@ -751,10 +758,10 @@ def _claim_kinds() -> dict:
         ),
         experiments.RegularizerResult: dict(
             run=experiments.regularizer_experiment,
-            terms=lambda r: (r.gap["plain"], r.gap["bn"]),
+            terms=_terms("gap", "plain", "bn"),
             others=[
                 (
-                    lambda r: (r.val_accuracy["bn"], r.val_accuracy["plain"]),
+                    _terms("val_accuracy", "bn", "plain"),
                     other + "train - validation gap, not the validation accuracy",
                 )
             ],
