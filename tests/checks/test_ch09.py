@@ -320,6 +320,14 @@ def _population_with(
     return fn
 
 
+def _population_only_last(model, x):
+    layers, values = _bn_inputs(model, x)
+    rows = values[-1].reshape(-1, values[-1].shape[-1])
+    layers[-1].moving_mean.assign(rows.mean(axis=0))
+    layers[-1].moving_variance.assign(rows.var(axis=0, ddof=1))
+    return len(layers)
+
+
 def _population_by_momentum(model, x):
     model(x, training=True)
     return len(_bn_layers(model))
@@ -366,6 +374,7 @@ def test_check_set_population_statistics_matches_the_reference_with_another_seed
         (_population_with(axes=0), "per CHANNEL"),
         (_population_with(m_images=True), "not the number of images"),
         (_population_with(only=1), "not only the first"),
+        (_population_only_last, "never set"),
         (_population_with(sqrt=True), "not a standard deviation"),
         (_population_by_momentum, "moving-average update"),
         (_population_with(count=lambda model: None), "returned None"),

@@ -536,15 +536,16 @@ def _population_mistakes(model, x, reference) -> list[list[Mistake]]:
                 Mistake(
                     initial[i],
                     f"{name} still has its old moving statistics: update every "
-                    "BatchNormalization layer of the model, not only the first",
+                    "BatchNormalization layer of the model, "
+                    + ("the first included" if i == 0 else "not only the first"),
                 ),
                 Mistake(
                     moving,
                     f"{name} moved only {1 - momentum:.0%} of the way to the batch "
-                    "statistics: calling the model with training=True applies "
-                    "Keras's moving-average update (momentum "
-                    f"{momentum:g}); Algorithm 2 sets moving_mean and moving_variance "
-                    "to the statistics themselves (.assign)",
+                    "statistics: it was never set, only touched by the "
+                    "moving-average update of a call in training mode (momentum "
+                    f"{momentum:g}); Algorithm 2 sets every BN layer's moving_mean "
+                    "and moving_variance to the statistics themselves (.assign)",
                 ),
                 Mistake(
                     _statistics(value, unbiased=False),
