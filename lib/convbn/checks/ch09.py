@@ -1,8 +1,14 @@
 """Chapter 9, batch normalization in practice: the checkers of Keras's moving
-average of the batch statistics (one update, and n updates in closed form) and of
-the parameter counts of a convolution with and without batch normalization.
+average of the batch statistics (one update, and n updates in closed form), of the
+parameter counts of a convolution with and without batch normalization, of
+Algorithm 2 on a Keras model, of inference on single images (the training=True
+bug), of PyTorch's BatchNorm settings translated to Keras, and of a claim re-run
+with several seeds and the verdict its numbers support.
 
-The reference is :func:`convbn.batchnorm.update_moving`."""
+The references are :func:`convbn.batchnorm.update_moving`,
+:func:`convbn.experiments.set_population_statistics`, Keras itself (a model in
+inference mode, a BatchNormalization layer's moving mean) and
+:func:`convbn.experiments.verdict`."""
 
 from __future__ import annotations
 
