@@ -64,7 +64,15 @@ from .ch08 import (
     check_groupnorm_forward,
     check_layernorm_forward,
 )
-from .ch09 import check_bn_parameter_counts, check_moving_after, check_moving_average
+from .ch09 import (
+    check_bn_parameter_counts,
+    check_claim_decision,
+    check_classify,
+    check_keras_batchnorm_kwargs,
+    check_moving_after,
+    check_moving_average,
+    check_set_population_statistics,
+)
 from .ch10 import (
     check_dense_parameters,
     check_inverted_dropout,
@@ -136,4 +144,8 @@ __all__ = [
     "check_moving_average",
     "check_moving_after",
     "check_bn_parameter_counts",
+    "check_set_population_statistics",
+    "check_claim_decision",
+    "check_classify",
+    "check_keras_batchnorm_kwargs",
 ]
