@@ -411,3 +411,20 @@ def test_claims_table_rejects_bad_input():
         experiments.claims_table(sweep={"plain": 1})
     with pytest.raises(TypeError, match="timing must be a StepTime"):
         experiments.claims_table(timing=1.3)
+
+
+def test_set_population_statistics_on_sequential_and_single_bn_models(keras):
+    """A Sequential model never called, and a model with one BN layer."""
+    x = np.random.default_rng(0).normal(2.0, 3.0, size=(64, 5)).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.layers.Dense(4),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(3),
+        ]
+    )
+    assert experiments.set_population_statistics(model, x) == 1
+    h = model.layers[0](x).numpy()
+    bn = model.layers[1]
+    assert np.allclose(bn.moving_mean.numpy(), h.mean(axis=0), atol=1e-5)
+    assert np.allclose(bn.moving_variance.numpy(), h.var(axis=0, ddof=1), rtol=1e-4)

@@ -340,8 +340,13 @@ def set_population_statistics(model, x) -> int:
     ]
     if not bn_layers:
         return 0
-    probe = keras.Model(model.input, [layer.input for layer in bn_layers])
+    if not model.built or not model.inputs:
+        model(x[:1])  # a Sequential model gets its inputs when first called
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    probe = keras.Model(inputs, [layer.input for layer in bn_layers])
     values = probe(x, training=True)  # each layer normalises with this batch
+    if len(bn_layers) == 1:  # a one-output model returns the tensor itself
+        values = [values]
     for layer, value in zip(bn_layers, values, strict=True):
         value = np.asarray(value, dtype=np.float64)
         mean, var = batch_statistics(value)
