@@ -14,6 +14,15 @@ import numpy as np
 from .. import losses
 from ._core import Mistake, as_array, call, close, first_mistake, wrong_at
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_categorical_crossentropy",
+    "check_adam_step",
+    "check_inverse_time_decay",
+)
+
 __all__ = [
     "check_custom_loss",
     "check_categorical_crossentropy",

@@ -1,0 +1,453 @@
+"""Grading a class (``python -m convbn.homework grade``): sandboxes, cheats, limits.
+
+One batch of adversarial submissions for chapters 3 and 6 is graded once, in one
+call of the command line (with a short timeout), and every test below reads its
+CSV, its feedback files or its printed report. The submissions are built from the
+master notebooks: the reference solutions are the honest work, the student
+versions' blanks (``...``) are the work not done.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from convbn.checks import NUMPY_ONLY
+from convbn_tools import grading
+from convbn_tools.homework import find_exercises
+
+TIMEOUT = 20  # seconds per notebook and per check, in this batch
+HUNG = 2  # submissions that hang: one in a cell, one in a function under check
+INIT = 'import otter\ngrader = otter.Notebook("exercises.ipynb")'
+
+
+def code_cells(chapter: str) -> list[str]:
+    """The master notebook's code cells, without its test cells."""
+    master = find_exercises(ROOT)[chapter]
+    sources, in_tests = [], False
+    for cell in json.loads(master.read_text())["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "raw":
+            in_tests = {"# BEGIN TESTS": True, "# END TESTS": False}.get(
+                text.strip(), in_tests
+            )
+        elif cell["cell_type"] == "code" and not in_tests:
+            sources.append(text)
+    return sources
+
+
+def defining(chapter: str, name: str) -> list[str]:
+    """The master's cells that define ``name``, in order (prompt, then solution)."""
+    pattern = re.compile(rf"^(def {name}\(|{name} = )", re.M)
+    return [c for c in code_cells(chapter) if pattern.search(c)]
+
+
+def solution(chapter: str, name: str) -> str:
+    """The reference solution of ``name``: honest, correct work."""
+    return defining(chapter, name)[-1]
+
+
+def blank(chapter: str, name: str) -> str:
+    """The student version of ``name``: the prompt, or the solution blanked out."""
+    cells = defining(chapter, name)
+    if len(cells) > 1:  # a debug exercise: the prompt is the bug, unfixed
+        return cells[0]
+    lines, inside = [], False
+    for line in cells[0].splitlines():
+        stripped = line.strip()
+        if stripped == "# BEGIN SOLUTION":
+            inside = True
+            lines.append(line.replace("# BEGIN SOLUTION", "..."))
+        elif stripped == "# END SOLUTION":
+            inside = False
+        elif line.endswith("# SOLUTION"):
+            lines.append(line.split(" = ")[0] + " = ...")
+        elif not inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """A notebook of code cells (nbformat 4) at ``path``."""
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+            for i, source in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+CH03 = "03_cross_correlation"
+CH06 = "06_pooling"
+
+PATCH_CHECKS = """
+import convbn.checks
+for module in [convbn.checks, *vars(convbn.checks).values()]:
+    for name in dir(module):
+        if name.startswith("check_"):
+            setattr(module, name, lambda *a, **k: True)
+"""
+REPLACE_MODULE = """
+import sys, types
+fake = types.ModuleType("convbn.checks")
+fake.__getattr__ = lambda name: (lambda *a, **k: True)
+sys.modules["convbn.checks"] = fake
+"""
+PATCH_NUMPY = """
+np.allclose = lambda *a, **k: True
+np.array_equal = lambda *a, **k: True
+np.isclose = lambda a, b, *r, **k: np.ones(np.broadcast(a, b).shape, bool)
+np.testing.assert_allclose = lambda *a, **k: None
+np.testing.assert_array_equal = lambda *a, **k: None
+np.testing.assert_array_almost_equal = lambda *a, **k: None
+"""
+REDEFINE_GRADER = """
+import sys, types
+class Grader:
+    def check(self, *args, **kwargs):
+        return True
+    def check_all(self, *args, **kwargs):
+        return True
+grader = Grader()
+otter = types.ModuleType("otter")
+otter.Notebook = lambda *a, **k: Grader()
+sys.modules["otter"] = otter
+"""
+RAISE_SUCCESS = """
+def correlate2d(image, kernel):
+    raise SystemExit(0)  # the value a harness reads as "all passed"
+"""
+STACK_PEEK = """
+import inspect
+def max_pool2d(x, size, stride):
+    for frame in inspect.stack():  # look for the checker's expected answer
+        for name in ("expected", "reference", "want"):
+            if name in frame.frame.f_locals:
+                return frame.frame.f_locals[name]
+    return np.zeros((1, 1))
+"""
+PATCH_CODE = """
+import convbn.checks.ch06 as ch06
+ch06.check_max_pool2d.__code__ = (lambda fn, seed=0: True).__code__
+ch06.check_conv_layer.__code__ = (lambda fn, seed=0: True).__code__
+"""
+
+
+def ch03_batch(folder: Path) -> dict[str, Path]:
+    """Chapter 3's submissions, by name (see ``EXPECTED`` for their scores)."""
+    s = {n: solution(CH03, n) for n in ("correlate2d", "responses", "correlate1d_full")}
+    b = {n: blank(CH03, n) for n in s}
+    head = ["import numpy as np", INIT]
+    # the reveal and "putting it together" cells, which use convbn and the answers
+    reveal = [c for c in code_cells(CH03) if "convbn.convolution." in c]
+    q3_only = [*head, b["correlate2d"], b["responses"], s["correlate1d_full"]]
+    wrong_responses = (
+        s["responses"].replace("correlate", "swap").replace("convolve", "correlate")
+    )
+    submissions = {
+        "correct": [*head, *s.values(), 'grader.check("q1_debug_correlate2d")']
+        + reveal,
+        "empty": [*head, *b.values(), *reveal],
+        "wrong": [
+            *head,
+            b["correlate2d"],
+            wrong_responses.replace("swap", "convolve"),
+            s["correlate1d_full"].replace("@ w", "@ w[::-1]"),  # a flipped kernel
+        ],
+        "patch_checks": [*q3_only, PATCH_CHECKS],
+        "replace_module": [REPLACE_MODULE, *q3_only],
+        "patch_numpy": [*q3_only, PATCH_NUMPY],
+        "redefine_grader": [*q3_only, REDEFINE_GRADER, "grader.check_all()"],
+        "raise_success": [*q3_only, RAISE_SUCCESS, "raise SystemExit(0)"],
+        "numpy_only": [
+            *head,
+            "from convbn.convolution import correlate2d",
+            s["responses"],
+            s["correlate1d_full"],
+        ],
+        "hang": [
+            *head,
+            s["correlate2d"],
+            "import time\ntime.sleep(100000)",
+            s["responses"],
+            s["correlate1d_full"],
+        ],
+        "exit": [*head, s["correlate2d"], "import os\nos._exit(3)", *s.values()],
+        "memory": [
+            *head,
+            s["correlate2d"],
+            "hog = []\nwhile True:\n    hog.append(np.ones(10**7))",
+            s["responses"],
+            s["correlate1d_full"],
+        ],
+        "network": [
+            *head,
+            "import urllib.request\n"
+            'urllib.request.urlopen("http://example.com", timeout=5).read()',
+            'import socket\nsocket.create_connection(("93.184.215.14", 80), timeout=5)',
+            *s.values(),
+        ],
+    }
+    return {
+        name: write_notebook(folder / f"{name}.ipynb", cells)
+        for name, cells in submissions.items()
+    }
+
+
+def ch06_batch(folder: Path) -> dict[str, Path]:
+    """Chapter 6's submissions, by name."""
+    names = ("max_pool2d", "block_max_pool", "average_pool1d_same", "conv_layer")
+    s = {n: solution(CH06, n) for n in names}
+    b = {n: blank(CH06, n) for n in names}
+    head = ["import numpy as np", INIT]
+    submissions = {
+        "correct": [*head, *s.values(), 'grader.check("q1_max_pool")'],
+        "empty": [*head, *b.values()],
+        "patch_code": [*head, *b.values(), PATCH_CODE],
+        "numpy_only": [
+            *head,
+            "from convbn import pooling\n"
+            "def max_pool2d(x, size, stride):\n"
+            '    return pooling.pool2d(x, size, stride, "max")',
+            *list(s.values())[1:],
+        ],
+        "function_hang": [
+            *head,
+            s["max_pool2d"],
+            "import time\ndef block_max_pool(x, size):\n    time.sleep(100000)",
+            s["average_pool1d_same"],
+            s["conv_layer"],
+        ],
+        "crash": [
+            *head,
+            s["max_pool2d"],
+            "import ctypes\nctypes.string_at(0)",  # a segmentation fault
+            *list(s.values())[1:],
+        ],
+        "stack_peek": [*head, STACK_PEEK, *list(b.values())[1:]],
+    }
+    return {
+        name: write_notebook(folder / f"{name}.ipynb", cells)
+        for name, cells in submissions.items()
+    }
+
+
+#: name: (scores per question, what the error column must contain)
+EXPECTED_CH03 = {
+    "correct": ((1, 1, 1), ""),
+    "empty": ((0, 0, 0), ""),
+    "wrong": ((0, 0, 0), ""),
+    "patch_checks": ((0, 0, 1), ""),
+    "replace_module": ((0, 0, 1), ""),
+    "patch_numpy": ((0, 0, 1), ""),
+    "redefine_grader": ((0, 0, 1), ""),
+    "raise_success": ((0, 0, 1), ""),
+    "numpy_only": ((0, 1, 1), ""),
+    "hang": ((1, 0, 0), f"timed out after {TIMEOUT} s in cell 4 (import time)"),
+    "exit": ((1, 0, 0), "process ended in cell 4 (import os): it exited with status 3"),
+    "memory": ((1, 1, 1), "cell 4 (hog = []) ran out of memory (limit 1024 MB)"),
+    "network": ((1, 1, 1), ""),
+}
+EXPECTED_CH06 = {
+    "correct": ((1, 1, 1, 1), ""),
+    "empty": ((0, 0, 0, 0), ""),
+    "patch_code": ((0, 0, 0, 0), ""),
+    "numpy_only": ((0, 1, 1, 1), ""),
+    "function_hang": (
+        (1, 0, 1, 1),
+        f"timed out after {TIMEOUT} s while checking q2_debug_block_pool",
+    ),
+    "crash": (
+        (1, 0, 0, 0),
+        "process ended in cell 4 (import ctypes): it was killed by SIGSEGV",
+    ),
+    "stack_peek": ((0, 0, 0, 0), ""),
+}
+
+
+def grade_command(chapter, folder, out):
+    """Grade ``folder`` in one call of the command line; returns (seconds, run)."""
+    command = [sys.executable, "-m", "convbn.homework", "grade", chapter, str(folder)]
+    command += ["--csv", str(out / "grades.csv"), "--feedback", str(out / "feedback")]
+    command += ["--timeout", str(TIMEOUT), "--memory", "1024", "-j", "2"]
+    start = time.monotonic()
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    return time.monotonic() - start, done
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Both chapters' batches graded: {chapter: (seconds, run, rows, out folder)}."""
+    results = {}
+    for chapter, make in ((CH03, ch03_batch), (CH06, ch06_batch)):
+        folder = tmp_path_factory.mktemp(f"submissions-{chapter}")
+        make(folder)
+        out = tmp_path_factory.mktemp(f"graded-{chapter}")
+        seconds, done = grade_command(chapter, folder, out)
+        assert done.returncode == 0, done.stderr[-3000:]
+        with open(out / "grades.csv", newline="") as file:
+            rows = {r["file"]: r for r in csv.DictReader(file)}
+        results[chapter] = (seconds, done, rows, out)
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "chapter, expected", [(CH03, EXPECTED_CH03), (CH06, EXPECTED_CH06)]
+)
+def test_each_submission_earns_what_its_honest_work_earns(graded, chapter, expected):
+    _, _, rows, _ = graded[chapter]
+    questions = [q.name for q in grading.read_questions(find_exercises(ROOT)[chapter])]
+    assert set(rows) == {f"{name}.ipynb" for name in expected}
+    for name, (scores, error) in expected.items():
+        row = rows[f"{name}.ipynb"]
+        got = tuple(float(row[q]) for q in questions)
+        assert got == scores, f"{chapter} {name}: {row}"
+        assert float(row["total"]) == sum(scores), name
+        if error:
+            assert error in row["error"], f"{chapter} {name}: {row['error']!r}"
+        else:
+            assert row["error"] == "", f"{chapter} {name}: {row['error']!r}"
+
+
+@pytest.mark.slow
+def test_the_batch_finishes_within_the_time_of_its_hung_submissions(graded):
+    seconds = sum(result[0] for result in graded.values())
+    assert seconds < TIMEOUT * HUNG + 60, seconds
+
+
+@pytest.mark.slow
+def test_the_csv_has_a_column_per_question_then_total_and_error(graded):
+    _, _, _, out = graded[CH06]
+    header = (out / "grades.csv").read_text().splitlines()[0]
+    assert header == (
+        "file,q1_max_pool,q2_debug_block_pool,q3_same_average,q4_layer,total,error"
+    )
+
+
+@pytest.mark.slow
+def test_feedback_names_each_checks_message_and_why_the_notebook_stopped(graded):
+    _, _, _, out = graded[CH03]
+    feedback = out / "feedback"
+    assert sorted(p.name for p in feedback.iterdir()) == sorted(
+        f"{name}.txt" for name in EXPECTED_CH03
+    )
+    wrong = (feedback / "wrong.txt").read_text()
+    assert "q1_debug_correlate2d: 0 / 1" in wrong
+    assert "convolution" in wrong  # the checker names the flipped kernel
+    numpy_only = (feedback / "numpy_only.txt").read_text()
+    assert "calls convbn.convolution.correlate2d" in numpy_only
+    assert "this exercise says numpy only" in numpy_only
+    hang = (feedback / "hang.txt").read_text()
+    assert f"timed out after {TIMEOUT} s in cell 4" in hang
+    assert "correlate1d_full is not defined" in hang
+    network = (feedback / "network.txt").read_text()
+    assert network.count("the network cannot be used while grading") == 2
+    correct = (feedback / "correct.txt").read_text()
+    assert "Total: 3 / 3" in correct and "passed" in correct
+
+
+@pytest.mark.slow
+def test_the_cheats_are_told_nothing_passed(graded):
+    _, _, _, out = graded[CH06]
+    patched = (out / "feedback" / "patch_code.txt").read_text()
+    assert "q1_max_pool: 0 / 1" in patched and "Total: 0 / 4" in patched
+    hang = (out / "feedback" / "function_hang.txt").read_text()
+    assert "timed out after" in hang and "q3_same_average: 1 / 1" in hang
+
+
+@pytest.mark.slow
+def test_one_submission_prints_its_scores_as_before(tmp_path):
+    notebook = ch03_batch(tmp_path)["wrong"]
+    done = subprocess.run(
+        [sys.executable, "-m", "convbn.homework", "grade", CH03, str(notebook)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "q1_debug_correlate2d: 0 / 1"
+    assert lines[1].startswith("    ")  # the checker's message, indented
+    assert "total: 0 / 3" in lines
+
+
+def test_bad_arguments_are_named(tmp_path):
+    text = tmp_path / "answers.txt"
+    text.write_text("no notebook")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        ([CH03, str(tmp_path / "gone.ipynb")], "PATH .*gone.ipynb does not exist"),
+        ([CH03, str(text)], "PATH must be a notebook .*answers.txt"),
+        ([CH03, str(empty)], "PATH .*empty is a folder with no .ipynb notebooks"),
+        (["99_nothing", str(text)], "chapter must be one of 01_continuous"),
+        ([CH03, str(text), "--timeout", "0"], "--timeout must be positive"),
+        ([CH03, str(text), "-j", "0"], "-j must be at least 1"),
+    ]
+    for args, message in cases:
+        done = subprocess.run(
+            [sys.executable, "-m", "convbn.homework", "grade", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert re.search(message, done.stderr), (args, done.stderr)
+
+
+def test_an_unreadable_notebook_is_a_graded_zero_with_its_reason(tmp_path):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    questions = grading.read_questions(find_exercises(ROOT)[CH03])
+    result = grading.grade_submission(questions, broken, timeout=30)
+    assert result.total == 0 and "not a readable notebook" in result.error
+
+
+def test_numpy_only_marks_every_function_exercise_of_a_numpy_only_chapter():
+    import inspect
+
+    import convbn.checks
+
+    for chapter, master in find_exercises(ROOT).items():
+        cells = json.loads(master.read_text())["cells"]
+        intro = "".join(cells[1]["source"]).replace("\n", " ")
+        says = "Use `numpy` only" in intro or "need only numpy" in intro
+        for question in grading.read_questions(master):
+            for test in question.tests:
+                checkers = set(re.findall(r"check_\w+", test.code))
+                for name in checkers:
+                    first = next(
+                        iter(inspect.signature(getattr(convbn.checks, name)).parameters)
+                    )
+                    takes_function = first == "fn"
+                    if name in NUMPY_ONLY:
+                        assert takes_function, name  # predictions are values
+                        assert test.numpy_only, name
+                    elif says and takes_function and "keras" not in intro.lower():
+                        pytest.fail(f"{chapter} {question.name}: {name} not marked")
+    assert {"check_correlate2d", "check_max_pool2d"} <= NUMPY_ONLY
