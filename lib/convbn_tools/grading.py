@@ -5,8 +5,8 @@
 
 The design, in one paragraph: the student's code and the checkers never share a
 process. A submission runs in a process of its own (:mod:`convbn_tools.sandbox`),
-with a wall-clock limit, a memory limit (``RLIMIT_AS``), a file-size limit, no
-network and no other programs; where Linux allows unprivileged namespaces
+with a wall-clock limit, a memory limit (its resident memory, polled), a file-size
+limit, no network and no other programs; where Linux allows unprivileged namespaces
 (``unshare -rmnp``) it also gets no network interface at all, its own PID space and
 a read-only view of every file system. The grader, which never runs student code,
 reads the chapter's master notebook, runs each question's test function (the
@@ -251,7 +251,7 @@ def _limits(memory_mb: int):
     import resource
 
     def apply():
-        size = int(memory_mb) * 2**20
+        size = (4 * int(memory_mb) + 4096) * 2**20  # a backstop: see Sandbox
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -273,8 +273,32 @@ def _died(code: int | None) -> str:
     return f"it exited with status {code} (os._exit, or a crash)"
 
 
+def _memory_mb(pid: int) -> float:
+    """The resident memory (MB) of process ``pid`` and all its descendants."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
+
+
 class Sandbox:
-    """One submission's process and the grader's end of the wire to it."""
+    """One submission's process and the grader's end of the wire to it.
+
+    Its memory limit is on resident memory, polled every 0.1 s (the process group
+    is killed past it): TensorFlow reserves several GB of address space that it
+    never uses, so an address-space limit (``RLIMIT_AS``) as low as the budget
+    breaks Keras; that limit is only a backstop, at 4 times the budget plus 4 GB.
+    """
 
     def __init__(self, memory_mb: int, log_path: Path):
         self.memory_mb = memory_mb
@@ -329,6 +353,27 @@ class Sandbox:
         self.channel = Channel(read_parent, write_parent)
         self.cell: tuple[int, str] | None = None
         self.alive = True
+        self.over_memory = False
+        threading.Thread(target=self._watch_memory, daemon=True).start()
+
+    def _watch_memory(self) -> None:
+        while self.alive and self.process.poll() is None:
+            if _memory_mb(self.process.pid) > self.memory_mb:
+                self.over_memory = True
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                return
+            time.sleep(0.1)
+
+    def ended(self) -> str:
+        """Why the process ended (after a PeerGone): memory, signal or status."""
+        self.process.wait()
+        if self.over_memory:
+            self.kill()
+            return f"it exceeded the memory limit ({self.memory_mb} MB)"
+        return self.kill()
 
     def start(self, timeout: float) -> None:
         """Wait until the sandbox is ready for cells (raises Timeout, PeerGone)."""
@@ -468,13 +513,12 @@ class _Session:
             box.start(max(self.timeout, 120.0))
             errors = box.run(cells, self.timeout)
         except Timeout:
-            how = box.kill()
+            box.kill()
             where = _cell_label(box.cell) if box.cell else "starting up"
             self._failed(f"timed out after {self.timeout:g} s in {where}", box, first)
             return
         except PeerGone:
-            box.process.wait()
-            how = box.kill()
+            how = box.ended()
             where = _cell_label(box.cell) if box.cell else "starting up"
             self._failed(f"the notebook's process ended in {where}: {how}", box, first)
             return
@@ -606,8 +650,7 @@ def _grade_question(question, session, graded, timeout) -> None:
             message = f"timed out after {timeout:g} s while checking {question.name}"
             graded.errors.append(message)
         except PeerGone:
-            box.process.wait()
-            how = box.kill()
+            how = box.ended()
             message = (
                 f"the notebook's process ended while checking {question.name}: {how}"
             )

@@ -30,7 +30,7 @@ import sys
 import threading
 import types
 
-from convbn_tools.wire import GRAPH_HANDLE, Channel
+from convbn_tools.wire import GRADIENT_HANDLE, GRAPH_HANDLE, Channel
 
 __all__ = ["main"]
 
@@ -136,7 +136,20 @@ def _graph(fn):
     """``fn`` traced by ``tf.function`` (for checks of Keras losses)."""
     import tensorflow as tf
 
-    return tf.function(lambda *args: fn(*args), reduce_retracing=True)
+    traced = tf.function(lambda *args: fn(*args), reduce_retracing=True)
+    return lambda *args: traced(*(tf.constant(a) for a in args))
+
+
+def _gradient(fn, y_true, y_pred):
+    """The gradient of ``sum(fn(y_true, y_pred))`` with respect to ``y_pred``."""
+    import tensorflow as tf
+
+    y_true, y_pred = tf.constant(y_true), tf.constant(y_pred)
+    with tf.GradientTape() as tape:
+        tape.watch(y_pred)
+        total = tf.reduce_sum(fn(y_true, y_pred))
+    gradient = tape.gradient(total, y_pred)
+    return None if gradient is None else gradient.numpy()
 
 
 def _shell():
@@ -164,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run a submission and serve the grader (``argv``: the two pipe ends)."""
     argv = sys.argv[1:] if argv is None else argv
     channel = Channel(int(argv[0]), int(argv[1]))
-    channel.exported = [_graph]
-    assert GRAPH_HANDLE == 0
+    channel.exported = [_graph, _gradient]
+    assert (GRAPH_HANDLE, GRADIENT_HANDLE) == (0, 1)
     channel.on_call = _Watch(channel)
     import numpy  # noqa: F401  (ready before the student's first cell)
 

@@ -52,8 +52,9 @@ __all__ = [
 MAX_MESSAGE = 256 * 2**20
 _HEADER = struct.Struct("!Q")
 _DEPTH = 64
-#: The handle of the sandbox's adapter that traces a function with tf.function.
-GRAPH_HANDLE = 0
+#: The handles of the sandbox's adapters for Keras losses (see
+#: :mod:`convbn_tools.sandbox`): trace with ``tf.function``; the gradient of a sum.
+GRAPH_HANDLE, GRADIENT_HANDLE = 0, 1
 
 
 class Timeout(BaseException):
@@ -411,13 +412,19 @@ class Remote:
     def in_graph(self) -> Remote:
         """The same function, traced by ``tf.function`` on the other side.
 
-        The sandbox exports its tracing adapter as handle 0 (see
-        :mod:`convbn_tools.sandbox`).
+        The sandbox exports its tracing adapter as :data:`GRAPH_HANDLE`.
         """
         traced = self.channel.call(GRAPH_HANDLE, (self,), {}, self.options)
         if isinstance(traced, Remote):
             traced.options = self.options
         return traced
+
+    def gradient_of_sum(self, y_true, y_pred):
+        """The gradient of ``sum(self(y_true, y_pred))`` with respect to ``y_pred``
+        (None when none flows), taken with ``tf.GradientTape`` on the other side."""
+        return self.channel.call(
+            GRADIENT_HANDLE, (self, y_true, y_pred), {}, self.options
+        )
 
     def __repr__(self) -> str:
         return f"<student function {self.__name__}>"
