@@ -62,6 +62,8 @@ __all__ = [
     "Question",
     "Graded",
     "read_questions",
+    "master_code",
+    "write_notebook",
     "find_submissions",
     "grade_submission",
     "grade_batch",
@@ -170,6 +172,47 @@ def read_questions(master: str | Path) -> list[Question]:
                     )
                 )
     return [q for q in questions if q.tests]
+
+
+def master_code(master: str | Path) -> list[str]:
+    """The master notebook's code cells without its test cells.
+
+    Run as a submission, they are the reference solutions: the honest work that
+    gets full marks (the tests and the benchmark build submissions from them).
+    """
+    sources, in_tests = [], False
+    for cell in json.loads(Path(master).read_text())["cells"]:
+        text = _source(cell)
+        if cell["cell_type"] == "raw":
+            in_tests = {"# BEGIN TESTS": True, "# END TESTS": False}.get(
+                text.strip(), in_tests
+            )
+        elif cell["cell_type"] == "code" and not in_tests:
+            sources.append(text)
+    return sources
+
+
+def write_notebook(path: str | Path, cells: list[str]) -> Path:
+    """Write a notebook (nbformat 4) of the code cells ``cells`` to ``path``."""
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+            for i, source in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = Path(path)
+    path.write_text(json.dumps(notebook))
+    return path
 
 
 # --------------------------------------------------------------------------

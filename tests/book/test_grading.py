@@ -31,17 +31,7 @@ INIT = 'import otter\ngrader = otter.Notebook("exercises.ipynb")'
 
 def code_cells(chapter: str) -> list[str]:
     """The master notebook's code cells, without its test cells."""
-    master = find_exercises(ROOT)[chapter]
-    sources, in_tests = [], False
-    for cell in json.loads(master.read_text())["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "raw":
-            in_tests = {"# BEGIN TESTS": True, "# END TESTS": False}.get(
-                text.strip(), in_tests
-            )
-        elif cell["cell_type"] == "code" and not in_tests:
-            sources.append(text)
-    return sources
+    return grading.master_code(find_exercises(ROOT)[chapter])
 
 
 def defining(chapter: str, name: str) -> list[str]:
@@ -73,28 +63,6 @@ def blank(chapter: str, name: str) -> str:
         elif not inside:
             lines.append(line)
     return "\n".join(lines)
-
-
-def write_notebook(path: Path, cells: list[str]) -> Path:
-    """A notebook of code cells (nbformat 4) at ``path``."""
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": f"c{i}",
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-            for i, source in enumerate(cells)
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.write_text(json.dumps(notebook))
-    return path
 
 
 CH03 = "03_cross_correlation"
@@ -209,7 +177,7 @@ def ch03_batch(folder: Path) -> dict[str, Path]:
         ],
     }
     return {
-        name: write_notebook(folder / f"{name}.ipynb", cells)
+        name: grading.write_notebook(folder / f"{name}.ipynb", cells)
         for name, cells in submissions.items()
     }
 
@@ -247,7 +215,7 @@ def ch06_batch(folder: Path) -> dict[str, Path]:
         "stack_peek": [*head, STACK_PEEK, *list(b.values())[1:]],
     }
     return {
-        name: write_notebook(folder / f"{name}.ipynb", cells)
+        name: grading.write_notebook(folder / f"{name}.ipynb", cells)
         for name, cells in submissions.items()
     }
 
