@@ -12,11 +12,15 @@ the command) and builds the autograder zip::
 
 which writes, per chapter, ``_build/homework/NN_topic/student/exercises.ipynb`` (hand
 this out) and ``_build/homework/NN_topic/autograder/`` (the solutions notebook and
-``exercises-autograder_*.zip``). ``grade`` runs that autograder on one submitted
-notebook, here, without Docker (``otter run``), and prints the score and each failing
-check's message. Grading a whole class is ``otter grade`` with the same zip; the
-grading environment must have ``convbn`` installed
-(``pip install -r requirements.txt``).
+``exercises-autograder_*.zip``, for Gradescope or ``otter run``).
+
+``grade CHAPTER PATH... [--csv FILE] [--feedback DIR] [--timeout S] [--memory MB]
+[-j N]`` grades notebooks, or folders of them, here, without Docker: each submission
+in a sandbox of its own, the checks in this process, calling the student's functions
+as black boxes (:mod:`convbn_tools.grading` has the design and its limits). One
+notebook prints its scores and each failing check's message; ``--csv`` writes the
+gradebook, ``--feedback`` one file per student. :func:`grade` runs otter's own
+autograder zip on one notebook (``otter run``, what Gradescope runs).
 
 ``python -m convbn.homework``, ``python -m convbn_tools.homework`` and the
 ``convbn-homework`` script are the same command. otter runs in a process of its own
