@@ -290,19 +290,6 @@ def namespaces_available() -> bool:
         return _NAMESPACES
 
 
-def _limits(memory_mb: int):
-    import resource
-
-    def apply():
-        size = (4 * int(memory_mb) + 4096) * 2**20  # a backstop: see Sandbox
-        resource.setrlimit(resource.RLIMIT_AS, (size, size))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-    return apply
-
-
 def _died(code: int | None) -> str:
     if code is None:
         return "it stopped answering"
@@ -341,14 +328,20 @@ class Sandbox:
     is killed past it): TensorFlow reserves several GB of address space that it
     never uses, so an address-space limit (``RLIMIT_AS``) as low as the budget
     breaks Keras; that limit is only a backstop, at 4 times the budget plus 4 GB.
+    The sandbox sets its limits itself, before any student code runs (a process
+    can lower its hard limits, not raise them).
     """
 
     def __init__(self, memory_mb: int, log_path: Path):
         self.memory_mb = memory_mb
         read_child, write_parent = os.pipe()
         read_parent, write_child = os.pipe()
+        # The sandbox ends itself when this end closes, even if the grader is killed.
+        lifeline, self.lifeline = os.pipe()
         command = [sys.executable, "-m", "convbn_tools.sandbox"]
-        command += [str(read_child), str(write_child)]
+        backstop = 4 * int(memory_mb) + 4096  # address space, MB: see the docstring
+        command += [str(read_child), str(write_child), str(lifeline)]
+        command += [str(backstop), str(FILE_LIMIT)]
         self.home = tempfile.mkdtemp(prefix="convbn-sandbox-")
         env = {
             k: v
@@ -382,20 +375,20 @@ class Sandbox:
         self.log = open(log_path, "ab")  # closed in close()
         self.process = subprocess.Popen(
             command,
-            pass_fds=(read_child, write_child),
+            pass_fds=(read_child, write_child, lifeline),
             stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=self.log,
             cwd=self.home,
             env=env,
             start_new_session=True,
-            preexec_fn=_limits(memory_mb),
         )
-        os.close(read_child)
-        os.close(write_child)
+        for fd in (read_child, write_child, lifeline):
+            os.close(fd)
         self.channel = Channel(read_parent, write_parent)
         self.cell: tuple[int, str] | None = None
         self.alive = True
+        self.started = False
         self.over_memory = False
         threading.Thread(target=self._watch_memory, daemon=True).start()
 
@@ -425,6 +418,7 @@ class Sandbox:
         self.channel.deadline = None
         if message[0] != "ready":
             raise PeerGone("the sandbox did not start")
+        self.started = True
 
     def run(self, cells, timeout: float) -> dict[int, tuple[str, str]]:
         """Run ``cells`` (``(number, source)``); return the errors of those that
@@ -492,7 +486,7 @@ class Sandbox:
                 except ProcessLookupError:
                     pass
                 self.process.wait()
-            for fd in (self.channel.read_fd, self.channel.write_fd):
+            for fd in (self.channel.read_fd, self.channel.write_fd, self.lifeline):
                 os.close(fd)
             self.log.close()
             shutil.rmtree(self.home, ignore_errors=True)
@@ -553,12 +547,16 @@ class _Session:
         box = Sandbox(self.memory_mb, self.log_path)
         self.box = box
         try:
-            box.start(max(self.timeout, 120.0))
+            box.start(120.0)
             errors = box.run(cells, self.timeout)
         except Timeout:
             box.kill()
-            where = _cell_label(box.cell) if box.cell else "starting up"
-            self._failed(f"timed out after {self.timeout:g} s in {where}", box, first)
+            if box.cell is None and not box.started:
+                reason = "the sandbox did not start within 120 s"
+            else:
+                where = _cell_label(box.cell) if box.cell else "its last cell"
+                reason = f"timed out after {self.timeout:g} s in {where}"
+            self._failed(reason, box, first)
             return
         except PeerGone:
             how = box.ended()
@@ -579,6 +577,7 @@ class _Session:
     def _failed(self, reason: str, box: Sandbox, first: bool) -> None:
         if not first:
             self.broken = f"running the notebook again failed: {reason}"
+            self.graded.errors.append(self.broken)
             self.box = None
             return
         self.graded.errors.append(reason)

@@ -1,11 +1,13 @@
 """The process a submission runs in: its cells, then the grader's calls.
 
-    python -m convbn_tools.sandbox READ_FD WRITE_FD
+    python -m convbn_tools.sandbox READ_FD WRITE_FD LIFELINE_FD ADDRESS_MB FILE_BYTES
 
-Started by :mod:`convbn_tools.grading`, one per submission, with its limits already
-set (memory, file size, a session of its own, and, where Linux allows it, new user,
-network, PID and mount namespaces with every file system read-only but a private
-``tmpfs``). Here, before any student code runs:
+Started by :mod:`convbn_tools.grading`, one per submission, in a session of its own
+and, where Linux allows it, new user, network, PID and mount namespaces with every
+file system read-only but a private ``tmpfs`` (the grader also watches its resident
+memory). Here, before any student code runs:
+
+- the address-space (a backstop) and file-size limits are set, hard;
 
 - an audit hook (which Python code cannot remove) refuses sockets' ``connect``,
   ``bind``, ``sendto`` and name lookups, and starting programs (``subprocess``,
@@ -26,6 +28,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import resource
+import signal
 import sys
 import threading
 import types
@@ -173,9 +177,33 @@ def _error(result) -> tuple[str, str] | None:
     return type(error).__name__, text
 
 
+def _lifeline(fd: int) -> None:
+    """End this process when the grader's end of pipe ``fd`` closes (the grader
+    never writes to it), so that no sandbox outlives a grader that was killed."""
+    try:
+        os.read(fd, 1)
+    finally:
+        os._exit(70)
+
+
+def _limit(address_mb: int, file_bytes: int) -> None:
+    """Lower this process's limits (hard too: no code here can raise them again)."""
+    size = address_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (size, size))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it: OSError
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run a submission and serve the grader (``argv``: the two pipe ends)."""
+    """Run a submission and serve the grader.
+
+    ``argv``: the two ends of the wire, the lifeline (see :func:`_lifeline`), the
+    address-space limit (MB) and the file-size limit (bytes).
+    """
     argv = sys.argv[1:] if argv is None else argv
+    _limit(int(argv[3]), int(argv[4]))
+    threading.Thread(target=_lifeline, args=(int(argv[2]),), daemon=True).start()
     channel = Channel(int(argv[0]), int(argv[1]))
     channel.exported = [_graph, _gradient]
     assert (GRAPH_HANDLE, GRADIENT_HANDLE) == (0, 1)
