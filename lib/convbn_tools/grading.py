@@ -303,8 +303,38 @@ def _died(code: int | None) -> str:
     return f"it exited with status {code} (os._exit, or a crash)"
 
 
+def _descendants(pid: int) -> list[int] | None:
+    """``pid`` and its descendants, from Linux's ``/proc/PID/task/TID/children``
+    (a few small reads; None where that file does not exist)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        tasks = Path(f"/proc/{current}/task")
+        try:
+            for task in tasks.iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            if current == pid and not Path(f"/proc/{pid}").exists():
+                return []
+            if current == pid:
+                return None
+        except OSError:
+            pass
+    return found
+
+
 def _memory_mb(pid: int) -> float:
     """The resident memory (MB) of process ``pid`` and all its descendants."""
+    pids = _descendants(pid) if sys.platform.startswith("linux") else None
+    if pids is not None:
+        pages = 0
+        for one in pids:
+            try:
+                pages += int(Path(f"/proc/{one}/statm").read_text().split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     import psutil
 
     try:
