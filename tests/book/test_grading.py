@@ -417,3 +417,100 @@ def test_numpy_only_marks_every_function_exercise_of_a_numpy_only_chapter():
                     elif says and takes_function and "keras" not in intro.lower():
                         pytest.fail(f"{chapter} {question.name}: {name} not marked")
     assert {"check_correlate2d", "check_max_pool2d"} <= NUMPY_ONLY
+
+
+# --------------------------------------------------------------------------
+# The wire between the grader and a sandbox (in one process, over two pipes)
+# --------------------------------------------------------------------------
+@pytest.fixture
+def wire():
+    """Two connected Channels: (grader, sandbox), and a thread serving the latter."""
+    import os
+    import threading
+
+    from convbn_tools.wire import Channel, PeerGone
+
+    a_read, b_write = os.pipe()
+    b_read, a_write = os.pipe()
+    grader, sandbox = Channel(a_read, a_write), Channel(b_read, b_write)
+
+    def serve():
+        try:
+            while True:
+                message = sandbox.receive()
+                if message[0] == "call":
+                    sandbox.serve_call(message)
+        except PeerGone:
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield grader, sandbox
+    os.close(a_write)  # the sandbox's end reads the end of the stream
+    thread.join(timeout=10)
+    for fd in (a_read, b_read, b_write):
+        os.close(fd)
+
+
+def test_a_message_that_carries_code_is_refused():
+    import os
+    import pickle
+
+    from convbn_tools.wire import Channel, PeerGone
+
+    read, write = os.pipe()
+    payload = pickle.dumps(os.system)  # a global: loading it would reach code
+    os.write(write, len(payload).to_bytes(8, "big") + payload)
+    try:
+        with pytest.raises(PeerGone, match="malformed message"):
+            Channel(read, write).receive()
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_values_cross_as_data(wire):
+    import numpy as np
+
+    grader, sandbox = wire
+    rng = np.random.default_rng(3)
+    value = {
+        "a": np.arange(6.0).reshape(2, 3),
+        "n": np.int64(7),
+        "nested": [1, 2.5, (None, True, ...), {"s", "t"}, 1 + 2j, b"x"],
+        3: "three",
+    }
+    back = sandbox.decode(grader.encode(value))
+    assert back.keys() == value.keys()
+    assert np.array_equal(back["a"], value["a"]) and back["n"] == 7
+    assert back["nested"] == value["nested"] and back[3] == "three"
+    copy = sandbox.decode(grader.encode(rng))
+    assert copy.random() == rng.random()
+    opaque = sandbox.decode(sandbox.encode(object()))
+    assert "cannot read" in repr(opaque)
+
+
+def test_remote_calls_serve_callbacks_copy_back_inputs_and_name_errors(wire):
+    import numpy as np
+
+    grader, sandbox = wire
+
+    def student(f, x):
+        x[0] = -1.0  # modifies its input: the checker must see it
+        return f(x) * 2
+
+    def exits(*args):
+        raise SystemExit(0)  # "success" on the student's side: an error here
+
+    sandbox.exported = [student, exits]
+    remote, failing = (
+        grader.decode(("fn", 0, "student")),
+        grader.decode(("fn", 1, "exits")),
+    )
+    x = np.ones(3)
+    got = remote(lambda v: v + 1, x)  # the lambda runs on the grader's side
+    assert np.array_equal(got, [0.0, 4.0, 4.0]) and x[0] == -1.0
+    with pytest.raises(Exception, match="0") as raised:
+        failing()
+    assert type(raised.value).__name__ == "SystemExit"
+    assert not isinstance(raised.value, SystemExit)  # an Exception, not BaseException
