@@ -433,9 +433,14 @@ class Sandbox:
                 return
             time.sleep(0.1)
 
-    def ended(self) -> str:
-        """Why the process ended (after a PeerGone): memory, signal or status."""
-        self.process.wait()
+    def ended(self, error: PeerGone) -> str:
+        """Why the wire broke (``error``): memory, a signal, an exit status, or a
+        message that was not one (then the process is ended here)."""
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # alive: it wrote nonsense on the wire
+            self.kill()
+            return f"it broke the wire to the grader ({error})"
         if self.over_memory:
             self.kill()
             return f"it exceeded the memory limit ({self.memory_mb} MB)"
@@ -446,7 +451,7 @@ class Sandbox:
         self.channel.deadline = time.monotonic() + timeout
         message = self.channel.receive()
         self.channel.deadline = None
-        if message[0] != "ready":
+        if not (isinstance(message, tuple) and message[:1] == ("ready",)):
             raise PeerGone("the sandbox did not start")
         self.started = True
 
@@ -460,22 +465,30 @@ class Sandbox:
         self.channel.send(("run", list(cells)))
         while True:
             message = self.channel.receive()
-            if message[0] == "cell":
-                self.cell = (message[1], sources.get(message[1], ""))
-            elif message[0] == "done":
-                if message[2] is not None:
-                    errors[message[1]] = (str(message[2][0]), str(message[2][1]))
-                self.cell = None
-            elif message[0] == "ran":
-                self.channel.deadline = None
-                return errors
-            else:
-                raise PeerGone("an unexpected message while running cells")
+            try:
+                kind = message[0]
+                if kind == "cell":
+                    self.cell = (int(message[1]), sources[message[1]])
+                elif kind == "done":
+                    if message[2] is not None:
+                        error = (str(message[2][0]), str(message[2][1]))
+                        errors[int(message[1])] = error
+                    self.cell = None
+                elif kind == "ran":
+                    self.channel.deadline = None
+                    return errors
+                else:
+                    raise ValueError(kind)
+            except (TypeError, IndexError, KeyError, ValueError):
+                # the wire is the sandbox's to write to: anything can come
+                raise PeerGone("a malformed message while running cells") from None
 
     def value(self, name: str, numpy_only: bool):
         """The student's value of ``name`` (a Remote for a function)."""
         self.channel.send(("get", name))
         message = self.channel.receive()
+        if not (isinstance(message, tuple) and len(message) in (1, 2)):
+            raise PeerGone("a malformed answer")
         if message[0] == "missing":
             raise NameError(
                 f"{name} is not defined in your notebook (or the cell that defines "
@@ -588,8 +601,8 @@ class _Session:
                 reason = f"timed out after {self.timeout:g} s in {where}"
             self._failed(reason, box, first)
             return
-        except PeerGone:
-            how = box.ended()
+        except PeerGone as error:
+            how = box.ended(error)
             where = _cell_label(box.cell) if box.cell else "starting up"
             self._failed(f"the notebook's process ended in {where}: {how}", box, first)
             return
@@ -695,6 +708,10 @@ def grade_submission(
             session.begin()
             for question in questions:
                 _grade_question(question, session, graded, timeout)
+        except Exception as error:  # a sandbox that answered nonsense: no points
+            graded.errors.append(
+                f"grading stopped: {type(error).__name__}: {str(error)[:200]}"
+            )
         finally:
             session.close()
     graded.seconds = time.monotonic() - start
@@ -721,8 +738,8 @@ def _grade_question(question, session, graded, timeout) -> None:
             box.kill()
             message = f"timed out after {timeout:g} s while checking {question.name}"
             graded.errors.append(message)
-        except PeerGone:
-            how = box.ended()
+        except PeerGone as error:
+            how = box.ended(error)
             message = (
                 f"the notebook's process ended while checking {question.name}: {how}"
             )

@@ -321,22 +321,22 @@ class Channel:
         )
         while True:
             message = self.receive()
-            if not isinstance(message, tuple) or not message:
+            if not isinstance(message, tuple) or len(message) not in (4, 5):
                 raise PeerGone("a malformed message")
-            if message[0] == "call":
+            if message[0] == "call" and len(message) == 5:
                 self.serve_call(message)
                 continue
-            if message[0] == "return":
+            if message[0] == "return" and len(message) == 4:
                 _, value, changed, notes = message
                 if changed is not None:
                     _write_back(args, self.decode(changed))
                 self._check_notes(notes)
                 return self.decode(value)
-            if message[0] == "raise":
+            if message[0] == "raise" and len(message) == 4:
                 _, type_name, text, notes = message
                 self._check_notes(notes)
                 raise _exception(str(type_name), str(text))
-            raise PeerGone(f"an unexpected message {message[0]!r}")
+            raise PeerGone(f"an unexpected message {str(message[0])[:40]!r}")
 
     @staticmethod
     def _check_notes(notes) -> None:
@@ -349,6 +349,8 @@ class Channel:
         try:
             fn = self.exported[int(handle)]
             args, kwargs = self.decode(args), self.decode(kwargs)
+            if not (isinstance(args, list) and isinstance(kwargs, dict)):
+                raise TypeError("a call needs a list of arguments and a dict")
             before = self.encode(args)
         except (PeerGone, Timeout):
             raise

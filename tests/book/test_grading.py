@@ -167,6 +167,12 @@ def ch03_batch(folder: Path) -> dict[str, Path]:
             s["responses"],
             s["correlate1d_full"],
         ],
+        "forge": [  # writes a message of its own on the wire to the grader
+            *head,
+            s["correlate2d"],
+            "import os, sys\nos.write(int(sys.argv[2]), bytes(7) + b'\\x05junk!')",
+            *s.values(),
+        ],
         "network": [
             *head,
             "import urllib.request\n"
@@ -237,6 +243,7 @@ EXPECTED_CH03 = {
         "ended in cell 4 (hog = []): it exceeded the memory limit (1024 MB)",
     ),
     "network": ((1, 1, 1), ""),
+    "forge": ((1, 0, 0), "ended in cell 4 (import os, sys): it broke the wire"),
 }
 EXPECTED_CH06 = {
     "correct": ((1, 1, 1, 1), ""),
