@@ -28,8 +28,10 @@ each question's check.
 What this does not cover: a sandbox is as strong as the operating system's limits
 (without namespaces, a student's process can write files the user can write, and a
 C extension or ``ctypes`` can reach the network past the audit hook); "numpy only"
-is caught at run time, so a solution *copied as text* from ``convbn`` passes (that
-is plagiarism, for a similarity check); a student's function can still behave
+is caught at run time, in the sandbox, so a solution *copied as text* from
+``convbn`` passes (that is plagiarism, for a similarity check), and so does a
+student who disables the sandbox's watch on purpose (patching
+``convbn_tools.sandbox``); a student's function can still behave
 differently when it detects the grader (it sees the arguments, not the checker);
 values that are not data (a class instance, a generator) reach the checkers as
 :class:`convbn_tools.wire.Opaque` stand-ins; a Keras loss traced by ``tf.function``
