@@ -273,22 +273,40 @@ _NAMESPACES: bool | None = None
 _NAMESPACES_LOCK = threading.Lock()
 
 
+_UNSHARE = ["unshare", "-rmnp", "--fork", "--kill-child", "sh", "-c", _MOUNT_SCRIPT]
+# Run inside the namespaces by the probe: succeeds only if a file outside the
+# sandbox's tmpfs cannot be written and the network has no way out.
+_PROBE = 'touch "$0" 2>/dev/null && exit 1; [ -z "$(ip -o route 2>/dev/null)" ]'
+
+
 def namespaces_available() -> bool:
-    """Whether this machine lets an unprivileged user run ``unshare -rmnp``."""
+    """Whether the namespace sandbox works here, for an unprivileged user.
+
+    Runs the sandbox's own ``unshare -rmnp`` and mount script once and checks,
+    inside, that a file outside its ``tmpfs`` cannot be written and that there is
+    no network route. False (the sandbox then runs without namespaces) if any of
+    it fails: no ``unshare``, user namespaces disabled, no ``mount``.
+    """
     global _NAMESPACES
     with _NAMESPACES_LOCK:
         if _NAMESPACES is None:
             _NAMESPACES = False
             if shutil.which("unshare") and sys.platform.startswith("linux"):
-                try:
-                    done = subprocess.run(
-                        ["unshare", "-rmnp", "--fork", "--kill-child", "true"],
-                        capture_output=True,
-                        timeout=30,
-                    )
-                    _NAMESPACES = done.returncode == 0
-                except (OSError, subprocess.SubprocessError):
-                    _NAMESPACES = False
+                with tempfile.TemporaryDirectory() as folder:
+                    home = Path(folder) / "home"
+                    home.mkdir()
+                    outside = Path(folder) / "written"
+                    command = [*_UNSHARE, "probe", "sh", "-c", _PROBE, str(outside)]
+                    try:
+                        done = subprocess.run(
+                            command,
+                            capture_output=True,
+                            timeout=60,
+                            env={**os.environ, "SANDBOX_HOME": str(home)},
+                        )
+                        _NAMESPACES = done.returncode == 0 and not outside.exists()
+                    except (OSError, subprocess.SubprocessError):
+                        _NAMESPACES = False
         return _NAMESPACES
 
 
@@ -393,17 +411,7 @@ class Sandbox:
             OMP_NUM_THREADS="1",
         )
         if namespaces_available():
-            command = [
-                "unshare",
-                "-rmnp",
-                "--fork",
-                "--kill-child",
-                "sh",
-                "-c",
-                _MOUNT_SCRIPT,
-                "sandbox",
-                *command,
-            ]
+            command = [*_UNSHARE, "sandbox", *command]
         self.log = open(log_path, "ab")  # closed in close()
         self.process = subprocess.Popen(
             command,

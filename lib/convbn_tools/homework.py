@@ -252,6 +252,13 @@ def _grade_command(parser, options) -> int:
         grading.find_submissions(paths)
     except (ValueError, FileNotFoundError) as error:
         parser.error(str(error))
+    if not grading.namespaces_available():
+        print(
+            "warning: no unprivileged namespaces here (unshare -rmnp): the "
+            "submissions run without their own network and PID space and can "
+            "write files this user can write",
+            file=sys.stderr,
+        )
     results = grade_class(
         chapter,
         paths,
