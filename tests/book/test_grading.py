@@ -371,6 +371,26 @@ def test_one_submission_prints_its_scores_as_before(tmp_path, capsys):
     assert "total: 0 / 3" in lines
 
 
+@pytest.mark.slow
+def test_without_namespaces_the_sandbox_still_refuses_network_and_cheats(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(grading, "_NAMESPACES", False)  # as where unshare fails
+    made = ch03_batch(tmp_path)
+    questions = grading.read_questions(find_exercises(ROOT)[CH03])
+    network, cheat = grading.grade_batch(
+        questions,
+        [(name, made[name]) for name in ("network", "patch_checks")],
+        timeout=TIMEOUT,
+        memory_mb=1024,
+        jobs=2,
+        progress=False,
+    )
+    refused = [e for e in network.cell_errors if "cannot be used while grading" in e]
+    assert network.total == 3 and len(refused) == 2, network.cell_errors
+    assert cheat.total == 1 and cheat.scores["q3_correlate1d_full"] == 1
+
+
 def test_bad_arguments_are_named(tmp_path, capsys):
     text = tmp_path / "answers.txt"
     text.write_text("no notebook")
