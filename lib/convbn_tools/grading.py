@@ -269,6 +269,15 @@ def _code_cells(path: Path) -> list[tuple[int, str]]:
 # --------------------------------------------------------------------------
 # The sandbox process
 # --------------------------------------------------------------------------
+#: The sandboxes' processes alive now, and the flag that stops a batch (Ctrl-C).
+_LIVE: set[subprocess.Popen] = set()
+_STOP = threading.Event()
+
+
+class _Stopped(BaseException):
+    """The batch is being stopped: start no more sandboxes."""
+
+
 _NAMESPACES: bool | None = None
 _NAMESPACES_LOCK = threading.Lock()
 
@@ -423,6 +432,7 @@ class Sandbox:
             env=env,
             start_new_session=True,
         )
+        _LIVE.add(self.process)
         for fd in (read_child, write_child, lifeline):
             os.close(fd)
         self.channel = Channel(read_parent, write_parent)
@@ -539,6 +549,7 @@ class Sandbox:
                 except ProcessLookupError:
                     pass
                 self.process.wait()
+            _LIVE.discard(self.process)
             for fd in (self.channel.read_fd, self.channel.write_fd, self.lifeline):
                 os.close(fd)
             self.log.close()
@@ -597,6 +608,8 @@ class _Session:
         self.broken: str | None = None
 
     def _launch(self, cells, first: bool) -> None:
+        if _STOP.is_set():
+            raise _Stopped()
         box = Sandbox(self.memory_mb, self.log_path)
         self.box = box
         try:
@@ -800,8 +813,20 @@ def grade_batch(
 
     if progress:
         _progress(0, len(submissions), started, "")
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         list(pool.map(one, range(len(submissions))))
+    except BaseException:  # Ctrl-C, or a bug: end every sandbox now, not later
+        _STOP.set()
+        for process in list(_LIVE):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _STOP.clear()
     if progress:
         sys.stderr.write("\n")
     return results  # type: ignore[return-value]

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -247,6 +248,8 @@ def _grade_command(parser, options) -> int:
     if options.jobs < 1:
         parser.error(f"-j must be at least 1, got {options.jobs}")
     chapter, paths = options.args[1], options.args[2:]
+    # SIGTERM ends the batch as Ctrl-C does: every sandbox is ended at once
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     try:
         _select(options.root, [chapter])
         grading.find_submissions(paths)
