@@ -7,8 +7,8 @@ and, where Linux allows it, new user, network, PID and mount namespaces with eve
 file system read-only but a private ``tmpfs`` (the grader also watches its resident
 memory). Here, before any student code runs:
 
-- the address-space (a backstop) and file-size limits are set, hard;
-
+- the address-space (a backstop) and file-size limits are set, hard, and a thread
+  ends the process when the grader's end of the lifeline pipe closes;
 - an audit hook (which Python code cannot remove) refuses sockets' ``connect``,
   ``bind``, ``sendto`` and name lookups, and starting programs (``subprocess``,
   ``os.system``, ``os.exec*``, ``os.fork``, ``os.posix_spawn``);
