@@ -12,11 +12,15 @@ the command) and builds the autograder zip::
 
 which writes, per chapter, ``_build/homework/NN_topic/student/exercises.ipynb`` (hand
 this out) and ``_build/homework/NN_topic/autograder/`` (the solutions notebook and
-``exercises-autograder_*.zip``). ``grade`` runs that autograder on one submitted
-notebook, here, without Docker (``otter run``), and prints the score and each failing
-check's message. Grading a whole class is ``otter grade`` with the same zip; the
-grading environment must have ``convbn`` installed
-(``pip install -r requirements.txt``).
+``exercises-autograder_*.zip``, for Gradescope or ``otter run``).
+
+``grade CHAPTER PATH... [--csv FILE] [--feedback DIR] [--timeout S] [--memory MB]
+[-j N]`` grades notebooks, or folders of them, here, without Docker: each submission
+in a sandbox of its own, the checks in this process, calling the student's functions
+as black boxes (:mod:`convbn_tools.grading` has the design and its limits). One
+notebook prints its scores and each failing check's message; ``--csv`` writes the
+gradebook, ``--feedback`` one file per student. :func:`grade` runs otter's own
+autograder zip on one notebook (``otter run``, what Gradescope runs).
 
 ``python -m convbn.homework``, ``python -m convbn_tools.homework`` and the
 ``convbn-homework`` script are the same command. otter runs in a process of its own
@@ -30,12 +34,15 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["find_exercises", "assign", "grade", "main"]
+from convbn_tools import grading
+
+__all__ = ["find_exercises", "assign", "grade", "grade_class", "main"]
 
 
 def _otter(*args: str) -> list[str]:
@@ -146,38 +153,132 @@ def grade(
         return json.loads(results_file.read_text())
 
 
+def grade_class(
+    chapter: str,
+    paths,
+    root: str | Path = ".",
+    *,
+    csv: str | Path | None = None,
+    feedback: str | Path | None = None,
+    timeout: float = grading.DEFAULT_TIMEOUT,
+    memory_mb: int = grading.DEFAULT_MEMORY,
+    jobs: int = 1,
+    progress: bool = True,
+) -> list[grading.Graded]:
+    """Grade every notebook of ``paths`` (notebooks or folders) for ``chapter``.
+
+    Each submission runs in a sandbox of its own (:mod:`convbn_tools.grading`),
+    ``jobs`` at a time, with ``timeout`` seconds for its cells and for each check
+    and ``memory_mb`` of memory. Writes the CSV gradebook to ``csv`` and one
+    feedback file per submission into ``feedback``, when given.
+    """
+    master = _select(root, [chapter])[chapter]
+    submissions = grading.find_submissions(paths)
+    questions = grading.read_questions(master)
+    results = grading.grade_batch(
+        questions,
+        submissions,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        jobs=jobs,
+        progress=progress,
+    )
+    if csv is not None:
+        grading.write_csv(results, csv)
+    if feedback is not None:
+        grading.write_feedback(results, feedback)
+    return results
+
+
 def main(argv=None) -> int:
     """The command line (``argv``: its arguments, default ``sys.argv[1:]``)."""
     parser = argparse.ArgumentParser(
         prog="python -m convbn.homework",
         description="Make student versions and autograders of the exercises "
-        "(otter assign), or grade one submission (otter run).",
+        "(otter assign), or grade submissions, each in a sandbox of its own.",
     )
     parser.add_argument(
         "args",
         nargs="*",
-        help="chapter folder names (default: all), or: grade CHAPTER SUBMISSION.ipynb",
+        help="chapter folder names (default: all), or: grade CHAPTER PATH... "
+        "(notebooks, or folders of notebooks)",
     )
     parser.add_argument("--root", default=".", help="the course's top folder")
     parser.add_argument(
         "--out", default=None, help="output folder (default: ROOT/_build/homework)"
     )
+    grade_options = parser.add_argument_group("grade")
+    grade_options.add_argument("--csv", help="write the gradebook to this CSV file")
+    grade_options.add_argument(
+        "--feedback", help="write one feedback file per submission into this folder"
+    )
+    grade_options.add_argument(
+        "--timeout",
+        type=float,
+        default=grading.DEFAULT_TIMEOUT,
+        help="seconds for a notebook's cells, and for each check (default 300)",
+    )
+    grade_options.add_argument(
+        "--memory",
+        type=int,
+        default=grading.DEFAULT_MEMORY,
+        help="memory limit of a submission in MB (default 2048)",
+    )
+    grade_options.add_argument(
+        "-j", "--jobs", type=int, default=1, help="submissions graded at a time"
+    )
     options = parser.parse_args(argv)
     if options.args[:1] == ["grade"]:
-        if len(options.args) != 3:
-            parser.error("usage: grade CHAPTER SUBMISSION.ipynb")
-        results = grade(options.args[1], options.args[2], options.root, options.out)
-        for test in results["tests"]:
-            if "score" in test:
-                print(f"{test['name']}: {test['score']:g} / {test['max_score']:g}")
-                if test["score"] < test["max_score"]:
-                    print("    " + test.get("output", "").replace("\n", "\n    "))
-        return 0
+        return _grade_command(parser, options)
     for name, target in assign(options.args, options.root, options.out).items():
         print(
             f"{name}: student -> {target / 'student'}, "
             f"autograder -> {target / 'autograder'}"
         )
+    return 0
+
+
+def _grade_command(parser, options) -> int:
+    if len(options.args) < 3:
+        parser.error("usage: grade CHAPTER PATH... (notebooks or folders)")
+    if not options.timeout > 0:
+        parser.error(f"--timeout must be positive, got {options.timeout:g}")
+    if options.memory < 256:
+        parser.error(f"--memory must be at least 256 (MB), got {options.memory}")
+    if options.jobs < 1:
+        parser.error(f"-j must be at least 1, got {options.jobs}")
+    chapter, paths = options.args[1], options.args[2:]
+    # SIGTERM ends the batch as Ctrl-C does: every sandbox is ended at once
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    try:
+        _select(options.root, [chapter])
+        grading.find_submissions(paths)
+    except (ValueError, FileNotFoundError) as error:
+        parser.error(str(error))
+    if not grading.namespaces_available():
+        print(
+            "warning: no unprivileged namespaces here (unshare -rmnp): the "
+            "submissions run without their own network and PID space and can "
+            "write files this user can write",
+            file=sys.stderr,
+        )
+    results = grade_class(
+        chapter,
+        paths,
+        options.root,
+        csv=options.csv,
+        feedback=options.feedback,
+        timeout=options.timeout,
+        memory_mb=options.memory,
+        jobs=options.jobs,
+        progress=len(paths) > 1 or Path(paths[0]).is_dir(),
+    )
+    if len(results) == 1:
+        print(grading.report(results[0]))
+    else:
+        for graded in results:
+            line = f"{graded.label}: {graded.total:g} / {sum(graded.points.values()):g}"
+            print(line + (f"  ({graded.error})" if graded.error else ""))
     return 0
 
 

@@ -8,10 +8,15 @@ The exercises notebooks call them from their otter-grader test cells.
 One module per chapter (``ch01`` ... ``ch12``) holds that chapter's checkers; all
 of them share the harness in ``_core`` and take their reference answers from the
 public ``convbn`` functions.
+
+:data:`NUMPY_ONLY` names the checkers of the exercises whose text says "numpy only":
+when a class is graded (``python -m convbn.homework grade``), a function that runs
+code of ``convbn`` gets no points for them, with a message that says why.
 """
 
 from __future__ import annotations
 
+from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch12
 from .ch01 import (
     check_causal_convolution,
     check_exponential_kernel,
@@ -92,7 +97,16 @@ from .ch12 import (
     check_fold_batchnorm,
 )
 
+#: The checkers whose exercises say "numpy only" (each chapter module's NUMPY_ONLY).
+NUMPY_ONLY = frozenset(
+    name
+    for chapter in (ch01, ch02, ch03, ch04, ch05, ch06)
+    + (ch07, ch08, ch09, ch10, ch11, ch12)
+    for name in chapter.NUMPY_ONLY
+)
+
 __all__ = [
+    "NUMPY_ONLY",
     "check_exponential_kernel",
     "check_causal_convolution",
     "check_gaussian_convolution",

@@ -20,6 +20,14 @@ from ._core import (
     wrong_predictions,
 )
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_exponential_kernel",
+    "check_causal_convolution",
+)
+
 __all__ = [
     "check_exponential_kernel",
     "check_causal_convolution",

@@ -26,6 +26,14 @@ from ._core import (
     wrong_predictions,
 )
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_convolve2d",
+    "check_toeplitz_matrix",
+)
+
 __all__ = [
     "check_convolve2d",
     "check_output_size",

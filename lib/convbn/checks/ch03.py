@@ -19,6 +19,14 @@ from ._core import (
 )
 from .ch02 import run_valid2d
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_correlate2d",
+    "check_correlate1d_full",
+)
+
 __all__ = [
     "check_correlate2d",
     "check_rotate180",

@@ -27,6 +27,14 @@ from ._core import (
     wrong_predictions,
 )
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_receptive_field_stack",
+    "check_locally_connected1d",
+)
+
 __all__ = [
     "check_parameter_counts",
     "check_layer_counts",

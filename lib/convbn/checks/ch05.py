@@ -22,6 +22,14 @@ from ._core import (
     wrong_predictions,
 )
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_shift",
+    "check_find_counterexample",
+)
+
 __all__ = [
     "check_shift",
     "check_circular_correlate2d",

@@ -23,6 +23,16 @@ from ._core import (
     wrong_at,
 )
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_max_pool2d",
+    "check_block_max_pool",
+    "check_average_pool1d_same",
+    "check_conv_layer",
+)
+
 __all__ = [
     "check_max_pool2d",
     "check_block_max_pool",

@@ -15,6 +15,14 @@ import numpy as np
 from .. import convolution, pooling
 from ._core import Mistake, as_array, as_int, call, close, first_mistake, wrong_at
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_conv2d_backward",
+    "check_max_pool2d_backward",
+)
+
 __all__ = [
     "check_conv2d_backward",
     "check_max_pool2d_backward",

@@ -14,6 +14,15 @@ import numpy as np
 from .. import batchnorm
 from ._core import Mistake, as_array, call, close, diagnose
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_batchnorm_forward",
+    "check_batchnorm_backward",
+    "check_batchnorm_inference",
+)
+
 __all__ = [
     "check_batchnorm_forward",
     "check_batchnorm_backward",

@@ -32,6 +32,15 @@ from ._core import (
     wrong_at,
 )
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_moving_average",
+    "check_moving_after",
+    "check_bn_parameter_counts",
+)
+
 __all__ = [
     "check_moving_average",
     "check_moving_after",

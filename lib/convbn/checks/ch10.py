@@ -14,6 +14,14 @@ import numpy as np
 from .. import activations
 from ._core import Mistake, as_array, as_int, call, close, first_mistake
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_dense_parameters",
+    "check_inverted_dropout",
+)
+
 __all__ = [
     "check_sequential_model",
     "check_dense_parameters",

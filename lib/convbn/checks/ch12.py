@@ -16,6 +16,16 @@ import numpy as np
 from .. import batchnorm, convolution
 from ._core import Mistake, as_array, as_numbers, call, close, first_mistake, wrong_at
 
+#: The checkers of this chapter's exercises that say "numpy only": the student's
+#: function may not use ``convbn`` (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = (
+    "check_cnn_shapes",
+    "check_conv_bn_params",
+    "check_fold_batchnorm",
+    "check_confusion_matrix",
+)
+
 __all__ = [
     "check_cnn_shapes",
     "check_conv_bn_params",

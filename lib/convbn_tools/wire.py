@@ -1,0 +1,432 @@
+"""The wire between the grader and a submission's process: safe values, remote calls.
+
+The grader never runs a student's code: the submission runs in a process of its own
+(:mod:`convbn_tools.sandbox`), and the checkers, in the grader, call the student's
+functions through this wire as black boxes. Both ends hold a :class:`Channel`:
+
+- A value crosses as a tree of plain data (None, bool, int, float, str, bytes,
+  lists, tuples, dicts), pickled with *no* globals allowed on reading
+  (:class:`_DataOnly`), so a message cannot make the grader run code. numpy arrays
+  cross in the ``.npy`` format read with ``allow_pickle=False``; a numpy Generator
+  as its bit generator's state; a TensorFlow tensor as its values; a Keras model in
+  Keras's own format, read with ``safe_mode=True``.
+- A function crosses as a *handle*: the receiver gets a :class:`Remote`, which calls
+  it on the other side and waits for the answer, serving calls back meanwhile (a
+  checker may hand the student's function a function of its own).
+- Anything else crosses as an :class:`Opaque` stand-in that names its type.
+- An exception raised on the other side comes back as an ``Exception`` of the same
+  name (never a ``BaseException``: a student's ``SystemExit`` is an ordinary error
+  here). Arrays that the called function modified in place are copied back, so the
+  checkers' "modified its input" diagnoses still work.
+
+The grader's end waits with a deadline: :class:`Timeout` and :class:`PeerGone`
+(the other process ended) are ``BaseException``\\ s, so that no checker's
+``except Exception`` can mistake them for a wrong answer.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+import pickle
+import select
+import struct
+import tempfile
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "MAX_MESSAGE",
+    "Channel",
+    "Remote",
+    "Opaque",
+    "Timeout",
+    "PeerGone",
+    "NotNumpyOnly",
+]
+
+#: The largest message either side accepts (bytes); larger ones end the session.
+MAX_MESSAGE = 256 * 2**20
+_HEADER = struct.Struct("!Q")
+_DEPTH = 64
+#: The handles of the sandbox's adapters for Keras losses (see
+#: :mod:`convbn_tools.sandbox`): trace with ``tf.function``; the gradient of a sum.
+GRAPH_HANDLE, GRADIENT_HANDLE = 0, 1
+
+
+class Timeout(BaseException):
+    """The other side did not answer before the deadline."""
+
+
+class PeerGone(BaseException):
+    """The other side's process ended, or sent something that is not a message."""
+
+
+class NotNumpyOnly(BaseException):
+    """A numpy-only answer ran code of ``convbn`` (``args[0]`` names the function)."""
+
+
+class Opaque:
+    """Stands for a value of a type that cannot cross (its type name is kept)."""
+
+    type_name = "object"
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object (the grader cannot read it)>"
+
+
+class _DataOnly(pickle.Unpickler):
+    """An unpickler that refuses every global: plain data only, no code runs."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"refused global {module}.{name}")
+
+
+def _opaque(type_name: str) -> Opaque:
+    name = type_name if type_name.isidentifier() else "object"
+    return type(name, (Opaque,), {"type_name": name})()
+
+
+def _exception(type_name: str, text: str) -> Exception:
+    """An ``Exception`` named like the remote one (builtin class when it is one)."""
+    known = getattr(builtins, type_name, None)
+    if isinstance(known, type) and issubclass(known, Exception):
+        try:
+            return known(text)
+        except Exception:  # an exception class with another constructor
+            pass
+    name = type_name if type_name.isidentifier() else "RemoteError"
+    return type(name, (Exception,), {})(text)
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)[:2000]
+    except Exception:  # a student's exception whose __str__ fails
+        return "(no message)"
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _from_npy(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _module_of(value) -> str:
+    return getattr(type(value), "__module__", "") or ""
+
+
+class Channel:
+    """One end of the wire: framed messages on two file descriptors, and the codec.
+
+    ``exported`` holds the functions this side has handed to the other (a handle is
+    an index into it). ``deadline`` (a ``time.monotonic`` value or None) bounds every
+    wait for a message; ``on_call(fn, args, kwargs, options)`` runs a call the
+    other side asked for (default: ``fn(*args, **kwargs)``) and may leave ``notes``
+    (plain data) for the answer.
+    """
+
+    def __init__(self, read_fd: int, write_fd: int):
+        self.read_fd, self.write_fd = read_fd, write_fd
+        self.exported: list[Callable] = []
+        self.deadline: float | None = None
+        self.on_call = None
+        self.notes = None
+
+    # framing ---------------------------------------------------------------
+    def send(self, message) -> None:
+        """Send one message (a tree of plain data)."""
+        data = pickle.dumps(message, protocol=5)
+        if len(data) > MAX_MESSAGE:
+            raise ValueError(
+                f"a value of {len(data) / 2**20:.0f} MB is too large to send "
+                f"(at most {MAX_MESSAGE // 2**20} MB)"
+            )
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            try:
+                written = os.write(self.write_fd, view)
+            except (BrokenPipeError, OSError) as error:
+                raise PeerGone(f"the other process is gone ({error})") from None
+            view = view[written:]
+
+    def _read(self, count: int) -> bytes:
+        chunks, left = [], count
+        while left:
+            wait = None
+            if self.deadline is not None:
+                wait = self.deadline - time.monotonic()
+                if wait <= 0:
+                    raise Timeout()
+            ready, _, _ = select.select([self.read_fd], [], [], wait)
+            if not ready:
+                raise Timeout()
+            chunk = os.read(self.read_fd, min(left, 2**20))
+            if not chunk:
+                raise PeerGone("the other process ended")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def receive(self):
+        """The next message (plain data only); waits until ``deadline``."""
+        (size,) = _HEADER.unpack(self._read(_HEADER.size))
+        if size > MAX_MESSAGE:
+            raise PeerGone(f"a message of {size} bytes is larger than allowed")
+        try:
+            return _DataOnly(io.BytesIO(self._read(size))).load()
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
+            raise PeerGone(f"a malformed message ({error})") from None
+
+    # codec -----------------------------------------------------------------
+    def encode(self, value, depth: int = 0):
+        """``value`` as a tree of plain data (functions become handles)."""
+        if depth > _DEPTH:
+            raise ValueError("a value nested too deeply to send")
+        if value is None or isinstance(value, bool | int | float | str | bytes):
+            if type(value) in (type(None), bool, int, float, str, bytes):
+                return ("v", value)
+        if value is Ellipsis:
+            return ("...",)
+        if type(value) is complex:
+            return ("complex", value.real, value.imag)
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            return ("nd", _npy(np.ascontiguousarray(value)))
+        if isinstance(value, np.generic) and not isinstance(value, np.object_):
+            return ("np", _npy(np.asarray(value)))
+        if isinstance(value, np.random.Generator):
+            state = value.bit_generator.state
+            return ("rng", type(value.bit_generator).__name__, self.encode(state))
+        if type(value) in (list, tuple, set, frozenset):
+            items = [self.encode(v, depth + 1) for v in value]
+            return (type(value).__name__, items)
+        if type(value) is dict:
+            pairs = [
+                (self.encode(k, depth + 1), self.encode(v, depth + 1))
+                for k, v in value.items()
+            ]
+            return ("dict", pairs)
+        module = _module_of(value)
+        if module.startswith(("tensorflow", "keras")):
+            encoded = self._encode_keras(value)
+            if encoded is not None:
+                return encoded
+        if isinstance(value, Remote) and value.channel is self:
+            return ("yours", value.handle, value.__name__)
+        if callable(value) and not isinstance(value, type):
+            self.exported.append(value)
+            name = getattr(value, "__name__", type(value).__name__)
+            return ("fn", len(self.exported) - 1, str(name))
+        return ("opaque", type(value).__name__)
+
+    def _encode_keras(self, value):
+        import keras
+
+        if keras.ops.is_tensor(value) and hasattr(value, "numpy"):
+            return ("tensor", _npy(np.asarray(value.numpy())))
+        if isinstance(value, keras.Model):
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "model.keras")
+                value.save(path)
+                with open(path, "rb") as file:
+                    return ("keras", file.read())
+        return None
+
+    def decode(self, tree, depth: int = 0):
+        """The value a tree of plain data stands for (handles become Remotes)."""
+        if depth > _DEPTH or not isinstance(tree, tuple) or not tree:
+            raise PeerGone("a malformed value")
+        kind, rest = tree[0], tree[1:]
+        try:
+            if kind == "v":
+                return rest[0]
+            if kind == "...":
+                return Ellipsis
+            if kind == "complex":
+                return complex(float(rest[0]), float(rest[1]))
+            if kind == "nd":
+                return _from_npy(rest[0])
+            if kind == "np":
+                return _from_npy(rest[0])[()]
+            if kind == "rng":
+                bit_generator = getattr(np.random, str(rest[0]), None)
+                if not (
+                    isinstance(bit_generator, type)
+                    and issubclass(bit_generator, np.random.BitGenerator)
+                ):
+                    return _opaque("Generator")
+                made = bit_generator()
+                made.state = self.decode(rest[1], depth + 1)
+                return np.random.Generator(made)
+            if kind in ("list", "tuple", "set", "frozenset"):
+                items = [self.decode(v, depth + 1) for v in rest[0]]
+                return {"list": list, "tuple": tuple, "set": set}.get(kind, frozenset)(
+                    items
+                )
+            if kind == "dict":
+                return {
+                    self.decode(k, depth + 1): self.decode(v, depth + 1)
+                    for k, v in rest[0]
+                }
+            if kind == "tensor":
+                import keras
+
+                return keras.ops.convert_to_tensor(_from_npy(rest[0]))
+            if kind == "keras":
+                return self._decode_model(rest[0])
+            if kind == "fn":
+                return Remote(self, int(rest[0]), str(rest[1]))
+            if kind == "yours":
+                return self.exported[int(rest[0])]
+            if kind == "opaque":
+                return _opaque(str(rest[0]))
+        except (PeerGone, Timeout):
+            raise
+        except Exception as error:  # a value that does not parse: the peer's fault
+            raise PeerGone(f"a malformed value ({type(error).__name__})") from None
+        raise PeerGone(f"an unknown kind of value {kind!r}")
+
+    @staticmethod
+    def _decode_model(data: bytes):
+        import keras
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.keras")
+            with open(path, "wb") as file:
+                file.write(data)
+            try:
+                return keras.saving.load_model(path, safe_mode=True)
+            except Exception as error:
+                raise ValueError(
+                    f"the Keras model could not be read safely ({error})"
+                ) from None
+
+    # calls -----------------------------------------------------------------
+    def call(self, handle: int, args, kwargs, options=None):
+        """Call the other side's function ``handle`` and return what it returns.
+
+        Serves the other side's calls back into this one until the answer comes.
+        ``options`` (plain data) travels with the request (the sandbox reads
+        ``{"numpy_only": True}``).
+        """
+        self.send(
+            ("call", handle, self.encode(list(args)), self.encode(kwargs), options)
+        )
+        while True:
+            message = self.receive()
+            if not isinstance(message, tuple) or len(message) not in (4, 5):
+                raise PeerGone("a malformed message")
+            if message[0] == "call" and len(message) == 5:
+                self.serve_call(message)
+                continue
+            if message[0] == "return" and len(message) == 4:
+                _, value, changed, notes = message
+                if changed is not None:
+                    _write_back(args, self.decode(changed))
+                self._check_notes(notes)
+                return self.decode(value)
+            if message[0] == "raise" and len(message) == 4:
+                _, type_name, text, notes = message
+                self._check_notes(notes)
+                raise _exception(str(type_name), str(text))
+            raise PeerGone(f"an unexpected message {str(message[0])[:40]!r}")
+
+    @staticmethod
+    def _check_notes(notes) -> None:
+        if isinstance(notes, dict) and notes.get("convbn"):
+            raise NotNumpyOnly(str(notes["convbn"]))
+
+    def serve_call(self, message) -> None:
+        """Run one ``("call", ...)`` request of the other side and send the answer."""
+        _, handle, args, kwargs, options = message
+        try:
+            fn = self.exported[int(handle)]
+            args, kwargs = self.decode(args), self.decode(kwargs)
+            if not (isinstance(args, list) and isinstance(kwargs, dict)):
+                raise TypeError("a call needs a list of arguments and a dict")
+            before = self.encode(args)
+        except (PeerGone, Timeout):
+            raise
+        except Exception as error:
+            self.send(("raise", type(error).__name__, str(error), None))
+            return
+        self.notes = None
+        try:
+            if self.on_call is not None:
+                result = self.on_call(fn, args, kwargs, options)
+            else:
+                result = fn(*args, **kwargs)
+        except BaseException as error:  # the called code's error, any kind
+            if isinstance(error, PeerGone | Timeout):
+                raise
+            text = _text(error)
+            self.send(("raise", type(error).__name__, text, self.notes))
+            return
+        notes = self.notes
+        try:
+            after = self.encode(args)
+            changed = None if after == before else after
+            self.send(("return", self.encode(result), changed, notes))
+        except (PeerGone, Timeout):
+            raise
+        except Exception as error:  # a result that cannot cross
+            self.send(("raise", type(error).__name__, _text(error), notes))
+
+
+def _write_back(original, new) -> None:
+    """Copy arrays the called function changed into the caller's arrays, in place."""
+    if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
+        if original.shape == new.shape and original.flags.writeable:
+            np.copyto(original, new, casting="unsafe")
+    elif isinstance(original, np.random.Generator) and isinstance(
+        new, np.random.Generator
+    ):
+        original.bit_generator.state = new.bit_generator.state
+    elif isinstance(original, list | tuple) and isinstance(new, list | tuple):
+        for a, b in zip(original, new, strict=False):
+            _write_back(a, b)
+    elif isinstance(original, dict) and isinstance(new, dict):
+        for key in original.keys() & new.keys():
+            _write_back(original[key], new[key])
+
+
+class Remote:
+    """A function on the other side of a :class:`Channel`; calling it calls that.
+
+    ``options`` (a dict of plain data) goes with every call (see
+    :meth:`Channel.call`).
+    """
+
+    def __init__(self, channel: Channel, handle: int, name: str, options=None):
+        self.channel, self.handle, self.__name__ = channel, handle, name
+        self.options = options
+
+    def __call__(self, *args, **kwargs):
+        return self.channel.call(self.handle, args, kwargs, self.options)
+
+    def in_graph(self) -> Remote:
+        """The same function, traced by ``tf.function`` on the other side.
+
+        The sandbox exports its tracing adapter as :data:`GRAPH_HANDLE`.
+        """
+        traced = self.channel.call(GRAPH_HANDLE, (self,), {}, self.options)
+        if isinstance(traced, Remote):
+            traced.options = self.options
+        return traced
+
+    def gradient_of_sum(self, y_true, y_pred):
+        """The gradient of ``sum(self(y_true, y_pred))`` with respect to ``y_pred``
+        (None when none flows), taken with ``tf.GradientTape`` on the other side."""
+        return self.channel.call(
+            GRADIENT_HANDLE, (self, y_true, y_pred), {}, self.options
+        )
+
+    def __repr__(self) -> str:
+        return f"<student function {self.__name__}>"
