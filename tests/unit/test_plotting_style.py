@@ -63,7 +63,7 @@ def test_bad_input_names_the_argument(call, error, match):
 
 # --- the package: one module per part, every public name re-exported ------------------
 
-PARTS = ("style", "convolution", "pooling", "batchnorm", "keras")
+PARTS = ("style", "convolution", "pooling", "batchnorm", "seeded", "keras")
 
 
 def test_the_package_re_exports_exactly_the_public_names_of_its_parts():

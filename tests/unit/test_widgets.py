@@ -170,6 +170,22 @@ def test_batchnorm_widget_has_its_controls_and_redraws():
     widget.update()
 
 
+def test_batch_statistics_widget_offers_powers_of_two_and_redraws(monkeypatch):
+    drawn = []
+    monkeypatch.setattr(
+        widgets.plotting,
+        "plot_batch_statistics",
+        lambda batch_size: drawn.append(batch_size) or plt.figure(),
+    )
+    widget = widgets.batch_statistics_widget()
+    assert isinstance(widget, ipw.interactive)
+    control = controls_of(widget)["batch size"]
+    assert list(control.options) == [2, 4, 8, 16, 32, 64] and control.value == 8
+    control.value = 2
+    widget.update()
+    assert drawn[-1] == 2
+
+
 def test_figure1_widget_has_a_unit_slider_and_redraws():
     widget = widgets.figure1_widget(figure1_result())
     assert isinstance(widget, ipw.interactive)
