@@ -6,7 +6,7 @@ functions through this wire as black boxes. Both ends hold a :class:`Channel`:
 
 - A value crosses as a tree of plain data (None, bool, int, float, str, bytes,
   lists, tuples, dicts), pickled with *no* globals allowed on reading
-  (:class:`_DataOnly`), so a message cannot make the grader run code. numpy arrays
+  (``_DataOnly``), so a message cannot make the grader run code. numpy arrays
   cross in the ``.npy`` format read with ``allow_pickle=False``; a numpy Generator
   as its bit generator's state; a TensorFlow tensor as its values; a Keras model in
   Keras's own format, read with ``safe_mode=True``.
