@@ -147,8 +147,8 @@ def _first_at(run, name, target):
 
 def regularizer_target(runs) -> float | None:
     """The matched training loss of the regularizer claim: the first of
-    ``TARGETS`` (0.05, 0.1, 0.2, 0.3, 0.5) that both networks reach in every seed of ``runs`` (None if
-    none is)."""
+    ``TARGETS`` (0.05, 0.1, 0.2, 0.3, 0.5) that both networks reach in every
+    seed of ``runs`` (None if none is)."""
     for target in TARGETS:
         if all(
             _first_at(run, name, target) is not None
