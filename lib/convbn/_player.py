@@ -34,6 +34,7 @@ accent-color:var(--pst-color-primary,#0a6ebd)}
 .convbn-player-control input[type=range]{padding:0;min-width:10rem}
 .convbn-player-control output{font-variant-numeric:tabular-nums;min-width:3.5rem}
 .convbn-player img{display:block;max-width:100%;height:auto;background:#fff}
+.convbn-player img[hidden]{display:none}
 .convbn-player figcaption{font-size:0.9em;margin-top:0.4rem;
 color:var(--pst-color-text-base,inherit)}
 """

@@ -143,8 +143,7 @@ def test_page_renders_offline(browser, site, path):
             assert "$$" not in text and "\\(" not in text and "\\[" not in text
         # Widgets are static players (test_static_widgets.py moves their controls).
         for player in page.locator("figure.convbn-player").all():
-            frame = player.locator("img.convbn-player-frame:not([hidden])")
-            assert frame.count() == 1 and frame.is_visible()
+            assert player.locator("img.convbn-player-frame:visible").count() == 1
             assert player.locator("[data-control]").count() >= 1
         broken = page.evaluate(
             "() => Array.from(document.images)"

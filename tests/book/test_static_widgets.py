@@ -57,7 +57,7 @@ SHOWN_JS = """
 (id) => {
   const root = document.getElementById(id);
   const frames = Array.from(root.querySelectorAll("img.convbn-player-frame"));
-  const visible = frames.filter(img => !img.hidden && img.offsetParent !== null);
+  const visible = frames.filter(img => img.getClientRects().length > 0);
   const inputs = Array.from(root.querySelectorAll("[data-control]"));
   return {
     state: root.dataset.state,
@@ -123,6 +123,7 @@ def drive(control, count: int, default: int):
     kind = control.get_attribute("type") or "select"
     if kind == "range":
         control.focus()
+        control.press("End")  # a key that changes the value: the others reset
         control.press("Home")
         yield 0
         for index in range(1, count):
