@@ -132,14 +132,15 @@ def interact(plot_fn, static_values=None, **controls) -> ipw.interactive:
         plt.show()
 
     draw.__name__ = getattr(plot_fn, "__name__", "draw")
-    if static_mode():
-        with _no_comms():
-            widget = StaticInteractive(
-                draw, plot_fn=plot_fn, static_values=static_values, **controls
-            )
-    else:
+    if not static_mode():
         widget = ipw.interactive(draw, **controls)
-    widget.layout = ipw.Layout(width="100%")
+        widget.layout = ipw.Layout(width="100%")
+        return widget
+    with _no_comms():
+        widget = StaticInteractive(
+            draw, plot_fn=plot_fn, static_values=static_values, **controls
+        )
+        widget.layout = ipw.Layout(width="100%")
     return widget
 
 

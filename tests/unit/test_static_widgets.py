@@ -264,6 +264,7 @@ def test_static_widgets_open_no_comm_and_draw_nothing():
     widget = widgets.pooling_widget()
     assert comm.create_comm is create
     assert isinstance(widget.comm, comm.DummyComm)
+    assert isinstance(widget.layout.comm, comm.DummyComm)
     assert all(isinstance(c.comm, comm.DummyComm) for c in widget.children)
     controls = {c.description: c for c in widget.children[:-1]}
     controls["size"].value = 5  # the interactive API still records the values
