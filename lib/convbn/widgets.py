@@ -456,6 +456,9 @@ class StaticInteractive(ipw.interactive):
 
 
 def _control(kind, description: str, **options):
+    if static_mode():  # made before interact: no comm either (see _no_comms)
+        with _no_comms():
+            return kind(description=description, style=STYLE, **options)
     return kind(description=description, style=STYLE, **options)
 
 

@@ -259,17 +259,28 @@ def test_the_manifest_lets_a_page_redraw_plain_plots():
 
 
 @pytest.mark.usefixtures("static")
-def test_static_widgets_open_no_comm_and_draw_nothing():
-    create = comm.create_comm
+def test_static_widgets_open_no_comm_and_draw_nothing(monkeypatch):
+    """In a kernel every comm a widget opens leaves its state in the notebook (and
+    a widget manager on the page): a static player opens none."""
+    opened = []
+
+    def create(*args, **kwargs):
+        opened.append(kwargs.get("target_name"))
+        return comm.DummyComm(*args, **kwargs)
+
+    monkeypatch.setattr(comm, "create_comm", create)
+    for make, _, _ in CASES.values():
+        assert isinstance(make(), widgets.StaticInteractive)
     widget = widgets.pooling_widget()
-    assert comm.create_comm is create
-    assert isinstance(widget.comm, comm.DummyComm)
-    assert isinstance(widget.layout.comm, comm.DummyComm)
-    assert all(isinstance(c.comm, comm.DummyComm) for c in widget.children)
+    assert comm.create_comm is create and opened == []
     controls = {c.description: c for c in widget.children[:-1]}
     controls["size"].value = 5  # the interactive API still records the values
     assert widget.kwargs["size"] == 5
     assert widget.children[-1].outputs == ()
+    assert opened == []
+    monkeypatch.delenv(widgets.STATIC_ENV)
+    widgets.pooling_widget()  # a live widget opens its comms
+    assert "jupyter.widget" in opened
 
 
 @pytest.mark.usefixtures("static")
