@@ -227,7 +227,13 @@ def _grid(control, wanted):
         values = list(control._options_values)
         default = control.index
         if wanted is not None:
-            keep = sorted({values.index(v) for v in wanted if v in values} | {default})
+            strange = [v for v in wanted if v not in values]
+            if strange:
+                raise ValueError(
+                    f"static_values[{control._kwarg!r}] must be among the options "
+                    f"{values}, got {strange}"
+                )
+            keep = sorted({values.index(v) for v in wanted} | {default})
         elif isinstance(control, ipw.SelectionSlider):
             keep = _thin(values, default)
         else:
