@@ -315,6 +315,17 @@ def test_static_widgets_open_no_comm_and_draw_nothing(monkeypatch):
         (
             lambda: (
                 widgets.interact(
+                    plotting.plot_smoothing,
+                    static_values={"kind": ["box", "triangle"]},
+                    kind=ipw.Dropdown(options=["box", "gaussian"], value="box"),
+                ).states
+            ),
+            ValueError,
+            r"static_values\['kind'\] must be among the options .*'triangle'",
+        ),
+        (
+            lambda: (
+                widgets.interact(
                     plotting.plot_smoothing, kind=ipw.Text(value="box")
                 ).states
             ),
