@@ -392,8 +392,8 @@ class StaticInteractive(ipw.interactive):
 
     @property
     def grid(self) -> list[dict]:
-        """Per control: ``name``, ``description``, ``kind``, ``values``, ``labels``,
-        ``default`` (an index into ``values``)."""
+        """The grid, one dict per control with ``name``, ``description``, ``kind``,
+        ``values``, ``labels`` and ``default`` (an index into ``values``)."""
         return self._build()["controls"]
 
     @property
@@ -403,8 +403,9 @@ class StaticInteractive(ipw.interactive):
 
     @property
     def frames(self) -> list[dict]:
-        """The distinct frames: ``data`` (image bytes), ``alt``, ``state``,
-        ``values`` (shown per control) and ``kwargs`` (passed to the plot function)."""
+        """The distinct frames, each a dict with ``data`` (image bytes), ``alt``,
+        ``state``, ``values`` (shown per control) and ``kwargs`` (the plot function's
+        keyword values)."""
         return self._build()["frames"]
 
     def caption(self) -> str:
