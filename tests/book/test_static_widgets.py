@@ -164,7 +164,7 @@ def test_every_widget_of_the_book_is_a_player():
 def test_every_control_of_every_player_changes_the_figure(browser, site, path):  # noqa: F811
     visit = Visit(browser, site, path)
     page = visit.page
-    responding = 0
+    responding = shown = redraws = 0
     try:
         players = page.evaluate(MANIFESTS_JS)
         assert players
@@ -183,11 +183,15 @@ def test_every_control_of_every_player_changes_the_figure(browser, site, path): 
             assert visited == set(data["states"]), "states no control reaches"
             assert all(changed), f"a control of {uid} never changes the figure"
             responding += 1
+            shown, redraws = shown + len(visited), redraws + len(redrawn)
         assert visit.errors == []
         assert visit.refused == [], "the page asked the network for " + ", ".join(
             sorted(set(visit.refused))
         )
-        print(f"\n{path.parent.name}/{path.name}: {responding} players respond")
+        print(
+            f"\n{path.parent.name}/{path.name}: {responding} players respond; "
+            f"{shown} states shown, {redraws} of them redrawn by the plot function"
+        )
     finally:
         visit.close()
 
