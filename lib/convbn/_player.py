@@ -19,24 +19,27 @@ from __future__ import annotations
 import html
 import json
 
-#: Looks like the book: the theme's own colours, so light and dark themes both work.
+#: Looks like the book: the theme's own colours, so light and dark themes both work
+#: (the player sets its own background: the theme inverts HTML outputs in dark mode).
 CSS = """
 .convbn-player{margin:0.5rem 0 1rem;padding:0.5rem 0.75rem;border:1px solid
-var(--pst-color-border,#ccc);border-radius:0.25rem;max-width:100%}
+var(--pst-color-border,#ccc);border-radius:0.25rem;max-width:100%;
+background:var(--pst-color-background,#fff);color:var(--pst-color-text-base,#222)}
 .convbn-player-controls{display:flex;flex-wrap:wrap;gap:0.4rem 1.5rem;
 align-items:center;margin-bottom:0.5rem}
 .convbn-player-control{display:flex;align-items:center;gap:0.5rem}
-.convbn-player-control label{font-weight:600;color:var(--pst-color-text-base,inherit)}
+.convbn-player-control label{font-weight:600;color:inherit}
 .convbn-player-control select,.convbn-player-control input{font:inherit;
-color:var(--pst-color-text-base,inherit);background:var(--pst-color-background,#fff);
+color:inherit;background:var(--pst-color-background,#fff);
 border:1px solid var(--pst-color-border,#767676);border-radius:0.2rem;
 accent-color:var(--pst-color-primary,#0a6ebd)}
 .convbn-player-control input[type=range]{padding:0;min-width:10rem}
-.convbn-player-control output{font-variant-numeric:tabular-nums;min-width:3.5rem}
+.convbn-player-control output{color:inherit;font-variant-numeric:tabular-nums;
+min-width:3.5rem}
 .convbn-player img{display:block;max-width:100%;height:auto;background:#fff}
 .convbn-player img[hidden]{display:none}
-.convbn-player figcaption{font-size:0.9em;margin-top:0.4rem;
-color:var(--pst-color-text-base,inherit)}
+.convbn-player figcaption{font-size:0.9em;margin-top:0.4rem;text-align:left;
+color:inherit}
 """
 
 #: Defines ``window.convbnPlayer`` once and starts the player whose id it is given.
