@@ -33,6 +33,7 @@ align-items:center;margin-bottom:0.5rem}
 color:inherit;background:var(--pst-color-background,#fff);
 border:1px solid var(--pst-color-border,#767676);border-radius:0.2rem;
 accent-color:var(--pst-color-primary,#0a6ebd)}
+.convbn-player-control select{max-width:100%}
 .convbn-player-control input[type=range]{padding:0;min-width:10rem}
 .convbn-player-control output{color:inherit;font-variant-numeric:tabular-nums;
 min-width:3.5rem}

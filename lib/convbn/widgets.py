@@ -216,8 +216,8 @@ def _grid(control, wanted):
         default = tuple(control.value)
         values = [default] + [(v,) for v in options if (v,) != default]
         names = [
-            "all: " + ", ".join(labels[options.index(v)] for v in value)
-            if len(value) > 1
+            f"all {len(value)}"
+            if len(value) > 1 and set(value) == set(options)
             else ", ".join(labels[options.index(v)] for v in value) or "none"
             for value in values
         ]
