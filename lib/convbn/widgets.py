@@ -3,20 +3,55 @@
 The convention (every chapter follows it): a widget holds no logic. It calls one plot
 function with the control values and shows the figure; where a control's range comes
 from the data (the steps of a correlation, the units of a result), the plotting module
-that draws it says what the range is. The notebook also calls the same plot function
-once with its defaults, so the HTML book shows a static figure; the widget's state is
-embedded when the book executes the notebook.
+that draws it says what the range is.
+
+**Live and static.** In a kernel (JupyterLab, Binder, Colab, nbval) every factory
+returns a live ``ipywidgets.interactive``. When the book is built, the Sphinx
+extension ``convbn_tools.book_assets`` sets the environment variable
+``CONVBN_STATIC_WIDGETS=1`` (:data:`STATIC_ENV`) before any notebook runs, so every
+kernel the build starts inherits it; :func:`interact` then returns a
+:class:`StaticInteractive`: the same ``interactive`` API (controls, ``kwargs``), no
+comm to the kernel, and displayed as a *frame player*: the figure drawn by the same
+plot function at build time over a coarse grid of control values, as lossless WebP
+(PNG where Pillow lacks WebP) at :data:`FRAME_DPI` dpi, switched by native labelled
+controls and a few lines of inline JavaScript, with no kernel and no network.
+
+The grid: a menu or check box takes all its values; a slider with more than
+:data:`MAX_STEPS` positions is thinned to about that many, evenly spaced, always
+with its ends and its default (a factory may pass its own ``static_values``, such as
+the powers of two of a batch size); a multiple selection offers its default and each
+option alone. With several controls the player varies **one control at a time from
+the defaults** (a few tens of states, not the product of the grids): moving one
+control puts the others back to their defaults, and the player's caption says so.
+
+Why a player of our own: ``matplotlib.animation.Animation.to_jshtml`` has a single
+control (a frame slider with play buttons) and re-encodes every frame as PNG, and
+HoloViews' ``HoloMap`` would add a large dependency (HoloViews, Panel, Bokeh's
+JavaScript) for what is a ``<select>``, an ``<input type="range">`` and an ``<img>``
+per frame. The player is about 2 KB of HTML and script around the frames, its
+controls are native (keyboard operable, named by their ``<label>``), and it takes its
+colours from the book's theme, light or dark.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import functools
+import hashlib
+import io
+import os
 
+import comm
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import features
 
 from . import plotting
-from ._validation import as_callable
+from ._player import player_html
+from ._validation import as_callable, as_number
 from .convolution import KERNELS, MODES
 from .losses import LOSSES
 from .plotting.batchnorm import _figure1_units, _sweep_rates
@@ -25,7 +60,12 @@ from .pooling import KINDS, PADDINGS
 
 __all__ = [
     "STYLE",
+    "STATIC_ENV",
+    "FRAME_DPI",
+    "MAX_STEPS",
     "interact",
+    "static_mode",
+    "StaticInteractive",
     "smoothing_widget",
     "convolution_explorer",
     "correlation_stepper",
@@ -48,29 +88,384 @@ __all__ = [
 STYLE = {"description_width": "initial"}
 
 
-def interact(plot_fn, **controls) -> ipw.interactive:
+#: The environment variable that switches :func:`interact` to static players.
+STATIC_ENV = "CONVBN_STATIC_WIDGETS"
+#: Resolution of the static players' frames (the notebook column is ~800 px wide).
+FRAME_DPI = 90
+#: A slider with more positions than this is thinned to about this many.
+MAX_STEPS = 13
+
+
+def static_mode() -> bool:
+    """True when widgets are drawn as static players (``CONVBN_STATIC_WIDGETS=1``)."""
+    return os.environ.get(STATIC_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def interact(plot_fn, static_values=None, **controls) -> ipw.interactive:
     """Return an ``ipywidgets.interactive`` that redraws ``plot_fn(**values)``.
 
     ``controls`` maps each keyword argument of ``plot_fn`` to an ipywidgets control
     (or anything ``ipywidgets.interactive`` accepts). The figure the plot function
     returns is shown and closed on every change.
+
+    In static mode (:func:`static_mode`, set by the book build) the result is a
+    :class:`StaticInteractive` shown as a frame player over a coarse grid of the
+    controls' values; ``static_values`` (or None) maps a control's keyword to the
+    values its grid takes instead of the automatic thinning (each within the
+    control's range; its default is added).
     """
     as_callable(plot_fn, "plot_fn")
+    if static_values is not None and not isinstance(static_values, dict):
+        raise TypeError(
+            "static_values must be a dict mapping control names to values or None, "
+            f"got {type(static_values).__name__}"
+        )
+    unknown = sorted(set(static_values or {}) - set(controls))
+    if unknown:
+        raise ValueError(
+            f"static_values names no control: {', '.join(unknown)} "
+            f"(the controls are {', '.join(controls) or 'none'})"
+        )
 
     def draw(**values):
         plot_fn(**values)
         plt.show()
 
     draw.__name__ = getattr(plot_fn, "__name__", "draw")
-    widget = ipw.interactive(draw, **controls)
-    widget.layout = ipw.Layout(width="100%")
+    if not static_mode():
+        widget = ipw.interactive(draw, **controls)
+        widget.layout = ipw.Layout(width="100%")
+        return widget
+    with _no_comms():
+        widget = StaticInteractive(
+            draw, plot_fn=plot_fn, static_values=static_values, **controls
+        )
+        widget.layout = ipw.Layout(width="100%")
     return widget
+
+
+@contextlib.contextmanager
+def _no_comms():
+    """Widgets made inside talk to no frontend: the kernel keeps no state for them,
+    so the built page embeds no widget state and loads no widget manager for them."""
+    create = comm.create_comm
+    comm.create_comm = comm.DummyComm
+    try:
+        yield
+    finally:
+        comm.create_comm = create
+
+
+def _number_label(control, value) -> str:
+    fmt = getattr(control, "readout_format", "") or ""
+    try:
+        return format(value, fmt) if fmt else f"{value:g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _thin(values: list, default_index: int) -> list[int]:
+    """Indices of about ``MAX_STEPS`` evenly spaced values, ends and default kept."""
+    if len(values) <= MAX_STEPS:
+        return list(range(len(values)))
+    picked = np.linspace(0, len(values) - 1, MAX_STEPS).round().astype(int)
+    return sorted({*picked.tolist(), default_index})
+
+
+def _slider_grid(control, wanted):
+    """(values, labels, default index) of a numeric slider."""
+    log = isinstance(control, ipw.FloatLogSlider)
+    low, high, step = control.min, control.max, control.step
+    count = int(round((high - low) / step)) + 1
+    positions = [low + i * step for i in range(count)]
+    if isinstance(control, ipw.IntSlider):
+        positions = [int(v) for v in positions]
+    else:
+        positions = [round(float(v), 10) for v in positions]
+    values = [control.base**p for p in positions] if log else positions
+    default = control.value
+    index = int(np.argmin([abs(v - default) for v in values]))
+    values[index] = default  # the default is exactly the control's own value
+    if wanted is None:
+        keep = _thin(values, index)
+        values = [values[i] for i in keep]
+    else:
+        low_value, high_value = (values[0], values[-1])
+        picked = []
+        for value in wanted:
+            value = as_number(
+                value,
+                f"static_values[{control._kwarg!r}]",
+                minimum=min(low_value, high_value),
+                maximum=max(low_value, high_value),
+            )
+            picked.append(int(value) if isinstance(control, ipw.IntSlider) else value)
+        values = sorted({*picked, default})
+    labels = [_number_label(control, v) for v in values]
+    return values, labels, values.index(default)
+
+
+def _grid(control, wanted):
+    """What a static player does with one control: (kind, values, labels, default)."""
+    if isinstance(control, ipw.Checkbox):
+        values = [False, True]
+        return "checkbox", values, ["off", "on"], values.index(bool(control.value))
+    if isinstance(control, ipw.SelectMultiple):
+        labels = list(control._options_labels)
+        options = list(control._options_values)
+        default = tuple(control.value)
+        values = [default] + [(v,) for v in options if (v,) != default]
+        names = [
+            f"all {len(value)}"
+            if len(value) > 1 and set(value) == set(options)
+            else ", ".join(labels[options.index(v)] for v in value) or "none"
+            for value in values
+        ]
+        return "select", values, names, 0
+    if isinstance(control, ipw.SelectionSlider | ipw.Dropdown | ipw.RadioButtons):
+        labels = [str(label) for label in control._options_labels]
+        values = list(control._options_values)
+        default = control.index
+        if wanted is not None:
+            strange = [v for v in wanted if v not in values]
+            if strange:
+                raise ValueError(
+                    f"static_values[{control._kwarg!r}] must be among the options "
+                    f"{values}, got {strange}"
+                )
+            keep = sorted({values.index(v) for v in wanted} | {default})
+        elif isinstance(control, ipw.SelectionSlider):
+            keep = _thin(values, default)
+        else:
+            keep = list(range(len(values)))
+        kind = "range" if isinstance(control, ipw.SelectionSlider) else "select"
+        return (
+            kind,
+            [values[i] for i in keep],
+            [labels[i] for i in keep],
+            keep.index(default),
+        )
+    if isinstance(control, ipw.IntSlider | ipw.FloatSlider | ipw.FloatLogSlider):
+        values, labels, default = _slider_grid(control, wanted)
+        return "range", values, labels, default
+    raise TypeError(
+        f"controls[{getattr(control, '_kwarg', '?')!r}] must be a slider, menu, "
+        f"check box or multiple selection for a static player, got "
+        f"{type(control).__name__}"
+    )
+
+
+def _encode(fig: Figure) -> bytes:
+    """The frame's image bytes: lossless WebP (PNG if Pillow lacks WebP)."""
+    buffer = io.BytesIO()
+    if features.check("webp"):
+        fig.savefig(
+            buffer,
+            format="webp",
+            dpi=FRAME_DPI,
+            # Lossless; quality and method are effort: 50 and 2 cost a third of the
+            # time of the defaults for frames within 2 % of their size.
+            pil_kwargs={"lossless": True, "quality": 50, "method": 2},
+        )
+    else:
+        fig.savefig(buffer, format="png", dpi=FRAME_DPI)
+    return buffer.getvalue()
+
+
+def _mime(data: bytes) -> str:
+    return "image/webp" if data[8:12] == b"WEBP" else "image/png"
+
+
+def _titles(fig: Figure) -> str:
+    texts = [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    texts += [ax.get_title() for ax in fig.axes if ax.get_title()]
+    return "; ".join(t.replace("\n", " ") for t in texts if t)
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class StaticInteractive(ipw.interactive):
+    """An ``ipywidgets.interactive`` shown as a frame player of precomputed figures.
+
+    Made by :func:`interact` in static mode. It has the controls, ``kwargs`` and
+    ``children`` of a live ``interactive``, but it never draws into its output and
+    opens no comm; its display (``_repr_mimebundle_``) is the player's HTML. The
+    grid and the frames are computed once, on first use: ``controls`` (one dict per
+    control), ``states`` (each state, a tuple of grid indices, to its frame) and
+    ``frames`` (image bytes, alt text, the plot function's keyword values).
+    """
+
+    def __init__(self, draw, *, plot_fn, static_values=None, **controls):
+        self._plot_fn = plot_fn
+        self._static_values = dict(static_values or {})
+        self._player = None
+        super().__init__(draw, **controls)
+
+    def update(self, *args):
+        """Record the controls' values; draw nothing (the frames are precomputed)."""
+        self.kwargs = {w._kwarg: w.get_interact_value() for w in self.kwargs_widgets}
+
+    def _build(self):
+        if self._player is not None:
+            return self._player
+        fixed, controls = {}, []
+        for widget in self.kwargs_widgets:
+            if isinstance(widget, ipw.fixed):
+                fixed[widget._kwarg] = widget.value
+                continue
+            kind, values, labels, default = _grid(
+                widget, self._static_values.get(widget._kwarg)
+            )
+            controls.append(
+                {
+                    "name": widget._kwarg,
+                    "description": widget.description or widget._kwarg,
+                    "kind": kind,
+                    "values": values,
+                    "labels": labels,
+                    "default": default,
+                }
+            )
+        defaults = tuple(c["default"] for c in controls)
+        keys = [defaults]
+        for position, control in enumerate(controls):
+            for index in range(len(control["values"])):
+                if index != control["default"]:
+                    key = list(defaults)
+                    key[position] = index
+                    keys.append(tuple(key))
+        name = getattr(self._plot_fn, "__name__", "the plot function")
+        states, frames, seen, called = {}, [], {}, {}
+        for key in keys:
+            values = {
+                c["name"]: c["values"][i] for c, i in zip(controls, key, strict=True)
+            }
+            called[key] = values
+            result = self._plot_fn(**fixed, **values)
+            fig = result if isinstance(result, Figure) else plt.gcf()
+            data = _encode(fig)
+            titles = _titles(fig)
+            plt.close(fig)
+            shown = {
+                c["description"]: c["labels"][i]
+                for c, i in zip(controls, key, strict=True)
+            }
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in seen:  # e.g. a stride past the window: the same figure
+                states[key] = seen[digest]
+                continue
+            seen[digest] = states[key] = len(frames)
+            setting = ", ".join(f"{k} {v}" for k, v in shown.items())
+            alt = f"Figure drawn by {name} with {setting}" + (
+                f": {titles}" if titles else ""
+            )
+            frames.append(
+                {
+                    "data": data,
+                    "uri": f"data:{_mime(data)};base64,"
+                    + base64.b64encode(data).decode("ascii"),
+                    "alt": alt,
+                    "state": ",".join(map(str, key)),
+                    "values": shown,
+                    "kwargs": values,
+                }
+            )
+        self._player = {
+            "controls": controls,
+            "states": states,
+            "frames": frames,
+            "fixed": fixed,
+            "kwargs": called,
+            "uid": "convbn-player-"
+            + hashlib.sha256(
+                (name + "".join(f["state"] for f in frames)).encode()
+                + b"".join(hashlib.sha256(f["data"]).digest() for f in frames)
+            ).hexdigest()[:12],
+        }
+        return self._player
+
+    @property
+    def grid(self) -> list[dict]:
+        """The grid, one dict per control with ``name``, ``description``, ``kind``,
+        ``values``, ``labels`` and ``default`` (an index into ``values``)."""
+        return self._build()["controls"]
+
+    @property
+    def states(self) -> dict[tuple[int, ...], int]:
+        """Each precomputed state (one grid index per control) to its frame."""
+        return self._build()["states"]
+
+    @property
+    def frames(self) -> list[dict]:
+        """The distinct frames, each a dict with ``data`` (image bytes), ``alt``,
+        ``state``, ``values`` (shown per control) and ``kwargs`` (the plot function's
+        keyword values)."""
+        return self._build()["frames"]
+
+    def caption(self) -> str:
+        player = self._build()
+        count, name = len(player["frames"]), self._plot_fn.__name__
+        text = (
+            f"Static version of the widget: {count} figures drawn by {name} when "
+            "the book was built; the controls switch between them, with no Python "
+            "running. "
+        )
+        if len(player["controls"]) > 1:
+            text += (
+                "One control varies at a time: changing one puts the others back "
+                "to their defaults. "
+            )
+        return text + "Open the notebook (Binder, Colab) for the live widget."
+
+    def to_html(self) -> str:
+        """The frame player's self-contained HTML."""
+        player = self._build()
+        plot = None
+        scalars = all(
+            v is None or isinstance(v, str | int | float)
+            for v in player["fixed"].values()
+        )
+        # A plot of convbn.plotting whose arguments all show in the page: a test can
+        # redraw any frame from the manifest (data bound to the plot is not there).
+        if scalars and getattr(plotting, self._plot_fn.__name__, None) is self._plot_fn:
+            plot = {
+                "function": self._plot_fn.__name__,
+                "fixed": player["fixed"],
+                "kwargs": {
+                    ",".join(map(str, key)): {k: _jsonable(v) for k, v in kw.items()}
+                    for key, kw in player["kwargs"].items()
+                },
+            }
+        return player_html(
+            player["uid"],
+            player["controls"],
+            player["states"],
+            player["frames"],
+            self.caption(),
+            plot,
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        name = getattr(self._plot_fn, "__name__", "plot")
+        return {
+            "text/plain": f"<static player of {name}: {len(self.frames)} frames>",
+            "text/html": self.to_html(),
+        }
 
 
 # --- the controls: the book's label style; sliders redraw when released ---
 
 
 def _control(kind, description: str, **options):
+    if static_mode():  # made before interact: no comm either (see _no_comms)
+        with _no_comms():
+            return kind(description=description, style=STYLE, **options)
     return kind(description=description, style=STYLE, **options)
 
 
@@ -250,9 +645,15 @@ def batchnorm_widget() -> ipw.interactive:
 
     Wraps :func:`convbn.plotting.plot_batchnorm_distribution`: an integer slider for
     the mini-batch size, sliders for gamma and beta and a logarithmic slider for eps.
+    The static player takes the batch sizes 2, 4, ..., 512 and eps at each power of
+    ten.
     """
     return interact(
         plotting.plot_batchnorm_distribution,
+        static_values={
+            "batch_size": [2**i for i in range(1, 10)],
+            "eps": [10.0**e for e in range(-5, 3)],
+        },
         batch_size=_int_slider(64, 2, 512, "batch size m"),
         gamma=_slider(1.0, -3.0, 3.0, 0.1, "γ (scale)"),
         beta=_slider(0.0, -3.0, 3.0, 0.1, "β (shift)"),

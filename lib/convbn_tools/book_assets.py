@@ -14,6 +14,15 @@ book's root pins them):
 Without Node.js (or if ``npm ci`` fails) the book still builds, with the CDNs, and a
 warning says so and how to fix it. Listed in ``_config.yml`` under
 ``sphinx: extra_extensions`` (as ``convbn_tools.book_assets``).
+
+It also makes the widgets work without a kernel: ``setup`` sets the environment
+variable ``CONVBN_STATIC_WIDGETS=1`` (``convbn.widgets.STATIC_ENV``) in the build's
+process before any notebook runs, so every kernel the build starts inherits it and
+``convbn.widgets.interact`` shows each widget as a static frame player (figures
+precomputed over a coarse grid of its controls) instead of a live ipywidget.
+Executed notebooks are cached (``execute_notebooks: cache``) by their code only: a
+cache filled without the variable keeps live widgets, so build cold
+(``rm -rf _build``) after changing how widgets are drawn.
 """
 
 from __future__ import annotations
@@ -185,7 +194,12 @@ document.addEventListener("DOMContentLoaded", function () {
 """
 
 
+#: Set for the build's kernels: static widget players (see convbn.widgets).
+STATIC_WIDGETS = ("CONVBN_STATIC_WIDGETS", "1")
+
+
 def setup(app):
+    os.environ[STATIC_WIDGETS[0]] = STATIC_WIDGETS[1]
     app.add_js_file(None, body=PAGE_JS, priority=100)
     app.connect("config-inited", _configure)
     # After myst-nb (priority 500) has added the page's widget scripts.

@@ -91,3 +91,22 @@ def test_sources_name_real_npm_folders(name):
     if not modules.exists():
         pytest.skip("npm ci has not run here")
     assert (modules / name).exists()
+
+
+def test_setup_turns_on_static_widgets_for_the_build_s_kernels(monkeypatch):
+    """The build's kernels inherit CONVBN_STATIC_WIDGETS=1 from the Sphinx process,
+    so convbn.widgets draws frame players; the variable is the one convbn reads."""
+    from convbn import widgets
+
+    class App:
+        def add_js_file(self, *args, **kwargs):
+            pass
+
+        def connect(self, *args, **kwargs):
+            pass
+
+    monkeypatch.delenv(widgets.STATIC_ENV, raising=False)
+    assert not widgets.static_mode()
+    assets.setup(App())
+    assert assets.STATIC_WIDGETS[0] == widgets.STATIC_ENV
+    assert widgets.static_mode()
