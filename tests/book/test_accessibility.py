@@ -10,6 +10,9 @@ run with the tags ``wcag2a, wcag2aa, wcag21a, wcag21aa``. The test fails on any
 violation of impact ``critical`` or ``serious`` and prints, per page, the rule, its
 impact, how many elements break it and a few of their selectors.
 
+The unit tests at the end check the markup ``convbn_tools.accessibility`` writes
+without a browser.
+
 Every run also writes ``_build/accessibility.json``: per theme and rule, how many
 elements of how many pages break it (all impacts, so the minor and moderate ones are
 on record too), and the number of pages checked.
@@ -18,14 +21,15 @@ on record too), and the number of pages checked.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 
 import pytest
 import test_browser as base
+import yaml
 
 from conftest import ROOT
-
-pytestmark = pytest.mark.browser
+from convbn_tools import accessibility
 
 # The book on a local server and headless Chromium, as the browser test has them.
 HTML, Visit, pages = base.HTML, base.Visit, base.pages
@@ -106,6 +110,7 @@ def test_axe_core_is_pinned():
     assert lock["packages"]["node_modules/axe-core"]["version"] == version
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("path", pages(), ids=lambda p: str(p.relative_to(HTML)))
 def test_page_has_no_serious_accessibility_violation(
@@ -132,3 +137,84 @@ def test_page_has_no_serious_accessibility_violation(
         f"{path.relative_to(HTML)} ({theme} theme) breaks WCAG 2.1 A/AA:\n"
         + describe(failing)
     )
+
+
+class Translator:
+    """What a Sphinx HTML translator offers the visitors: a body to append to."""
+
+    def __init__(self):
+        self.body: list[str] = []
+
+
+def test_code_toggles_are_named_by_their_visible_text():
+    node = {
+        "classes": ["above-input"],
+        "prompt_show": "Show code cell <source>",
+        "prompt_hide": "Hide code cell <source>",
+    }
+    translator = Translator()
+    accessibility.visit_hidden_cell(translator, node)
+    accessibility.depart_hidden_cell(translator, node)
+    html = "".join(translator.body)
+    assert html.startswith('<details class="admonition hide above-input">')
+    assert "<summary>" in html and "aria-label" not in html
+    assert (
+        '<p class="collapsed admonition-title">Show code cell &lt;source&gt;</p>'
+        in html
+    )
+    assert (
+        '<p class="expanded admonition-title">Hide code cell &lt;source&gt;</p>' in html
+    )
+    assert html.endswith("</details>\n")
+
+
+def test_sidebar_toggles_are_named_after_their_chapter():
+    sidebar = (
+        '<ul><li class="toctree-l1"><a href="ch03.html">3. Cross-\n  correlation</a>'
+        '<details><summary><span role="presentation"><i class="fa"></i></span>'
+        "</summary><ul><li><a href='ex.html'>Exercises</a></li></ul></details></li>"
+        "<li><details><summary>Part I</summary></details></li>"
+        '<li><details><summary aria-label="Kept"></summary></details></li></ul>'
+    )
+    named = accessibility.name_toggles(sidebar)
+    assert 'aria-label="Sections of 3. Cross- correlation"' in named
+    # A summary that has a name already keeps it.
+    assert "<summary>Part I</summary>" in named and 'aria-label="Kept"' in named
+    assert named.count("aria-label") == 2
+    with pytest.raises(TypeError, match="html must be a str, got bytes"):
+        accessibility.name_toggles(sidebar.encode())
+
+
+def test_each_page_gets_named_toggles_and_bibliography_list_items():
+    context = {
+        "generate_toctree_html": lambda kind, **kwargs: (
+            '<li><a href="a.html">Appendix</a><details><summary></summary></details>'
+            if kind == "sidebar"
+            else None
+        ),
+        "body": '<div role="list" class="citation-list">\n<div class="citation" '
+        'id="id7" role="doc-biblioentry">\n<span class="label">[Ioffe]</span></div>',
+    }
+    accessibility._fix_page(None, "references", "page.html", context, None)
+    assert 'aria-label="Sections of Appendix"' in context["generate_toctree_html"](
+        "sidebar"
+    )
+    assert context["generate_toctree_html"]("raw") is None  # not HTML: left alone
+    assert 'id="id7" role="listitem"' in context["body"]
+    assert "doc-biblioentry" not in context["body"]
+
+
+def test_the_templates_replace_the_theme_s_buttons():
+    search = (accessibility.TEMPLATES / "search-button-field.html").read_text()
+    button = search[search.index("<button") :]
+    assert "aria-label" not in button.split(">")[0], "the name is the button's text"
+    switcher = (accessibility.TEMPLATES / "theme-switcher.html").read_text()
+    icons = re.findall(r"<i [^>]*>", switcher)
+    assert len(icons) == 3
+    assert all('aria-hidden="true"' in i and "title=" not in i for i in icons)
+    assert "aria-label=\"{{ _('Color mode') }}\"" in switcher
+
+
+def test_the_book_uses_the_extension():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert "convbn_tools.accessibility" in config["sphinx"]["extra_extensions"]
