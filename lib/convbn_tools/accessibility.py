@@ -18,7 +18,11 @@ fixes it where the markup is made, at build time:
   it (rule ``label-content-name-mismatch``);
 * the bibliography's entries, marked ``role="doc-biblioentry"`` by docutils (a role
   ARIA 1.2 deprecated, so no list item) inside a ``role="list"``, are list items
-  (rules ``aria-required-children`` and ``aria-deprecated-role``).
+  (rules ``aria-required-children`` and ``aria-deprecated-role``);
+* text coloured inline in cell outputs (Rich's HTML, as in Keras's
+  ``model.summary()``: green #00af00 on the output's grey is 2.7:1) gets, per theme,
+  the nearest colour that reaches 4.5:1 on that theme's output background, in a
+  ``<style>`` on the page (rule ``color-contrast``).
 
 ``tests/book/test_accessibility.py`` runs axe-core on every page in both themes.
 Listed in ``_config.yml`` under ``sphinx: extra_extensions`` (as
@@ -35,6 +39,82 @@ from pathlib import Path
 TEMPLATES = Path(__file__).parent / "templates"
 #: docutils' bibliography entries: the deprecated DPUB role, as a list item.
 BIBLIOENTRY = re.compile(r'(<div class="citation"[^>]*) role="doc-biblioentry"')
+
+
+#: The backgrounds of cell outputs (pydata-sphinx-theme 0.17), and of the page.
+BACKGROUNDS = {"light": ("#f3f4f5", "#ffffff"), "dark": ("#29313d", "#121212")}
+#: WCAG 2.1 AA for normal text, with a margin for rounding.
+TARGET = 4.6
+#: An inline colour (not a background colour) in a style attribute.
+INLINE_COLOR = re.compile(r'style="(?:[^"]*;\s*)?color:\s*(#[0-9a-fA-F]{6})\b')
+
+
+def _check_color(name: str, value) -> None:
+    if not (isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", value)):
+        raise ValueError(f"{name} must be a colour like '#00af00', got {value!r}")
+
+
+def _luminance(color: str) -> float:
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2.1's contrast ratio of two ``#rrggbb`` colours, from 1 to 21.
+
+    >>> round(contrast("#00af00", "#f3f4f5"), 2), contrast("#000000", "#ffffff")
+    (2.67, 21.0)
+    """
+    _check_color("foreground", foreground)
+    _check_color("background", background)
+    light, dark = sorted((_luminance(foreground), _luminance(background)))[::-1]
+    return (light + 0.05) / (dark + 0.05)
+
+
+def readable(color: str, theme: str) -> str:
+    """``color``, or the nearest colour towards black (light theme) or white (dark
+    theme) that has a contrast of at least 4.6:1 on every background of the theme.
+
+    >>> readable("#00af00", "light"), readable("#00af00", "dark")
+    ('#008000', '#0ab20a')
+    >>> readable("#000000", "light")
+    '#000000'
+    """
+    _check_color("color", color)
+    if theme not in BACKGROUNDS:
+        raise ValueError(f"theme must be 'light' or 'dark', got {theme!r}")
+    target = 0 if theme == "light" else 255
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    for step in range(101):
+        mixed = [round(c + (target - c) * step / 100) for c in rgb]
+        candidate = "#" + "".join(f"{c:02x}" for c in mixed)
+        if all(contrast(candidate, bg) >= TARGET for bg in BACKGROUNDS[theme]):
+            return candidate
+    return "#000000" if theme == "light" else "#ffffff"
+
+
+def contrast_style(body: str) -> str:
+    """A ``<style>`` that gives the page's inline text colours enough contrast in
+    each theme ("" if every one has already)."""
+    rules = []
+    for color in sorted({c.lower() for c in INLINE_COLOR.findall(body)}):
+        for theme in BACKGROUNDS:
+            better = readable(color, theme)
+            if better == color:
+                continue
+            selector = ", ".join(
+                f'html[data-theme="{theme}"] .cell_output [style{op}"{prefix}color: '
+                f'{color}"]'
+                for op, prefix in (("^=", ""), ("*=", "; "))
+            )
+            rules.append(
+                f"{selector} {{ color: {better} !important; "
+                f"text-decoration-color: {better} !important; }}"
+            )
+    return "<style>\n" + "\n".join(rules) + "\n</style>\n" if rules else ""
 
 
 def visit_hidden_cell(self, node) -> None:
@@ -102,7 +182,8 @@ def _fix_page(app, pagename, templatename, context, doctree) -> None:
     if generate is not None:
         context["generate_toctree_html"] = _named_toctree(generate)
     if isinstance(context.get("body"), str):
-        context["body"] = BIBLIOENTRY.sub(r'\1 role="listitem"', context["body"])
+        body = BIBLIOENTRY.sub(r'\1 role="listitem"', context["body"])
+        context["body"] = contrast_style(body) + body
 
 
 def _add_templates(app, config) -> None:

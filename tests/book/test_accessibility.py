@@ -218,3 +218,58 @@ def test_the_templates_replace_the_theme_s_buttons():
 def test_the_book_uses_the_extension():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert "convbn_tools.accessibility" in config["sphinx"]["extra_extensions"]
+
+
+def test_contrast_is_wcag_s_ratio():
+    assert accessibility.contrast("#ffffff", "#000000") == pytest.approx(21.0)
+    assert accessibility.contrast("#777777", "#777777") == pytest.approx(1.0)
+    # WCAG's example threshold: #767676 on white is just above 4.5:1.
+    assert accessibility.contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+    with pytest.raises(ValueError, match="foreground must be a colour like"):
+        accessibility.contrast("green", "#ffffff")
+    with pytest.raises(ValueError, match="background must be a colour like"):
+        accessibility.contrast("#000000", "#fff")
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("color", ["#00af00", "#00d7ff", "#0087ff", "#ffff00"])
+def test_rich_s_colours_become_readable_on_every_output_background(color, theme):
+    better = accessibility.readable(color, theme)
+    for background in accessibility.BACKGROUNDS[theme]:
+        assert accessibility.contrast(better, background) >= 4.5
+    # The nearest such colour: one step less towards black or white is not enough.
+    if better != color:
+        assert (
+            min(
+                accessibility.contrast(color, background)
+                for background in accessibility.BACKGROUNDS[theme]
+            )
+            < 4.5
+        )
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="theme must be 'light' or 'dark'"):
+        accessibility.readable("#00af00", "sepia")
+    with pytest.raises(ValueError, match="color must be a colour like"):
+        accessibility.readable("00af00", "light")
+
+
+def test_inline_colours_get_a_style_per_theme():
+    body = (
+        '<div class="cell_output"><pre><span style="color: #00af00; '
+        'text-decoration-color: #00af00">Dense</span> <span style="font-weight: '
+        'bold; color: #0087ff">relu</span> <span style="background-color: #ffff00">'
+        'x</span> <span style="color: #000000">ok</span></pre></div>'
+    )
+    style = accessibility.contrast_style(body)
+    rules = style.strip().splitlines()[1:-1]
+    # Green and blue in each theme; black is readable in the light theme only;
+    # a background colour is not text colour.
+    assert len(rules) == 5
+    assert all("!important" in rule for rule in rules)
+    assert 'html[data-theme="light"] .cell_output [style^="color: #00af00"]' in style
+    assert '[style*="; color: #0087ff"]' in style
+    assert "#ffff00" not in style
+    assert accessibility.readable("#00af00", "light") in style
+    assert accessibility.contrast_style("<p>no colour</p>") == ""
