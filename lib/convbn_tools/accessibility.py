@@ -22,7 +22,10 @@ fixes it where the markup is made, at build time:
 * text coloured inline in cell outputs (Rich's HTML, as in Keras's
   ``model.summary()``: green #00af00 on the output's grey is 2.7:1) gets, per theme,
   the nearest colour that reaches 4.5:1 on that theme's output background, in a
-  ``<style>`` on the page (rule ``color-contrast``).
+  ``<style>`` on the page (rule ``color-contrast``);
+* the sliders the ipywidgets embed manager draws (a ``role="slider"`` handle with no
+  name) are named by their widget's label, by a script on every page, as soon as
+  they appear (rule ``aria-input-field-name``).
 
 ``tests/book/test_accessibility.py`` runs axe-core on every page in both themes.
 Listed in ``_config.yml`` under ``sphinx: extra_extensions`` (as
@@ -117,6 +120,29 @@ def contrast_style(body: str) -> str:
     return "<style>\n" + "\n".join(rules) + "\n</style>\n" if rules else ""
 
 
+#: Names the embedded ipywidgets' slider handles after their label, when drawn.
+WIDGET_JS = """
+(function () {
+  function nameSliders() {
+    var handles = document.querySelectorAll(
+      ".widget-slider .noUi-handle:not([aria-label])"
+    );
+    handles.forEach(function (handle) {
+      var widget = handle.closest(".widget-slider");
+      var label = widget && widget.querySelector(".widget-label");
+      // MathJax-typeset labels keep their TeX in the assistive MathML's text.
+      var name = label ? label.textContent.replace(/\s+/g, " ").trim() : "";
+      handle.setAttribute("aria-label", name || "slider");
+    });
+  }
+  new MutationObserver(nameSliders).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+  });
+})();
+"""
+
+
 def visit_hidden_cell(self, node) -> None:
     """myst-nb's toggle, named by its visible text ("Show code cell source").
 
@@ -199,6 +225,7 @@ def setup(app):
         override=True,
         html=(visit_hidden_cell, depart_hidden_cell),
     )
+    app.add_js_file(None, body=WIDGET_JS)
     app.connect("config-inited", _add_templates)
     # After pydata-sphinx-theme (default priority) has added its toctree functions.
     app.connect("html-page-context", _fix_page, priority=900)
