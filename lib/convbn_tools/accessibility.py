@@ -121,7 +121,7 @@ def contrast_style(body: str) -> str:
 
 
 #: Names the embedded ipywidgets' slider handles after their label, when drawn.
-WIDGET_JS = """
+WIDGET_JS = r"""
 (function () {
   function nameSliders() {
     var handles = document.querySelectorAll(
