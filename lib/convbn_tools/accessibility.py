@@ -25,7 +25,8 @@ fixes it where the markup is made, at build time:
   ``<style>`` on the page (rule ``color-contrast``);
 * the sliders the ipywidgets embed manager draws (a ``role="slider"`` handle with no
   name) are named by their widget's label, by a script on every page, as soon as
-  they appear (rule ``aria-input-field-name``).
+  they appear (rule ``aria-input-field-name``), and a figure a widget draws gets the
+  alt text of its cell's figure (rule ``image-alt``).
 
 ``tests/book/test_accessibility.py`` runs axe-core on every page in both themes.
 Listed in ``_config.yml`` under ``sphinx: extra_extensions`` (as
@@ -120,7 +121,8 @@ def contrast_style(body: str) -> str:
     return "<style>\n" + "\n".join(rules) + "\n</style>\n" if rules else ""
 
 
-#: Names the embedded ipywidgets' slider handles after their label, when drawn.
+#: Names the embedded ipywidgets' slider handles after their label, and gives the
+#: figures they draw their cell's alt text, when drawn.
 WIDGET_JS = r"""
 (function () {
   function nameSliders() {
@@ -135,7 +137,29 @@ WIDGET_JS = r"""
       handle.setAttribute("aria-label", name || "slider");
     });
   }
-  new MutationObserver(nameSliders).observe(document.documentElement, {
+  // A figure a widget draws (an <img> in its Output) shows what the cell's own
+  // figure shows: it takes that figure's alt text (from the notebook's metadata).
+  function describeFigures() {
+    var images = document.querySelectorAll(".cell_output img:not([alt])");
+    images.forEach(function (image) {
+      var cell = image.closest(".cell");
+      var described = cell && cell.querySelector("img[alt]:not([alt=''])");
+      var caption = cell && cell.querySelector(".caption-text");
+      image.setAttribute(
+        "alt",
+        described
+          ? described.getAttribute("alt")
+          : caption
+            ? caption.textContent.trim()
+            : "The figure the widget draws for the values chosen"
+      );
+    });
+  }
+  function label() {
+    nameSliders();
+    describeFigures();
+  }
+  new MutationObserver(label).observe(document.documentElement, {
     childList: true,
     subtree: true,
   });
