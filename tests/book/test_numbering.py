@@ -115,13 +115,13 @@ def equations(html: str) -> dict[str, str]:
     """Equation label -> its number as printed ("(3.3)")."""
     bs4 = pytest.importorskip("bs4")
     soup = bs4.BeautifulSoup(html, "html.parser")
-    return {
-        block["id"].removeprefix("equation-"): block.select_one(".eqno")
-        .get_text()
-        .strip()
-        for block in soup.select("div.math[id^=equation-]")
-        if block.select_one(".eqno")
-    }
+    found = {}
+    for block in soup.select("div.math[id^=equation-]"):
+        eqno = block.select_one(".eqno")
+        if eqno is not None:  # its text, without the headerlink's
+            text = "".join(eqno.find_all(string=True, recursive=False))
+            found[block["id"].removeprefix("equation-")] = text.strip()
+    return found
 
 
 @pytest.mark.browser
