@@ -203,6 +203,11 @@ def name_toggles(html: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
+    _name_summaries(soup)
+    return str(soup)
+
+
+def _name_summaries(soup) -> None:
     for summary in soup.find_all("summary"):
         if summary.get_text(strip=True) or summary.get("aria-label"):
             continue
@@ -210,19 +215,24 @@ def name_toggles(html: str) -> str:
         link = item.find("a") if item is not None else None
         title = " ".join(link.get_text().split()) if link is not None else ""
         summary["aria-label"] = f"Sections of {title}" if title else "Sections"
-    return str(soup)
 
 
 def _named_toctree(generate):
-    """pydata-sphinx-theme's ``generate_toctree_html``, its toggles named."""
+    """pydata-sphinx-theme's ``generate_toctree_html``, its toggles named.
+
+    The theme returns a BeautifulSoup object (cached per page), which Jinja turns
+    into HTML; it is named in place.
+    """
 
     def generate_toctree_html(*args, **kwargs):
-        html = generate(*args, **kwargs)
-        if not isinstance(html, str):  # kind="raw": a BeautifulSoup object
-            return html
-        from markupsafe import Markup
+        toctree = generate(*args, **kwargs)
+        if hasattr(toctree, "find_all"):
+            _name_summaries(toctree)
+        elif isinstance(toctree, str) and "<summary" in toctree:
+            from markupsafe import Markup
 
-        return Markup(name_toggles(str(html)))
+            return Markup(name_toggles(str(toctree)))
+        return toctree
 
     return generate_toctree_html
 

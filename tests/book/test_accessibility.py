@@ -200,6 +200,16 @@ def test_each_page_gets_named_toggles_and_bibliography_list_items():
         "sidebar"
     )
     assert context["generate_toctree_html"]("raw") is None  # not HTML: left alone
+    # pydata-sphinx-theme returns a BeautifulSoup object: named in place.
+    bs4 = pytest.importorskip("bs4")
+    soup = bs4.BeautifulSoup(
+        '<li><a href="b.html">4. Sparse</a><details><summary></summary></details></li>',
+        "html.parser",
+    )
+    context["generate_toctree_html"] = lambda kind: soup
+    accessibility._fix_page(None, "intro", "page.html", context, None)
+    assert context["generate_toctree_html"]("sidebar") is soup
+    assert soup.summary["aria-label"] == "Sections of 4. Sparse"
     assert 'id="id7" role="listitem"' in context["body"]
     assert "doc-biblioentry" not in context["body"]
 
