@@ -13,9 +13,9 @@ impact, how many elements break it and a few of their selectors.
 The unit tests at the end check the markup ``convbn_tools.accessibility`` writes
 without a browser.
 
-Every run also writes ``_build/accessibility.json``: per theme and rule, how many
-elements of how many pages break it (all impacts, so the minor and moderate ones are
-on record too), and the number of pages checked.
+Every run also writes ``_build/accessibility.json``: per theme and rule, its impact
+and how many elements of how many pages break it (all impacts, so the minor and
+moderate ones are on record too), and the number of pages checked.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def summary():
     """Per theme and rule: elements and pages that break it; written at the end."""
     counts = {theme: defaultdict(Counter) for theme in THEMES}
     checked = {theme: set() for theme in THEMES}
-    yield counts, checked
+    impacts: dict[str, str] = {}
+    yield counts, checked, impacts
     if not any(checked.values()):
         return
     report = {
@@ -73,7 +74,8 @@ def summary():
         "pages_checked": {theme: len(found) for theme, found in checked.items()},
         "violations": {
             theme: {
-                rule: dict(counter) for rule, counter in sorted(counts[theme].items())
+                rule: {"impact": impacts[rule], **counter}
+                for rule, counter in sorted(counts[theme].items())
             }
             for theme in THEMES
         },
@@ -116,7 +118,7 @@ def test_axe_core_is_pinned():
 def test_page_has_no_serious_accessibility_violation(
     browser, site, summary, path, theme
 ):
-    counts, checked = summary
+    counts, checked, impacts = summary
     visit = Visit(browser, site, path, dark=theme == "dark")
     page = visit.page
     try:
@@ -132,6 +134,7 @@ def test_page_has_no_serious_accessibility_violation(
     for rule in violations:
         counts[theme][rule["id"]]["elements"] += len(rule["targets"])
         counts[theme][rule["id"]]["pages"] += 1
+        impacts[rule["id"]] = rule["impact"]
     failing = [rule for rule in violations if rule["impact"] in FAILING]
     assert failing == [], (
         f"{path.relative_to(HTML)} ({theme} theme) breaks WCAG 2.1 A/AA:\n"
