@@ -145,13 +145,21 @@ WIDGET_JS = r"""
       var cell = image.closest(".cell");
       var described = cell && cell.querySelector("img[alt]:not([alt=''])");
       var caption = cell && cell.querySelector(".caption-text");
+      var controls = cell
+        ? Array.from(cell.querySelectorAll(".widget-label"))
+            .map(function (label) {
+              return label.textContent.replace(/\s+/g, " ").trim();
+            })
+            .filter(Boolean)
+        : [];
       image.setAttribute(
         "alt",
         described
           ? described.getAttribute("alt")
           : caption
             ? caption.textContent.trim()
-            : "The figure the widget draws for the values chosen"
+            : "The figure the widget draws for the chosen " +
+              (controls.length ? controls.join(", ") : "values")
       );
     });
   }
