@@ -7,6 +7,8 @@ Students import ``convbn``; nothing here is for them, and no notebook imports it
   extension too);
 * :mod:`convbn_tools.book_assets` -- a Sphinx extension that serves MathJax,
   RequireJS and the widget manager from ``package.json``, not from CDNs;
+* :mod:`convbn_tools.numbering` -- a Sphinx extension that numbers figures and
+  equations per chapter ("Fig. 3.2", "(3.4)");
 * :mod:`convbn_tools.homework` -- student versions, autograders and grading
   (``python -m convbn.homework``, ``convbn-homework``);
 * :mod:`convbn_tools.otter` -- otter-grader's command line with the patch applied
