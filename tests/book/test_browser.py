@@ -141,7 +141,7 @@ def test_page_renders_offline(browser, site, path):
             assert page.locator("mjx-container").count() >= math
             text = page.locator("main").inner_text()
             assert "$$" not in text and "\\(" not in text and "\\[" not in text
-        # Widgets are static players (test_static_widgets.py moves their controls).
+        # Widgets are static players (test_players_in_browser.py moves their controls).
         for player in page.locator("figure.convbn-player").all():
             assert player.locator("img.convbn-player-frame:visible").count() == 1
             assert player.locator("[data-control]").count() >= 1

@@ -1,7 +1,7 @@
 """The built book's widgets without a kernel, and the book's weight (after the build).
 
     jupyter-book build .
-    python -m pytest -m browser tests/book/test_static_widgets.py
+    python -m pytest -m browser tests/book/test_players_in_browser.py
 
 The build draws every widget as a static frame player (``convbn.widgets``,
 ``CONVBN_STATIC_WIDGETS=1``). In headless Chromium with every request off the local
