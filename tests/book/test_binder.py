@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
+from environments import FreshEnvironment
 from packaging.requirements import Requirement
 
 from conftest import ROOT
@@ -77,41 +76,15 @@ def test_binder_environment_builds_and_runs_a_chapter(tmp_path):
     """repo2docker's steps in a fresh virtual environment, then chapter 2 runs."""
     if sys.version_info[:2] != (3, 11):
         pytest.skip("repo2docker would use Python 3.11 (binder/runtime.txt)")
-    env_dir = tmp_path / "env"
-    venv.create(env_dir, with_pip=True)
-    bin_dir = env_dir / "bin"
-    environ = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    environ.pop("PYTHONPATH", None)
-    environ["VIRTUAL_ENV"] = str(env_dir)
-
-    def run(*command, cwd=ROOT):
-        done = subprocess.run(
-            command, cwd=cwd, env=environ, capture_output=True, text=True
-        )
-        assert done.returncode == 0, (
-            f"{command}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
-        )
-        return done.stdout
-
-    python = str(bin_dir / "python")
-    run(python, "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt")
-    run("bash", "binder/postBuild")
+    env = FreshEnvironment(tmp_path / "env")
+    env.pip_install("-r", "binder/requirements.txt")
+    env.run("bash", "binder/postBuild")
     # Both packages of the distribution: convbn and the book tooling, convbn_tools.
     for package in ("convbn", "convbn_tools"):
-        where = run(python, "-c", f"import {package}; print({package}.__file__)")
+        where = env.run(
+            env.python, "-c", f"import {package}; print({package}.__file__)"
+        )
         assert Path(where.strip()).is_relative_to(ROOT / "lib" / package)
     notebook = ROOT / "chapters" / "02_discrete_convolution" / "index.ipynb"
-    run(
-        python,
-        "-m",
-        "jupyter",
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        str(notebook),
-        "--output-dir",
-        str(tmp_path),
-        cwd=notebook.parent,
-    )
+    env.execute(notebook, tmp_path / "index.ipynb", notebook.parent)
     assert (tmp_path / "index.ipynb").exists()
