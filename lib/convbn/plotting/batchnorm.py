@@ -191,7 +191,7 @@ def plot_figure1(result, unit: int | None = None):
     unit = default if unit is None else unit
     unit = as_number(unit, "unit", integer=True, minimum=0, maximum=n_units - 1)
     steps = result.steps
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.3))
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2))
     for name, (label, color) in CH08_NETWORKS.items():
         axes[0].plot(steps, result.accuracy[name], color=color, label=label)
     axes[0].set(

@@ -377,7 +377,7 @@ def plot_correlation_step(step: int = 0, image=None, kernel=None):
     fig, axes = plt.subplots(
         1,
         4,
-        figsize=(0.55 * sum(widths) + 3.2, 0.55 * image.shape[0] + 1.3),
+        figsize=(0.5 * sum(widths) + 2.4, 0.5 * image.shape[0] + 1.3),
         gridspec_kw={"width_ratios": widths},
     )
     show_matrix(
@@ -624,7 +624,7 @@ def plot_equivariance(
     fmap = {"cmap": MATRIX_CMAP, "vmin": -limit, "vmax": limit}
     if kernel == "blur":
         fmap = {"cmap": "gray", "vmin": 0.0, "vmax": limit}
-    fig, axes = plt.subplots(1, 4, figsize=(11.0, 3.3))
+    fig, axes = plt.subplots(1, 4, figsize=(9.6, 3.0))
     panels = [
         (
             moved,

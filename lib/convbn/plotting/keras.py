@@ -116,7 +116,7 @@ def plot_dropout(rate: float = 0.5, noise_shape: str = "elementwise", seed: int 
     scale = 1.0 / (1.0 - rate)
     n_dropped = int(np.sum(out == 0))
     vmax = max(float(out.max()), float(x.max()))
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.0), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(9.4, 3.0), layout="constrained")
     panels = [
         (x, f"input x\nmean {x.mean():.2f}"),
         (mask, f"mask\n{n_dropped} of {x.size} dropped, kept ×{scale:.2f}"),
