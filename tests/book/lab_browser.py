@@ -157,6 +157,8 @@ def open_and_run(browser, base: str, token: str, notebook: str, shots: Path) -> 
             timeout=120_000,
         )
         page.evaluate("() => jupyterapp.commands.execute('notebook:run-all-cells')")
+        # Done when every code cell has run, or a cell failed (JupyterLab stops
+        # there) and nothing is running any more.
         page.wait_for_function(
             """() => {
               const nb = jupyterapp.shell.currentWidget.content;
@@ -164,19 +166,25 @@ def open_and_run(browser, base: str, token: str, notebook: str, shots: Path) -> 
                 (c) => c.cell_type === 'code');
               const kernel = jupyterapp.shell.currentWidget.sessionContext
                 .session.kernel;
-              return code.every((c) => c.execution_count !== null)
-                && kernel.status === 'idle';
+              const running = [...document.querySelectorAll('.jp-InputPrompt')]
+                .some((p) => p.textContent.includes('*'));
+              const failed = document.querySelector(
+                '[data-mime-type="application/vnd.jupyter.error"]');
+              return kernel.status === 'idle' && !running && (failed
+                || code.every((c) => c.execution_count !== null));
             }""",
             timeout=600_000,
             polling=1000,
         )
         page.wait_for_timeout(1500)
-        failed = page.locator(
-            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
-            ", .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
-        )
-        error_texts = [
-            t for t in failed.all_inner_texts() if "Error" in t or "Traceback" in t
+        error_texts = page.locator(
+            ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+        ).all_inner_texts() + [
+            text
+            for text in page.locator(
+                ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']"
+            ).all_inner_texts()
+            if "Traceback" in text
         ]
         widgets = page.evaluate(_MEASURE)
         moved = []

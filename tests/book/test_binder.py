@@ -132,12 +132,8 @@ def test_binder_environment_builds_and_runs_a_chapter(binder_env, tmp_path):
     assert (tmp_path / "index.ipynb").exists()
 
 
-#: The chapters whose widgets are tried in JupyterLab, with their sliders' count.
-LAB_CHAPTERS = {
-    "03_cross_correlation": 1,
-    "06_pooling": 2,
-    "08_batch_normalization": 2,
-}
+#: The chapters whose widgets are tried in JupyterLab (parts I, II and III).
+LAB_CHAPTERS = ("03_cross_correlation", "06_pooling", "08_batch_normalization")
 
 
 @pytest.mark.binder
@@ -184,6 +180,7 @@ def test_jupyterlab_opens_without_news_and_widgets_fit_and_respond(
                 f"output area ({area['right'] - area['left']:.0f} px)"
             )
             assert figure["right"] <= column["right"] + 1 and not widget["scrolls"]
-        assert len(found["moved"]) == LAB_CHAPTERS[chapter], (chapter, found["moved"])
+        sliders = sum(widget["sliders"] for widget in found["widgets"])
+        assert sliders >= 1 and len(found["moved"]) == sliders, (chapter, found)
         still = [label for label, changed in found["moved"] if not changed]
         assert not still, f"{chapter}: moving {still} left the figure unchanged"
