@@ -228,5 +228,7 @@ def test_colab_cell_installs_the_course_and_a_chapter_of_each_part_runs(tmp_path
 
 def _last_json(notebook: dict) -> dict:
     outputs = notebook["cells"][-1]["outputs"]
-    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    text = "".join(
+        "".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream"
+    )
     return json.loads(text.strip().splitlines()[-1])
