@@ -97,6 +97,7 @@ def serve(bin_dir: Path, root: Path, chapters, where: Path, environ=None):
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={notebooks}",
             "--LabApp.expose_app_in_browser=True",
+            "--ServerApp.allow_root=True",
         ],
         env=env,
         stdout=log,
