@@ -130,13 +130,16 @@ def serve(bin_dir: Path, root: Path, chapters, where: Path, environ=None):
 
 
 def notification_settings(base: str, token: str) -> dict:
-    """The composite notification settings JupyterLab's server hands the page."""
+    """The notification settings' defaults JupyterLab's server hands the page: the
+    schema's, with the environment's ``overrides.json`` applied (the user's own
+    settings, none here, would come on top)."""
     url = (
         f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification"
         f"?token={token}"
     )
     with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())["settings"]
+        schema = json.loads(response.read())["schema"]
+    return {name: spec.get("default") for name, spec in schema["properties"].items()}
 
 
 def open_and_run(browser, base: str, token: str, notebook: str, shots: Path) -> dict:

@@ -1,13 +1,13 @@
 """Every widget's figure fits JupyterLab's notebook column at a 1,280-px window.
 
-At 1,280 px, JupyterLab (what Binder opens) leaves about 1,000 px for a cell's
-output, once the side bars and the prompt column are taken. A widget figure wider
-than that is cut off in the widget's output box (chapter 3's stepper was 1,090 px).
+At 1,280 px, JupyterLab 4.6 (what Binder opens, with its file browser open) gives a
+cell's output area 848 px (measured in Chromium by ``tests/book/test_binder.py``,
+which checks the same in JupyterLab itself). A widget figure wider than that runs
+past the column's edge (chapter 3's stepper was 1,090 px: cut off at the window's).
 For every control of every widget, at each end of its range and at each option,
-the figure is measured twice: its size in inches times its dpi (the PNG), and the
+the figure is measured twice: its size in inches times its dpi (as a PNG), and the
 width of what is drawn, with the padding a tight bounding box adds, at 96 px per
 inch (the SVG that ``plotting.setup`` selects in notebooks: one pt is 4/3 px).
-``tests/book/test_binder.py`` checks the same in JupyterLab itself.
 """
 
 import ipywidgets as ipw
@@ -17,8 +17,8 @@ from samples import HISTORIES, figure1_result, maps, sweep_result
 
 from convbn import widgets
 
-#: The output column of JupyterLab's notebook at a 1,280-px window, in pixels.
-COLUMN_PX = 1000
+#: A cell's output area in JupyterLab 4.6 at a 1,280-px window, in pixels.
+COLUMN_PX = 848
 #: Padding around a tight bounding box (matplotlib's savefig.pad_inches), inches.
 PAD = 0.1
 
