@@ -172,8 +172,8 @@ def open_and_run(browser, base: str, token: str, notebook: str, shots: Path) -> 
                 .session.kernel;
               const running = [...document.querySelectorAll('.jp-InputPrompt')]
                 .some((p) => p.textContent.includes('*'));
-              const failed = document.querySelector(
-                '[data-mime-type="application/vnd.jupyter.error"]');
+              const failed = code.some((c) => c.outputs.some(
+                (o) => o.output_type === 'error'));
               return kernel.status === 'idle' && !running && (failed
                 || code.every((c) => c.execution_count !== null));
             }""",
@@ -181,15 +181,13 @@ def open_and_run(browser, base: str, token: str, notebook: str, shots: Path) -> 
             polling=1000,
         )
         page.wait_for_timeout(1500)
-        error_texts = page.locator(
-            ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
-        ).all_inner_texts() + [
-            text
-            for text in page.locator(
-                ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']"
-            ).all_inner_texts()
-            if "Traceback" in text
-        ]
+        error_texts = page.evaluate(
+            """() => jupyterapp.shell.currentWidget.content.model.sharedModel.cells
+              .filter((c) => c.cell_type === 'code')
+              .flatMap((c) => c.outputs)
+              .filter((o) => o.output_type === 'error')
+              .map((o) => o.ename + ': ' + o.evalue)"""
+        )
         widgets = page.evaluate(_MEASURE)
         moved = []
         sliders = page.locator(".widget-interact .widget-slider")
