@@ -163,8 +163,7 @@ def open_and_run(browser, base: str, token: str, notebook: str, shots: Path) -> 
         page.evaluate("() => jupyterapp.commands.execute('notebook:run-all-cells')")
         # Done when every code cell has run, or a cell failed (JupyterLab stops
         # there) and nothing is running any more.
-        page.wait_for_function(
-            """() => {
+        done = """() => {
               const nb = jupyterapp.shell.currentWidget.content;
               const code = nb.model.sharedModel.cells.filter(
                 (c) => c.cell_type === 'code');
@@ -176,10 +175,23 @@ def open_and_run(browser, base: str, token: str, notebook: str, shots: Path) -> 
                 (o) => o.output_type === 'error'));
               return kernel.status === 'idle' && !running && (failed
                 || code.every((c) => c.execution_count !== null));
-            }""",
-            timeout=600_000,
-            polling=1000,
-        )
+            }"""
+        try:
+            page.wait_for_function(done, timeout=600_000, polling=1000)
+        except Exception as error:  # playwright's TimeoutError: say where it stopped
+            page.screenshot(path=str(shots / (notebook.replace("/", "_") + ".png")))
+            state = page.evaluate(
+                """() => { const w = jupyterapp.shell.currentWidget;
+                  const code = w.content.model.sharedModel.cells.filter(
+                    (c) => c.cell_type === 'code');
+                  const waiting = code.filter((c) => c.execution_count === null);
+                  return {kernel: w.sessionContext.session.kernel.status,
+                    waiting: waiting.length, of: code.length,
+                    first: waiting.length ? waiting[0].source.slice(0, 200) : ''}; }"""
+            )
+            raise AssertionError(
+                f"{notebook} did not finish running: {state}"
+            ) from error
         page.wait_for_timeout(1500)
         error_texts = page.evaluate(
             """() => jupyterapp.shell.currentWidget.content.model.sharedModel.cells
