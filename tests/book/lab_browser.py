@@ -150,17 +150,27 @@ def open_and_run(browser, base: str, token: str, notebook: str, shots: Path) -> 
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="load")
+        # ?reset: a fresh workspace, not the previous page's open notebooks.
+        page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}", wait_until="load")
         page.wait_for_function(
-            "() => window.jupyterapp && jupyterapp.shell.currentWidget"
-            " && jupyterapp.shell.currentWidget.sessionContext"
+            "(path) => window.jupyterapp && jupyterapp.shell.currentWidget"
+            " && jupyterapp.shell.currentWidget.context"
+            " && jupyterapp.shell.currentWidget.context.path === path"
             " && jupyterapp.shell.currentWidget.sessionContext.session"
             " && jupyterapp.shell.currentWidget.sessionContext.session.kernel"
             " && jupyterapp.shell.currentWidget.sessionContext.session.kernel"
             ".connectionStatus === 'connected'",
+            arg=notebook,
             timeout=120_000,
         )
-        page.evaluate("() => jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.evaluate(
+            """async () => {
+              const panel = jupyterapp.shell.currentWidget;
+              await panel.context.ready;
+              await panel.sessionContext.ready;
+              await jupyterapp.commands.execute('notebook:run-all-cells');
+            }"""
+        )
         # Done when every code cell has run, or a cell failed (JupyterLab stops
         # there) and nothing is running any more.
         done = """() => {
