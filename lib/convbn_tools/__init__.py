@@ -12,7 +12,9 @@ Students import ``convbn``; nothing here is for them, and no notebook imports it
 * :mod:`convbn_tools.homework` -- student versions, autograders and grading
   (``python -m convbn.homework``, ``convbn-homework``);
 * :mod:`convbn_tools.otter` -- otter-grader's command line with the patch applied
-  (``python -m convbn_tools.otter assign ...``).
+  (``python -m convbn_tools.otter assign ...``);
+* :mod:`convbn_tools.colab` -- the Colab cell at the top of every notebook, written
+  from ``_config.yml``'s repository URL (``python -m convbn_tools.colab``).
 
 Why a package and not a Jupyter Book ``local_extensions`` folder: the book build
 (Sphinx) and the homework command (otter, in a process of its own) both need the

@@ -8,14 +8,17 @@ and executes a chapter notebook in it.
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
 import re
-import subprocess
+import shutil
 import sys
-import venv
 from pathlib import Path
 
+import lab_browser
 import pytest
+from environments import FreshEnvironment
 from packaging.requirements import Requirement
 
 from conftest import ROOT
@@ -72,46 +75,112 @@ def test_postbuild_installs_only_the_course_packages():
     assert "--no-deps" in text and "-e ." in text
 
 
-@pytest.mark.binder
-def test_binder_environment_builds_and_runs_a_chapter(tmp_path):
-    """repo2docker's steps in a fresh virtual environment, then chapter 2 runs."""
+def test_jupyterlab_settings_never_ask_about_news():
+    """binder/overrides.json, which postBuild copies to the environment's
+    share/jupyter/lab/settings/, is valid for the pinned JupyterLab's schema and
+    turns the news and update checks off (no "official Jupyter news" prompt)."""
+    overrides = json.loads((BINDER / "overrides.json").read_text())
+    plugin = "@jupyterlab/apputils-extension:notification"
+    assert overrides == {plugin: {"fetchNews": "false", "checkForUpdates": False}}
+    post_build = (BINDER / "postBuild").read_text()
+    assert "share/jupyter/lab/settings" in post_build
+    assert "cp binder/overrides.json" in post_build
+    jupyterlab = pytest.importorskip("jupyterlab")
+    installed = importlib.metadata.version("jupyterlab")
+    if installed != pins()["jupyterlab"]:
+        pytest.skip(f"JupyterLab {installed} here, {pins()['jupyterlab']} pinned")
+    schema_file = (
+        Path(jupyterlab.__file__).parent
+        / "schemas"
+        / "@jupyterlab"
+        / "apputils-extension"
+        / "notification.json"
+    )
+    schema = json.loads(schema_file.read_text())
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(overrides[plugin], schema)
+    assert schema["properties"]["fetchNews"]["default"] == "none"  # "none" asks
+
+
+@pytest.fixture(scope="module")
+def binder_env(tmp_path_factory):
+    """repo2docker's steps in a fresh virtual environment (Python 3.11)."""
     if sys.version_info[:2] != (3, 11):
         pytest.skip("repo2docker would use Python 3.11 (binder/runtime.txt)")
-    env_dir = tmp_path / "env"
-    venv.create(env_dir, with_pip=True)
-    bin_dir = env_dir / "bin"
-    environ = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    environ.pop("PYTHONPATH", None)
-    environ["VIRTUAL_ENV"] = str(env_dir)
+    env = FreshEnvironment(tmp_path_factory.mktemp("binder") / "env")
+    env.pip_install("-r", "binder/requirements.txt")
+    env.run("bash", "binder/postBuild")
+    return env
 
-    def run(*command, cwd=ROOT):
-        done = subprocess.run(
-            command, cwd=cwd, env=environ, capture_output=True, text=True
-        )
-        assert done.returncode == 0, (
-            f"{command}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
-        )
-        return done.stdout
 
-    python = str(bin_dir / "python")
-    run(python, "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt")
-    run("bash", "binder/postBuild")
+@pytest.mark.binder
+def test_binder_environment_builds_and_runs_a_chapter(binder_env, tmp_path):
+    """The course's packages come from this checkout; chapter 2 runs."""
+    env = binder_env
     # Both packages of the distribution: convbn and the book tooling, convbn_tools.
     for package in ("convbn", "convbn_tools"):
-        where = run(python, "-c", f"import {package}; print({package}.__file__)")
+        where = env.run(
+            env.python, "-c", f"import {package}; print({package}.__file__)"
+        )
         assert Path(where.strip()).is_relative_to(ROOT / "lib" / package)
-    notebook = ROOT / "chapters" / "02_discrete_convolution" / "index.ipynb"
-    run(
-        python,
-        "-m",
-        "jupyter",
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        str(notebook),
-        "--output-dir",
-        str(tmp_path),
-        cwd=notebook.parent,
+    settings = env.where / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert json.loads(settings.read_text()) == json.loads(
+        (BINDER / "overrides.json").read_text()
     )
+    notebook = ROOT / "chapters" / "02_discrete_convolution" / "index.ipynb"
+    env.execute(notebook, tmp_path / "index.ipynb", notebook.parent)
     assert (tmp_path / "index.ipynb").exists()
+
+
+#: The chapters whose widgets are tried in JupyterLab (parts I, II and III).
+LAB_CHAPTERS = ("03_cross_correlation", "06_pooling", "08_batch_normalization")
+
+
+@pytest.mark.binder
+def test_jupyterlab_opens_without_news_and_widgets_fit_and_respond(
+    binder_env, tmp_path
+):
+    """JupyterLab from the Binder environment in headless Chromium at 1,280 px:
+    no news prompt; in chapters 3, 6 and 8 every cell runs, every widget figure
+    lies inside its output area and the notebook column, and every slider moved
+    changes the figure."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    shots = ROOT / "_build" / "screenshots" / "jupyterlab"
+    shots.mkdir(parents=True, exist_ok=True)
+    with (
+        lab_browser.serve(
+            binder_env.bin, ROOT, LAB_CHAPTERS, tmp_path, binder_env.environ
+        ) as (base, token),
+        sync_api.sync_playwright() as playwright,
+    ):
+        assert lab_browser.notification_settings(base, token)["fetchNews"] == "false"
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        results = {
+            chapter: lab_browser.open_and_run(
+                browser, base, token, f"{chapter}/index.ipynb", shots
+            )
+            for chapter in LAB_CHAPTERS
+        }
+        browser.close()
+    for chapter, found in results.items():
+        assert not found["errors"], f"{chapter}: {found['errors'][:3]}"
+        assert found["news"] == 0, f"{chapter}: JupyterLab asked about the news"
+        assert found["widgets"], f"{chapter}: no widget in the page"
+        for widget in found["widgets"]:
+            figure, area, column = widget["figure"], widget["area"], widget["column"]
+            assert figure is not None, f"{chapter}: a widget without a figure"
+            assert area["left"] - 1 <= figure["left"], (chapter, widget)
+            assert figure["right"] <= area["right"] + 1, (
+                f"{chapter}: a figure {figure['width']:.0f} px wide overflows its "
+                f"output area ({area['right'] - area['left']:.0f} px)"
+            )
+            assert figure["right"] <= column["right"] + 1 and not widget["scrolls"]
+        sliders = sum(widget["sliders"] for widget in found["widgets"])
+        assert sliders >= 1 and len(found["moved"]) == sliders, (chapter, found)
+        still = [label for label, changed in found["moved"] if not changed]
+        assert not still, f"{chapter}: moving {still} left the figure unchanged"

@@ -3,11 +3,14 @@
 import ast
 import json
 import re
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT
+from convbn_tools import colab
 
 NOTEBOOKS = sorted(
     p
@@ -79,7 +82,10 @@ NETWORK = re.compile(
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_touches_neither_network_nor_sys_path(path):
+    """Beyond the Colab cell, which clones and installs the course in Colab only."""
     for cell in code_cells(path):
+        if colab.is_colab_cell(cell):
+            continue
         match = NETWORK.search(source(cell))
         assert match is None, f"{path.name}: code cell uses {match.group(0)!r}"
 
@@ -88,6 +94,42 @@ def test_notebook_touches_neither_network_nor_sys_path(path):
 def test_notebook_imports_convbn_and_sets_seeds_not_paths(path):
     text = "\n".join(source(c) for c in code_cells(path))
     assert re.search(r"^(import convbn|from convbn)", text, re.M), "import convbn"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_starts_with_the_colab_cell_from_the_config(path):
+    """The first cell installs the course in Colab from _config.yml's repository URL
+    (rewrite it with ``python -m convbn_tools.colab``), and is hidden in the book."""
+    first = load(path)["cells"][0]
+    assert colab.is_colab_cell(first), (
+        f"{path.name}: the first cell is not the Colab cell; run "
+        "`python -m convbn_tools.colab`"
+    )
+    url, branch = colab.repository(ROOT)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert url == config["repository"]["url"]
+    text = source(first)
+    assert f'REPOSITORY = "{url}"' in text and f'"--branch", "{branch}"' in text
+    folder = path.parent.relative_to(ROOT).as_posix()
+    assert text.endswith(f'os.chdir(f"{{COURSE}}/{folder}")')
+    assert tags(first) == ["remove-cell"]
+    assert first["metadata"]["jupyter"]["source_hidden"] is True
+    expected = colab.expected_cell(path, ROOT)
+    assert text == expected.source, (
+        f"{path.name}: the Colab cell is out of date: `python -m convbn_tools.colab`"
+    )
+    assert sum(colab.is_colab_cell(c) for c in load(path)["cells"]) == 1
+
+
+def test_colab_cell_does_nothing_outside_colab(tmp_path, monkeypatch):
+    """Run as it is stored, outside Colab: no clone, no install, no change of folder."""
+    monkeypatch.chdir(tmp_path)
+    code = source(load(NOTEBOOKS[0])["cells"][0])
+    namespace = {}
+    exec(compile(code, "colab-cell", "exec"), namespace)
+    assert "google.colab" not in sys.modules
+    assert set(namespace) == {"__builtins__", "sys"}
+    assert list(tmp_path.iterdir()) == [] and Path.cwd() == tmp_path
 
 
 def imports_of(tree: ast.AST, package: str = "") -> set[str]:

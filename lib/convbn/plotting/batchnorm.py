@@ -82,7 +82,7 @@ def plot_batchnorm_distribution(
     y_mean = round(float(y.mean()), 2) + 0.0  # no "-0.00" in the title
     bins = int(np.clip(np.sqrt(batch_size) * 2, 8, 40))
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.2, 3.3))
     grid = np.linspace(-3.0, 25.0, 400)
     left.hist(
         x,
@@ -191,7 +191,7 @@ def plot_figure1(result, unit: int | None = None):
     unit = default if unit is None else unit
     unit = as_number(unit, "unit", integer=True, minimum=0, maximum=n_units - 1)
     steps = result.steps
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.3))
+    fig, axes = plt.subplots(1, 3, figsize=(8.2, 3.1))
     for name, (label, color) in CH08_NETWORKS.items():
         axes[0].plot(steps, result.accuracy[name], color=color, label=label)
     axes[0].set(
@@ -256,7 +256,7 @@ def plot_learning_rate_sweep(sweep, learning_rate: float | None = None):
                 f"{learning_rate:g}"
             )
         index = int(matches[0])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.3))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.2, 3.2))
     for name, (label, color) in CH08_NETWORKS.items():
         left.semilogx(rates, sweep.val_accuracy[name], "o-", color=color, label=label)
         outcome = sweep.outcome(name, index)

@@ -93,7 +93,7 @@ def plot_smoothing(kind: str = "exponential", width: float = 1.0, track=None):
     raw = float(np.sqrt(np.mean((track.measured - track.position) ** 2)))
 
     fig, (left, right) = plt.subplots(
-        1, 2, figsize=(9.0, 3.4), gridspec_kw={"width_ratios": [2.4, 1]}
+        1, 2, figsize=(8.2, 3.3), gridspec_kw={"width_ratios": [2.4, 1]}
     )
     left.plot(
         track.t,
@@ -166,7 +166,7 @@ def plot_convolution_explorer(
     canvas = np.maximum(np.array(x.shape), np.array(out.shape)) + 2
 
     fig, axes = plt.subplots(
-        1, 3, figsize=(10.0, 3.8), gridspec_kw={"width_ratios": [1.0, 0.45, 1.0]}
+        1, 3, figsize=(8.2, 3.4), gridspec_kw={"width_ratios": [1.0, 0.45, 1.0]}
     )
 
     def centred(ax, values, **style):
@@ -377,7 +377,7 @@ def plot_correlation_step(step: int = 0, image=None, kernel=None):
     fig, axes = plt.subplots(
         1,
         4,
-        figsize=(0.55 * sum(widths) + 3.2, 0.55 * image.shape[0] + 1.3),
+        figsize=(0.45 * sum(widths) + 1.9, 0.45 * image.shape[0] + 1.3),
         gridspec_kw={"width_ratios": widths},
     )
     show_matrix(
@@ -508,7 +508,7 @@ def plot_receptive_field(k: int = 3, depth: int = 3, stride: int = 1):
                 (marked if i in active[layer] else plain).append(segment)
     n_in = sizes[0]
     fig, ax = plt.subplots(
-        figsize=(min(11.0, max(5.5, 0.16 * n_in + 2.5)), 0.75 * depth + 1.6)
+        figsize=(min(8.2, max(5.5, 0.16 * n_in + 2.5)), 0.75 * depth + 1.6)
     )
     ax.add_collection(LineCollection(plain, colors="#cccccc", linewidths=0.6))
     ax.add_collection(
@@ -624,7 +624,7 @@ def plot_equivariance(
     fmap = {"cmap": MATRIX_CMAP, "vmin": -limit, "vmax": limit}
     if kernel == "blur":
         fmap = {"cmap": "gray", "vmin": 0.0, "vmax": limit}
-    fig, axes = plt.subplots(1, 4, figsize=(11.0, 3.3))
+    fig, axes = plt.subplots(1, 4, figsize=(8.2, 2.7))
     panels = [
         (
             moved,

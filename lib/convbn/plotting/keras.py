@@ -116,7 +116,7 @@ def plot_dropout(rate: float = 0.5, noise_shape: str = "elementwise", seed: int 
     scale = 1.0 / (1.0 - rate)
     n_dropped = int(np.sum(out == 0))
     vmax = max(float(out.max()), float(x.max()))
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.0), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(8.2, 2.9), layout="constrained")
     panels = [
         (x, f"input x\nmean {x.mean():.2f}"),
         (mask, f"mask\n{n_dropped} of {x.size} dropped, kept ×{scale:.2f}"),
@@ -202,7 +202,7 @@ def plot_loss_and_gradient(loss: str = "mean_squared_error", target: float = 1.0
     loss = as_choice(loss, "loss", losses.LOSSES)
     target = as_number(target, "target", positive=True)
     c = losses.curve(loss, target)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.2, 3.1))
     left.plot(c.x, c.loss, color=COLORS[0], lw=2)
     right.plot(c.x, c.gradient, color=COLORS[1], lw=2)
     right.axhline(0.0, color="black", lw=0.8)
@@ -530,7 +530,7 @@ def plot_cnn_feature_maps(
     index = as_number(index, "index", integer=True, minimum=0, maximum=n - 1)
     ncols = as_number(ncols, "ncols", integer=True, minimum=2)
     rows = [int(np.ceil(fm.shape[3] / ncols)) for fm in maps]
-    fig = plt.figure(figsize=(1.1 * ncols, 2.2 + 1.15 * sum(rows)))
+    fig = plt.figure(figsize=(1.0 * ncols, 2.2 + 1.05 * sum(rows)))
     grid = fig.add_gridspec(1 + sum(rows), ncols, height_ratios=[1.8] + [1] * sum(rows))
     ax = fig.add_subplot(grid[0, :2])
     ax.imshow(images[index], cmap="gray_r", interpolation="nearest")

@@ -191,7 +191,7 @@ def plot_pooling(
     pooled = pooling.pool2d(fmap, size, stride, kind, padding, sigma)
     rows = _windows(fmap.shape[0], size, stride, padding)
     cols = _windows(fmap.shape[1], size, stride, padding)
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    fig, axes = plt.subplots(1, 2, figsize=(8.2, 3.5))
     axes[0].imshow(fmap, cmap=MATRIX_CMAP, interpolation="nearest")
     axes[1].imshow(pooled, cmap=MATRIX_CMAP, interpolation="nearest")
     outlines = [((0, 0), OKABE_ITO["vermillion"])]
@@ -268,7 +268,7 @@ def plot_layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1
     geometry = layer_geometry(kernel_size, stride, dilation)
     n = geometry["size"]
     fig, (left, right) = plt.subplots(
-        1, 2, figsize=(9.5, 4.4), gridspec_kw={"width_ratios": [1, 1.15]}
+        1, 2, figsize=(8.2, 4.0), gridspec_kw={"width_ratios": [1, 1.15]}
     )
     grid = np.zeros((geometry["span"], n))
     left.imshow(grid, cmap="Greys", vmin=0, vmax=1)

@@ -241,7 +241,7 @@ def plot_batch_statistics(batch_size: int = 8, seed: int = 0):
     population, _ = batchnorm_forward(pool, np.ones(c), np.zeros(c))
     sizes = list(_SIZES)
     sds = list(_bn_spread(seed))
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.3))
+    fig, axes = plt.subplots(1, 2, figsize=(8.2, 3.1))
     ax = axes[0]
     lo = min(bn.min(), population[0, 0, 0, 0], gn[0, 0, 0, 0]) - 0.2
     hi = max(bn.max(), population[0, 0, 0, 0], gn[0, 0, 0, 0]) + 0.2

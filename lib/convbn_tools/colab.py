@@ -1,0 +1,279 @@
+"""The first cell of every notebook: the course's files and package, in Colab only.
+
+Colab opens one ``.ipynb`` from GitHub and nothing else: no ``convbn``, no data file
+next to the notebook (``chapters/09_bn_in_practice/claims.json``). Every notebook of
+``chapters/`` therefore starts with a code cell that, when ``google.colab`` is in
+``sys.modules`` and only then,
+
+1. clones the repository ``_config.yml`` names (``repository: url`` and ``branch``)
+   into ``/content/convbn`` with ``git clone --depth 1`` (once per runtime);
+2. installs the course's package from it with ``pip install --no-deps`` (not
+   editable: an editable install's path hook is read at interpreter start, so the
+   running kernel would not see it);
+3. installs what Colab lacks or has too old of :func:`colab_requirements`, keeping
+   Colab's own numpy, TensorFlow and ipywidgets: Colab's front end renders
+   ipywidgets 7 only (googlecolab/colabtools#4525), and upgrading numpy under a
+   preinstalled TensorFlow breaks it;
+4. changes into the notebook's own folder, so relative paths work as in the book.
+
+Anywhere else the cell only imports ``sys``. It is tagged ``remove-cell`` (not in
+the HTML book) and collapsed in JupyterLab. The cell is generated, never edited by
+hand: after changing ``repository: url`` in ``_config.yml`` (a fork), rewrite it in
+every notebook with::
+
+    python -m convbn_tools.colab            # rewrite the cells from _config.yml
+    python -m convbn_tools.colab --check    # exit 1 if a notebook is out of date
+
+``tests/book/test_hygiene.py`` checks that every notebook starts with the cell this
+module makes from ``_config.yml``; ``tests/book/test_colab.py`` (marked ``colab``)
+runs it as Colab would, in a fresh Python 3.12 environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+
+__all__ = [
+    "MARKER",
+    "TARGET",
+    "repository",
+    "colab_requirements",
+    "cell_source",
+    "make_cell",
+    "is_colab_cell",
+    "notebooks",
+    "expected_cell",
+    "write_cells",
+    "main",
+]
+
+#: The first line of the cell; what identifies it.
+MARKER = "# Colab only: fetch the course and install its package (nothing elsewhere)."
+#: Where the cell clones the repository in Colab (Colab's working folder is /content).
+TARGET = "/content/convbn"
+#: Requirements of the package that the cell leaves to Colab's preinstalled version:
+#: its front end renders ipywidgets 7 only (googlecolab/colabtools#4525).
+KEPT = ("ipywidgets",)
+#: Lines of requirements.txt the chapters need beyond the package's own dependencies
+#: (Keras 3.14 divides activity regularizers by the batch size, as chapter 10 says).
+EXTRA = ("keras",)
+
+_URL = re.compile(r"https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~-]+)+")
+_BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
+
+
+def _root(root) -> Path:
+    root = Path(root)
+    if not (root / "_config.yml").is_file() or not (root / "chapters").is_dir():
+        raise FileNotFoundError(
+            f"root must be the course's top folder (with _config.yml and chapters/); "
+            f"{root.resolve()} is not"
+        )
+    return root
+
+
+def repository(root: str | Path = ".") -> tuple[str, str]:
+    """``(url, branch)`` of ``_config.yml``'s ``repository:`` section.
+
+    The URL must be an ``https://`` address without a trailing ``.git`` or slash
+    (the launch buttons append ``/blob/<branch>/<path>`` to it); the branch defaults
+    to ``main``, as in Jupyter Book.
+    """
+    config = yaml.safe_load((_root(root) / "_config.yml").read_text()) or {}
+    section = config.get("repository") or {}
+    url = str(section.get("url", ""))
+    branch = str(section.get("branch", "main"))
+    if not _URL.fullmatch(url) or url.endswith((".git", "/")):
+        raise ValueError(
+            "_config.yml's repository: url must be the https:// address of the "
+            f"course's repository (no trailing .git or /), got {url!r}"
+        )
+    if not _BRANCH.fullmatch(branch):
+        raise ValueError(
+            f"_config.yml's repository: branch must be a branch name, got {branch!r}"
+        )
+    return url, branch
+
+
+def colab_requirements(root: str | Path = ".") -> list[str]:
+    """What the cell asks pip for besides the package, which it installs without
+    dependencies: the package's dependencies (``pyproject.toml``) but those of
+    :data:`KEPT`, and the lines of ``requirements.txt`` for :data:`EXTRA`.
+
+    pip upgrades only what does not satisfy them, so Colab's TensorFlow and numpy
+    stay as they are.
+    """
+    root = _root(root)
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    found = [
+        str(Requirement(line))
+        for line in project["dependencies"]
+        if Requirement(line).name not in KEPT
+    ]
+    extra = {}
+    for line in (root / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as error:
+            raise ValueError(
+                f"requirements.txt: {line!r} is not a requirement"
+            ) from error
+        if requirement.name in EXTRA:
+            extra[requirement.name] = str(requirement)
+    missing = [name for name in EXTRA if name not in extra]
+    if missing:
+        raise ValueError(f"requirements.txt has no line for {', '.join(missing)}")
+    return found + [extra[name] for name in EXTRA]
+
+
+def cell_source(
+    url: str,
+    folder: str,
+    requirements,
+    branch: str = "main",
+    target: str = TARGET,
+) -> str:
+    """The cell's code: clone ``url`` (``branch``) into ``target``, install the
+    package and ``requirements``, change into ``target/folder``; in Colab only.
+
+    ``folder`` is the notebook's folder relative to the repository's root, with
+    ``/`` separators (``chapters/03_cross_correlation``).
+    """
+    for name, value in (("url", url), ("folder", folder), ("target", target)):
+        if not isinstance(value, str) or not value or '"' in value or "\\" in value:
+            raise ValueError(
+                f"{name} must be a non-empty string without quotes, got {value!r}"
+            )
+    if not _BRANCH.fullmatch(str(branch)):
+        raise ValueError(f"branch must be a branch name, got {branch!r}")
+    if folder.startswith("/") or ".." in folder.split("/"):
+        raise ValueError(f"folder must be relative to the repository, got {folder!r}")
+    try:
+        requirements = [str(Requirement(str(r))) for r in requirements]
+    except InvalidRequirement as error:
+        raise ValueError(f"requirements must be pip requirements: {error}") from error
+    needs = "".join(f'        "{r}",\n' for r in requirements)
+    return (
+        f"{MARKER}\n"
+        "# Generated from _config.yml's repository URL: see the README, 'Forking'.\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        "    import importlib\n"
+        "    import os\n"
+        "    import subprocess\n"
+        "\n"
+        f'    REPOSITORY = "{url}"\n'
+        f'    COURSE = "{target}"\n'
+        "    if not os.path.isdir(COURSE):\n"
+        f'        clone = ["git", "clone", "--depth", "1", "--branch", "{branch}"]\n'
+        "        subprocess.run([*clone, REPOSITORY, COURSE], check=True)\n"
+        '    pip = [sys.executable, "-m", "pip", "install", "--quiet"]\n'
+        "    # Colab's numpy, TensorFlow and ipywidgets 7 stay; pip adds the rest.\n"
+        '    subprocess.run([*pip, "--no-deps", COURSE], check=True)\n'
+        "    needs = [\n"
+        f"{needs}"
+        "    ]\n"
+        "    subprocess.run([*pip, *needs], check=True)\n"
+        "    importlib.invalidate_caches()\n"
+        f'    os.chdir(f"{{COURSE}}/{folder}")'
+    )
+
+
+def make_cell(source: str) -> nbformat.NotebookNode:
+    """A code cell of ``source``, removed from the HTML book, collapsed in Jupyter."""
+    if not isinstance(source, str) or not source.startswith(MARKER):
+        raise ValueError(
+            f"source must be a cell_source() text starting with {MARKER!r}"
+        )
+    cell = nbformat.v4.new_code_cell(source)
+    cell.id = "colab-setup"
+    cell.metadata = {"tags": ["remove-cell"], "jupyter": {"source_hidden": True}}
+    return cell
+
+
+def is_colab_cell(cell) -> bool:
+    """Whether ``cell`` (a notebook cell, dict or NotebookNode) is the Colab cell."""
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    return cell.get("cell_type") == "code" and source.startswith(MARKER)
+
+
+def notebooks(root: str | Path = ".") -> list[Path]:
+    """Every notebook of ``root/chapters`` (checkpoints skipped), sorted."""
+    return sorted(
+        p
+        for p in (_root(root) / "chapters").rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    )
+
+
+def expected_cell(path: str | Path, root: str | Path = ".") -> nbformat.NotebookNode:
+    """The Colab cell the notebook ``path`` (under ``root``) should start with."""
+    root = _root(root)
+    url, branch = repository(root)
+    folder = Path(path).resolve().parent.relative_to(root.resolve()).as_posix()
+    source = cell_source(url, folder, colab_requirements(root), branch)
+    return make_cell(source)
+
+
+def write_cells(root: str | Path = ".", check: bool = False) -> list[Path]:
+    """Make every notebook start with its Colab cell; return those that changed.
+
+    A notebook whose first cell is a Colab cell has it replaced, any other gets it
+    inserted. With ``check``, nothing is written: the list says what would change.
+    """
+    changed = []
+    for path in notebooks(root):
+        notebook = nbformat.read(path, as_version=4)
+        cell = expected_cell(path, root)
+        cells = notebook.cells
+        if cells and is_colab_cell(cells[0]):
+            if cells[0].source == cell.source and cells[0].metadata == cell.metadata:
+                continue
+            cells[0] = cell
+        else:
+            cells.insert(0, cell)
+        changed.append(path)
+        if not check:
+            nbformat.write(notebook, path)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (``argv``: its arguments, default ``sys.argv[1:]``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m convbn_tools.colab",
+        description="(Re)write the Colab cell at the top of every notebook from "
+        "_config.yml's repository URL.",
+    )
+    parser.add_argument("--root", default=".", help="the course's top folder")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a notebook's cell is missing or out of date",
+    )
+    options = parser.parse_args(argv)
+    changed = write_cells(options.root, check=options.check)
+    verb = "out of date" if options.check else "rewritten"
+    for path in changed:
+        print(f"{verb}: {path}")
+    total = len(notebooks(options.root))
+    url = repository(options.root)[0]
+    print(f"{len(changed)} of {total} notebooks {verb}; URL {url}")
+    return 1 if options.check and changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Fresh virtual environments for the Binder and Colab tests (not a test module).
+
+Both tests do what a new machine would: a virtual environment with nothing but the
+interpreter, the course installed the way that service installs it, and notebooks
+executed there. What they share is here: making the environment, running commands
+in it with this checkout's ``PYTHONPATH`` removed (so nothing leaks in from the
+developer's environment), and executing notebooks with nbclient inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+#: Executes one notebook inside the environment: ``python - NOTEBOOK OUT CWD
+#: TIMEOUT PRELUDE`` with nbclient, the kernel the environment's own ipykernel.
+#: ``PRELUDE`` (JSON, a list of code cells) is run first, in the same kernel. The
+#: book's kernel-message patch (``convbn_tools.kernel_poll``) is applied from this
+#: checkout's lib/ to the client only: the kernel, a process of its own, does not
+#: see that path.
+_RUNNER = """
+import json, sys
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+
+notebook, out, cwd, timeout, prelude, lib = sys.argv[1:7]
+sys.path.insert(0, lib)
+from convbn_tools import kernel_poll
+kernel_poll.patch()
+sys.path.remove(lib)
+nb = nbformat.read(notebook, as_version=4)
+nb.cells[:0] = [nbformat.v4.new_code_cell(code) for code in json.loads(prelude)]
+client = NotebookClient(
+    nb, timeout=float(timeout), kernel_name="python3",
+    resources={"metadata": {"path": cwd}},
+)
+client.execute()
+nbformat.write(nb, out)
+"""
+
+
+class FreshEnvironment:
+    """A virtual environment made by ``python -m venv`` with the given interpreter.
+
+    ``run`` runs a command with the environment's ``bin/`` first on ``PATH`` and
+    without ``PYTHONPATH``, asserting that it succeeds; ``python`` is the
+    environment's interpreter.
+    """
+
+    def __init__(self, where: Path, python: str = sys.executable):
+        self.where = Path(where)
+        subprocess.run([python, "-m", "venv", str(self.where)], check=True)
+        self.bin = self.where / "bin"
+        self.python = str(self.bin / "python")
+        self.environ = {
+            **os.environ,
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "VIRTUAL_ENV": str(self.where),
+            "MPLBACKEND": "Agg",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        self.environ.pop("PYTHONPATH", None)
+        self.environ.pop("PYTHONHOME", None)
+
+    def run(self, *command, cwd: Path = ROOT, timeout: float = 1200) -> str:
+        """Run ``command`` in the environment; its standard output."""
+        done = subprocess.run(
+            [str(c) for c in command],
+            cwd=cwd,
+            env=self.environ,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert done.returncode == 0, (
+            f"{command}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+        )
+        return done.stdout
+
+    def pip_install(self, *arguments) -> str:
+        """``pip install --quiet <arguments>`` in the environment."""
+        return self.run(self.python, "-m", "pip", "install", "--quiet", *arguments)
+
+    def execute(
+        self,
+        notebook: Path,
+        out: Path,
+        cwd: Path,
+        prelude=(),
+        timeout: float = 600,
+    ) -> dict:
+        """Execute ``notebook`` in a kernel of this environment, started in ``cwd``,
+        after the code cells ``prelude``; write it to ``out`` and return it (JSON).
+
+        Fails, with the cell's error, if any cell raises.
+        """
+        done = subprocess.run(
+            [
+                self.python,
+                "-c",
+                _RUNNER,
+                str(notebook),
+                str(out),
+                str(cwd),
+                str(timeout),
+                json.dumps(list(prelude)),
+                str(ROOT / "lib"),
+            ],
+            cwd=cwd,
+            env=self.environ,
+            capture_output=True,
+            text=True,
+            timeout=20 * timeout,
+        )
+        assert done.returncode == 0, (
+            f"{notebook} failed in {self.where}:\n{done.stderr[-4000:]}"
+        )
+        return json.loads(Path(out).read_text())
+
+
+def python_312() -> str | None:
+    """A Python 3.12 interpreter (Colab's version), or None if there is none."""
+    for candidate in (
+        "/root/.pyenv/versions/3.12.1/bin/python3.12",
+        shutil.which("python3.12"),
+    ):
+        if candidate and Path(candidate).is_file():
+            done = subprocess.run(
+                [candidate, "-c", "import sys, venv; print(sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode == 0 and done.stdout.strip() == "(3, 12)":
+                return candidate
+    return None

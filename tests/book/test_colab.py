@@ -1,0 +1,234 @@
+"""The Colab cell installs the course in a Colab-like Python 3.12 and chapters run.
+
+The Colab launch button opens one notebook from GitHub in Colab, whose runtime is
+Python 3.12 with numpy, TensorFlow, Keras, matplotlib and ipywidgets preinstalled
+and nothing of the course. The first cell of every notebook (made by
+:mod:`convbn_tools.colab`) clones the repository, installs the package and changes
+into the notebook's folder. The test marked ``colab`` (run by .ci/run) does that in
+a fresh Python 3.12 environment:
+
+1. installs :data:`COLAB_PREINSTALLED`, the packages the course needs that Colab
+   has, at the versions of Colab's runtime (late 2025: ``pip list`` there), and
+   nbclient and ipykernel to run notebooks;
+2. makes a git repository of this checkout's files as they are (GitHub is out of
+   reach), to stand for the repository URL;
+3. executes one chapter of each part, each with its Colab cell made for that
+   repository and a clone folder of the test's own, after a cell that puts a
+   ``google.colab`` module in ``sys.modules`` as Colab's kernel has it, and checks
+   that no cell fails, that the package came from the clone, that the notebook
+   ran in its chapter's folder and that Colab's ipywidgets 7 and TensorFlow
+   stayed.
+
+The quick tests (not marked) check the cell's text without installing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+import yaml
+from environments import FreshEnvironment, python_312
+
+from conftest import ROOT
+from convbn_tools import colab
+
+#: What Colab preinstalls that the course needs, at Colab's versions (late 2025).
+#: Colab's front end renders ipywidgets 7 only (googlecolab/colabtools#4525), so the
+#: cell must not upgrade it; Keras is upgraded by the cell (chapter 10 needs 3.14).
+COLAB_PREINSTALLED = [
+    "numpy==2.0.2",
+    "scipy==1.16.3",
+    "matplotlib==3.10.0",
+    "ipywidgets==7.7.1",
+    "tensorflow==2.19.0",
+    "keras==3.10.0",
+    "scikit-learn==1.6.1",
+    "scikit-image==0.25.2",
+    "mlxtend==0.23.4",
+]
+#: To run notebooks here (Colab's own kernel is not on PyPI); the course's bound.
+HARNESS = ["ipykernel>=6.29,<7", "nbclient>=0.10"]
+#: One chapter of each part (_toc.yml), the faster ones; chapter 10 needs Keras 3.14.
+CHAPTERS = {
+    "Part I": "03_cross_correlation",
+    "Part II": "06_pooling",
+    "Part III": "08_batch_normalization",
+    "Part IV": "10_keras_models",
+}
+#: Run first in the kernel: Colab's kernel has imported google.colab.
+FAKE_COLAB = (
+    'import sys, types\nsys.modules["google.colab"] = types.ModuleType("google.colab")'
+)
+#: Run last: what the cell left behind (the folder, where convbn and widgets come from).
+REPORT = (
+    "import json, os, convbn, ipywidgets, keras, tensorflow\n"
+    "print(json.dumps({'cwd': os.getcwd(), 'convbn': convbn.__file__,\n"
+    "    'ipywidgets': ipywidgets.__version__, 'keras': keras.__version__,\n"
+    "    'tensorflow': tensorflow.__version__}))"
+)
+
+
+def test_the_chapters_run_are_one_of_each_part_of_the_toc():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    parts = {
+        part["caption"].split(":")[0]: [c["file"] for c in part["chapters"]]
+        for part in toc["parts"]
+        if part["caption"].startswith("Part ")
+    }
+    assert set(parts) == set(CHAPTERS)
+    for part, chapter in CHAPTERS.items():
+        assert f"chapters/{chapter}/index" in parts[part], f"{chapter} not in {part}"
+
+
+def test_cell_installs_from_the_config_url_and_keeps_colab_s_packages():
+    url, branch = colab.repository(ROOT)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert (url, branch) == (
+        config["repository"]["url"],
+        config["repository"]["branch"],
+    )
+    needs = colab.colab_requirements(ROOT)
+    names = [r.split("<")[0].split(">")[0].split("=")[0] for r in needs]
+    assert "ipywidgets" not in names and "tensorflow" not in names
+    assert {"numpy", "scipy", "matplotlib", "keras"} <= set(names)
+    text = colab.cell_source(url, "chapters/03_cross_correlation", needs, branch)
+    assert text.startswith(colab.MARKER)
+    assert '"--no-deps", COURSE' in text and f'REPOSITORY = "{url}"' in text
+    compile(text, "colab-cell", "exec")
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (("", "chapters/x", []), "url must be"),
+        (('https://x.org/a"b', "chapters/x", []), "url must be"),
+        (("https://x.org/a", "/abs", []), "folder must be relative"),
+        (("https://x.org/a", "chapters/../..", []), "folder must be relative"),
+        (("https://x.org/a", "chapters/x", [], "a b"), "branch must be"),
+        (("https://x.org/a", "chapters/x", ["not a requirement!"]), "requirements"),
+    ],
+)
+def test_cell_source_rejects_bad_arguments(arguments, message):
+    with pytest.raises(Exception, match=message):
+        colab.cell_source(*arguments)
+
+
+def test_repository_rejects_a_url_the_launch_buttons_cannot_use(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    for url in ("github.com/a/b", "https://x.org/a/b.git", "https://x.org/a/", ""):
+        (tmp_path / "_config.yml").write_text(
+            yaml.safe_dump({"repository": {"url": url}})
+        )
+        with pytest.raises(ValueError, match="repository: url"):
+            colab.repository(tmp_path)
+    with pytest.raises(FileNotFoundError, match="root must be"):
+        colab.repository(tmp_path / "nowhere")
+
+
+def test_write_cells_inserts_then_replaces_and_check_reports(tmp_path):
+    for name in ("_config.yml", "pyproject.toml", "requirements.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    folder = tmp_path / "chapters" / "03_cross_correlation"
+    folder.mkdir(parents=True)
+    source = ROOT / "chapters" / "03_cross_correlation" / "index.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    first_page_cell = notebook.cells[1].source
+    notebook.cells = notebook.cells[1:]  # without its Colab cell
+    nbformat.write(notebook, folder / "index.ipynb")
+    assert colab.write_cells(tmp_path, check=True) == [folder / "index.ipynb"]
+    assert colab.write_cells(tmp_path) == [folder / "index.ipynb"]
+    assert colab.write_cells(tmp_path, check=True) == []
+    config = (tmp_path / "_config.yml").read_text()
+    fork = "https://github.com/someone/convbn-fork"
+    (tmp_path / "_config.yml").write_text(
+        config.replace(colab.repository(ROOT)[0], fork)
+    )
+    assert colab.main(["--root", str(tmp_path), "--check"]) == 1
+    assert colab.main(["--root", str(tmp_path)]) == 0
+    cells = nbformat.read(folder / "index.ipynb", as_version=4).cells
+    assert f'REPOSITORY = "{fork}"' in cells[0].source
+    assert cells[1].source == first_page_cell
+    assert sum(colab.is_colab_cell(c) for c in cells) == 1
+
+
+def _origin(tmp_path):
+    """A git repository (branch of _config.yml) of this checkout's files as they are."""
+    origin = tmp_path / "origin"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file() and not name.startswith("node_modules/"):
+            (origin / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, origin / name)
+    branch = colab.repository(ROOT)[1]
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost"]
+    for command in (
+        ["init", "--quiet", "--initial-branch", branch],
+        ["add", "--all"],
+        ["commit", "--quiet", "-m", "the checkout as it is"],
+    ):
+        subprocess.run([*git, *command], cwd=origin, check=True, capture_output=True)
+    return origin
+
+
+@pytest.mark.colab
+def test_colab_cell_installs_the_course_and_a_chapter_of_each_part_runs(tmp_path):
+    python = python_312()
+    if python is None:
+        pytest.skip("no Python 3.12 (Colab's version): install python3.12")
+    if shutil.which("git") is None:
+        pytest.skip("the Colab cell clones with git, which is not installed")
+    env = FreshEnvironment(tmp_path / "env", python)
+    env.pip_install("--upgrade", "pip")
+    env.pip_install(*COLAB_PREINSTALLED, *HARNESS)
+    missing = subprocess.run(
+        [env.python, "-c", "import convbn"], env=env.environ, capture_output=True
+    )
+    assert b"ModuleNotFoundError" in missing.stderr, "no convbn before the cell runs"
+    origin = _origin(tmp_path)
+    url, branch = f"file://{origin}", colab.repository(ROOT)[1]
+    target = tmp_path / "content" / "convbn"
+    target.parent.mkdir()
+    needs = colab.colab_requirements(ROOT)
+    for chapter in CHAPTERS.values():
+        notebook = ROOT / "chapters" / chapter / "index.ipynb"
+        stored = colab.expected_cell(notebook, ROOT).source
+        cell = colab.cell_source(url, f"chapters/{chapter}", needs, branch, str(target))
+        # The stored cell but for the URL and the clone folder.
+        assert (
+            cell.replace(url, colab.repository(ROOT)[0]).replace(
+                str(target), colab.TARGET
+            )
+            == stored
+        )
+        runnable = nbformat.read(notebook, as_version=4)
+        assert colab.is_colab_cell(runnable.cells[0])
+        runnable.cells[0].source = cell
+        runnable.cells.append(nbformat.v4.new_code_cell(REPORT))
+        copy = tmp_path / f"{chapter}.ipynb"
+        nbformat.write(runnable, copy)
+        done = env.execute(
+            copy, tmp_path / f"{chapter}-out.ipynb", tmp_path, [FAKE_COLAB]
+        )
+        report = _last_json(done)
+        assert report["cwd"] == str(target / "chapters" / chapter)
+        assert report["convbn"].startswith(str(env.where)), "installed, not editable"
+        assert report["ipywidgets"] == "7.7.1" and report["tensorflow"] == "2.19.0"
+        assert tuple(map(int, report["keras"].split(".")[:2])) >= (3, 14)
+
+
+def _last_json(notebook: dict) -> dict:
+    outputs = notebook["cells"][-1]["outputs"]
+    text = "".join(
+        "".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream"
+    )
+    return json.loads(text.strip().splitlines()[-1])
