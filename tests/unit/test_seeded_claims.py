@@ -295,11 +295,13 @@ def test_seed_0_reproduces_the_committed_results(keras, part):
     now = experiments.run_seed(0, parts=[part])[part]
     if part == "learning_rate":
         for name in ("plain", "bn"):
-            assert (
-                now["low"][name] / BRACKET
-                <= committed["low"][name]
-                <= now["low"][name] * BRACKET
-            )
+            low, seeds = now["low"][name], [o["low"][name] for o in every]
+            # The bracket is multiplicative: compared in log space.
+            assert low / BRACKET <= committed["low"][
+                name
+            ] <= low * BRACKET or _plausible(
+                np.log(low), np.log(seeds), np.log(BRACKET)
+            ), (name, low, seeds)
     elif part == "dropout":
         _close(
             now["at_short"], committed["at_short"], part, [o["at_short"] for o in every]
