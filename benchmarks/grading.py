@@ -5,7 +5,7 @@
     python benchmarks/grading.py --write              # also into results.json
 
 Builds ``--submissions`` honest notebooks per chapter (the master's reference
-solutions, see :func:`convbn_tools.grading.master_code`), grades them as
+solutions, see :func:`convbn_tools.gradebook.master_code`), grades them as
 ``python -m convbn.homework grade`` does, once one at a time and once with ``-j 2``,
 and prints the median seconds per submission (each in its own sandbox: start the
 process, run the cells, run every check through the wire) and the throughput in
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from convbn_tools import grading
+from convbn_tools import gradebook, grading
 from convbn_tools.homework import find_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,11 +39,11 @@ def measure(chapter: str, count: int, jobs: int) -> dict:
     throughput (submissions per minute); every submission must get full marks.
     """
     master = find_exercises(ROOT)[chapter]
-    questions = grading.read_questions(master)
-    cells = grading.master_code(master)
+    questions = gradebook.read_questions(master)
+    cells = gradebook.master_code(master)
     with tempfile.TemporaryDirectory() as folder:
         paths = [
-            grading.write_notebook(Path(folder) / f"student{i:03d}.ipynb", cells)
+            gradebook.write_notebook(Path(folder) / f"student{i:03d}.ipynb", cells)
             for i in range(count)
         ]
         start = time.monotonic()

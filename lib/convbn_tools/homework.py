@@ -40,7 +40,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from convbn_tools import grading
+from convbn_tools import gradebook, grading
 
 __all__ = ["find_exercises", "assign", "grade", "grade_class", "main"]
 
@@ -164,7 +164,7 @@ def grade_class(
     memory_mb: int = grading.DEFAULT_MEMORY,
     jobs: int = 1,
     progress: bool = True,
-) -> list[grading.Graded]:
+) -> list[gradebook.Graded]:
     """Grade every notebook of ``paths`` (notebooks or folders) for ``chapter``.
 
     Each submission runs in a sandbox of its own (:mod:`convbn_tools.grading`),
@@ -174,7 +174,7 @@ def grade_class(
     """
     master = _select(root, [chapter])[chapter]
     submissions = grading.find_submissions(paths)
-    questions = grading.read_questions(master)
+    questions = gradebook.read_questions(master)
     results = grading.grade_batch(
         questions,
         submissions,
@@ -184,9 +184,9 @@ def grade_class(
         progress=progress,
     )
     if csv is not None:
-        grading.write_csv(results, csv)
+        gradebook.write_csv(results, csv)
     if feedback is not None:
-        grading.write_feedback(results, feedback)
+        gradebook.write_feedback(results, feedback)
     return results
 
 
@@ -274,7 +274,7 @@ def _grade_command(parser, options) -> int:
         progress=len(paths) > 1 or Path(paths[0]).is_dir(),
     )
     if len(results) == 1:
-        print(grading.report(results[0]))
+        print(gradebook.report(results[0]))
     else:
         for graded in results:
             line = f"{graded.label}: {graded.total:g} / {sum(graded.points.values()):g}"

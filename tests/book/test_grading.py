@@ -21,7 +21,7 @@ import pytest
 
 from conftest import ROOT
 from convbn.checks import NUMPY_ONLY
-from convbn_tools import grading, homework
+from convbn_tools import gradebook, grading, homework
 from convbn_tools.homework import find_exercises
 
 TIMEOUT = 15  # seconds per notebook and per check, in these batches
@@ -30,7 +30,7 @@ INIT = 'import otter\ngrader = otter.Notebook("exercises.ipynb")'
 
 def code_cells(chapter: str) -> list[str]:
     """The master notebook's code cells, without its test cells."""
-    return grading.master_code(find_exercises(ROOT)[chapter])
+    return gradebook.master_code(find_exercises(ROOT)[chapter])
 
 
 def defining(chapter: str, name: str) -> list[str]:
@@ -182,7 +182,7 @@ def ch03_batch(folder: Path) -> dict[str, Path]:
         ],
     }
     return {
-        name: grading.write_notebook(folder / f"{name}.ipynb", cells)
+        name: gradebook.write_notebook(folder / f"{name}.ipynb", cells)
         for name, cells in submissions.items()
     }
 
@@ -220,7 +220,7 @@ def ch06_batch(folder: Path) -> dict[str, Path]:
         "stack_peek": [*head, STACK_PEEK, *list(b.values())[1:]],
     }
     return {
-        name: grading.write_notebook(folder / f"{name}.ipynb", cells)
+        name: gradebook.write_notebook(folder / f"{name}.ipynb", cells)
         for name, cells in submissions.items()
     }
 
@@ -299,7 +299,9 @@ def graded(tmp_path_factory):
 )
 def test_each_submission_earns_what_its_honest_work_earns(graded, chapter, expected):
     _, rows, _ = graded[chapter]
-    questions = [q.name for q in grading.read_questions(find_exercises(ROOT)[chapter])]
+    questions = [
+        q.name for q in gradebook.read_questions(find_exercises(ROOT)[chapter])
+    ]
     assert set(rows) == {f"{name}.ipynb" for name in expected}
     for name, (scores, error) in expected.items():
         row = rows[f"{name}.ipynb"]
@@ -377,7 +379,7 @@ def test_without_namespaces_the_sandbox_still_refuses_network_and_cheats(
 ):
     monkeypatch.setattr(grading, "_NAMESPACES", False)  # as where unshare fails
     made = ch03_batch(tmp_path)
-    questions = grading.read_questions(find_exercises(ROOT)[CH03])
+    questions = gradebook.read_questions(find_exercises(ROOT)[CH03])
     network, cheat = grading.grade_batch(
         questions,
         [(name, made[name]) for name in ("network", "patch_checks")],
@@ -416,9 +418,17 @@ def test_bad_arguments_are_named(tmp_path, capsys):
 def test_an_unreadable_notebook_is_a_graded_zero_with_its_reason(tmp_path):
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json")
-    questions = grading.read_questions(find_exercises(ROOT)[CH03])
+    questions = gradebook.read_questions(find_exercises(ROOT)[CH03])
     result = grading.grade_submission(questions, broken, timeout=30)
     assert result.total == 0 and "not a readable notebook" in result.error
+
+
+def test_grading_still_offers_what_moved_to_gradebook():
+    """Scripts written against ``convbn_tools.grading`` keep working."""
+    for name in gradebook.__all__:
+        assert name in grading.__all__ and getattr(grading, name) is getattr(
+            gradebook, name
+        ), name
 
 
 def test_numpy_only_marks_every_function_exercise_of_a_numpy_only_chapter():
@@ -430,7 +440,7 @@ def test_numpy_only_marks_every_function_exercise_of_a_numpy_only_chapter():
         cells = json.loads(master.read_text())["cells"]
         intro = "".join(cells[1]["source"]).replace("\n", " ")
         says = "Use `numpy` only" in intro or "need only numpy" in intro
-        for question in grading.read_questions(master):
+        for question in gradebook.read_questions(master):
             for test in question.tests:
                 checkers = set(re.findall(r"check_\w+", test.code))
                 for name in checkers:

@@ -5,9 +5,10 @@ and edge cases against a reference, returns ``True`` when it is right, and other
 raises ``AssertionError`` with a message that names the most likely mistake.
 The exercises notebooks call them from their otter-grader test cells.
 
-One module per chapter (``ch01`` ... ``ch12``) holds that chapter's checkers; all
-of them share the harness in ``_core`` and take their reference answers from the
-public ``convbn`` functions.
+One module per chapter (``ch01`` ... ``ch12``) holds that chapter's checkers
+(chapter 9's are split in three: ``ch09`` for numpy, ``ch09_keras`` and
+``ch09_claims``, all re-exported by ``ch09``); all of them share the harness in
+``_core`` and take their reference answers from the public ``convbn`` functions.
 
 :data:`NUMPY_ONLY` names the checkers of the exercises whose text says "numpy only":
 when a class is graded (``python -m convbn.homework grade``), a function that runs
@@ -16,7 +17,22 @@ code of ``convbn`` gets no points for them, with a message that says why.
 
 from __future__ import annotations
 
-from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch12
+from . import (
+    ch01,
+    ch02,
+    ch03,
+    ch04,
+    ch05,
+    ch06,
+    ch07,
+    ch08,
+    ch09,
+    ch09_claims,
+    ch09_keras,
+    ch10,
+    ch11,
+    ch12,
+)
 from .ch01 import (
     check_causal_convolution,
     check_exponential_kernel,
@@ -71,11 +87,13 @@ from .ch08 import (
 )
 from .ch09 import (
     check_bn_parameter_counts,
-    check_claim_decision,
-    check_classify,
-    check_keras_batchnorm_kwargs,
     check_moving_after,
     check_moving_average,
+)
+from .ch09_claims import check_claim_decision
+from .ch09_keras import (
+    check_classify,
+    check_keras_batchnorm_kwargs,
     check_set_population_statistics,
 )
 from .ch10 import (
@@ -100,8 +118,8 @@ from .ch12 import (
 #: The checkers whose exercises say "numpy only" (each chapter module's NUMPY_ONLY).
 NUMPY_ONLY = frozenset(
     name
-    for chapter in (ch01, ch02, ch03, ch04, ch05, ch06)
-    + (ch07, ch08, ch09, ch10, ch11, ch12)
+    for chapter in (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08)
+    + (ch09, ch09_keras, ch09_claims, ch10, ch11, ch12)
     for name in chapter.NUMPY_ONLY
 )
 
