@@ -40,7 +40,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from convbn_tools import gradebook, grading
+from convbn_tools import gradebook, gradescope, grading
 
 __all__ = ["find_exercises", "assign", "grade", "grade_class", "main"]
 
@@ -78,16 +78,22 @@ def assign(
     root: str | Path = ".",
     out: str | Path | None = None,
     run_tests: bool = True,
+    convbn: str | None = None,
 ) -> dict[str, Path]:
     """Run ``otter assign`` for the given chapters (default: all); return output dirs.
 
     The output of each chapter goes to ``out / chapter`` (default
-    ``root/_build/homework``), replacing what was there.
+    ``root/_build/homework``), replacing what was there. Each autograder zip is made
+    ready for Gradescope (:func:`convbn_tools.gradescope.configure_zip`): Python 3.11
+    and the course's package, from ``convbn`` (a pip requirement) or by default from
+    the repository ``_config.yml`` names.
     """
     root = Path(root)
     out = root / "_build" / "homework" if out is None else Path(out)
+    selected = _select(root, chapters)
+    pip = gradescope.requirements(root, convbn)
     results = {}
-    for name, notebook in _select(root, chapters).items():
+    for name, notebook in selected.items():
         target = (out / name).resolve()
         if target.exists():
             shutil.rmtree(target)
@@ -103,6 +109,8 @@ def assign(
                 f"otter assign failed for {notebook} (exit {done.returncode}):\n"
                 f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
             )
+        for archive in (target / "autograder").glob("*-autograder_*.zip"):
+            gradescope.configure_zip(archive, pip)
         results[name] = target
     return results
 
@@ -207,6 +215,13 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--out", default=None, help="output folder (default: ROOT/_build/homework)"
     )
+    parser.add_argument(
+        "--convbn",
+        default=None,
+        metavar="SPEC",
+        help="where Gradescope installs the course's package from, as a pip "
+        "requirement (default: 'convbn @ git+URL@BRANCH' from _config.yml)",
+    )
     grade_options = parser.add_argument_group("grade")
     grade_options.add_argument("--csv", help="write the gradebook to this CSV file")
     grade_options.add_argument(
@@ -230,7 +245,11 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     if options.args[:1] == ["grade"]:
         return _grade_command(parser, options)
-    for name, target in assign(options.args, options.root, options.out).items():
+    try:
+        made = assign(options.args, options.root, options.out, convbn=options.convbn)
+    except (ValueError, FileNotFoundError) as error:
+        parser.error(str(error))
+    for name, target in made.items():
         print(
             f"{name}: student -> {target / 'student'}, "
             f"autograder -> {target / 'autograder'}"

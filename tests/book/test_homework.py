@@ -9,8 +9,12 @@ import re
 import subprocess
 import sys
 import tomllib
+import zipfile
+from importlib import metadata
 
 import pytest
+import yaml
+from packaging.requirements import Requirement
 
 from conftest import ROOT
 from convbn_tools import homework
@@ -95,6 +99,34 @@ def test_every_chapter_gets_a_student_version_and_an_autograder(built):
     for target in built.values():
         assert (target / "student" / "exercises.ipynb").exists()
         assert list((target / "autograder").glob("*-autograder_*.zip"))
+
+
+@pytest.mark.slow
+def test_every_autograder_zip_installs_python_3_11_and_the_course_package(built):
+    expected = [
+        f"otter-grader[grading,plugins]=={metadata.version('otter-grader')}",
+        "convbn @ git+https://github.com/convbn-course/convbn@main",
+        "tensorflow<3,>=2.16",
+        "keras<4,>=3.14",
+        "ipykernel<7,>=6.29",
+    ]
+    for target in built.values():
+        (archive,) = (target / "autograder").glob("*-autograder_*.zip")
+        with zipfile.ZipFile(archive) as zipped:
+            names = set(zipped.namelist())
+            environment = yaml.safe_load(zipped.read("environment.yml"))
+        assert {"setup.sh", "run_autograder", "run_otter.py"} <= names
+        assert any(name.startswith("tests/q1_") for name in names)
+        dependencies = environment["dependencies"]
+        assert "python=3.11" in dependencies
+        (pip,) = [item["pip"] for item in dependencies if isinstance(item, dict)]
+        assert [str(Requirement(line)) for line in pip] == [
+            str(Requirement(line)) for line in expected
+        ]
+        # the grading image gets versions this environment (Python 3.11) runs with
+        for line in pip[2:]:
+            requirement = Requirement(line)
+            assert requirement.specifier.contains(metadata.version(requirement.name))
 
 
 @pytest.mark.slow

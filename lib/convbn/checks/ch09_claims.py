@@ -39,6 +39,10 @@ def _claim_kinds() -> dict:
     from .. import experiments
 
     other = "these are differences of another quantity; the claim is about the "
+
+    def one_other(run, terms, other_terms, about, **text):
+        return dict(run=run, terms=terms, others=[(other_terms, other + about)], **text)
+
     return {
         experiments.Figure1Result: dict(
             run=experiments.mnist_experiment,
@@ -60,28 +64,20 @@ def _claim_kinds() -> dict:
             reversed="plain minus BN",
             metric="test accuracy",
         ),
-        experiments.DropoutResult: dict(
-            run=experiments.dropout_experiment,
-            terms=_terms("val_accuracy", "no dropout", "dropout"),
-            others=[
-                (
-                    _terms("train_accuracy", "no dropout", "dropout"),
-                    other + "validation accuracy, not the training accuracy",
-                )
-            ],
+        experiments.DropoutResult: one_other(
+            experiments.dropout_experiment,
+            _terms("val_accuracy", "no dropout", "dropout"),
+            _terms("train_accuracy", "no dropout", "dropout"),
+            "validation accuracy, not the training accuracy",
             claimed="validation accuracy without dropout minus with dropout",
             reversed="with dropout minus without",
             metric="validation accuracy",
         ),
-        experiments.RegularizerResult: dict(
-            run=experiments.regularizer_experiment,
-            terms=_terms("gap", "plain", "bn"),
-            others=[
-                (
-                    _terms("val_accuracy", "bn", "plain"),
-                    other + "train - validation gap, not the validation accuracy",
-                )
-            ],
+        experiments.RegularizerResult: one_other(
+            experiments.regularizer_experiment,
+            _terms("gap", "plain", "bn"),
+            _terms("val_accuracy", "bn", "plain"),
+            "train - validation gap, not the validation accuracy",
             claimed="train - validation gap without BN minus with BN",
             reversed="with BN minus without (BN - plain)",
             metric="train - validation gap",
