@@ -24,6 +24,10 @@ every notebook with::
     python -m convbn_tools.colab            # rewrite the cells from _config.yml
     python -m convbn_tools.colab --check    # exit 1 if a notebook is out of date
 
+The student versions of the exercises (``python -m convbn.homework``) start with a
+longer cell (:func:`student_cell_source`): in Colab it also installs otter-grader and
+writes the chapter's tests to files, which is where otter looks for them in Colab.
+
 ``tests/book/test_hygiene.py`` checks that every notebook starts with the cell this
 module makes from ``_config.yml``; ``tests/book/test_colab.py`` (marked ``colab``)
 runs it as Colab would, in a fresh Python 3.12 environment.
@@ -47,6 +51,11 @@ __all__ = [
     "repository",
     "colab_requirements",
     "cell_source",
+    "HOMEWORK",
+    "STAND_IN",
+    "tests_code",
+    "otter_requirements",
+    "student_cell_source",
     "make_cell",
     "is_colab_cell",
     "notebooks",
@@ -118,7 +127,7 @@ def colab_requirements(root: str | Path = ".") -> list[str]:
         for line in project["dependencies"]
         if Requirement(line).name not in KEPT
     ]
-    extra = {}
+    names, extra = EXTRA, {}
     for line in (root / "requirements.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
         if not line or line.startswith("-"):
@@ -129,12 +138,12 @@ def colab_requirements(root: str | Path = ".") -> list[str]:
             raise ValueError(
                 f"requirements.txt: {line!r} is not a requirement"
             ) from error
-        if requirement.name in EXTRA:
+        if requirement.name in names:
             extra[requirement.name] = str(requirement)
-    missing = [name for name in EXTRA if name not in extra]
+    missing = [name for name in names if name not in extra]
     if missing:
         raise ValueError(f"requirements.txt has no line for {', '.join(missing)}")
-    return found + [extra[name] for name in EXTRA]
+    return found + [extra[name] for name in names]
 
 
 def cell_source(
@@ -143,9 +152,13 @@ def cell_source(
     requirements,
     branch: str = "main",
     target: str = TARGET,
+    no_deps=(),
 ) -> str:
     """The cell's code: clone ``url`` (``branch``) into ``target``, install the
     package and ``requirements``, change into ``target/folder``; in Colab only.
+
+    ``no_deps`` are installed, like the package, without their dependencies (list
+    those among ``requirements``, but for what Colab must keep).
 
     ``folder`` is the notebook's folder relative to the repository's root, with
     ``/`` separators (``chapters/03_cross_correlation``).
@@ -161,9 +174,11 @@ def cell_source(
         raise ValueError(f"folder must be relative to the repository, got {folder!r}")
     try:
         requirements = [str(Requirement(str(r))) for r in requirements]
+        no_deps = [str(Requirement(str(r))) for r in no_deps]
     except InvalidRequirement as error:
         raise ValueError(f"requirements must be pip requirements: {error}") from error
     needs = "".join(f'        "{r}",\n' for r in requirements)
+    bare = "".join(f', "{r}"' for r in no_deps)
     return (
         f"{MARKER}\n"
         "# Generated from _config.yml's repository URL: see the README, 'Forking'.\n"
@@ -181,7 +196,7 @@ def cell_source(
         "        subprocess.run([*clone, REPOSITORY, COURSE], check=True)\n"
         '    pip = [sys.executable, "-m", "pip", "install", "--quiet"]\n'
         "    # Colab's numpy, TensorFlow and ipywidgets 7 stay; pip adds the rest.\n"
-        '    subprocess.run([*pip, "--no-deps", COURSE], check=True)\n'
+        f'    subprocess.run([*pip, "--no-deps", COURSE{bare}], check=True)\n'
         "    needs = [\n"
         f"{needs}"
         "    ]\n"
@@ -189,6 +204,98 @@ def cell_source(
         "    importlib.invalidate_caches()\n"
         f'    os.chdir(f"{{COURSE}}/{folder}")'
     )
+
+
+#: Where a student notebook's cell writes its tests in Colab, one folder per chapter.
+HOMEWORK = "/content/homework"
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+#: What the student cell writes in Colab for otter's first cell to read, an empty
+#: notebook: the one the student runs is not on the Colab runtime's disk.
+STAND_IN = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+def tests_code(tests: dict, where: str, notebook: str = "exercises.ipynb") -> str:
+    """Code that writes ``tests`` (``{question: test file text}``) into
+    ``where/tests/``, an empty ``where/notebook`` (:data:`STAND_IN`), and changes
+    into ``where``.
+
+    In Colab, the notebook a student runs is not on the runtime's disk: otter's first
+    cell (``otter.Notebook("exercises.ipynb")``) needs a file of that name, and otter
+    reads a question's tests only from ``tests/<question>.py``, not from the
+    notebook's metadata, where ``otter assign`` put them. These are the public tests
+    already in that metadata.
+    """
+    if not isinstance(tests, dict) or not tests:
+        raise ValueError(f"tests must be a non-empty dict of test files, got {tests!r}")
+    for name, text in tests.items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ValueError(f"tests: {name!r} is not a question name")
+        if not isinstance(text, str):
+            raise ValueError(f"tests: the test of {name} must be text, got {text!r}")
+    if not isinstance(where, str) or not where.startswith("/") or '"' in where:
+        raise ValueError(f"where must be an absolute folder, got {where!r}")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+\.ipynb", str(notebook)):
+        raise ValueError(f"notebook must be a notebook's file name, got {notebook!r}")
+    entries = "".join(f"    {name!r}: {text!r},\n" for name, text in tests.items())
+    return (
+        "# The student version: otter reads the tests from files in Colab.\n"
+        f'HOMEWORK = "{where}"\n'
+        'os.makedirs(os.path.join(HOMEWORK, "tests"), exist_ok=True)\n'
+        "TESTS = {\n"
+        f"{entries}"
+        "}\n"
+        "for name, text in TESTS.items():\n"
+        '    with open(os.path.join(HOMEWORK, "tests", name + ".py"), "w") as file:\n'
+        "        file.write(text)\n"
+        f'with open(os.path.join(HOMEWORK, "{notebook}"), "w") as file:\n'
+        f"    file.write({STAND_IN!r})\n"
+        "os.chdir(HOMEWORK)"
+    )
+
+
+def otter_requirements() -> tuple[list[str], list[str]]:
+    """``(requirements, no_deps)`` that give Colab the otter-grader of this
+    environment: the version that wrote the student notebook, without its
+    dependencies, and those dependencies but :data:`KEPT` (otter asks for
+    ipywidgets 8, which Colab's front end does not render; otter's checks run with 7)
+    and without extras (PDF export is off).
+    """
+    from importlib import metadata
+
+    needs = []
+    for line in metadata.requires("otter-grader") or []:
+        requirement = Requirement(line)
+        if "extra" in str(requirement.marker or "") or requirement.name in KEPT:
+            continue
+        requirement.extras, requirement.marker = set(), None
+        needs.append(str(requirement))
+    return needs, [f"otter-grader=={metadata.version('otter-grader')}"]
+
+
+def student_cell_source(
+    url: str,
+    folder: str,
+    requirements,
+    tests: dict,
+    branch: str = "main",
+    homework: str = HOMEWORK,
+) -> str:
+    """The Colab cell of a student notebook (``python -m convbn.homework``).
+
+    The course's cell (:func:`cell_source`, with ``requirements`` and otter-grader
+    from :func:`otter_requirements`), then, still in Colab only, :func:`tests_code`
+    for the chapter's folder under ``homework``. The cell must come before otter's
+    own first cell (``import otter``), since Colab has no otter.
+    """
+    chapter = folder.rstrip("/").split("/")[-1]
+    otter_needs, otter = otter_requirements()
+    requirements = [*requirements, *otter_needs]
+    course = cell_source(url, folder, requirements, branch, no_deps=otter)
+    student = tests_code(tests, f"{homework}/{chapter}")
+    return course + "\n" + "\n".join(f"    {line}" for line in student.splitlines())
 
 
 def make_cell(source: str) -> nbformat.NotebookNode:

@@ -40,7 +40,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from convbn_tools import gradebook, gradescope, grading
+import nbformat
+
+from convbn_tools import colab, gradebook, gradescope, grading
 
 __all__ = ["find_exercises", "assign", "grade", "grade_class", "main"]
 
@@ -111,8 +113,30 @@ def assign(
             )
         for archive in (target / "autograder").glob("*-autograder_*.zip"):
             gradescope.configure_zip(archive, pip)
+        _colab_first(target / "student" / "exercises.ipynb", root, notebook)
         results[name] = target
     return results
+
+
+def _colab_first(student: Path, root: Path, master: Path) -> None:
+    """Put the student version's Colab cell first, able to check in Colab.
+
+    otter puts its own cell (``import otter``) first, and Colab has no otter; and in
+    Colab otter reads tests only from files. The student's cell therefore comes
+    first and, in Colab only, also installs otter and writes the tests
+    (:func:`convbn_tools.colab.student_cell_source`).
+    """
+    notebook = nbformat.read(student, as_version=4)
+    tests = dict(notebook.metadata.get("otter", {}).get("tests") or {})
+    if not tests:
+        raise RuntimeError(f"{student}: otter wrote no tests into its metadata")
+    url, branch = colab.repository(root)
+    needs = colab.colab_requirements(root)
+    folder = master.resolve().parent.relative_to(root.resolve()).as_posix()
+    source = colab.student_cell_source(url, folder, needs, tests, branch)
+    cells = [cell for cell in notebook.cells if not colab.is_colab_cell(cell)]
+    notebook.cells = [colab.make_cell(source), *cells]
+    nbformat.write(notebook, student)
 
 
 def grade(

@@ -25,8 +25,11 @@ The quick tests (not marked) check the cell's text without installing anything.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+from importlib import metadata
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -115,6 +118,52 @@ def test_cell_installs_from_the_config_url_and_keeps_colab_s_packages():
 def test_cell_source_rejects_bad_arguments(arguments, message):
     with pytest.raises(Exception, match=message):
         colab.cell_source(*arguments)
+
+
+TESTS = {"q1_kernel": "assert True\n", "q2_lags": 'name = "q2"\n'}
+
+
+def test_student_cell_installs_otter_without_ipywidgets_8_and_writes_the_tests():
+    url, branch = colab.repository(ROOT)
+    needs = colab.colab_requirements(ROOT)
+    folder = "chapters/03_cross_correlation"
+    text = colab.student_cell_source(url, folder, needs, TESTS, branch)
+    compile(text, "student-colab-cell", "exec")
+    course = colab.cell_source(url, folder, needs, branch)
+    otter_needs, otter = colab.otter_requirements()
+    assert otter == [f"otter-grader=={metadata.version('otter-grader')}"]
+    assert f'"--no-deps", COURSE, "{otter[0]}"' in text
+    assert all(f'"{line}",' in text for line in needs + otter_needs)
+    assert not any(line.startswith("ipywidgets") for line in otter_needs)
+    assert not any("[" in line or ";" in line for line in otter_needs)
+    # the course's part is the same as in the book's notebooks, but for otter
+    head = text.split("    needs = [")[0].replace(f', "{otter[0]}"', "")
+    assert head == course.split("    needs = [")[0]
+    assert 'HOMEWORK = "/content/homework/03_cross_correlation"' in text
+
+
+def test_tests_code_writes_the_tests_and_a_stand_in_notebook(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    where = tmp_path / "homework" / "03"
+    exec(colab.tests_code(TESTS, str(where)), {"os": os})
+    assert Path.cwd() == where
+    assert {p.stem: p.read_text() for p in (where / "tests").iterdir()} == TESTS
+    assert json.loads((where / "exercises.ipynb").read_text())["cells"] == []
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (({}, "/content/x"), "tests must be a non-empty dict"),
+        (({"q 1": ""}, "/content/x"), "is not a question name"),
+        (({"q1": 1}, "/content/x"), "must be text"),
+        ((TESTS, "content/x"), "where must be an absolute folder"),
+        ((TESTS, "/content/x", "../x.ipynb"), "notebook must be"),
+    ],
+)
+def test_tests_code_rejects_bad_arguments(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        colab.tests_code(*arguments)
 
 
 def test_repository_rejects_a_url_the_launch_buttons_cannot_use(tmp_path):

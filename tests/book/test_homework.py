@@ -5,19 +5,24 @@ Also: the commands that run it (``python -m convbn.homework``, the console scrip
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
 import tomllib
 import zipfile
 from importlib import metadata
+from pathlib import Path
 
+import nbformat
+import otter
 import pytest
 import yaml
 from packaging.requirements import Requirement
 
 from conftest import ROOT
-from convbn_tools import homework
+from convbn.convolution import convolve2d, correlate2d
+from convbn_tools import colab, homework
 
 
 def run(*args):
@@ -141,6 +146,49 @@ def test_student_versions_contain_no_solution_code(built):
             assert json.dumps(line)[1:-1] not in student, f"{name}: leaked {line!r}"
         assert "BEGIN SOLUTION" not in student and "BEGIN TESTS" not in student
         assert "grader.check(" in student  # students can check themselves
+
+
+class _ColabShell:
+    """What ``get_ipython()`` is in Colab, as far as otter can tell."""
+
+    def __str__(self):
+        return "<google.colab._shell.Shell object>"
+
+
+@pytest.mark.slow
+def test_student_versions_start_with_a_colab_cell_that_lets_otter_check(
+    built, tmp_path, monkeypatch
+):
+    for target in built.values():
+        student = nbformat.read(target / "student" / "exercises.ipynb", as_version=4)
+        first, second = student.cells[:2]
+        assert colab.is_colab_cell(first) and "import otter" in second.source
+        assert sum(colab.is_colab_cell(cell) for cell in student.cells) == 1
+        assert f"otter-grader=={metadata.version('otter-grader')}" in first.source
+        assert '"ipywidgets' not in first.source  # Colab keeps its ipywidgets 7
+        for name, text in student.metadata.otter.tests.items():
+            assert repr(name) in first.source and repr(text) in first.source
+
+    # What the cell does in Colab after installing: otter then checks from files.
+    target = built["03_cross_correlation"]
+    student = nbformat.read(target / "student" / "exercises.ipynb", as_version=4)
+    tests = dict(student.metadata.otter.tests)
+    where = tmp_path / "homework" / "03_cross_correlation"
+    monkeypatch.chdir(tmp_path)
+    exec(colab.tests_code(tests, str(where)), {"os": os})
+    assert Path.cwd() == where
+    assert {p.stem: p.read_text() for p in (where / "tests").glob("*.py")} == tests
+    assert nbformat.reads((where / "exercises.ipynb").read_text(), 4).cells == []
+
+    from otter.check import utils as otter_utils
+
+    monkeypatch.setattr(otter_utils, "get_ipython", _ColabShell)
+    grader = otter.Notebook("exercises.ipynb")
+    assert grader.interpreter is otter_utils.IPythonInterpreter.COLAB
+    right = grader.check("q1_debug_correlate2d", {"correlate2d": correlate2d})
+    wrong = grader.check("q1_debug_correlate2d", {"correlate2d": convolve2d})
+    assert right.grade == 1 and wrong.grade == 0
+    assert "the kernel is flipped" in repr(wrong)  # the checker's diagnosis
 
 
 def fill(student_path, answers, destination):
