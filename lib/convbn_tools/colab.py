@@ -282,18 +282,20 @@ def student_cell_source(
     tests: dict,
     branch: str = "main",
     homework: str = HOMEWORK,
+    target: str = TARGET,
 ) -> str:
     """The Colab cell of a student notebook (``python -m convbn.homework``).
 
     The course's cell (:func:`cell_source`, with ``requirements`` and otter-grader
     from :func:`otter_requirements`), then, still in Colab only, :func:`tests_code`
     for the chapter's folder under ``homework``. The cell must come before otter's
-    own first cell (``import otter``), since Colab has no otter.
+    own first cell (``import otter``), since Colab has no otter. ``target`` is where
+    the repository is cloned, as in :func:`cell_source`.
     """
     chapter = folder.rstrip("/").split("/")[-1]
     otter_needs, otter = otter_requirements()
     requirements = [*requirements, *otter_needs]
-    course = cell_source(url, folder, requirements, branch, no_deps=otter)
+    course = cell_source(url, folder, requirements, branch, target, no_deps=otter)
     student = tests_code(tests, f"{homework}/{chapter}")
     return course + "\n" + "\n".join(f"    {line}" for line in student.splitlines())
 

@@ -275,6 +275,89 @@ def test_colab_cell_installs_the_course_and_a_chapter_of_each_part_runs(tmp_path
         assert tuple(map(int, report["keras"].split(".")[:2])) >= (3, 14)
 
 
+#: Run in the student notebook right after its Colab cell has installed otter: what
+#: otter sees of Colab's kernel (``get_ipython()`` is Colab's shell there).
+FAKE_COLAB_SHELL = (
+    "import otter.check.utils\n"
+    "class _ColabShell:\n"
+    "    def __str__(self):\n"
+    "        return '<google.colab._shell.Shell object>'\n"
+    "otter.check.utils.get_ipython = _ColabShell"
+)
+#: Run last in the student notebook: otter's mode and each question's grade.
+STUDENT_REPORT = (
+    "import json, os\n"
+    "print(json.dumps({'cwd': os.getcwd(), 'interpreter': str(grader.interpreter),\n"
+    "    'grades': {q: grader.check(q).grade for q in sorted(TESTS)}}))"
+)
+
+
+@pytest.mark.colab
+def test_a_student_notebook_checks_itself_in_colab(tmp_path):
+    """The student version (``python -m convbn.homework``) of chapter 3 in a Colab-like
+    Python 3.12, with the reference solutions filled in: its first cell installs the
+    course and otter and writes the tests, and otter, in Colab mode, grades every
+    question from those files."""
+    python = python_312()
+    if python is None:
+        pytest.skip("no Python 3.12 (Colab's version): install python3.12")
+    if shutil.which("git") is None:
+        pytest.skip("the Colab cell clones with git, which is not installed")
+    from convbn_tools import homework
+
+    chapter = "03_cross_correlation"
+    made = homework.assign([chapter], root=ROOT, out=tmp_path / "hw", run_tests=False)
+    student = nbformat.read(made[chapter] / "student" / "exercises.ipynb", 4)
+    solved = nbformat.read(made[chapter] / "autograder" / "exercises.ipynb", 4)
+    assert colab.is_colab_cell(student.cells[0])
+    assert colab.is_colab_cell(solved.cells[1])
+    tests = dict(student.metadata.otter.tests)
+
+    env = FreshEnvironment(tmp_path / "env", python)
+    env.pip_install("--upgrade", "pip")
+    env.pip_install(*COLAB_PREINSTALLED, *HARNESS)
+    origin = _origin(tmp_path)
+    url, branch = f"file://{origin}", colab.repository(ROOT)[1]
+    target = tmp_path / "content" / "convbn"
+    homework_folder = tmp_path / "content" / "hw"
+    target.parent.mkdir()
+    needs = colab.colab_requirements(ROOT)
+    folder = f"chapters/{chapter}"
+    cell = colab.student_cell_source(
+        url, folder, needs, tests, branch, str(homework_folder), str(target)
+    )
+    stored = student.cells[0].source
+    assert (
+        cell.replace(url, colab.repository(ROOT)[0])
+        .replace(str(target), colab.TARGET)
+        .replace(str(homework_folder), colab.HOMEWORK)
+        == stored
+    )
+    # the student's cells, with the reference solutions in place of the blanks
+    runnable = nbformat.v4.new_notebook(metadata=student.metadata)
+    runnable.cells = [
+        nbformat.v4.new_code_cell(cell),
+        nbformat.v4.new_code_cell(FAKE_COLAB_SHELL),
+        student.cells[1],
+        *solved.cells[2:],
+        nbformat.v4.new_code_cell(STUDENT_REPORT),
+    ]
+    copy = tmp_path / "student.ipynb"
+    nbformat.write(runnable, copy)
+    done = env.execute(copy, tmp_path / "student-out.ipynb", tmp_path, [FAKE_COLAB])
+    report = _last_json(done)
+    assert report["cwd"] == str(homework_folder / chapter)
+    assert report["interpreter"] == "IPythonInterpreter.COLAB"
+    assert report["grades"] == {name: 1.0 for name in tests}
+    versions = subprocess.run(
+        [env.python, "-c", "import ipywidgets, otter; print(ipywidgets.__version__)"],
+        env=env.environ,
+        capture_output=True,
+        text=True,
+    )
+    assert versions.stdout.strip() == "7.7.1", "Colab's ipywidgets 7 stayed"
+
+
 def _last_json(notebook: dict) -> dict:
     outputs = notebook["cells"][-1]["outputs"]
     text = "".join(
