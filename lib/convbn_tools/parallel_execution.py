@@ -24,8 +24,8 @@ reverse of reading order, since the later chapters train networks), which keeps 
 workers busy until the end.
 
 ``CONVBN_BUILD_JOBS`` sets the number of workers (default: the cores this process
-may use); ``CONVBN_BUILD_JOBS=1`` turns the extension off, leaving execution to
-myst-nb alone.
+may use, as many as the available memory allows at 2 GB each);
+``CONVBN_BUILD_JOBS=1`` turns the extension off, leaving execution to myst-nb alone.
 """
 
 from __future__ import annotations
@@ -38,10 +38,29 @@ from pathlib import Path, PurePosixPath
 
 #: Environment variable with the number of notebooks to execute at once.
 JOBS_VARIABLE = "CONVBN_BUILD_JOBS"
+#: Memory set aside per notebook executing: the course's budget is 1.5 GB a notebook
+#: (DESIGN.md), plus room for the worker and the build itself.
+MEMORY_PER_JOB = 2 * 2**30
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _available_bytes() -> int | None:
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return int(psutil.virtual_memory().available)
 
 
 def jobs() -> int:
-    """How many notebooks to execute at once: ``CONVBN_BUILD_JOBS``, else the cores.
+    """How many notebooks to execute at once: ``CONVBN_BUILD_JOBS`` if set, else one
+    per core, but no more than :data:`MEMORY_PER_JOB` each of the memory available.
 
     Raises ``ValueError`` naming the variable when it is set to something other than
     a positive integer.
@@ -58,10 +77,10 @@ def jobs() -> int:
                 f"to execute at once), got {value!r}"
             )
         return count
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    available = _available_bytes()
+    if available is None:
+        return _cores()
+    return max(1, min(_cores(), available // MEMORY_PER_JOB))
 
 
 def _read(path: Path):

@@ -17,7 +17,13 @@ a fresh Python 3.12 environment:
    ``google.colab`` module in ``sys.modules`` as Colab's kernel has it, and checks
    that no cell fails, that the package came from the clone, that the notebook
    ran in its chapter's folder and that Colab's ipywidgets 7 and TensorFlow
-   stayed.
+   stayed;
+4. makes the student version of chapter 3's exercises (``python -m
+   convbn.homework``), fills in the reference answers and runs it with otter in
+   Colab mode: its first cell installs otter too and writes the tests to files, and
+   every question earns its point.
+
+The environment is made once for both tests.
 
 The quick tests (not marked) check the cell's text without installing anything.
 """
@@ -229,22 +235,32 @@ def _origin(tmp_path):
     return origin
 
 
-@pytest.mark.colab
-def test_colab_cell_installs_the_course_and_a_chapter_of_each_part_runs(tmp_path):
+@pytest.fixture(scope="module")
+def colab_like(tmp_path_factory):
+    """One Colab-like environment for this module's tests, and the repository the
+    cells clone: ``(env, url, branch)``. Installing it takes most of a test's time."""
     python = python_312()
     if python is None:
         pytest.skip("no Python 3.12 (Colab's version): install python3.12")
     if shutil.which("git") is None:
         pytest.skip("the Colab cell clones with git, which is not installed")
-    env = FreshEnvironment(tmp_path / "env", python)
+    where = tmp_path_factory.mktemp("colab")
+    env = FreshEnvironment(where / "env", python)
     env.pip_install("--upgrade", "pip")
     env.pip_install(*COLAB_PREINSTALLED, *HARNESS)
     missing = subprocess.run(
         [env.python, "-c", "import convbn"], env=env.environ, capture_output=True
     )
-    assert b"ModuleNotFoundError" in missing.stderr, "no convbn before the cell runs"
-    origin = _origin(tmp_path)
-    url, branch = f"file://{origin}", colab.repository(ROOT)[1]
+    assert b"ModuleNotFoundError" in missing.stderr, "no convbn before a cell runs"
+    origin = _origin(where)
+    return env, f"file://{origin}", colab.repository(ROOT)[1]
+
+
+@pytest.mark.colab
+def test_colab_cell_installs_the_course_and_a_chapter_of_each_part_runs(
+    colab_like, tmp_path
+):
+    env, url, branch = colab_like
     target = tmp_path / "content" / "convbn"
     target.parent.mkdir()
     needs = colab.colab_requirements(ROOT)
@@ -293,17 +309,14 @@ STUDENT_REPORT = (
 
 
 @pytest.mark.colab
-def test_a_student_notebook_checks_itself_in_colab(tmp_path):
+def test_a_student_notebook_checks_itself_in_colab(colab_like, tmp_path):
     """The student version (``python -m convbn.homework``) of chapter 3 in a Colab-like
     Python 3.12, with the reference solutions filled in: its first cell installs the
     course and otter and writes the tests, and otter, in Colab mode, grades every
     question from those files."""
-    python = python_312()
-    if python is None:
-        pytest.skip("no Python 3.12 (Colab's version): install python3.12")
-    if shutil.which("git") is None:
-        pytest.skip("the Colab cell clones with git, which is not installed")
     from convbn_tools import homework
+
+    env, url, branch = colab_like
 
     chapter = "03_cross_correlation"
     made = homework.assign([chapter], root=ROOT, out=tmp_path / "hw", run_tests=False)
@@ -313,11 +326,6 @@ def test_a_student_notebook_checks_itself_in_colab(tmp_path):
     assert colab.is_colab_cell(solved.cells[1])
     tests = dict(student.metadata.otter.tests)
 
-    env = FreshEnvironment(tmp_path / "env", python)
-    env.pip_install("--upgrade", "pip")
-    env.pip_install(*COLAB_PREINSTALLED, *HARNESS)
-    origin = _origin(tmp_path)
-    url, branch = f"file://{origin}", colab.repository(ROOT)[1]
     target = tmp_path / "content" / "convbn"
     homework_folder = tmp_path / "content" / "hw"
     target.parent.mkdir()

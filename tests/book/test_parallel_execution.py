@@ -115,11 +115,29 @@ def test_one_job_leaves_execution_to_myst_nb(project):
     assert "first.ipynb: Executing notebook using local CWD" in log
 
 
-def test_jobs_default_to_the_usable_cores(monkeypatch):
+def test_jobs_default_to_the_usable_cores_as_memory_allows(monkeypatch):
     monkeypatch.delenv(parallel_execution.JOBS_VARIABLE, raising=False)
-    assert parallel_execution.jobs() == len(os.sched_getaffinity(0))
+    gib = 2**30
+    monkeypatch.setattr(parallel_execution, "_cores", lambda: 8)
+    monkeypatch.setattr(parallel_execution, "_available_bytes", lambda: 64 * gib)
+    assert parallel_execution.jobs() == 8
+    monkeypatch.setattr(parallel_execution, "_available_bytes", lambda: 7 * gib)
+    assert parallel_execution.jobs() == 3  # 2 GB each
+    monkeypatch.setattr(parallel_execution, "_available_bytes", lambda: gib)
+    assert parallel_execution.jobs() == 1
+    monkeypatch.setattr(parallel_execution, "_available_bytes", lambda: None)
+    assert parallel_execution.jobs() == 8  # without psutil: the cores
     monkeypatch.setenv(parallel_execution.JOBS_VARIABLE, " 3 ")
     assert parallel_execution.jobs() == 3
+
+
+def test_this_machine_gets_one_job_per_core(monkeypatch):
+    monkeypatch.delenv(parallel_execution.JOBS_VARIABLE, raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert parallel_execution._cores() == cores
+    needed = cores * parallel_execution.MEMORY_PER_JOB
+    if parallel_execution._available_bytes() >= needed:
+        assert parallel_execution.jobs() == cores
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
