@@ -49,6 +49,7 @@ __all__ = [
     "MARKER",
     "TARGET",
     "repository",
+    "requirement_lines",
     "colab_requirements",
     "cell_source",
     "HOMEWORK",
@@ -112,6 +113,32 @@ def repository(root: str | Path = ".") -> tuple[str, str]:
     return url, branch
 
 
+def requirement_lines(root: str | Path, names) -> list[str]:
+    """The lines of ``root/requirements.txt`` for the packages ``names``, in that
+    order (the Colab cell's and the Gradescope image's pins come from there).
+
+    Raises ``ValueError`` for a line that is not a requirement, or when a name has
+    no line.
+    """
+    found = {}
+    for line in (Path(root) / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as error:
+            raise ValueError(
+                f"requirements.txt: {line!r} is not a requirement"
+            ) from error
+        if requirement.name in names:
+            found[requirement.name] = str(requirement)
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise ValueError(f"requirements.txt has no line for {', '.join(missing)}")
+    return [found[name] for name in names]
+
+
 def colab_requirements(root: str | Path = ".") -> list[str]:
     """What the cell asks pip for besides the package, which it installs without
     dependencies: the package's dependencies (``pyproject.toml``) but those of
@@ -127,23 +154,7 @@ def colab_requirements(root: str | Path = ".") -> list[str]:
         for line in project["dependencies"]
         if Requirement(line).name not in KEPT
     ]
-    names, extra = EXTRA, {}
-    for line in (root / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if not line or line.startswith("-"):
-            continue
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement as error:
-            raise ValueError(
-                f"requirements.txt: {line!r} is not a requirement"
-            ) from error
-        if requirement.name in names:
-            extra[requirement.name] = str(requirement)
-    missing = [name for name in names if name not in extra]
-    if missing:
-        raise ValueError(f"requirements.txt has no line for {', '.join(missing)}")
-    return found + [extra[name] for name in names]
+    return found + requirement_lines(root, EXTRA)
 
 
 def cell_source(

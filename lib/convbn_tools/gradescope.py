@@ -69,21 +69,10 @@ def requirements(root: str | Path = ".", source: str | None = None) -> list[str]
             f"source must be a requirement for the package convbn, got {source!r} "
             f"(a requirement for {package.name!r})"
         )
-    found = {}
-    for line in (root / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if not line or line.startswith("-"):
-            continue
-        requirement = Requirement(line)
-        if requirement.name in GRADING:
-            found[requirement.name] = str(requirement)
-    missing = [name for name in GRADING if name not in found]
-    if missing:
-        raise ValueError(f"requirements.txt has no line for {', '.join(missing)}")
-    return [str(package), *(found[name] for name in GRADING)]
+    return [str(package), *colab.requirement_lines(root, GRADING)]
 
 
-def _environment(text: str, pip: list[str]) -> str:
+def _environment(text: str, pip: list[str]) -> tuple[str, list[str]]:
     environment = yaml.safe_load(text)
     dependencies = environment.get("dependencies") if environment else None
     if not isinstance(dependencies, list):
@@ -103,7 +92,7 @@ def _environment(text: str, pip: list[str]) -> str:
     names = {Requirement(line).name for line in pip}
     kept = [line for line in sections[0]["pip"] if Requirement(line).name not in names]
     sections[0]["pip"] = kept + pip
-    return yaml.safe_dump(environment, sort_keys=False)
+    return yaml.safe_dump(environment, sort_keys=False), sections[0]["pip"]
 
 
 def configure_zip(path: str | Path, pip: list[str]) -> list[str]:
@@ -124,12 +113,10 @@ def configure_zip(path: str | Path, pip: list[str]) -> list[str]:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
         for info, data in members:
             if info.filename == "environment.yml":
-                data = _environment(data.decode(), pip).encode()
+                text, written = _environment(data.decode(), pip)
+                data = text.encode()
             new.writestr(info, data)
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(buffer.getvalue())
     partial.replace(path)
-    with zipfile.ZipFile(path) as done:
-        environment = yaml.safe_load(done.read("environment.yml"))
-    sections = environment["dependencies"]
-    return next(item["pip"] for item in sections if isinstance(item, dict))
+    return written
