@@ -13,6 +13,7 @@ import ast
 import csv
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ __all__ = [
     "write_csv",
     "write_feedback",
     "report",
+    "clean",
+    "feedback_names",
 ]
 
 
@@ -174,6 +177,7 @@ class Graded:
     errors: list[str] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    isolation: str = ""
 
     @property
     def total(self) -> float:
@@ -186,19 +190,50 @@ class Graded:
         return "; ".join(self.errors)
 
 
+#: ANSI escape sequences (CSI and OSC), then the characters that are not text.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?"
+)
+_BIDI = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def clean(text, newlines: bool = False) -> str:
+    """``text`` without terminal escapes, control characters (C0, C1, DEL) and
+    bidirectional overrides; tabs become spaces; newlines are kept if
+    ``newlines``, else they become spaces. Everything printed or written from a
+    submission (its file name, its errors, the checkers' messages) goes through it.
+    """
+    text = _ESCAPES.sub("", str(text)).translate(_BIDI).replace("\t", " ")
+    if not newlines:
+        text = text.replace("\r\n", " ").replace("\n", " ")
+    keep = "\n" if newlines else ""
+    return "".join(c for c in text if c in keep or unicodedata.category(c) != "Cc")
+
+
+def _cell(text) -> str:
+    """A CSV cell: clean, and defused as OWASP advises for a text that a
+    spreadsheet would read as a formula (starting with = + - @, tab or CR)."""
+    text = clean(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(results: list[Graded], path: str | Path) -> None:
-    """The gradebook: file, one column per question, ``total``, ``error``."""
+    """The gradebook: file, one column per question, ``total``, ``error``, and
+    ``isolation`` (what isolated the submission, or UNSAFE)."""
     questions = list(results[0].points) if results else []
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["file", *questions, "total", "error"])
+        writer.writerow(["file", *map(_cell, questions), "total", "error", "isolation"])
         for graded in results:
             writer.writerow(
                 [
-                    graded.label,
+                    _cell(graded.label),
                     *(f"{graded.scores[q]:g}" for q in questions),
                     f"{graded.total:g}",
-                    graded.error,
+                    _cell(graded.error),
+                    _cell(graded.isolation),
                 ]
             )
 
@@ -210,38 +245,56 @@ def report(graded: Graded) -> str:
         lines.append(f"{name}: {score:g} / {graded.points[name]:g}")
         message = graded.messages[name]
         if message:
-            lines.append("    " + message.replace("\n", "\n    "))
+            lines.append("    " + clean(message, True).replace("\n", "\n    "))
     lines.append(f"total: {graded.total:g} / {sum(graded.points.values()):g}")
     for error in graded.errors:
-        lines.append(f"error: {error}")
+        lines.append(f"error: {clean(error)}")
+    if graded.isolation.startswith("UNSAFE"):
+        lines.append(f"warning: {graded.isolation}")
     return "\n".join(lines)
 
 
-def _feedback_name(label: str) -> str:
-    stem = label[:-6] if label.endswith(".ipynb") else label
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_") + ".txt"
+def feedback_names(results: list[Graded]) -> list[str]:
+    """A file name per result, unique even where the file system folds case or
+    Unicode forms: the label's letters and digits (any script) kept, every other
+    run of characters one ``_``, a path's separators ``__``, then ``-2``, ``-3``
+    ... for a name already taken."""
+    names, taken = [], set()
+    for graded in results:
+        label = unicodedata.normalize("NFC", clean(graded.label))
+        stem = label[:-6] if label.endswith(".ipynb") else label
+        stem = "__".join(re.sub(r"[^\w.-]+", "_", part) for part in stem.split("/"))
+        stem = stem.strip("._")[:120] or "submission"
+        name, number = stem, 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{stem}-{number}"
+        taken.add(name.casefold())
+        names.append(name + ".txt")
+    return names
 
 
 def write_feedback(results: list[Graded], folder: str | Path) -> list[Path]:
-    """One text file per submission with each check's message; returns the paths."""
+    """One text file per submission with each check's message (names from
+    :func:`feedback_names`); returns the paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for graded in results:
-        lines = [f"Feedback on {graded.label}", ""]
-        for name, score in graded.scores.items():
-            lines.append(f"{name}: {score:g} / {graded.points[name]:g}")
-            message = graded.messages[name]
-            lines.append("    " + (message or "passed").replace("\n", "\n    "))
+    for graded, name in zip(results, feedback_names(results), strict=True):
+        lines = [f"Feedback on {clean(graded.label)}", ""]
+        for question, score in graded.scores.items():
+            lines.append(f"{question}: {score:g} / {graded.points[question]:g}")
+            message = clean(graded.messages[question] or "passed", True)
+            lines.append("    " + message.replace("\n", "\n    "))
             lines.append("")
         lines.append(f"Total: {graded.total:g} / {sum(graded.points.values()):g}")
         if graded.errors:
             lines += ["", "The notebook did not run to its end:"]
-            lines += [f"- {e}" for e in graded.errors]
+            lines += [f"- {clean(e)}" for e in graded.errors]
         if graded.cell_errors:
             lines += ["", "Errors raised by your cells:"]
-            lines += [f"- {e}" for e in graded.cell_errors]
-        target = folder / _feedback_name(graded.label)
+            lines += [f"- {clean(e)}" for e in graded.cell_errors]
+        target = folder / name
         target.write_text("\n".join(lines) + "\n", encoding="utf-8")
         written.append(target)
     return written

@@ -1,42 +1,47 @@
 """Grading a class: each submission in a sandbox, the checks in the grader.
 
     python -m convbn.homework grade CHAPTER PATH... [--csv FILE] [--feedback DIR]
-        [--timeout S] [--memory MB] [-j N]
+        [--timeout S] [--memory MB] [-j N] [--similarity FILE] [--unsafe]
 
 The design, in one paragraph: the student's code and the checkers never share a
 process. A submission runs in a process of its own (:mod:`convbn_tools.sandbox`),
-with a wall-clock limit, a memory limit (its resident memory, polled), a file-size
-limit, no network and no other programs; where Linux allows unprivileged namespaces
-(``unshare -rmnp``) it also gets no network interface at all, its own PID space and
-a read-only view of every file system. The grader, which never runs student code,
-reads the chapter's master notebook (:mod:`convbn_tools.gradebook`, which also
-writes the gradebook and the feedback), runs each question's test function (the
-otter test cell of the master) itself, and hands the checkers the student's
-functions as :class:`convbn_tools.wire.Remote` black boxes: a call ships the
-arguments to the sandbox and the result back, as plain data that cannot carry
-code. Whatever the student's code patches (``convbn.checks``, ``sys.modules``,
-numpy's comparisons, ``grader``, ``otter``), it patches the sandbox, whose opinion
-nobody asks. A numpy-only question (:data:`convbn.checks.NUMPY_ONLY`) fails when
-the student's function reaches code of ``convbn``.
+isolated by bubblewrap (:mod:`convbn_tools.isolation`: a read-only view that holds
+Python and its packages and nothing of the course but its package, no network, its
+own PID namespace, no capabilities, a seccomp filter, cgroup memory and task
+limits), with a wall-clock limit. The grader, which never runs student code, reads
+the chapter's master notebook (:mod:`convbn_tools.gradebook`, which also writes the
+gradebook and the feedback), runs each question's test function (the otter test
+cell of the master) itself, and hands the checkers the student's functions as
+:class:`convbn_tools.wire.Remote` black boxes: a call ships the arguments to the
+sandbox and the result back, as plain data that cannot carry code, decoded within a
+budget. Whatever the student's code patches (``convbn.checks``, ``sys.modules``,
+numpy's comparisons, ``grader``, ``otter``, files), it patches the sandbox, whose
+opinion nobody asks. A numpy-only question (:data:`convbn.checks.NUMPY_ONLY`) is
+checked in a second sandbox whose view holds numpy, IPython and matplotlib and no
+other third-party package: there ``convbn`` and scipy cannot be imported at all.
+
+The grader protects itself too: before any sandbox starts it imports Keras and
+TensorFlow and takes the course's folder, the working folder and the submissions'
+folders off ``sys.path``; a Keras model is rebuilt only after a sandbox of its own
+has reported the sizes of its variables; without isolation it refuses to grade
+unless told ``--unsafe`` (the CSV and the report then say so), and it becomes the
+"subreaper" of what its sandboxes start, so that nothing they leave behind outlives
+the batch.
 
 When a cell hangs, crashes the process, runs out of memory or calls ``os._exit``,
-the reason is kept ("timed out after 300 s in cell 7"), the cells before it are run
-again in a fresh sandbox, and the questions are checked on what they defined; a
-check that hangs or kills the sandbox fails that question and the next one gets a
-fresh sandbox. One wall-clock limit bounds the notebook's cells and, separately,
-each question's check.
+the reason is kept ("timed out after 300 s in cell 7"), with the errors of the
+cells before it; the cells before it are run again in a fresh sandbox, and the
+questions are checked on what they defined; a check that hangs or kills the sandbox
+fails that question and the next one gets a fresh sandbox. One wall-clock limit
+bounds the notebook's cells and, separately, each question's check.
 
-What this does not cover: a sandbox is as strong as the operating system's limits
-(without namespaces, a student's process can write files the user can write, and a
-C extension or ``ctypes`` can reach the network past the audit hook); "numpy only"
-is caught at run time, in the sandbox, so a solution *copied as text* from
-``convbn`` passes (that is plagiarism, for a similarity check), and so does a
-student who disables the sandbox's watch on purpose (patching
-``convbn_tools.sandbox``); a student's function can still behave
-differently when it detects the grader (it sees the arguments, not the checker);
-values that are not data (a class instance, a generator) reach the checkers as
-:class:`convbn_tools.wire.Opaque` stand-ins; a Keras loss traced by ``tf.function``
-(chapter 11) is traced inside the sandbox.
+What this does not cover: a solution *copied as text* (from ``convbn``'s source, the
+published reference solutions, or another student) passes; ``--similarity`` reports
+it for a person to judge (:mod:`convbn_tools.similarity`). A student's function can
+behave differently when it detects the grader (it sees the arguments, not the
+checker). Values that are not data (a class instance, a generator) reach the
+checkers as :class:`convbn_tools.wire.Opaque` stand-ins; a Keras loss traced by
+``tf.function`` (chapter 11) is traced inside the sandbox.
 """
 
 from __future__ import annotations
@@ -53,12 +58,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from convbn_tools import isolation
+
 # Graded, the questions and the reports live in gradebook; they are re-exported here
 # (they were defined here first, and grading.read_questions, ... still work).
 from convbn_tools.gradebook import (
     Graded,
     Question,
     _source,
+    clean,
     master_code,
     read_questions,
     report,
@@ -66,7 +74,7 @@ from convbn_tools.gradebook import (
     write_feedback,
     write_notebook,
 )
-from convbn_tools.wire import Channel, NotNumpyOnly, PeerGone, Remote, Timeout
+from convbn_tools.wire import Channel, PeerGone, Refused, Timeout, _cut
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -79,6 +87,8 @@ __all__ = [
     "find_submissions",
     "grade_submission",
     "grade_batch",
+    "stop_all",
+    "NotIsolated",
     "write_csv",
     "write_feedback",
     "report",
@@ -90,16 +100,8 @@ DEFAULT_TIMEOUT = 300.0
 DEFAULT_MEMORY = 2048
 #: The file-size limit (bytes) of a submission's process (its log, its files).
 FILE_LIMIT = 64 * 2**20
-
-_MOUNT_SCRIPT = r"""
-mount --make-rprivate / 2>/dev/null
-for m in $(awk '{print $2}' /proc/self/mounts | sort -u); do
-    mount -o remount,bind,ro "$m" 2>/dev/null
-done
-mount -t tmpfs -o size=256m tmpfs "$SANDBOX_HOME" || exit 97
-cd "$SANDBOX_HOME" || exit 97
-exec "$@"
-"""
+#: The largest message the grader accepts from a sandbox (bytes).
+GRADER_MAX_MESSAGE = 128 * 2**20
 
 
 # --------------------------------------------------------------------------
@@ -163,47 +165,6 @@ class _Stopped(BaseException):
     """The batch is being stopped: start no more sandboxes."""
 
 
-_NAMESPACES: bool | None = None
-_NAMESPACES_LOCK = threading.Lock()
-
-
-_UNSHARE = ["unshare", "-rmnp", "--fork", "--kill-child", "sh", "-c", _MOUNT_SCRIPT]
-# Run inside the namespaces by the probe: succeeds only if a file outside the
-# sandbox's tmpfs cannot be written and the network has no way out.
-_PROBE = 'touch "$0" 2>/dev/null && exit 1; [ -z "$(ip -o route 2>/dev/null)" ]'
-
-
-def namespaces_available() -> bool:
-    """Whether the namespace sandbox works here, for an unprivileged user.
-
-    Runs the sandbox's own ``unshare -rmnp`` and mount script once and checks,
-    inside, that a file outside its ``tmpfs`` cannot be written and that there is
-    no network route. False (the sandbox then runs without namespaces) if any of
-    it fails: no ``unshare``, user namespaces disabled, no ``mount``.
-    """
-    global _NAMESPACES
-    with _NAMESPACES_LOCK:
-        if _NAMESPACES is None:
-            _NAMESPACES = False
-            if shutil.which("unshare") and sys.platform.startswith("linux"):
-                with tempfile.TemporaryDirectory() as folder:
-                    home = Path(folder) / "home"
-                    home.mkdir()
-                    outside = Path(folder) / "written"
-                    command = [*_UNSHARE, "probe", "sh", "-c", _PROBE, str(outside)]
-                    try:
-                        done = subprocess.run(
-                            command,
-                            capture_output=True,
-                            timeout=60,
-                            env={**os.environ, "SANDBOX_HOME": str(home)},
-                        )
-                        _NAMESPACES = done.returncode == 0 and not outside.exists()
-                    except (OSError, subprocess.SubprocessError):
-                        _NAMESPACES = False
-        return _NAMESPACES
-
-
 def _died(code: int | None) -> str:
     if code is None:
         return "it stopped answering"
@@ -238,6 +199,19 @@ def _descendants(pid: int) -> list[int] | None:
     return found
 
 
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and every descendant (its group first)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for one in _descendants(pid) or [pid]:
+        try:
+            os.kill(one, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _memory_mb(pid: int) -> float:
     """The resident memory (MB) of process ``pid`` and all its descendants."""
     pids = _descendants(pid) if sys.platform.startswith("linux") else None
@@ -265,63 +239,95 @@ def _memory_mb(pid: int) -> float:
     return total / 2**20
 
 
+def _tasks_allowed() -> int:
+    """``RLIMIT_NPROC`` for a sandbox without a cgroup: the tasks this user runs
+    now plus :data:`convbn_tools.isolation.TASKS` (the limit counts them all)."""
+    uid, count = os.getuid(), 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            count += int(fields.get("Threads", "1"))
+    return count + isolation.TASKS
+
+
 class Sandbox:
     """One submission's process and the grader's end of the wire to it.
 
-    Its memory limit is on resident memory, polled every 0.1 s (the process group
-    is killed past it): TensorFlow reserves several GB of address space that it
-    never uses, so an address-space limit (``RLIMIT_AS``) as low as the budget
-    breaks Keras; that limit is only a backstop, at 4 times the budget plus 4 GB.
-    The sandbox sets its limits itself, before any student code runs (a process
-    can lower its hard limits, not raise them).
+    ``box.numpy_only``: it runs in the numpy-only view. Its memory limit is the
+    cgroup's where there is one, and always also its resident memory, polled every
+    0.1 s (the process is killed past it): TensorFlow reserves several GB of
+    address space that it never uses, so an address-space limit (``RLIMIT_AS``) as
+    low as the budget breaks Keras; that limit is only a backstop, at 4 times the
+    budget plus 4 GB. The sandbox sets its own rlimits before any student code
+    runs (a process can lower its hard limits, not raise them).
     """
 
-    def __init__(self, memory_mb: int, log_path: Path):
-        self.memory_mb = memory_mb
+    def __init__(
+        self,
+        memory_mb: int,
+        log_path: Path,
+        box: isolation.Isolation,
+        numpy_only: bool = False,
+    ):
+        self.memory_mb, self.isolation, self.numpy_only = memory_mb, box, numpy_only
         read_child, write_parent = os.pipe()
         read_parent, write_child = os.pipe()
         # The sandbox ends itself when this end closes, even if the grader is killed.
         lifeline, self.lifeline = os.pipe()
-        command = [sys.executable, "-m", "convbn_tools.sandbox"]
+        tasks = _tasks_allowed() if box.limits not in ("cgroup v1", "cgroup v2") else 0
         backstop = 4 * int(memory_mb) + 4096  # address space, MB: see the docstring
+        command = [sys.executable, "-m", "convbn_tools.sandbox"]
         command += [str(read_child), str(write_child), str(lifeline)]
-        command += [str(backstop), str(FILE_LIMIT)]
+        command += [str(backstop), str(FILE_LIMIT), str(tasks)]
         self.home = tempfile.mkdtemp(prefix="convbn-sandbox-")
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k in ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "VIRTUAL_ENV")
-        }
+        keep = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV")
+        if not box.isolated:
+            keep += ("PYTHONPATH",)
+        env = {k: v for k, v in os.environ.items() if k in keep}
+        home = isolation.HOME if box.isolated else self.home
         env.update(
-            HOME=self.home,
-            TMPDIR=self.home,
+            HOME=home,
+            TMPDIR="/tmp" if box.isolated else self.home,
             MPLBACKEND="Agg",
-            MPLCONFIGDIR=self.home,
-            IPYTHONDIR=self.home,
-            KERAS_HOME=self.home,
+            MPLCONFIGDIR=home,
+            IPYTHONDIR=home,
+            KERAS_HOME=home,
             TF_CPP_MIN_LOG_LEVEL="3",
             PYTHONDONTWRITEBYTECODE="1",
-            SANDBOX_HOME=self.home,
             OMP_NUM_THREADS="1",
         )
-        if namespaces_available():
-            command = [*_UNSHARE, "sandbox", *command]
+        if numpy_only:
+            env["CONVBN_NUMPY_ONLY"] = "1"
+        self.launch = box.command(command, memory_mb, numpy_only)
         self.log = open(log_path, "ab")  # closed in close()
-        self.process = subprocess.Popen(
-            command,
-            pass_fds=(read_child, write_child, lifeline),
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=self.log,
-            cwd=self.home,
-            env=env,
-            start_new_session=True,
-        )
+        fds = (read_child, write_child, lifeline, *self.launch.pass_fds)
+        try:
+            self.process = subprocess.Popen(
+                self.launch.argv,
+                pass_fds=fds,
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
+                stderr=self.log,
+                cwd=self.home,
+                env=env,
+                start_new_session=True,
+            )
+        except BaseException:
+            self.launch.close()
+            self.log.close()
+            raise
+        finally:
+            for fd in (read_child, write_child, lifeline):
+                os.close(fd)
         _LIVE.add(self.process)
-        for fd in (read_child, write_child, lifeline):
-            os.close(fd)
-        self.channel = Channel(read_parent, write_parent)
+        self.channel = Channel(read_parent, write_parent, GRADER_MAX_MESSAGE)
+        self.channel.model_sizes = self._model_sizes
         self.cell: tuple[int, str] | None = None
+        self.errors: dict[int, tuple[str, str]] = {}
         self.alive = True
         self.started = False
         self.over_memory = False
@@ -331,12 +337,55 @@ class Sandbox:
         while self.alive and self.process.poll() is None:
             if _memory_mb(self.process.pid) > self.memory_mb:
                 self.over_memory = True
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                _kill_tree(self.process.pid)
                 return
             time.sleep(0.1)
+
+    def _model_sizes(self, config: str) -> list:
+        """The ``(shape, dtype)`` of each variable of the Keras model ``config``
+        describes, found by building it in a sandbox of its own (full view, the
+        same memory limit, until this sandbox's deadline)."""
+        deadline = self.channel.deadline
+        wait = 120.0 if deadline is None else max(deadline - time.monotonic(), 1.0)
+        command = [sys.executable, "-m", "convbn_tools.sandbox", "--model-sizes"]
+        launch = self.isolation.command(command, self.memory_mb, numpy_only=False)
+        env = {
+            k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "VIRTUAL_ENV")
+        }
+        env.update(
+            HOME=isolation.HOME if self.isolation.isolated else self.home,
+            TF_CPP_MIN_LOG_LEVEL="3",
+            KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        )
+        try:
+            done = subprocess.run(
+                launch.argv,
+                input=config.encode(),
+                capture_output=True,
+                pass_fds=launch.pass_fds,
+                env=env,
+                cwd=self.home,
+                timeout=wait,
+                start_new_session=True,
+            )
+        except subprocess.TimeoutExpired:
+            raise Timeout() from None
+        finally:
+            launch.close()
+        lines = done.stdout[-(2**20) :].decode(errors="replace").strip().splitlines()
+        try:
+            answer = json.loads(lines[-1])
+        except (IndexError, ValueError):
+            raise Refused(
+                f"the Keras model could not be built within the limits "
+                f"({self.memory_mb} MB): {_died(done.returncode)}"
+            ) from None
+        if "refused" in answer:
+            raise Refused(f"Keras refused the model: {answer['refused']}")
+        return [
+            (tuple(int(n) for n in shape), str(dtype))
+            for shape, dtype in answer["sizes"]
+        ]
 
     def ended(self, error: PeerGone) -> str:
         """Why the wire broke (``error``): memory, a signal, an exit status, or a
@@ -346,10 +395,13 @@ class Sandbox:
         except subprocess.TimeoutExpired:  # alive: it wrote nonsense on the wire
             self.kill()
             return f"it broke the wire to the grader ({error})"
-        if self.over_memory:
+        if self.over_memory or self.launch.out_of_memory():
             self.kill()
             return f"it exceeded the memory limit ({self.memory_mb} MB)"
-        return self.kill()
+        how = self.kill()
+        if how.endswith("SIGKILL") and self.isolation.limits == "cgroup v2":
+            how += f" (the memory limit, {self.memory_mb} MB, or the task limit)"
+        return how
 
     def start(self, timeout: float) -> None:
         """Wait until the sandbox is ready for cells (raises Timeout, PeerGone)."""
@@ -362,10 +414,9 @@ class Sandbox:
 
     def run(self, cells, timeout: float) -> dict[int, tuple[str, str]]:
         """Run ``cells`` (``(number, source)``); return the errors of those that
-        raised, by cell number. Raises Timeout or PeerGone with ``self.cell``
-        the cell it was running."""
+        raised, by cell number (also kept in ``self.errors``, which survives a
+        Timeout or PeerGone, with ``self.cell`` the cell it was running)."""
         self.channel.deadline = time.monotonic() + timeout
-        errors = {}
         sources = dict(cells)
         self.channel.send(("run", list(cells)))
         while True:
@@ -376,19 +427,19 @@ class Sandbox:
                     self.cell = (int(message[1]), sources[message[1]])
                 elif kind == "done":
                     if message[2] is not None:
-                        error = (str(message[2][0]), str(message[2][1]))
-                        errors[int(message[1])] = error
+                        error = (_cut(message[2][0], 100), _cut(message[2][1], 500))
+                        self.errors[int(message[1])] = error
                     self.cell = None
                 elif kind == "ran":
                     self.channel.deadline = None
-                    return errors
+                    return dict(self.errors)
                 else:
                     raise ValueError(kind)
             except (TypeError, IndexError, KeyError, ValueError):
                 # the wire is the sandbox's to write to: anything can come
                 raise PeerGone("a malformed message while running cells") from None
 
-    def value(self, name: str, numpy_only: bool):
+    def value(self, name: str):
         """The student's value of ``name`` (a Remote for a function)."""
         self.channel.send(("get", name))
         message = self.channel.receive()
@@ -400,20 +451,17 @@ class Sandbox:
                 "it did not run)"
             )
         if message[0] == "unreadable":
-            raise TypeError(f"{name} cannot be read by the grader: {message[1]}")
-        value = self.channel.decode(message[1])
-        if isinstance(value, Remote):
-            value.options = {"numpy_only": numpy_only}
-        return value
+            raise TypeError(f"{name} cannot be read by the grader: {_cut(message[1])}")
+        try:
+            return self.channel.decode(message[1])
+        except Refused as error:
+            raise TypeError(f"{name} cannot be read by the grader: {error}") from None
 
     def kill(self) -> str:
-        """End the process (all of its group); return how it had ended."""
+        """End the process (and everything it started); return how it had ended."""
         code = self.process.poll()
         if code is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _kill_tree(self.process.pid)
             self.process.wait()
         self.close()
         return _died(code)
@@ -428,16 +476,13 @@ class Sandbox:
                     self.process.wait(timeout=5)
                 except (PeerGone, subprocess.TimeoutExpired):
                     pass
-            if self.process.poll() is None:
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.process.wait()
+            _kill_tree(self.process.pid)  # and whatever it left behind
+            self.process.wait()
             _LIVE.discard(self.process)
             for fd in (self.channel.read_fd, self.channel.write_fd, self.lifeline):
                 os.close(fd)
             self.log.close()
+            self.launch.close()
             shutil.rmtree(self.home, ignore_errors=True)
 
 
@@ -453,55 +498,61 @@ def _cell_label(cell) -> str:
 
 
 class _Session:
-    """The sandbox of one submission, restarted when a check kills it."""
+    """The sandbox of one submission in one view, restarted when a check kills it.
 
-    def __init__(self, cells, timeout, memory_mb, log_path, graded: Graded):
+    ``errors`` are the reasons the notebook did not run to its end, ``cell_errors``
+    the errors its cells raised (both kept when a later cell crashes).
+    """
+
+    def __init__(self, cells, timeout, memory_mb, log_path, box, numpy_only):
         self.cells, self.timeout, self.memory_mb = cells, timeout, memory_mb
-        self.log_path, self.graded = log_path, graded
+        self.log_path, self.isolation, self.numpy_only = log_path, box, numpy_only
         self.completed: list = list(cells)
         self.box: Sandbox | None = None
         self.broken: str | None = None
+        self.errors: list[str] = []
+        self.cell_errors: list[str] = []
 
     def _launch(self, cells, first: bool) -> None:
         if _STOP.is_set():
             raise _Stopped()
-        box = Sandbox(self.memory_mb, self.log_path)
+        box = Sandbox(self.memory_mb, self.log_path, self.isolation, self.numpy_only)
         self.box = box
+        failure = None
         try:
             box.start(120.0)
-            errors = box.run(cells, self.timeout)
+            box.run(cells, self.timeout)
         except Timeout:
             box.kill()
             if box.cell is None and not box.started:
-                reason = "the sandbox did not start within 120 s"
+                failure = "the sandbox did not start within 120 s"
             else:
                 where = _cell_label(box.cell) if box.cell else "its last cell"
-                reason = f"timed out after {self.timeout:g} s in {where}"
-            self._failed(reason, box, first)
-            return
+                failure = f"timed out after {self.timeout:g} s in {where}"
         except PeerGone as error:
             how = box.ended(error)
             where = _cell_label(box.cell) if box.cell else "starting up"
-            self._failed(f"the notebook's process ended in {where}: {how}", box, first)
-            return
-        if first:
-            for number, (kind, text) in sorted(errors.items()):
+            failure = f"the notebook's process ended in {where}: {how}"
+        if first:  # the errors of the cells that ran, also before a crash
+            for number, (kind, text) in sorted(box.errors.items()):
                 line = f"cell {number} raised {kind}" + (f": {text}" if text else "")
                 if kind == "MemoryError":
                     line += f" (out of memory: the limit is {self.memory_mb} MB)"
-                    self.graded.errors.append(
+                    self.errors.append(
                         f"{_cell_label((number, dict(cells)[number]))} ran out of "
                         f"memory (limit {self.memory_mb} MB)"
                     )
-                self.graded.cell_errors.append(line)
+                self.cell_errors.append(line)
+        if failure is not None:
+            self._failed(failure, box, first)
 
     def _failed(self, reason: str, box: Sandbox, first: bool) -> None:
         if not first:
             self.broken = f"running the notebook again failed: {reason}"
-            self.graded.errors.append(self.broken)
+            self.errors.append(self.broken)
             self.box = None
             return
-        self.graded.errors.append(reason)
+        self.errors.append(reason)
         cell = box.cell
         self.completed = [c for c in self.cells if cell is None or c[0] < cell[0]]
         self._launch(self.completed, first=False)
@@ -527,7 +578,7 @@ class _Session:
             self.box.close()
 
 
-def _run_test(test, box: Sandbox, timeout: float) -> str | None:
+def _run_test(test, session: _Session, box: Sandbox, timeout: float) -> str | None:
     """Run one test function here, on the student's values; None when it passes."""
     namespace: dict = {"__name__": "convbn_grader_test"}
     exec(compile(test.code, f"<test {test.name}>", "exec"), namespace)
@@ -536,18 +587,57 @@ def _run_test(test, box: Sandbox, timeout: float) -> str | None:
         args = []
         for name in test.params:
             try:
-                args.append(box.value(name, test.numpy_only))
+                args.append(box.value(name))
             except (NameError, TypeError) as error:
+                refused = [e for e in session.cell_errors if "numpy only" in e]
+                if session.numpy_only and refused:
+                    return f"{error}; in the numpy-only run, {refused[0]}"
                 return str(error)
         try:
             namespace[test.name](*args)
         except AssertionError as error:
-            return str(error) or "the check failed"
+            return _cut(str(error)) or "the check failed"
         except Exception as error:  # the checker could not read the answer
-            return f"the check could not finish: {type(error).__name__}: {error}"
+            text = _cut(f"{type(error).__name__}: {error}")
+            return f"the check could not finish: {text}"
     finally:
         box.channel.deadline = None
     return None
+
+
+def _merge(graded: Graded, sessions: dict[bool, _Session]) -> None:
+    """The sessions' reasons and cell errors, into ``graded`` (the full view's
+    first; of the numpy-only run's cell errors, those the rule caused)."""
+    ordered = sorted(sessions.items())  # the full view (False) first
+    for view, session in ordered:
+        for error in session.errors:
+            if error not in graded.errors:
+                graded.errors.append(error)
+        for line in session.cell_errors:
+            if view and len(sessions) > 1:
+                if "numpy only" not in line:
+                    continue
+                line = f"(numpy-only run) {line}"
+            graded.cell_errors.append(line)
+
+
+def _begin_all(sessions: dict[bool, _Session]) -> None:
+    """Run the notebook in every view, at the same time (one thread each)."""
+    raised: list[BaseException] = []
+
+    def begin(session):
+        try:
+            session.begin()
+        except BaseException as error:  # re-raised below, in this thread
+            raised.append(error)
+
+    threads = [threading.Thread(target=begin, args=(s,)) for s in sessions.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if raised:
+        raise raised[0]
 
 
 def grade_submission(
@@ -557,13 +647,16 @@ def grade_submission(
     label: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: int = DEFAULT_MEMORY,
+    box: isolation.Isolation | None = None,
 ) -> Graded:
     """Grade one notebook in a sandbox; never raises for what the notebook does.
 
     ``questions`` come from :func:`convbn_tools.gradebook.read_questions`. Each
     question's score is its points times the fraction of its tests that pass.
+    ``box`` is the isolation (default: :func:`convbn_tools.isolation.detect`).
     """
     path = Path(path)
+    box = isolation.detect() if box is None else box
     start = time.monotonic()
     graded = Graded(label or path.name, path)
     for question in questions:
@@ -573,45 +666,52 @@ def grade_submission(
     try:
         cells = _code_cells(path)
     except (OSError, ValueError, KeyError, TypeError) as error:
-        graded.errors.append(f"not a readable notebook ({error})")
+        graded.errors.append(f"not a readable notebook ({_cut(str(error), 300)})")
         for question in questions:
             graded.messages[question.name] = "not graded: the notebook is unreadable"
         graded.seconds = time.monotonic() - start
         return graded
+    views = sorted({t.numpy_only for q in questions for t in q.tests})
     with tempfile.TemporaryDirectory(prefix="convbn-grade-") as folder:
-        session = _Session(
-            cells, timeout, memory_mb, Path(folder) / "sandbox.log", graded
-        )
+        sessions = {
+            view: _Session(
+                cells,
+                timeout,
+                memory_mb,
+                Path(folder) / f"sandbox{int(view)}.log",
+                box,
+                view,
+            )
+            for view in views
+        }
         try:
-            session.begin()
+            _begin_all(sessions)
+            _merge(graded, sessions)
             for question in questions:
-                _grade_question(question, session, graded, timeout)
+                _grade_question(question, sessions, graded, timeout)
         except Exception as error:  # a sandbox that answered nonsense: no points
+            if not graded.errors and not graded.cell_errors:
+                _merge(graded, sessions)
             graded.errors.append(
-                f"grading stopped: {type(error).__name__}: {str(error)[:200]}"
+                f"grading stopped: {type(error).__name__}: {_cut(str(error), 200)}"
             )
         finally:
-            session.close()
+            for session in sessions.values():
+                session.close()
     graded.seconds = time.monotonic() - start
     return graded
 
 
-def _grade_question(question, session, graded, timeout) -> None:
+def _grade_question(question, sessions, graded, timeout) -> None:
     passed, messages = 0, []
     for test in question.tests:
+        session = sessions[test.numpy_only]
         box = session.sandbox()
         if box is None:
             messages.append(f"not checked: {session.broken}")
             continue
         try:
-            message = _run_test(test, box, timeout)
-        except NotNumpyOnly as error:
-            names = ", ".join(test.params)
-            message = (
-                f"{names} {error.args[0]}: this exercise says numpy only, so the "
-                "functions of convbn (the reference solutions) may not be used; "
-                "write it yourself with numpy"
-            )
+            message = _run_test(test, session, box, timeout)
         except Timeout:
             box.kill()
             message = f"timed out after {timeout:g} s while checking {question.name}"
@@ -634,6 +734,67 @@ def _grade_question(question, session, graded, timeout) -> None:
 # --------------------------------------------------------------------------
 # A batch
 # --------------------------------------------------------------------------
+class NotIsolated(RuntimeError):
+    """No isolation here, and the instructor did not say ``--unsafe``."""
+
+
+def _guard_grader(paths) -> None:
+    """Before any sandbox starts: take the working folder, the course's folder and
+    the submissions' folders off ``sys.path``, import Keras and TensorFlow (so
+    that nothing is imported later, from wherever), and become the subreaper of
+    this process's descendants (what a sandbox leaves behind comes back here)."""
+    import convbn_tools
+
+    course = Path(convbn_tools.__file__).resolve().parents[2]
+    unsafe = {Path.cwd().resolve(), course}
+    unsafe |= {
+        Path(p).resolve() if Path(p).is_dir() else Path(p).resolve().parent
+        for p in paths
+    }
+    sys.path[:] = [p for p in sys.path if p and Path(p).resolve() not in unsafe]
+    try:
+        import keras  # noqa: F401  (with its backend, TensorFlow by default)
+    except ImportError:  # a grader without Keras reads no tensors as such
+        pass
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def stop_all() -> None:
+    """End every sandbox now and everything this process started (Ctrl-C,
+    SIGTERM, the end of a batch)."""
+    _STOP.set()
+    for process in list(_LIVE):
+        _kill_tree(process.pid)
+    for child in (_descendants(os.getpid()) or [])[1:]:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _reap_orphans() -> None:
+    """Kill and reap the processes that outlived their sandbox (they were
+    re-parented to this process, the subreaper)."""
+    live = {p.pid for p in _LIVE}
+    for child in (_descendants(os.getpid()) or [])[1:]:
+        if child not in live:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def grade_batch(
     questions: list[Question],
     submissions: list[tuple[str, Path]],
@@ -642,14 +803,25 @@ def grade_batch(
     memory_mb: int = DEFAULT_MEMORY,
     jobs: int = 1,
     progress: bool = True,
+    unsafe: bool = False,
+    box: isolation.Isolation | None = None,
 ) -> list[Graded]:
     """Grade ``submissions`` (from :func:`find_submissions`), ``jobs`` at a time.
 
     Returns the results in the order given. With ``progress`` a progress line is
-    kept up to date on stderr.
+    kept up to date on stderr. ``box`` is the isolation (default: what
+    :func:`convbn_tools.isolation.detect` finds); without isolation this raises
+    :class:`NotIsolated` unless ``unsafe``, and every result then says so.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    box = isolation.detect() if box is None else box
+    if not box.isolated and not unsafe:
+        raise NotIsolated(
+            f"no isolation here ({box.why}): install bubblewrap (Debian and Ubuntu: "
+            "apt install bubblewrap), or pass --unsafe to grade without it"
+        )
+    _guard_grader([p for _, p in submissions])
     results: list[Graded | None] = [None] * len(submissions)
     done = 0
     lock = threading.Lock()
@@ -658,9 +830,16 @@ def grade_batch(
     def one(index: int) -> None:
         nonlocal done
         label, path = submissions[index]
-        results[index] = grade_submission(
-            questions, path, label=label, timeout=timeout, memory_mb=memory_mb
+        graded = grade_submission(
+            questions,
+            path,
+            label=label,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            box=box,
         )
+        graded.isolation = box.summary()
+        results[index] = graded
         with lock:
             done += 1
             if progress:
@@ -672,16 +851,13 @@ def grade_batch(
     try:
         list(pool.map(one, range(len(submissions))))
     except BaseException:  # Ctrl-C, or a bug: end every sandbox now, not later
-        _STOP.set()
-        for process in list(_LIVE):
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop_all()
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
         _STOP.clear()
+    pool.shutdown(wait=True)
+    _reap_orphans()
     if progress:
         sys.stderr.write("\n")
     return results  # type: ignore[return-value]
@@ -692,7 +868,6 @@ def _progress(done: int, total: int, started: float, label: str) -> None:
     filled = width * done // max(total, 1)
     bar = "#" * filled + "-" * (width - filled)
     elapsed = time.monotonic() - started
-    sys.stderr.write(
-        f"\rgrading [{bar}] {done}/{total} {elapsed:5.0f} s {label[-40:]:<40}"
-    )
+    label = clean(label)[-40:]
+    sys.stderr.write(f"\rgrading [{bar}] {done}/{total} {elapsed:5.0f} s {label:<40}")
     sys.stderr.flush()

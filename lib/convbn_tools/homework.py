@@ -15,11 +15,14 @@ this out) and ``_build/homework/NN_topic/autograder/`` (the solutions notebook a
 ``exercises-autograder_*.zip``, for Gradescope or ``otter run``).
 
 ``grade CHAPTER PATH... [--csv FILE] [--feedback DIR] [--timeout S] [--memory MB]
-[-j N]`` grades notebooks, or folders of them, here, without Docker: each submission
-in a sandbox of its own, the checks in this process, calling the student's functions
-as black boxes (:mod:`convbn_tools.grading` has the design and its limits). One
-notebook prints its scores and each failing check's message; ``--csv`` writes the
-gradebook, ``--feedback`` one file per student. :func:`grade` runs otter's own
+[-j N] [--similarity FILE] [--unsafe]`` grades notebooks, or folders of them, here,
+without Docker: each submission in a sandbox of its own (bubblewrap,
+:mod:`convbn_tools.isolation`), the checks in this process, calling the student's
+functions as black boxes (:mod:`convbn_tools.grading` has the design and its
+limits). One notebook prints its scores and each failing check's message; ``--csv``
+writes the gradebook, ``--feedback`` one file per student, ``--similarity`` a
+report of copied code (:mod:`convbn_tools.similarity`). Where no sandbox can be
+made, it refuses to grade unless told ``--unsafe``. :func:`grade` runs otter's own
 autograder zip on one notebook (``otter run``, what Gradescope runs).
 
 ``python -m convbn.homework``, ``python -m convbn_tools.homework`` and the
@@ -33,6 +36,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -42,7 +47,7 @@ from pathlib import Path
 
 import nbformat
 
-from convbn_tools import colab, gradebook, gradescope, grading
+from convbn_tools import colab, gradebook, gradescope, grading, isolation
 
 __all__ = ["find_exercises", "assign", "grade", "grade_class", "main"]
 
@@ -196,13 +201,17 @@ def grade_class(
     memory_mb: int = grading.DEFAULT_MEMORY,
     jobs: int = 1,
     progress: bool = True,
+    similarity: str | Path | None = None,
+    unsafe: bool = False,
 ) -> list[gradebook.Graded]:
     """Grade every notebook of ``paths`` (notebooks or folders) for ``chapter``.
 
     Each submission runs in a sandbox of its own (:mod:`convbn_tools.grading`),
     ``jobs`` at a time, with ``timeout`` seconds for its cells and for each check
-    and ``memory_mb`` of memory. Writes the CSV gradebook to ``csv`` and one
-    feedback file per submission into ``feedback``, when given.
+    and ``memory_mb`` of memory. Writes the CSV gradebook to ``csv``, one
+    feedback file per submission into ``feedback`` and the report of similar code
+    to ``similarity``, when given. Without isolation, raises
+    :class:`convbn_tools.grading.NotIsolated` unless ``unsafe``.
     """
     master = _select(root, [chapter])[chapter]
     submissions = grading.find_submissions(paths)
@@ -214,11 +223,16 @@ def grade_class(
         memory_mb=memory_mb,
         jobs=jobs,
         progress=progress,
+        unsafe=unsafe,
     )
     if csv is not None:
         gradebook.write_csv(results, csv)
     if feedback is not None:
         gradebook.write_feedback(results, feedback)
+    if similarity is not None:
+        from convbn_tools import similarity as similar
+
+        similar.write_report(results, master, similarity)
     return results
 
 
@@ -266,6 +280,18 @@ def main(argv=None) -> int:
     grade_options.add_argument(
         "-j", "--jobs", type=int, default=1, help="submissions graded at a time"
     )
+    grade_options.add_argument(
+        "--similarity",
+        metavar="FILE",
+        help="write a report of code similar between submissions, or to the "
+        "reference solutions (.html or .csv)",
+    )
+    grade_options.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade even where no sandbox can be made (bubblewrap missing): the "
+        "submissions can then read and write what you can; the CSV says so",
+    )
     options = parser.parse_args(argv)
     if options.args[:1] == ["grade"]:
         return _grade_command(parser, options)
@@ -281,6 +307,13 @@ def main(argv=None) -> int:
     return 0
 
 
+def _stop(number, frame) -> None:
+    """SIGTERM: end every sandbox and exit at once (a grading thread may be deep in
+    a checker; nothing is left running, no partial gradebook is written)."""
+    grading.stop_all()
+    os._exit(128 + number)
+
+
 def _grade_command(parser, options) -> int:
     if len(options.args) < 3:
         parser.error("usage: grade CHAPTER PATH... (notebooks or folders)")
@@ -290,21 +323,37 @@ def _grade_command(parser, options) -> int:
         parser.error(f"--memory must be at least 256 (MB), got {options.memory}")
     if options.jobs < 1:
         parser.error(f"-j must be at least 1, got {options.jobs}")
+    if options.similarity and Path(options.similarity).suffix.lower() not in (
+        ".html",
+        ".csv",
+    ):
+        parser.error(
+            f"--similarity must name an .html or .csv file, got {options.similarity}"
+        )
     chapter, paths = options.args[1], options.args[2:]
-    # SIGTERM ends the batch as Ctrl-C does: every sandbox is ended at once
-    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    signal.signal(signal.SIGTERM, _stop)
     try:
         _select(options.root, [chapter])
-        grading.find_submissions(paths)
+        found = grading.find_submissions(paths)
     except (ValueError, FileNotFoundError) as error:
         parser.error(str(error))
-    if not grading.namespaces_available():
-        print(
-            "warning: no unprivileged namespaces here (unshare -rmnp): the "
-            "submissions run without their own network and PID space and can "
-            "write files this user can write",
-            file=sys.stderr,
+    box = isolation.detect(options.memory)
+    seen = [p for _, p in found if box.isolated and box.visible(p)]
+    outputs = [options.csv, options.feedback, options.similarity]
+    seen += [p for p in outputs if p and box.isolated and box.visible(p)]
+    if seen:
+        parser.error(
+            f"PATH {seen[0]} is inside a folder the sandboxes can read (Python's "
+            "installation or its packages): keep submissions and results elsewhere"
         )
+    if not box.isolated and not options.unsafe:
+        parser.error(
+            f"no sandbox can be made here ({box.why}): install bubblewrap (Debian, "
+            "Ubuntu: apt install bubblewrap; Fedora: dnf install bubblewrap), or "
+            "pass --unsafe to grade without isolation"
+        )
+    for line in box.describe():
+        print(f"isolation: {gradebook.clean(line)}", file=sys.stderr)
     results = grade_class(
         chapter,
         paths,
@@ -315,13 +364,22 @@ def _grade_command(parser, options) -> int:
         memory_mb=options.memory,
         jobs=options.jobs,
         progress=len(paths) > 1 or Path(paths[0]).is_dir(),
+        similarity=options.similarity,
+        unsafe=options.unsafe,
     )
     if len(results) == 1:
         print(gradebook.report(results[0]))
     else:
         for graded in results:
-            line = f"{graded.label}: {graded.total:g} / {sum(graded.points.values()):g}"
-            print(line + (f"  ({graded.error})" if graded.error else ""))
+            line = f"{gradebook.clean(graded.label)}: {graded.total:g} / "
+            line += f"{sum(graded.points.values()):g}"
+            print(
+                line + (f"  ({gradebook.clean(graded.error)})" if graded.error else "")
+            )
+    if not box.isolated:
+        print(f"warning: {box.summary()}", file=sys.stderr)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"grader: peak memory {peak:.0f} MB", file=sys.stderr)
     return 0
 
 

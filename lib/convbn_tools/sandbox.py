@@ -1,32 +1,35 @@
 """The process a submission runs in: its cells, then the grader's calls.
 
-    python -m convbn_tools.sandbox READ_FD WRITE_FD LIFELINE_FD ADDRESS_MB FILE_BYTES
+    python -m convbn_tools.sandbox READ WRITE LIFELINE ADDRESS_MB FILE_BYTES NPROC
+    python -m convbn_tools.sandbox --model-sizes < config.json
 
-Started by :mod:`convbn_tools.grading`, one per submission, in a session of its own
-and, where Linux allows it, new user, network, PID and mount namespaces with every
-file system read-only but a private ``tmpfs`` (the grader also watches its resident
-memory). Here, before any student code runs:
+Started by :mod:`convbn_tools.grading`, one per submission and view, inside the
+isolation of :mod:`convbn_tools.isolation` (bubblewrap: a read-only view of Python
+and its packages, no network, its own PID namespace, cgroup limits). Here, before
+any student code runs:
 
-- the address-space (a backstop) and file-size limits are set, hard, and a thread
-  ends the process when the grader's end of the lifeline pipe closes;
+- the address-space (a backstop), file-size, open-file and (without a cgroup)
+  process limits are set, hard, and a thread ends the process when the grader's
+  end of the lifeline pipe closes;
 - an audit hook (which Python code cannot remove) refuses sockets' ``connect``,
-  ``bind``, ``sendto`` and name lookups, and starting programs (``subprocess``,
-  ``os.system``, ``os.exec*``, ``os.fork``, ``os.posix_spawn``);
+  ``bind``, ``sendto`` and name lookups, signals to other processes, and starting
+  programs (``subprocess``, ``os.system``, ``os.exec*``, ``os.fork``,
+  ``os.posix_spawn``); these are courtesy messages, the isolation is what holds;
+- in a numpy-only run (``CONVBN_NUMPY_ONLY``), importing ``convbn``, scipy or
+  TensorFlow fails with a message that names the rule (in a sandbox those packages
+  are not in the view at all);
 - ``otter`` is a stand-in, so the notebook's ``grader.check(...)`` cells do nothing
   (the grader runs the checks itself, on its side of the wire);
 - the notebook's code cells run one by one in an IPython shell (magics work, no
   Jupyter kernel and no ZeroMQ), reporting each cell's start and end to the grader;
 - then the process serves the grader's requests over :mod:`convbn_tools.wire`: the
-  value of a name, a call of one of the student's functions. A call made for a
-  numpy-only question runs under a profile hook that notes the first function of
-  ``convbn`` it reaches, or that the hook was switched off.
+  value of a name, a call of one of the student's functions.
 
 Nothing that happens here is trusted: the grader decides every score on its side.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import resource
 import signal
@@ -59,6 +62,8 @@ _REFUSED = (
 
 
 def _refuse(event: str, args) -> None:
+    if event in ("os.kill", "os.killpg") and args[0] not in (0, os.getpid()):
+        raise PermissionError(f"{event}: other processes cannot be signalled")
     if event in _REFUSED:
         what = "the network" if event.startswith("socket.") else "other programs"
         raise PermissionError(f"{event}: {what} cannot be used while grading")
@@ -81,59 +86,25 @@ def _otter_stand_in() -> types.ModuleType:
     return module
 
 
-def _convbn_folder() -> str | None:
-    spec = importlib.util.find_spec("convbn")
-    if spec is None or not spec.submodule_search_locations:
+_NUMPY_ONLY_MESSAGE = (
+    "No module named {name!r} here: this exercise says numpy only, so its "
+    "functions are graded where only numpy, the standard library, IPython and "
+    "matplotlib can be imported"
+)
+
+
+class _NumpyOnly:
+    """A finder, first on ``sys.meta_path`` in a numpy-only run, that names the
+    rule when a forbidden package is imported. In a sandbox the packages are not
+    there at all; without one (``--unsafe``) this finder is all there is."""
+
+    def __init__(self, forbidden):
+        self.forbidden = frozenset(forbidden)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.forbidden:
+            raise ModuleNotFoundError(_NUMPY_ONLY_MESSAGE.format(name=name), name=name)
         return None
-    return os.path.realpath(list(spec.submodule_search_locations)[0]) + os.sep
-
-
-class _Watch:
-    """Runs a call for the grader; for a numpy-only question, under a profile hook
-    that notes the first function of ``convbn`` the call reaches."""
-
-    def __init__(self, channel: Channel):
-        self.channel = channel
-        self.folder = _convbn_folder()
-        self.seen: str | None = None
-        self._known: dict[str, bool] = {}
-        self.hook = self._hook  # one bound method, so that `is` can recognize it
-
-    def _inside(self, filename: str) -> bool:
-        inside = self._known.get(filename)
-        if inside is None:
-            inside = filename.startswith(self.folder) or (
-                not filename.startswith("<")
-                and os.path.realpath(filename).startswith(self.folder)
-            )
-            self._known[filename] = inside
-        return inside
-
-    def _hook(self, frame, event, arg):
-        if event == "call" and self.seen is None:
-            if self._inside(frame.f_code.co_filename):
-                module = frame.f_globals.get("__name__", "convbn")
-                self.seen = f"calls {module}.{frame.f_code.co_qualname}"
-
-    def __call__(self, fn, args, kwargs, options):
-        if not (isinstance(options, dict) and options.get("numpy_only")):
-            return fn(*args, **kwargs)
-        if self.folder is None:
-            return fn(*args, **kwargs)
-        self.seen = None
-        sys.setprofile(self.hook)
-        threading.setprofile(self.hook)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            intact = sys.getprofile() is self.hook
-            sys.setprofile(None)
-            threading.setprofile(None)
-            if not intact:
-                off = "switches off the grader's watch (sys.setprofile)"
-                self.seen = self.seen or off
-            if self.seen is not None:
-                self.channel.notes = {"convbn": self.seen}
 
 
 def _graph(fn):
@@ -186,12 +157,17 @@ def _lifeline(fd: int) -> None:
         os._exit(70)
 
 
-def _limit(address_mb: int, file_bytes: int) -> None:
-    """Lower this process's limits (hard too: no code here can raise them again)."""
+def _limit(address_mb: int, file_bytes: int, tasks: int) -> None:
+    """Lower this process's limits (hard too: no code here can raise them again).
+    ``tasks`` (0: none) is ``RLIMIT_NPROC``, for where no cgroup counts them."""
     size = address_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (size, size))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    files = min(1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+    if tasks:
+        resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it: OSError
 
 
@@ -199,15 +175,21 @@ def main(argv: list[str] | None = None) -> int:
     """Run a submission and serve the grader.
 
     ``argv``: the two ends of the wire, the lifeline (see :func:`_lifeline`), the
-    address-space limit (MB) and the file-size limit (bytes).
+    address-space limit (MB), the file-size limit (bytes) and ``RLIMIT_NPROC``
+    (0: none); or ``--model-sizes`` (see :func:`model_sizes`).
     """
     argv = sys.argv[1:] if argv is None else argv
-    _limit(int(argv[3]), int(argv[4]))
+    if argv[:1] == ["--model-sizes"]:
+        return model_sizes()
+    _limit(int(argv[3]), int(argv[4]), int(argv[5]))
     threading.Thread(target=_lifeline, args=(int(argv[2]),), daemon=True).start()
     channel = Channel(int(argv[0]), int(argv[1]))
     channel.exported = [_graph, _gradient]
     assert (GRAPH_HANDLE, GRADIENT_HANDLE) == (0, 1)
-    channel.on_call = _Watch(channel)
+    if os.environ.get("CONVBN_NUMPY_ONLY"):
+        from convbn_tools.isolation import FORBIDDEN_IN_NUMPY_VIEW
+
+        sys.meta_path.insert(0, _NumpyOnly(FORBIDDEN_IN_NUMPY_VIEW))
     import numpy  # noqa: F401  (ready before the student's first cell)
 
     shell = _shell()
@@ -236,6 +218,26 @@ def main(argv: list[str] | None = None) -> int:
             channel.serve_call(message)
         else:
             return 0
+
+
+def model_sizes() -> int:
+    """Read a Keras model's config (JSON) on stdin, build it with ``safe_mode``,
+    and write the ``(shape, dtype)`` of each of its weights (JSON) on stdout; or
+    ``{"refused": message}``. The grader runs this in a sandbox of its own, under
+    the memory limit, before it builds a model a submission sent."""
+    import json
+
+    import keras
+
+    config = json.loads(sys.stdin.read())
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        sizes = [[list(w.shape), str(w.dtype)] for w in model.weights]
+        answer = {"sizes": sizes}
+    except Exception as error:  # Keras's own message, e.g. safe_mode's refusal
+        answer = {"refused": f"{type(error).__name__}: {str(error)[:1000]}"}
+    sys.stdout.write("\n" + json.dumps(answer) + "\n")
+    return 0
 
 
 if __name__ == "__main__":

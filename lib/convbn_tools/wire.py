@@ -8,8 +8,15 @@ functions through this wire as black boxes. Both ends hold a :class:`Channel`:
   lists, tuples, dicts), pickled with *no* globals allowed on reading
   (``_DataOnly``), so a message cannot make the grader run code. numpy arrays
   cross in the ``.npy`` format read with ``allow_pickle=False``; a numpy Generator
-  as its bit generator's state; a TensorFlow tensor as its values; a Keras model in
-  Keras's own format, read with ``safe_mode=True``.
+  as its bit generator's state; a TensorFlow tensor as its values; a Keras model as
+  its config (JSON) and its weights (arrays), rebuilt with ``safe_mode=True`` only
+  after a limited process of its own has reported the sizes of its variables
+  (``Channel.model_sizes``), so that a small config cannot make the grader allocate
+  gigabytes.
+- What the grader decodes has a budget: nodes, bytes, depth and the deadline
+  (:class:`Budget`), so a few hundred bytes of shared references (a value that
+  unfolds to 2^60 nodes) end the session instead of the grader. Every text the
+  other side controls is cut to :data:`MAX_TEXT` characters on the receiving side.
 - A function crosses as a *handle*: the receiver gets a :class:`Remote`, which calls
   it on the other side and waits for the answer, serving calls back meanwhile (a
   checker may hand the student's function a function of its own).
@@ -28,11 +35,12 @@ from __future__ import annotations
 
 import builtins
 import io
+import json
 import os
 import pickle
 import select
 import struct
-import tempfile
+import sys
 import time
 from collections.abc import Callable
 
@@ -40,18 +48,26 @@ import numpy as np
 
 __all__ = [
     "MAX_MESSAGE",
+    "MAX_TEXT",
+    "Budget",
+    "Refused",
     "Channel",
     "Remote",
     "Opaque",
     "Timeout",
     "PeerGone",
-    "NotNumpyOnly",
 ]
 
 #: The largest message either side accepts (bytes); larger ones end the session.
 MAX_MESSAGE = 256 * 2**20
 _HEADER = struct.Struct("!Q")
 _DEPTH = 64
+#: The longest text (an error message, a name) taken from the other side.
+MAX_TEXT = 2000
+#: The most nodes, and bytes of arrays, one decoded message may hold.
+MAX_NODES, MAX_BYTES = 2_000_000, 256 * 2**20
+#: The largest Keras model (bytes of variables) the grader rebuilds.
+MAX_MODEL_BYTES = 256 * 2**20
 #: The handles of the sandbox's adapters for Keras losses (see
 #: :mod:`convbn_tools.sandbox`): trace with ``tf.function``; the gradient of a sum.
 GRAPH_HANDLE, GRADIENT_HANDLE = 0, 1
@@ -65,8 +81,36 @@ class PeerGone(BaseException):
     """The other side's process ended, or sent something that is not a message."""
 
 
-class NotNumpyOnly(BaseException):
-    """A numpy-only answer ran code of ``convbn`` (``args[0]`` names the function)."""
+class Refused(ValueError):
+    """A value the grader will not read (a Keras model that ``safe_mode`` refuses,
+    or one too large); the message says why."""
+
+
+class Budget:
+    """What decoding one message may cost: ``nodes``, ``bytes`` of arrays and
+    texts, and the ``deadline`` (a ``time.monotonic`` value or None)."""
+
+    def __init__(self, nodes=MAX_NODES, size=MAX_BYTES, deadline=None):
+        self.nodes, self.bytes, self.deadline = nodes, size, deadline
+
+    def spend(self, size: int = 0) -> None:
+        """Count one node of ``size`` bytes; PeerGone or Timeout past the budget."""
+        self.nodes -= 1
+        self.bytes -= size
+        if self.nodes < 0:
+            raise PeerGone(f"a value of more than {MAX_NODES} parts")
+        if self.bytes < 0:
+            raise PeerGone(f"a value of more than {MAX_BYTES // 2**20} MB")
+        if self.deadline is not None and self.nodes % 4096 == 0:
+            if time.monotonic() > self.deadline:
+                raise Timeout()
+
+
+def _cut(text, limit: int = MAX_TEXT) -> str:
+    """``text`` as a str of at most ``limit`` characters (received from the other
+    side, which may have lifted its own cap)."""
+    text = text if isinstance(text, str) else str(type(text).__name__)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Opaque:
@@ -86,12 +130,14 @@ class _DataOnly(pickle.Unpickler):
 
 
 def _opaque(type_name: str) -> Opaque:
+    type_name = _cut(type_name, 100)
     name = type_name if type_name.isidentifier() else "object"
     return type(name, (Opaque,), {"type_name": name})()
 
 
 def _exception(type_name: str, text: str) -> Exception:
     """An ``Exception`` named like the remote one (builtin class when it is one)."""
+    type_name, text = _cut(type_name, 100), _cut(text)
     known = getattr(builtins, type_name, None)
     if isinstance(known, type) and issubclass(known, Exception):
         try:
@@ -128,17 +174,19 @@ class Channel:
 
     ``exported`` holds the functions this side has handed to the other (a handle is
     an index into it). ``deadline`` (a ``time.monotonic`` value or None) bounds every
-    wait for a message; ``on_call(fn, args, kwargs, options)`` runs a call the
-    other side asked for (default: ``fn(*args, **kwargs)``) and may leave ``notes``
-    (plain data) for the answer.
+    wait for a message and every decoding.
+    ``max_message`` caps what this side accepts. ``model_sizes(config_json)``
+    returns the ``(shape, dtype)`` of each variable of the Keras model a config
+    describes, found in a limited process (see :mod:`convbn_tools.grading`); without
+    it, no Keras model is read.
     """
 
-    def __init__(self, read_fd: int, write_fd: int):
+    def __init__(self, read_fd: int, write_fd: int, max_message: int = MAX_MESSAGE):
         self.read_fd, self.write_fd = read_fd, write_fd
         self.exported: list[Callable] = []
         self.deadline: float | None = None
-        self.on_call = None
-        self.notes = None
+        self.max_message = max_message
+        self.model_sizes = None
 
     # framing ---------------------------------------------------------------
     def send(self, message) -> None:
@@ -178,7 +226,7 @@ class Channel:
     def receive(self):
         """The next message (plain data only); waits until ``deadline``."""
         (size,) = _HEADER.unpack(self._read(_HEADER.size))
-        if size > MAX_MESSAGE:
+        if size > self.max_message:
             raise PeerGone(f"a message of {size} bytes is larger than allowed")
         try:
             return _DataOnly(io.BytesIO(self._read(size))).load()
@@ -232,116 +280,136 @@ class Channel:
         if keras.ops.is_tensor(value) and hasattr(value, "numpy"):
             return ("tensor", _npy(np.asarray(value.numpy())))
         if isinstance(value, keras.Model):
-            with tempfile.TemporaryDirectory() as folder:
-                path = os.path.join(folder, "model.keras")
-                value.save(path)
-                with open(path, "rb") as file:
-                    return ("keras", file.read())
+            config = json.dumps(keras.saving.serialize_keras_object(value))
+            weights = [_npy(np.asarray(w)) for w in value.get_weights()]
+            return ("keras", config, weights)
         return None
 
-    def decode(self, tree, depth: int = 0):
-        """The value a tree of plain data stands for (handles become Remotes)."""
+    def decode(self, tree, depth: int = 0, budget: Budget | None = None):
+        """The value a tree of plain data stands for (handles become Remotes),
+        within ``budget`` (default: a new :class:`Budget` up to ``deadline``)."""
+        if budget is None:
+            budget = Budget(deadline=self.deadline)
         if depth > _DEPTH or not isinstance(tree, tuple) or not tree:
             raise PeerGone("a malformed value")
         kind, rest = tree[0], tree[1:]
+        budget.spend()
         try:
             if kind == "v":
+                if isinstance(rest[0], str | bytes):
+                    budget.spend(len(rest[0]))
                 return rest[0]
             if kind == "...":
                 return Ellipsis
             if kind == "complex":
                 return complex(float(rest[0]), float(rest[1]))
-            if kind == "nd":
-                return _from_npy(rest[0])
-            if kind == "np":
-                return _from_npy(rest[0])[()]
+            if kind in ("nd", "np"):
+                budget.spend(len(rest[0]))
+                array = _from_npy(rest[0])
+                return array if kind == "nd" else array[()]
             if kind == "rng":
-                bit_generator = getattr(np.random, str(rest[0]), None)
+                bit_generator = getattr(np.random, _cut(rest[0], 100), None)
                 if not (
                     isinstance(bit_generator, type)
                     and issubclass(bit_generator, np.random.BitGenerator)
                 ):
                     return _opaque("Generator")
                 made = bit_generator()
-                made.state = self.decode(rest[1], depth + 1)
+                made.state = self.decode(rest[1], depth + 1, budget)
                 return np.random.Generator(made)
             if kind in ("list", "tuple", "set", "frozenset"):
-                items = [self.decode(v, depth + 1) for v in rest[0]]
+                items = [self.decode(v, depth + 1, budget) for v in rest[0]]
                 return {"list": list, "tuple": tuple, "set": set}.get(kind, frozenset)(
                     items
                 )
             if kind == "dict":
                 return {
-                    self.decode(k, depth + 1): self.decode(v, depth + 1)
+                    self.decode(k, depth + 1, budget): self.decode(v, depth + 1, budget)
                     for k, v in rest[0]
                 }
             if kind == "tensor":
-                import keras
-
-                return keras.ops.convert_to_tensor(_from_npy(rest[0]))
+                budget.spend(len(rest[0]))
+                array = _from_npy(rest[0])
+                keras = sys.modules.get("keras")  # imported before any sandbox
+                return array if keras is None else keras.ops.convert_to_tensor(array)
             if kind == "keras":
-                return self._decode_model(rest[0])
+                return self._decode_model(rest[0], rest[1], budget)
             if kind == "fn":
-                return Remote(self, int(rest[0]), str(rest[1]))
+                return Remote(self, int(rest[0]), _cut(rest[1], 100))
             if kind == "yours":
                 return self.exported[int(rest[0])]
             if kind == "opaque":
-                return _opaque(str(rest[0]))
-        except (PeerGone, Timeout):
+                return _opaque(rest[0])
+        except (PeerGone, Timeout, Refused):
             raise
         except Exception as error:  # a value that does not parse: the peer's fault
             raise PeerGone(f"a malformed value ({type(error).__name__})") from None
-        raise PeerGone(f"an unknown kind of value {kind!r}")
+        raise PeerGone(f"an unknown kind of value {_cut(repr(kind), 40)}")
 
-    @staticmethod
-    def _decode_model(data: bytes):
+    def _decode_model(self, config, weights, budget: Budget):
+        """A Keras model from its config and weights, checked before it is built:
+        the variables' sizes come from ``model_sizes`` (a limited process) and must
+        fit :data:`MAX_MODEL_BYTES` and match the weights that came with it."""
+        if self.model_sizes is None:
+            raise Refused("this grader reads no Keras models")
+        if not (isinstance(config, str) and isinstance(weights, list)):
+            raise PeerGone("a malformed Keras model")
+        budget.spend(len(config))
+        sizes = self.model_sizes(config)  # Refused, with Keras's message, if refused
+        total = sum(
+            int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in sizes
+        )
+        if total > MAX_MODEL_BYTES:
+            raise Refused(
+                f"the Keras model's variables take {total / 2**20:.0f} MB "
+                f"(at most {MAX_MODEL_BYTES // 2**20} MB are read)"
+            )
+        arrays = []
+        for data in weights:
+            budget.spend(len(data))
+            arrays.append(_from_npy(data))
+        shapes = [tuple(shape) for shape, _ in sizes]
+        if [a.shape for a in arrays] != shapes:
+            raise PeerGone("a Keras model whose weights do not match its config")
         import keras
 
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "model.keras")
-            with open(path, "wb") as file:
-                file.write(data)
-            try:
-                return keras.saving.load_model(path, safe_mode=True)
-            except Exception as error:
-                raise ValueError(
-                    f"the Keras model could not be read safely ({error})"
-                ) from None
+        try:
+            model = keras.saving.deserialize_keras_object(
+                json.loads(config), safe_mode=True
+            )
+            model.set_weights(arrays)
+        except Exception as error:
+            raise Refused(
+                f"the Keras model could not be read safely ({_cut(str(error), 500)})"
+            ) from None
+        return model
 
     # calls -----------------------------------------------------------------
     def call(self, handle: int, args, kwargs, options=None):
         """Call the other side's function ``handle`` and return what it returns.
 
         Serves the other side's calls back into this one until the answer comes.
-        ``options`` (plain data) travels with the request (the sandbox reads
-        ``{"numpy_only": True}``).
+        ``options`` (plain data) travels with the request.
         """
         self.send(
             ("call", handle, self.encode(list(args)), self.encode(kwargs), options)
         )
         while True:
             message = self.receive()
-            if not isinstance(message, tuple) or len(message) not in (4, 5):
+            if not isinstance(message, tuple) or len(message) not in (3, 5):
                 raise PeerGone("a malformed message")
             if message[0] == "call" and len(message) == 5:
                 self.serve_call(message)
                 continue
-            if message[0] == "return" and len(message) == 4:
-                _, value, changed, notes = message
+            if message[0] == "return" and len(message) == 3:
+                _, value, changed = message
                 if changed is not None:
                     _write_back(args, self.decode(changed))
-                self._check_notes(notes)
                 return self.decode(value)
-            if message[0] == "raise" and len(message) == 4:
-                _, type_name, text, notes = message
-                self._check_notes(notes)
-                raise _exception(str(type_name), str(text))
-            raise PeerGone(f"an unexpected message {str(message[0])[:40]!r}")
-
-    @staticmethod
-    def _check_notes(notes) -> None:
-        if isinstance(notes, dict) and notes.get("convbn"):
-            raise NotNumpyOnly(str(notes["convbn"]))
+            if message[0] == "raise" and len(message) == 3:
+                _, type_name, text = message
+                raise _exception(type_name, text)
+            raise PeerGone(f"an unexpected message {_cut(repr(message[0]), 40)}")
 
     def serve_call(self, message) -> None:
         """Run one ``("call", ...)`` request of the other side and send the answer."""
@@ -355,29 +423,23 @@ class Channel:
         except (PeerGone, Timeout):
             raise
         except Exception as error:
-            self.send(("raise", type(error).__name__, str(error), None))
+            self.send(("raise", type(error).__name__, _text(error)))
             return
-        self.notes = None
         try:
-            if self.on_call is not None:
-                result = self.on_call(fn, args, kwargs, options)
-            else:
-                result = fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except BaseException as error:  # the called code's error, any kind
             if isinstance(error, PeerGone | Timeout):
                 raise
-            text = _text(error)
-            self.send(("raise", type(error).__name__, text, self.notes))
+            self.send(("raise", type(error).__name__, _text(error)))
             return
-        notes = self.notes
         try:
             after = self.encode(args)
             changed = None if after == before else after
-            self.send(("return", self.encode(result), changed, notes))
+            self.send(("return", self.encode(result), changed))
         except (PeerGone, Timeout):
             raise
         except Exception as error:  # a result that cannot cross
-            self.send(("raise", type(error).__name__, _text(error), notes))
+            self.send(("raise", type(error).__name__, _text(error)))
 
 
 def _write_back(original, new) -> None:
