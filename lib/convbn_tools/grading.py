@@ -412,19 +412,23 @@ class Sandbox:
             raise PeerGone("the sandbox did not start")
         self.started = True
 
-    def run(self, cells, timeout: float) -> dict[int, tuple[str, str]]:
-        """Run ``cells`` (``(number, source)``); return the errors of those that
-        raised, by cell number (also kept in ``self.errors``, which survives a
-        Timeout or PeerGone, with ``self.cell`` the cell it was running)."""
+    def send_cells(self, cells, timeout: float) -> None:
+        """Start running ``cells`` (``(number, source)``) within ``timeout``
+        seconds from now; :meth:`collect` waits for them."""
         self.channel.deadline = time.monotonic() + timeout
-        sources = dict(cells)
+        self.sources = dict(cells)
         self.channel.send(("run", list(cells)))
+
+    def collect(self) -> dict[int, tuple[str, str]]:
+        """Wait for the cells sent; return the errors of those that raised, by
+        cell number (also kept in ``self.errors``, which survives a Timeout or
+        PeerGone, with ``self.cell`` the cell it was running)."""
         while True:
             message = self.channel.receive()
             try:
                 kind = message[0]
                 if kind == "cell":
-                    self.cell = (int(message[1]), sources[message[1]])
+                    self.cell = (int(message[1]), self.sources[message[1]])
                 elif kind == "done":
                     if message[2] is not None:
                         error = (_cut(message[2][0], 100), _cut(message[2][1], 500))
@@ -438,6 +442,11 @@ class Sandbox:
             except (TypeError, IndexError, KeyError, ValueError):
                 # the wire is the sandbox's to write to: anything can come
                 raise PeerGone("a malformed message while running cells") from None
+
+    def run(self, cells, timeout: float) -> dict[int, tuple[str, str]]:
+        """Run ``cells`` and wait for them (:meth:`send_cells`, :meth:`collect`)."""
+        self.send_cells(cells, timeout)
+        return self.collect()
 
     def value(self, name: str):
         """The student's value of ``name`` (a Remote for a function)."""
@@ -512,16 +521,35 @@ class _Session:
         self.broken: str | None = None
         self.errors: list[str] = []
         self.cell_errors: list[str] = []
+        self.pending, self.pending_error = None, None
 
     def _launch(self, cells, first: bool) -> None:
+        self.spawn(cells, first)
+        self.finish()
+
+    def spawn(self, cells, first: bool = True) -> None:
+        """Start a sandbox and send it ``cells``; :meth:`finish` waits for them.
+        (Both happen in the thread that grades: bubblewrap's ``--die-with-parent``
+        ends the sandbox when the *thread* that started it ends.)"""
         if _STOP.is_set():
             raise _Stopped()
         box = Sandbox(self.memory_mb, self.log_path, self.isolation, self.numpy_only)
-        self.box = box
-        failure = None
+        self.box, self.pending, self.pending_error = box, (cells, first), None
         try:
             box.start(120.0)
-            box.run(cells, self.timeout)
+            box.send_cells(cells, self.timeout)
+        except (Timeout, PeerGone) as error:
+            self.pending_error = error
+
+    def finish(self) -> None:
+        """Wait for the cells :meth:`spawn` sent; keep their errors and, when the
+        notebook did not run to its end, why (and run it again without that)."""
+        box, (cells, first) = self.box, self.pending
+        failure = None
+        try:
+            if self.pending_error is not None:
+                raise self.pending_error
+            box.collect()
         except Timeout:
             box.kill()
             if box.cell is None and not box.started:
@@ -556,10 +584,6 @@ class _Session:
         cell = box.cell
         self.completed = [c for c in self.cells if cell is None or c[0] < cell[0]]
         self._launch(self.completed, first=False)
-
-    def begin(self) -> None:
-        """Run the notebook's cells (and again without the one that failed)."""
-        self._launch(self.cells, first=True)
 
     def sandbox(self) -> Sandbox | None:
         """A live sandbox with the completed cells run (None if that fails)."""
@@ -622,22 +646,12 @@ def _merge(graded: Graded, sessions: dict[bool, _Session]) -> None:
 
 
 def _begin_all(sessions: dict[bool, _Session]) -> None:
-    """Run the notebook in every view, at the same time (one thread each)."""
-    raised: list[BaseException] = []
-
-    def begin(session):
-        try:
-            session.begin()
-        except BaseException as error:  # re-raised below, in this thread
-            raised.append(error)
-
-    threads = [threading.Thread(target=begin, args=(s,)) for s in sessions.values()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if raised:
-        raise raised[0]
+    """Run the notebook in every view at the same time: start every sandbox,
+    then wait for each."""
+    for session in sessions.values():
+        session.spawn(session.cells)
+    for session in sessions.values():
+        session.finish()
 
 
 def grade_submission(

@@ -21,7 +21,7 @@ import pytest
 
 from conftest import ROOT
 from convbn.checks import NUMPY_ONLY
-from convbn_tools import gradebook, grading, homework
+from convbn_tools import gradebook, grading, homework, isolation
 from convbn_tools.homework import find_exercises
 
 TIMEOUT = 15  # seconds per notebook and per check, in these batches
@@ -328,8 +328,12 @@ def test_the_csv_has_a_column_per_question_then_total_and_error(graded):
     _, _, out = graded[CH06]
     header = (out / "grades.csv").read_text().splitlines()[0]
     assert header == (
-        "file,q1_max_pool,q2_debug_block_pool,q3_same_average,q4_layer,total,error"
+        "file,q1_max_pool,q2_debug_block_pool,q3_same_average,q4_layer,total,error,"
+        "isolation"
     )
+    rows = graded[CH06][1].values()
+    assert {r["isolation"] for r in rows} == {isolation.detect().summary()}
+    assert all(r["isolation"].startswith("bubblewrap") for r in rows)
 
 
 @pytest.mark.slow
@@ -343,7 +347,7 @@ def test_feedback_names_each_checks_message_and_why_the_notebook_stopped(graded)
     assert "q1_debug_correlate2d: 0 / 1" in wrong
     assert "convolution" in wrong  # the checker names the flipped kernel
     numpy_only = (feedback / "numpy_only.txt").read_text()
-    assert "calls convbn.convolution.correlate2d" in numpy_only
+    assert "in the numpy-only run, cell 3 raised ModuleNotFoundError" in numpy_only
     assert "this exercise says numpy only" in numpy_only
     hang = (feedback / "hang.txt").read_text()
     assert f"timed out after {TIMEOUT} s in cell 4" in hang
@@ -374,23 +378,35 @@ def test_one_submission_prints_its_scores_as_before(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_without_namespaces_the_sandbox_still_refuses_network_and_cheats(
-    tmp_path, monkeypatch
-):
-    monkeypatch.setattr(grading, "_NAMESPACES", False)  # as where unshare fails
+def test_without_isolation_grading_is_refused_unless_unsafe(tmp_path, capsys):
+    """Where bubblewrap cannot start, the command refuses; with --unsafe it grades
+    (the audit hook still refuses the network) and the CSV and report say so."""
     made = ch03_batch(tmp_path)
     questions = gradebook.read_questions(find_exercises(ROOT)[CH03])
+    none = isolation.Isolation(None, "", None, "bubblewrap (bwrap) is not installed")
+    pairs = [(name, made[name]) for name in ("network", "patch_checks")]
+    with pytest.raises(grading.NotIsolated, match="pass --unsafe"):
+        grading.grade_batch(questions, pairs, box=none, progress=False)
     network, cheat = grading.grade_batch(
         questions,
-        [(name, made[name]) for name in ("network", "patch_checks")],
+        pairs,
         timeout=TIMEOUT,
         memory_mb=1024,
         jobs=2,
         progress=False,
+        unsafe=True,
+        box=none,
     )
     refused = [e for e in network.cell_errors if "cannot be used while grading" in e]
     assert network.total == 3 and len(refused) == 2, network.cell_errors
     assert cheat.total == 1 and cheat.scores["q3_correlate1d_full"] == 1
+    gradebook.write_csv([network, cheat], tmp_path / "grades.csv")
+    with open(tmp_path / "grades.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert all(
+        r["isolation"].startswith("UNSAFE: graded without isolation") for r in rows
+    )
+    assert "warning: UNSAFE" in gradebook.report(network)
 
 
 def test_bad_arguments_are_named(tmp_path, capsys):

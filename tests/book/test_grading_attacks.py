@@ -1,0 +1,413 @@
+"""A hostile student against ``python -m convbn.homework grade``: one batch, every attack.
+
+Each attack is a chapter-3 submission that does the third question honestly and
+tries to get the first two for free, or to hurt the grader, the course or the other
+students. They are graded in one call of the command line, beside an honest
+submission (the reference solutions, with a marker no other notebook holds), under
+a wrapper that is the subreaper of the grader: whatever outlives the grader comes
+back to it and is counted. For every attack:
+
+- the attacker earns what its honest work earns (q3), nothing more;
+- the honest submission keeps full marks and its code stays out of every feedback;
+- the course's files are unchanged, nothing is planted, no process is left behind;
+- the batch ends within its limits and the grader's own memory stays under 1 GB.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_grading import CH03, INIT, blank, solution
+
+from conftest import ROOT
+from convbn_tools import gradebook, isolation
+from convbn_tools.homework import find_exercises
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not isolation.detect().isolated, reason="no bubblewrap sandbox on this machine"
+    ),
+]
+
+TIMEOUT = 20
+MARKER = "HONEST-WORK-MARKER-5e1f"
+COURSE = [ROOT / "lib", ROOT / "chapters" / CH03, ROOT / "conftest.py"]
+
+REMOUNT = r"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+undone = []
+for line in open("/proc/self/mountinfo"):
+    point = line.split()[4]
+    if libc.mount(None, point.encode(), None, 32 | 4096, None) == 0:  # remount rw
+        undone.append(point)
+planted = []
+for folder in [ROOT, ROOT + "/lib", ROOT + "/lib/convbn_tools", os.getcwd(), "/tmp"]:
+    for name in ("keras.py", "numpy.py", "tensorflow.py"):
+        try:
+            with open(os.path.join(folder, name), "w") as f:
+                f.write("import os; os._exit(0)\n")
+            planted.append(folder)
+        except OSError:
+            pass
+try:
+    with open(ROOT + "/lib/convbn_tools/sandbox.py", "r+") as f:
+        text = f.read(); f.seek(0); f.write("import os; os._exit(0)\n" + text)
+except OSError:
+    pass
+print("remounted", undone, "planted", planted)
+"""
+READ_OTHERS = r"""
+import glob, json
+found = []
+for base in ["/tmp", "/home", "/root", "/work", ROOT, SUBMISSIONS, OUT]:
+    found += glob.glob(base + "/**/*.ipynb", recursive=True)
+texts = []
+for path in found:
+    try:
+        texts.append(open(path).read())
+    except OSError:
+        pass
+master = [t for t in texts if "BEGIN SOLUTION" in t]
+if master:  # the solutions, run here: full marks with no solution in the notebook
+    for cell in json.loads(master[0])["cells"]:
+        if cell["cell_type"] == "code":
+            try:
+                exec("".join(cell["source"]), globals())
+            except Exception:
+                pass
+import convbn_tools.wire as wire
+wire._text = lambda error: str(error)  # lift the wire's cap
+raise RuntimeError("LEAK " + " ".join(texts)[:200000])
+"""
+SOCKET = r"""
+import ctypes, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.socket(1, 1, 0)  # AF_UNIX, SOCK_STREAM, past the audit hook
+path = SOCKET_PATH.encode()
+address = struct.pack("H", 1) + path + bytes(108 - len(path))
+print("connect:", libc.connect(fd, address, len(address)), ctypes.get_errno())
+"""
+DECODE_BOMB = r"""
+import convbn_tools.wire as wire
+tree = ("v", 1)
+for _ in range(60):
+    tree = ("list", [tree, tree])  # pickled with shared references: a few hundred bytes
+real = wire.Channel.encode
+wire.Channel.encode = lambda self, value, depth=0: tree if depth == 0 and callable(value) else real(self, value, depth)
+"""
+KERAS_BOMB = r"""
+import json, keras
+import convbn_tools.wire as wire
+small = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+config = json.dumps(keras.saving.serialize_keras_object(small))
+config = config.replace('"units": 2', '"units": 25000').replace("[null, 3]", "[null, 25000]")
+real = wire.Channel.encode
+wire.Channel.encode = lambda self, value, depth=0: ("keras", config, []) if depth == 0 else real(self, value, depth)
+"""
+KERAS_LAMBDA = r"""
+import keras
+responses = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x * 2)])
+"""
+MEMORY = r"""
+import os
+held = []
+for i in range(48):
+    try:
+        fd = os.memfd_create(f"m{i}")
+        os.ftruncate(fd, 64 << 20)
+        os.write(fd, b"x" * (64 << 20))
+        held.append(fd)
+    except OSError as error:
+        print("memfd:", error)
+        break
+try:
+    with open("/tmp/big", "wb") as f, open("/dev/shm/big", "wb") as g:
+        for _ in range(48):
+            f.write(b"x" * (64 << 20)); g.write(b"x" * (64 << 20))
+except OSError as error:
+    print("tmpfs:", error)
+"""
+INODES = r"""
+import os
+made = 0
+try:
+    for i in range(3_000_000):
+        open(f"/tmp/f{i}", "w").close()
+        made += 1
+except OSError as error:
+    print(made, error)
+"""
+THREAD = r"""
+import threading, queue
+asks, answers = queue.Queue(), queue.Queue()
+def helper():
+    try:
+        from convbn.convolution import correlate2d as real
+    except ImportError:
+        real = None
+    while True:
+        image, kernel = asks.get()
+        answers.put(real(image, kernel) if real else None)
+threading.Thread(target=helper, daemon=True).start()
+def correlate2d(image, kernel):
+    asks.put((image, kernel))
+    return answers.get()
+"""
+SCIPY = r"""
+from scipy.signal import correlate2d as _scipy_correlate2d
+def correlate2d(image, kernel):
+    return _scipy_correlate2d(image, kernel, mode="valid")
+"""
+ESCAPE = r"""
+import os, sys, ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+try:
+    os.kill(os.getppid(), 9)
+except PermissionError as error:
+    print(error)
+if libc.fork() == 0:  # a child in its own session, past the audit hook
+    libc.setsid()
+    import time
+    time.sleep(8)
+    for path in (OUT + "/grades.csv", ROOT + "/README.md"):
+        try:
+            open(path, "w").write("rewritten")
+        except OSError:
+            pass
+    os._exit(0)
+libc.kill(libc.getppid(), 9)  # the sandbox's own init, in its PID namespace
+"""
+TERMINAL = r"""
+raise RuntimeError("\x1b]0;owned\x07\x1b[2J\x1b[31m=HYPERLINK(\"http://x\")\u202e")
+"""
+CRASH_AFTER_ERRORS = r"""
+raise ValueError("an error before the crash")
+"""
+
+
+def attacks(folder: Path, out: Path, listening: str) -> dict[str, list[str]]:
+    """name: the attack's cells (q3 done honestly, q1 and q2 left blank)."""
+    head = [
+        "import numpy as np",
+        INIT,
+        f"ROOT, SUBMISSIONS, OUT = {str(ROOT)!r}, {str(folder)!r}, {str(out)!r}",
+        f"SOCKET_PATH = {listening!r}",
+    ]
+    honest_q3 = solution(CH03, "correlate1d_full")
+    blanks = [blank(CH03, "correlate2d"), blank(CH03, "responses")]
+    base = [*head, *blanks, honest_q3]
+    return {
+        "remount": [*base, REMOUNT],
+        "read_others": [*base, READ_OTHERS],
+        "socket": [*base, SOCKET],
+        "decode_bomb": [*base, DECODE_BOMB],
+        "keras_bomb": [*base, KERAS_BOMB],
+        "keras_lambda": [*base, KERAS_LAMBDA],
+        "memory": [*base, MEMORY],
+        "inodes": [*base, INODES],
+        "numpy_thread": [*head, blanks[1], honest_q3, THREAD],
+        "numpy_scipy": [*head, blanks[1], honest_q3, SCIPY],
+        "escape": [*base, ESCAPE],
+        "=formula": [*base, TERMINAL],
+        "crash_after_errors": [*base, CRASH_AFTER_ERRORS, "import os\nos._exit(5)"],
+    }
+
+
+def fingerprint() -> dict[str, str]:
+    """A hash of every file of the course's package and of chapter 3."""
+    found = {}
+    for place in COURSE:
+        files = [place] if place.is_file() else sorted(place.rglob("*"))
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                found[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return found
+
+
+SUBREAPER = r"""
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+done = subprocess.run(sys.argv[1:])
+time.sleep(10)  # longer than the escaped child sleeps
+while True:  # the dead are not left running: reap them
+    try:
+        if os.waitpid(-1, os.WNOHANG)[0] == 0:
+            break
+    except ChildProcessError:
+        break
+left = []
+for task in os.listdir(f"/proc/{os.getpid()}/task"):
+    left += open(f"/proc/{os.getpid()}/task/{task}/children").read().split()
+commands = [open(f"/proc/{p}/cmdline").read().replace("\0", " ")[:300] for p in left]
+print("LEFT", len(left), commands, file=sys.stderr)
+sys.exit(done.returncode)
+"""
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("attacks")
+    out = tmp_path_factory.mktemp("attacks-out")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listening = str(tmp_path_factory.mktemp("sock") / "agent.sock")
+    listener.bind(listening)
+    listener.listen(5)
+    listener.settimeout(0.5)
+    reached = []
+
+    def accept():
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and not reached[:1] == ["stop"]:
+            try:
+                reached.append(listener.accept())
+            except (TimeoutError, OSError):
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    cells = {**attacks(folder, out, listening)}
+    honest = [*gradebook.master_code(find_exercises(ROOT)[CH03]), f"# {MARKER}"]
+    cells["honest"] = honest
+    cells["élève"] = cells["èlève"] = honest
+    (folder / "dir1").mkdir()
+    for name, source in cells.items():
+        gradebook.write_notebook(folder / f"{name}.ipynb", source)
+    gradebook.write_notebook(folder / "dir1" / "exercises.ipynb", honest)
+    gradebook.write_notebook(folder / "dir1_exercises.ipynb", honest)
+    before = fingerprint()
+    command = [sys.executable, "-c", SUBREAPER, sys.executable, "-m", "convbn.homework"]
+    command += ["grade", CH03, str(folder), "--csv", str(out / "grades.csv")]
+    command += ["--feedback", str(out / "feedback"), "--timeout", str(TIMEOUT)]
+    command += ["--memory", "1024", "-j", "2"]
+    start = time.monotonic()
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    seconds = time.monotonic() - start
+    reached.insert(0, "stop")
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(out / "grades.csv", newline="", encoding="utf-8") as file:
+        rows = {r["file"]: r for r in csv.DictReader(file)}
+    return {
+        "rows": rows,
+        "out": out,
+        "stdout": done.stdout,
+        "stderr": done.stderr,
+        "seconds": seconds,
+        "before": before,
+        "reached": reached[1:],
+    }
+
+
+def scores(row) -> tuple[float, float, float]:
+    return tuple(
+        float(row[q])
+        for q in ("q1_debug_correlate2d", "q2_predict_impulse", "q3_correlate1d_full")
+    )
+
+
+def test_every_attacker_earns_only_its_honest_work(batch):
+    rows = batch["rows"]
+    names = attacks(Path(), Path(), "")
+    attackers = [f for f in rows if f.lstrip("'").removesuffix(".ipynb") in names]
+    assert len(attackers) == 13
+    for name in attackers:
+        assert scores(rows[name])[:2] == (0, 0), (name, rows[name])
+    for name in (
+        "remount",
+        "read_others",
+        "socket",
+        "memory",
+        "numpy_scipy",
+        "numpy_thread",
+    ):
+        assert scores(rows[f"{name}.ipynb"]) == (0, 0, 1), rows[f"{name}.ipynb"]
+
+
+def test_the_honest_work_keeps_full_marks_and_stays_private(batch):
+    rows = batch["rows"]
+    for name in ("honest.ipynb", "élève.ipynb", "èlève.ipynb", "dir1_exercises.ipynb"):
+        assert scores(rows[name]) == (1, 1, 1), rows[name]
+    assert scores(rows["dir1/exercises.ipynb"]) == (1, 1, 1)
+    for feedback in (batch["out"] / "feedback").iterdir():
+        assert MARKER not in feedback.read_text(encoding="utf-8"), feedback.name
+    assert "LEAK" in (batch["out"] / "feedback" / "read_others.txt").read_text()
+
+
+def test_the_course_is_unchanged_nothing_is_planted_nothing_is_left_running(batch):
+    assert fingerprint() == batch["before"]
+    for folder in (ROOT, ROOT / "lib", ROOT / "lib" / "convbn_tools"):
+        for name in ("keras.py", "numpy.py", "tensorflow.py"):
+            assert not (folder / name).exists(), folder / name
+    assert "LEFT 0" in batch["stderr"], batch["stderr"][-2000:]
+    assert batch["reached"] == [], "a sandbox reached a socket of the host"
+    assert (batch["out"] / "grades.csv").read_text().startswith("file,")
+
+
+def test_the_batch_ends_within_its_limits_and_the_grader_stays_small(batch):
+    peak = re.search(r"grader: peak memory (\d+) MB", batch["stderr"])
+    assert peak and int(peak.group(1)) < 1024, batch["stderr"][-2000:]
+    rows = batch["rows"]
+    hung = sum("timed out" in r["error"] for r in rows.values())
+    assert batch["seconds"] < 120 + 2 * TIMEOUT * (hung + 2), (batch["seconds"], hung)
+    assert (
+        "value of more than"
+        in rows["decode_bomb.ipynb"]["error"]
+        + (batch["out"] / "feedback" / "decode_bomb.txt").read_text()
+    )
+
+
+def test_keras_models_are_checked_before_they_are_built(batch):
+    feedback = batch["out"] / "feedback"
+    bomb = (feedback / "keras_bomb.txt").read_text()
+    assert "could not be built within the limits" in bomb or "MB" in bomb, bomb
+    refused = (feedback / "keras_lambda.txt").read_text()
+    assert "Keras refused the model" in refused and "Lambda" in refused, refused
+
+
+def test_numpy_only_cannot_be_bypassed_by_a_thread_or_scipy(batch):
+    feedback = batch["out"] / "feedback"
+    assert "numpy only" in (feedback / "numpy_scipy.txt").read_text()
+    assert scores(batch["rows"]["numpy_thread.ipynb"])[0] == 0
+
+
+def test_the_gradebook_is_defused_and_clean(batch):
+    raw = (batch["out"] / "grades.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in raw and "\u202e" not in raw and "\x07" not in raw
+    rows = batch["rows"]
+    assert "'=formula.ipynb" in rows
+    assert "\x1b" not in batch["stdout"] and "\x1b" not in batch["stderr"]
+    names = sorted(p.name for p in (batch["out"] / "feedback").iterdir())
+    assert len(names) == len(rows) and len(set(n.casefold() for n in names)) == len(
+        names
+    )
+    assert {
+        "élève.txt",
+        "èlève.txt",
+        "dir1__exercises.txt",
+        "dir1_exercises.txt",
+    } <= set(names)
+    crash = (batch["out"] / "feedback" / "crash_after_errors.txt").read_text()
+    assert "an error before the crash" in crash and "exited with status 5" in crash
+    for row in rows.values():
+        assert row["isolation"].startswith("bubblewrap")
+
+
+def test_a_model_message_is_kerass_own(batch):
+    row = batch["rows"]["keras_lambda.ipynb"]
+    assert "broke the wire" not in row["error"], row
+    assert json.dumps(row)  # the row is plain text
+    assert os.path.exists(batch["out"] / "feedback" / "keras_lambda.txt")
