@@ -1,4 +1,4 @@
-"""A hostile student against ``python -m convbn.homework grade``: one batch, every attack.
+"""A hostile student against ``python -m convbn.homework grade``: every attack at once.
 
 Each attack is a chapter-3 submission that does the third question honestly and
 tries to get the first two for free, or to hurt the grader, the course or the other
@@ -106,16 +106,21 @@ tree = ("v", 1)
 for _ in range(60):
     tree = ("list", [tree, tree])  # pickled with shared references: a few hundred bytes
 real = wire.Channel.encode
-wire.Channel.encode = lambda self, value, depth=0: tree if depth == 0 and callable(value) else real(self, value, depth)
+def bomb(self, value, depth=0):
+    return tree if depth == 0 and callable(value) else real(self, value, depth)
+wire.Channel.encode = bomb
 """
 KERAS_BOMB = r"""
 import json, keras
 import convbn_tools.wire as wire
 small = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
 config = json.dumps(keras.saving.serialize_keras_object(small))
-config = config.replace('"units": 2', '"units": 25000').replace("[null, 3]", "[null, 25000]")
+config = config.replace('"units": 2', '"units": 25000')
+config = config.replace("[null, 3]", "[null, 25000]")
 real = wire.Channel.encode
-wire.Channel.encode = lambda self, value, depth=0: ("keras", config, []) if depth == 0 else real(self, value, depth)
+def bomb(self, value, depth=0):
+    return ("keras", config, []) if depth == 0 else real(self, value, depth)
+wire.Channel.encode = bomb
 """
 KERAS_LAMBDA = r"""
 import keras
