@@ -26,11 +26,12 @@ The limits count everything the process holds: a **cgroup** memory and task limi
 (memory that files in ``tmpfs``, ``memfd`` and the kernel's own tables use counts
 too) where the machine lets the grader make one: cgroup v1 directories it can
 write (as root), or cgroup v2 through ``systemd-run --user --scope`` (an
-instructor's laptop). Otherwise: a ``tmpfs`` with a size and an inode limit for
-all the writable places (mounted in a user namespace of its own, where that
-works), ``RLIMIT_NPROC`` and ``RLIMIT_NOFILE``, and the grader's poll of resident
-memory. :meth:`Isolation.describe` says which are in force; the grading report
-prints it.
+instructor's laptop). Otherwise: each writable place a ``tmpfs`` of
+:data:`TMPFS_MB` (bubblewrap's ``--size``; it sets no inode limit, so without a
+cgroup a process can still make many empty files, memory that nothing counts),
+``RLIMIT_NPROC`` and ``RLIMIT_NOFILE``, and the grader's poll of resident memory.
+:meth:`Isolation.describe` says which are in force; the grading command prints
+it, and the CSV names it in its ``isolation`` column.
 
 Without bubblewrap (or where it cannot start: no user namespaces), there is no
 isolation, and :mod:`convbn_tools.homework` refuses to grade unless the
@@ -69,8 +70,8 @@ FORBIDDEN_IN_NUMPY_VIEW = frozenset(
 #: Where the sandbox's home (its working directory) and the numpy view are.
 HOME = "/home/sandbox"
 VIEW = "/opt/convbn-view"
-#: The size (MB) and inode limit of the writable places without a cgroup.
-TMPFS_MB, TMPFS_INODES = 256, 20000
+#: The size (MB) of each writable place (``/tmp``, ``/dev/shm``, ``/run``, home).
+TMPFS_MB = 256
 #: The largest number of tasks (processes and threads) of one sandbox.
 TASKS = 512
 _ETC = (
@@ -362,8 +363,8 @@ class Isolation:
     """What this machine offers a submission's process (see the module's text).
 
     ``bwrap`` is the path of bubblewrap (None: no isolation); ``limits`` is
-    "cgroup v1", "cgroup v2" or "tmpfs and rlimits"; ``seccomp`` the compiled
-    filter (None without libseccomp).
+    "cgroup v1", "cgroup v2" or "" (tmpfs sizes and rlimits only); ``seccomp``
+    the compiled filter (None without libseccomp).
     """
 
     def __init__(
@@ -384,7 +385,7 @@ class Isolation:
         if not self.isolated:
             return f"UNSAFE: graded without isolation ({self.why})"
         seccomp = ", seccomp" if self.seccomp else ", no seccomp"
-        return f"bubblewrap, {self.limits}{seccomp}"
+        return f"bubblewrap, {self.limits or 'rlimits (no cgroup)'}{seccomp}"
 
     def describe(self) -> list[str]:
         """What is in force, a line each (printed by the grading report)."""
@@ -405,9 +406,9 @@ class Isolation:
             )
         else:
             lines.append(
-                f"limits: no cgroup; tmpfs of {TMPFS_MB} MB and {TMPFS_INODES} inodes "
-                "(size only where no user namespace can mount it), RLIMIT_NPROC, "
-                "RLIMIT_NOFILE, resident memory polled"
+                f"limits: no cgroup; tmpfs of {TMPFS_MB} MB each (no inode limit), "
+                "RLIMIT_NPROC, RLIMIT_NOFILE, resident memory polled (memfd and "
+                "kernel memory are not counted)"
             )
         return lines
 

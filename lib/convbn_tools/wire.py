@@ -210,9 +210,12 @@ class Channel:
         while left:
             wait = None
             if self.deadline is not None:
+                # past it, what has already come is still read, for one second
+                # (a process that keeps writing cannot hold the grader longer)
                 wait = self.deadline - time.monotonic()
-                if wait <= 0:
+                if wait < -1.0:
                     raise Timeout()
+                wait = max(wait, 0.0)
             ready, _, _ = select.select([self.read_fd], [], [], wait)
             if not ready:
                 raise Timeout()
