@@ -1,4 +1,4 @@
-"""Grading time per honest submission, and a class's throughput with and without -j.
+"""Grading time per honest submission, a class's throughput, and what isolation costs.
 
     python benchmarks/grading.py                      # chapters 3 and 6, 8 each
     python benchmarks/grading.py --submissions 20 --chapters 08_batch_normalization
@@ -9,7 +9,10 @@ solutions, see :func:`convbn_tools.gradebook.master_code`), grades them as
 ``python -m convbn.homework grade`` does, once one at a time and once with ``-j 2``,
 and prints the median seconds per submission (each in its own sandbox: start the
 process, run the cells, run every check through the wire) and the throughput in
-submissions per minute. ``--write`` stores the table under ``"grading"`` in
+submissions per minute, first in the sandbox (bubblewrap, cgroups, and a second
+numpy-only sandbox for a chapter that has numpy-only questions), then, in the same
+run, without isolation (``--unsafe``: the same processes, no bubblewrap), and the
+ratio of the two throughputs: the cost of isolation, which should stay under 20 %. ``--write`` stores the table under ``"grading"`` in
 ``benchmarks/results.json``, leaving the rest of that file as it is.
 """
 
@@ -25,14 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from convbn_tools import gradebook, grading
+from convbn_tools import gradebook, grading, isolation
 from convbn_tools.homework import find_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results.json")
 
 
-def measure(chapter: str, count: int, jobs: int) -> dict:
+def measure(chapter: str, count: int, jobs: int, box=None) -> dict:
     """Grade ``count`` honest submissions of ``chapter`` with ``jobs`` at a time.
 
     Returns the median and largest seconds per submission, the wall time and the
@@ -52,6 +55,8 @@ def measure(chapter: str, count: int, jobs: int) -> dict:
             [(p.name, p) for p in paths],
             jobs=jobs,
             progress=False,
+            unsafe=True,
+            box=box,
         )
         wall = time.monotonic() - start
     full = sum(q.points for q in questions)
@@ -79,19 +84,28 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--write", action="store_true")
     options = parser.parse_args(argv)
+    box = isolation.detect()
+    unsafe = isolation.Isolation(None, "", None, "the reference: no isolation")
+    print(f"isolation: {box.summary()}")
     print(
         f"{'chapter':28s} {'-j':>3s} {'median s':>9s} {'max s':>7s} "
-        f"{'wall s':>7s} {'per min':>8s}",
+        f"{'wall s':>7s} {'per min':>8s} {'unsafe/min':>10s} {'cost':>6s}",
         flush=True,
     )
     rows = []
     for chapter in options.chapters:
         for jobs in (1, 2):
-            row = measure(chapter, options.submissions, jobs)
+            row = measure(chapter, options.submissions, jobs, box)
+            reference = measure(chapter, options.submissions, jobs, unsafe)
+            row["unsafe_per_minute"] = reference["per_minute"]
+            row["isolation_cost"] = round(
+                1 - row["per_minute"] / reference["per_minute"], 3
+            )
             rows.append(row)
             print(
                 f"{chapter:28s} {jobs:3d} {row['median_s']:9.2f} {row['max_s']:7.2f} "
-                f"{row['wall_s']:7.1f} {row['per_minute']:8.1f}",
+                f"{row['wall_s']:7.1f} {row['per_minute']:8.1f} "
+                f"{reference['per_minute']:10.1f} {row['isolation_cost']:6.1%}",
                 flush=True,
             )
     if options.write:
@@ -99,7 +113,7 @@ def main(argv=None) -> int:
         results["grading"] = {
             "date": datetime.date.today().isoformat(),
             "cpus": os.cpu_count(),
-            "namespaces": grading.namespaces_available(),
+            "isolation": box.summary(),
             "rows": rows,
         }
         RESULTS.write_text(json.dumps(results, indent=1) + "\n")

@@ -1,7 +1,7 @@
 """How a submission's process is kept apart from everything else: bubblewrap, limits.
 
 :mod:`convbn_tools.grading` starts every submission's process through
-:meth:`Isolation.command`. With bubblewrap (``bwrap``, the sandbox Flatpak uses;
+``Isolation.command``. With bubblewrap (``bwrap``, the sandbox Flatpak uses;
 Debian's package ``bubblewrap``) the process gets:
 
 - **a view of the file system that holds only what Python needs**, read-only: the
@@ -30,7 +30,7 @@ instructor's laptop). Otherwise: each writable place a ``tmpfs`` of
 :data:`TMPFS_MB` (bubblewrap's ``--size``; it sets no inode limit, so without a
 cgroup a process can still make many empty files, memory that nothing counts),
 ``RLIMIT_NPROC`` and ``RLIMIT_NOFILE``, and the grader's poll of resident memory.
-:meth:`Isolation.describe` says which are in force; the grading command prints
+``Isolation.describe`` says which are in force; the grading command prints
 it, and the CSV names it in its ``isolation`` column.
 
 Without bubblewrap (or where it cannot start: no user namespaces), there is no
@@ -337,7 +337,7 @@ def _distribution_files(names) -> list[Path]:
 
 @dataclass
 class Launch:
-    """What :meth:`Isolation.command` returns: the command, the descriptors it
+    """What ``Isolation.command`` returns: the command, the descriptors it
     must inherit, and what to undo after the process ends."""
 
     argv: list[str]

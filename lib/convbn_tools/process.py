@@ -1,7 +1,7 @@
 """The grader's side of one submission's process: start it isolated, talk, end it.
 
-:class:`Sandbox` starts ``python -m convbn_tools.sandbox`` through
-:meth:`convbn_tools.isolation.Isolation.command` (bubblewrap, cgroup limits), holds
+``Sandbox`` starts ``python -m convbn_tools.sandbox`` through
+``Isolation.command`` (bubblewrap, cgroup limits), holds
 the grader's end of the wire (:mod:`convbn_tools.wire`) and ends the process and
 everything it started. :mod:`convbn_tools.grading` runs the sessions and batches.
 """
