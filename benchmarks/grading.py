@@ -12,8 +12,9 @@ process, run the cells, run every check through the wire) and the throughput in
 submissions per minute, first in the sandbox (bubblewrap, cgroups, and a second
 numpy-only sandbox for a chapter that has numpy-only questions), then, in the same
 run, without isolation (``--unsafe``: the same processes, no bubblewrap), and the
-ratio of the two throughputs: the cost of isolation, which should stay under 20 %. ``--write`` stores the table under ``"grading"`` in
-``benchmarks/results.json``, leaving the rest of that file as it is.
+ratio of the two throughputs: the cost of isolation, which should stay under 20 %.
+``--write`` stores the table under ``"grading"`` in ``benchmarks/results.json``,
+leaving the rest of that file as it is.
 """
 
 from __future__ import annotations
