@@ -40,6 +40,7 @@ instructor passes ``--unsafe``.
 
 from __future__ import annotations
 
+import atexit
 import errno
 import json
 import os
@@ -371,7 +372,7 @@ class Isolation:
         self, bwrap: str | None, limits: str, seccomp: bytes | None, why: str = ""
     ):
         self.bwrap, self.limits, self.seccomp, self.why = bwrap, limits, seccomp, why
-        self._empty = tempfile.mkdtemp(prefix="convbn-empty-")
+        self._empty: str | None = None  # an empty folder, laid over what is hidden
         self._paths: list[str] | None = None
         self._view: list[Path] | None = None
 
@@ -455,7 +456,7 @@ class Isolation:
                 continue
             if numpy_only:  # hidden: an empty folder in its place
                 if any(_inside(path, Path(p)) for p in [*prefixes, "/usr"]):
-                    args += ["--ro-bind", self._empty, str(path)]
+                    args += ["--ro-bind", self._empty_folder(), str(path)]
             else:
                 args += ["--ro-bind", str(path), str(path)]
         if numpy_only:
@@ -463,6 +464,12 @@ class Isolation:
             for item in [*self.numpy_view(), packages[1]]:
                 args += ["--ro-bind", str(item), f"{VIEW}/{item.name}"]
         return args
+
+    def _empty_folder(self) -> str:
+        if self._empty is None:
+            self._empty = tempfile.mkdtemp(prefix="convbn-empty-")
+            atexit.register(shutil.rmtree, self._empty, ignore_errors=True)
+        return self._empty
 
     def numpy_view(self) -> list[Path]:
         """The top-level files and folders of the numpy-only view's packages."""

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -568,3 +569,127 @@ def test_remote_calls_serve_callbacks_copy_back_inputs_and_name_errors(wire):
         failing()
     assert type(raised.value).__name__ == "SystemExit"
     assert not isinstance(raised.value, SystemExit)  # an Exception, not BaseException
+
+
+def test_decoding_has_a_budget_of_parts_bytes_and_time(wire):
+    import time
+
+    from convbn_tools.wire import Budget, PeerGone, Timeout
+
+    grader, _ = wire
+    tree = ("v", 1)
+    for _ in range(60):  # shared references: 2^60 parts in a few hundred bytes
+        tree = ("list", [tree, tree])
+    with pytest.raises(PeerGone, match="more than 2000000 parts"):
+        grader.decode(tree)
+    big = grader.encode(np.zeros(2**20))  # 8 MB, shared 40 times
+    with pytest.raises(PeerGone, match="more than 256 MB"):
+        grader.decode(("list", [big] * 40))
+    deep = ("v", 1)
+    for _ in range(100):
+        deep = ("list", [deep])
+    with pytest.raises(PeerGone, match="malformed"):
+        grader.decode(deep)
+    past = Budget(deadline=time.monotonic() - 1)
+    wide = ("list", [("v", 0)] * 10_000)
+    with pytest.raises(Timeout):
+        grader.decode(wide, budget=past)
+
+
+def test_what_the_other_side_says_is_cut_on_this_side(wire):
+    grader, sandbox = wire
+
+    def shouts():
+        raise ValueError("x" * 100_000)
+
+    sandbox.exported = [shouts]
+    sandbox_text = __import__("convbn_tools.wire", fromlist=["_text"])
+    original = sandbox_text._text
+    sandbox_text._text = str  # the sandbox lifts its own cap
+    try:
+        with pytest.raises(ValueError) as raised:
+            grader.decode(("fn", 0, "shouts"))()
+    finally:
+        sandbox_text._text = original
+    assert len(str(raised.value)) <= 2000
+    opaque = grader.decode(("opaque", "A" * 10_000))
+    assert len(type(opaque).__name__) <= 100
+
+
+def test_the_gradebook_defuses_formulas_and_strips_control_characters(tmp_path):
+    results = []
+    for label in (
+        "=1+1.ipynb",
+        "élève.ipynb",
+        "èlève.ipynb",
+        "A.ipynb",
+        "a.ipynb",
+        "dir1/exercises.ipynb",
+        "dir1_exercises.ipynb",
+        "\x1b[31mred.ipynb",
+    ):
+        graded = gradebook.Graded(label, tmp_path / "x.ipynb")
+        graded.points["q1"], graded.scores["q1"] = 1.0, 0.0
+        graded.messages["q1"] = "bad\x1b]0;title\x07 answer\u202e"
+        graded.errors.append("@SUM(A1)\r\nmore")
+        results.append(graded)
+    gradebook.write_csv(results, tmp_path / "grades.csv")
+    text = (tmp_path / "grades.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\u202e" not in text
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert rows[0]["file"] == "'=1+1.ipynb" and rows[0]["error"] == "'@SUM(A1) more"
+    assert rows[-1]["file"] == "red.ipynb"
+    names = [p.name for p in gradebook.write_feedback(results, tmp_path / "fb")]
+    assert len({n.casefold() for n in names}) == len(results)
+    assert names[1:3] == ["élève.txt", "èlève.txt"]
+    assert names[5:7] == ["dir1__exercises.txt", "dir1_exercises.txt"]
+    feedback = (tmp_path / "fb" / names[0]).read_text(encoding="utf-8")
+    assert "\x1b" not in feedback and "bad answer" in feedback.replace("  ", " ")
+
+
+def test_the_similarity_report_finds_copies_of_each_other_and_of_the_solutions(
+    tmp_path,
+):
+    from convbn_tools import similarity
+
+    master = find_exercises(ROOT)[CH03]
+    solutions = code_cells(CH03)
+    own = [
+        "def correlate2d(image, kernel):\n"
+        "    rows = len(image) - len(kernel) + 1\n"
+        "    cols = len(image[0]) - len(kernel[0]) + 1\n"
+        "    result = np.empty((rows, cols))\n"
+        "    for r in range(rows):\n"
+        "        for c in range(cols):\n"
+        "            window = np.asarray(image)[r:r + len(kernel),\n"
+        "                                       c:c + len(kernel[0])]\n"
+        "            result[r, c] = float(np.sum(window * np.asarray(kernel)))\n"
+        "    return result\n"
+    ]
+    notebooks = {
+        "copied.ipynb": solutions,
+        "renamed.ipynb": [c.replace("image", "picture") for c in solutions],
+        "own.ipynb": [*blank_cells(), *own],
+    }
+    results = []
+    for name, cells in notebooks.items():
+        path = gradebook.write_notebook(tmp_path / name, cells)
+        results.append(gradebook.Graded(name, path))
+    count = similarity.write_report(results, master, tmp_path / "pairs.csv")
+    with open(tmp_path / "pairs.csv", newline="") as file:
+        pairs = {(r["file"], r["similar_to"]) for r in csv.DictReader(file)}
+    assert count == len(pairs) > 0
+    assert ("copied.ipynb", "the reference solutions") in pairs
+    assert ("renamed.ipynb", "the reference solutions") in pairs
+    assert not any("own.ipynb" in pair for pair in pairs), pairs
+    similarity.write_report(results, master, tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text()
+    assert "copied.ipynb" in html and "convbn-similarity-" not in html
+    with pytest.raises(ValueError, match="--similarity must name an .html or .csv"):
+        similarity.write_report(results, master, tmp_path / "report.txt")
+
+
+def blank_cells() -> list[str]:
+    """Chapter 3's student version: the prompts, nothing solved."""
+    return [blank(CH03, n) for n in ("correlate2d", "responses", "correlate1d_full")]
