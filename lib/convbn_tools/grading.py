@@ -21,9 +21,9 @@ checked in a second sandbox whose view holds numpy, IPython and matplotlib and n
 other third-party package: there ``convbn`` and scipy cannot be imported at all.
 
 The grader protects itself too: before any sandbox starts it imports Keras and
-TensorFlow and takes the course's folder, the working folder and the submissions'
-folders off ``sys.path``; a Keras model is rebuilt only after a sandbox of its own
-has reported the sizes of its variables; without isolation it refuses to grade
+TensorFlow, and the command takes the course's folder, the working folder and the
+submissions' folders off ``sys.path`` (``clean_path``); a Keras model is rebuilt
+only after a sandbox of its own has reported the sizes of its variables; without isolation it refuses to grade
 unless told ``--unsafe`` (the CSV and the report then say so), and it becomes the
 "subreaper" of what its sandboxes start, so that nothing they leave behind outlives
 the batch.
@@ -94,6 +94,7 @@ __all__ = [
     "grade_submission",
     "grade_batch",
     "stop_all",
+    "clean_path",
     "NotIsolated",
     "write_csv",
     "write_feedback",
@@ -412,20 +413,24 @@ class NotIsolated(RuntimeError):
     """No isolation here, and the instructor did not say ``--unsafe``."""
 
 
-def _guard_grader(paths) -> None:
-    """Before any sandbox starts: take the working folder, the course's folder and
-    the submissions' folders off ``sys.path``, import Keras and TensorFlow (so
-    that nothing is imported later, from wherever), and become the subreaper of
-    this process's descendants (what a sandbox leaves behind comes back here)."""
+def clean_path(paths) -> None:
+    """Take the working folder, the course's folder and the folders of ``paths``
+    (the submissions) off ``sys.path``, so that nothing a submission could leave
+    there is ever imported here (the grading command does this first)."""
     import convbn_tools
 
     course = Path(convbn_tools.__file__).resolve().parents[2]
     unsafe = {Path.cwd().resolve(), course}
-    unsafe |= {
-        Path(p).resolve() if Path(p).is_dir() else Path(p).resolve().parent
-        for p in paths
-    }
+    for given in paths:
+        path = Path(given).resolve()
+        unsafe.add(path if path.is_dir() else path.parent)
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() not in unsafe]
+
+
+def _guard_grader() -> None:
+    """Before any sandbox starts: import Keras and TensorFlow (so that nothing is
+    imported later, from wherever), and become the subreaper of this process's
+    descendants (what a sandbox leaves behind comes back here)."""
     try:
         import keras  # noqa: F401  (with its backend, TensorFlow by default)
     except ImportError:  # a grader without Keras reads no tensors as such
@@ -495,7 +500,7 @@ def grade_batch(
             f"no isolation here ({box.why}): install bubblewrap (Debian and Ubuntu: "
             "apt install bubblewrap), or pass --unsafe to grade without it"
         )
-    _guard_grader([p for _, p in submissions])
+    _guard_grader()
     results: list[Graded | None] = [None] * len(submissions)
     done = 0
     lock = threading.Lock()

@@ -337,6 +337,7 @@ def _grade_command(parser, options) -> int:
         found = grading.find_submissions(paths)
     except (ValueError, FileNotFoundError) as error:
         parser.error(str(error))
+    grading.clean_path(paths)
     box = isolation.detect(options.memory)
     seen = [p for _, p in found if box.isolated and box.visible(p)]
     outputs = [options.csv, options.feedback, options.similarity]

@@ -26,9 +26,10 @@ The limits count everything the process holds: a **cgroup** memory and task limi
 (memory that files in ``tmpfs``, ``memfd`` and the kernel's own tables use counts
 too) where the machine lets the grader make one: cgroup v1 directories it can
 write (as root), or cgroup v2 through ``systemd-run --user --scope`` (an
-instructor's laptop). Otherwise: each writable place a ``tmpfs`` of
-:data:`TMPFS_MB` (bubblewrap's ``--size``; it sets no inode limit, so without a
-cgroup a process can still make many empty files, memory that nothing counts),
+instructor's laptop). Otherwise: the writable places share one ``tmpfs`` with a
+size and an inode limit (:data:`TMPFS_INODES`), which ``unshare -rm`` mounts in a
+user namespace of its own (where even that fails, each is a ``tmpfs`` of
+:data:`TMPFS_MB` with bubblewrap's ``--size``, which sets no inode limit),
 ``RLIMIT_NPROC`` and ``RLIMIT_NOFILE``, and the grader's poll of resident memory.
 ``Isolation.describe`` says which are in force; the grading command prints
 it, and the CSV names it in its ``isolation`` column.
@@ -73,6 +74,13 @@ HOME = "/home/sandbox"
 VIEW = "/opt/convbn-view"
 #: The size (MB) of each writable place (``/tmp``, ``/dev/shm``, ``/run``, home).
 TMPFS_MB = 256
+#: Without a cgroup: the inode limit of the one ``tmpfs`` that then holds them all
+#: (of ``2 * TMPFS_MB``), mounted in a user namespace of its own by ``unshare``.
+TMPFS_INODES = 20000
+_TMPFS_SCRIPT = (
+    'mount -t tmpfs -o "$2" tmpfs "$1" && mkdir "$1/tmp" "$1/shm" "$1/run" '
+    '"$1/home" && shift 2 && exec "$@"'
+)
 #: The largest number of tasks (processes and threads) of one sandbox.
 TASKS = 512
 _ETC = (
@@ -245,6 +253,21 @@ class _Cgroups:
                     threading.Event().wait(0.02)
 
 
+def _private_tmpfs() -> str:
+    """ "tmpfs" where ``unshare -rm`` can mount a tmpfs with an inode limit (a user
+    namespace of its own), else ""."""
+    if not shutil.which("unshare"):
+        return ""
+    with tempfile.TemporaryDirectory(prefix="convbn-tmpfs-") as host:
+        command = ["unshare", "-rm", "--propagation", "private", "sh", "-c"]
+        command += [_TMPFS_SCRIPT, "sh", host, "size=1m,nr_inodes=64", "true"]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return "tmpfs" if done.returncode == 0 else ""
+
+
 def _systemd_run() -> list[str]:
     user = [] if os.geteuid() == 0 else ["--user"]
     return ["systemd-run", *user, "--scope", "--quiet", "--collect"]
@@ -345,6 +368,7 @@ class Launch:
     pass_fds: tuple[int, ...] = ()
     cgroups: _Cgroups | None = None
     _files: list = field(default_factory=list)
+    _folders: list = field(default_factory=list)
 
     def out_of_memory(self) -> bool:
         """Whether the cgroup's memory limit killed a process (cgroup v1)."""
@@ -357,15 +381,18 @@ class Launch:
             self.cgroups = None
         for file in self._files:
             file.close()
-        self._files = []
+        for folder in self._folders:  # a private tmpfs's mount point
+            shutil.rmtree(folder, ignore_errors=True)
+        self._files, self._folders = [], []
 
 
 class Isolation:
     """What this machine offers a submission's process (see the module's text).
 
     ``bwrap`` is the path of bubblewrap (None: no isolation); ``limits`` is
-    "cgroup v1", "cgroup v2" or "" (tmpfs sizes and rlimits only); ``seccomp``
-    the compiled filter (None without libseccomp).
+    "cgroup v1", "cgroup v2", "tmpfs" (a private tmpfs with an inode limit, and
+    rlimits) or "" (tmpfs sizes and rlimits only); ``seccomp`` the compiled filter
+    (None without libseccomp).
     """
 
     def __init__(
@@ -386,7 +413,11 @@ class Isolation:
         if not self.isolated:
             return f"UNSAFE: graded without isolation ({self.why})"
         seccomp = ", seccomp" if self.seccomp else ", no seccomp"
-        return f"bubblewrap, {self.limits or 'rlimits (no cgroup)'}{seccomp}"
+        limits = {
+            "": "rlimits (no cgroup, no inode limit)",
+            "tmpfs": "rlimits and a tmpfs with an inode limit (no cgroup)",
+        }.get(self.limits, self.limits)
+        return f"bubblewrap, {limits}{seccomp}"
 
     def describe(self) -> list[str]:
         """What is in force, a line each (printed by the grading report)."""
@@ -405,11 +436,17 @@ class Isolation:
             lines.append(
                 f"limits: cgroup v2 through systemd-run (MemoryMax, TasksMax={TASKS})"
             )
+        elif self.limits == "tmpfs":
+            lines.append(
+                f"limits: no cgroup; one tmpfs of {2 * TMPFS_MB} MB and "
+                f"{TMPFS_INODES} inodes for every writable place, RLIMIT_NPROC, "
+                "RLIMIT_NOFILE, resident memory polled"
+            )
         else:
             lines.append(
-                f"limits: no cgroup; tmpfs of {TMPFS_MB} MB each (no inode limit), "
-                "RLIMIT_NPROC, RLIMIT_NOFILE, resident memory polled (memfd and "
-                "kernel memory are not counted)"
+                f"limits: no cgroup; tmpfs of {TMPFS_MB} MB each (no inode limit: "
+                "unshare could not mount one), RLIMIT_NPROC, RLIMIT_NOFILE, "
+                "resident memory polled"
             )
         return lines
 
@@ -499,9 +536,19 @@ class Isolation:
         args += self._system_binds()
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += self._python_binds(numpy_only)
-        size = str(TMPFS_MB * 2**20)
-        for place in ("/tmp", "/dev/shm", "/run", HOME):
-            args += ["--size", size, "--tmpfs", place]
+        prefix: list[str] = []
+        places = (("/tmp", "tmp"), ("/dev/shm", "shm"), ("/run", "run"), (HOME, "home"))
+        if self.limits == "tmpfs":
+            host = tempfile.mkdtemp(prefix="convbn-tmpfs-")
+            launch._folders.append(host)
+            options = f"size={2 * TMPFS_MB}m,nr_inodes={TMPFS_INODES},mode=700"
+            prefix = ["unshare", "-rm", "--propagation", "private", "sh", "-c"]
+            prefix += [_TMPFS_SCRIPT, "sh", host, options]
+            for place, folder in places:
+                args += ["--bind", f"{host}/{folder}", place]
+        else:
+            for place, _ in places:
+                args += ["--size", str(TMPFS_MB * 2**20), "--tmpfs", place]
         args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", HOME]
         if numpy_only:
             args += [
@@ -515,7 +562,6 @@ class Isolation:
         else:
             args += ["--unsetenv", "PYTHONPATH"]
         args += ["--setenv", "HOME", HOME, "--setenv", "TMPDIR", "/tmp"]
-        prefix: list[str] = []
         if self.limits == "cgroup v1":
             launch.cgroups = _Cgroups.make(memory_mb)
             prefix = launch.cgroups.prefix()
@@ -567,7 +613,8 @@ def detect(memory_mb: int = 256) -> Isolation:
         if bwrap is None or not sys.platform.startswith("linux"):
             found = Isolation(None, "", None, "bubblewrap (bwrap) is not installed")
         else:
-            found = Isolation(bwrap, _limits_available(memory_mb), seccomp_filter())
+            limits = _limits_available(memory_mb) or _private_tmpfs()
+            found = Isolation(bwrap, limits, seccomp_filter())
             launch = found.command(
                 [sys.executable, "-c", _PROBE, "/usr", sys.prefix, HOME + "/.."],
                 memory_mb,

@@ -31,7 +31,7 @@ import pytest
 from test_grading import CH03, INIT, blank, solution
 
 from conftest import ROOT
-from convbn_tools import gradebook
+from convbn_tools import gradebook, grading, isolation
 from convbn_tools.homework import find_exercises
 
 pytestmark = pytest.mark.slow
@@ -411,3 +411,38 @@ def test_a_model_message_is_kerass_own(batch):
     assert "broke the wire" not in row["error"], row
     assert json.dumps(row)  # the row is plain text
     assert os.path.exists(batch["out"] / "feedback" / "keras_lambda.txt")
+
+
+def test_without_a_cgroup_one_tmpfs_limits_files_and_inodes(tmp_path, sandbox):
+    """Where no cgroup can be made, the writable places share one tmpfs with a size
+    and an inode limit (mounted by ``unshare``): the attacks on memory that the
+    poll of resident memory cannot see stop there, and honest work is unharmed."""
+    if isolation._private_tmpfs() != "tmpfs":
+        pytest.skip("unshare cannot mount a tmpfs here")
+    box = isolation.Isolation(sandbox.bwrap, "tmpfs", sandbox.seccomp)
+    out = tmp_path / "out"
+    cells = attacks(tmp_path, out, str(tmp_path / "none.sock"))
+    honest = gradebook.master_code(find_exercises(ROOT)[CH03])
+    made = [
+        (name, gradebook.write_notebook(tmp_path / f"{name}.ipynb", source))
+        for name, source in (
+            ("honest", honest),
+            ("inodes", cells["inodes"]),
+            ("memory", cells["memory"]),
+        )
+    ]
+    questions = gradebook.read_questions(find_exercises(ROOT)[CH03])
+    honest, inodes, memory = grading.grade_batch(
+        questions,
+        made,
+        timeout=TIMEOUT,
+        memory_mb=1024,
+        jobs=1,
+        progress=False,
+        box=box,
+    )
+    assert honest.total == 3 and not honest.error, honest.error
+    for attacker in (inodes, memory):
+        assert attacker.scores["q1_debug_correlate2d"] == 0
+        assert attacker.total == 1 and not attacker.error, attacker.error
+    assert "tmpfs with an inode limit" in box.summary()
