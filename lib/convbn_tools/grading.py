@@ -23,8 +23,9 @@ other third-party package: there ``convbn`` and scipy cannot be imported at all.
 The grader protects itself too: before any sandbox starts it imports Keras and
 TensorFlow, and the command takes the course's folder, the working folder and the
 submissions' folders off ``sys.path`` (``clean_path``); a Keras model is rebuilt
-only after a sandbox of its own has reported the sizes of its variables; without isolation it refuses to grade
-unless told ``--unsafe`` (the CSV and the report then say so), and it becomes the
+only after a sandbox of its own has reported the sizes of its variables; without
+isolation it refuses to grade unless told ``--unsafe`` (the CSV and the report then
+say so), and it becomes the
 "subreaper" of what its sandboxes start, so that nothing they leave behind outlives
 the batch.
 
