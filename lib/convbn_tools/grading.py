@@ -25,9 +25,8 @@ TensorFlow, and the command takes the course's folder, the working folder and th
 submissions' folders off ``sys.path`` (``clean_path``); a Keras model is rebuilt
 only after a sandbox of its own has reported the sizes of its variables; without
 isolation it refuses to grade unless told ``--unsafe`` (the CSV and the report then
-say so), and it becomes the
-"subreaper" of what its sandboxes start, so that nothing they leave behind outlives
-the batch.
+say so), and it becomes the "subreaper" of what its sandboxes start, so that
+nothing they leave behind outlives the batch.
 
 When a cell hangs, crashes the process, runs out of memory or calls ``os._exit``,
 the reason is kept ("timed out after 300 s in cell 7"), with the errors of the
