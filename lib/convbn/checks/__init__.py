@@ -11,8 +11,9 @@ One module per chapter (``ch01`` ... ``ch12``) holds that chapter's checkers
 ``_core`` and take their reference answers from the public ``convbn`` functions.
 
 :data:`NUMPY_ONLY` names the checkers of the exercises whose text says "numpy only":
-when a class is graded (``python -m convbn.homework grade``), a function that runs
-code of ``convbn`` gets no points for them, with a message that says why.
+when a class is graded (``python -m convbn.homework grade``), they are run on the
+notebook as it runs in a sandbox where ``convbn`` and scipy cannot be imported, so a
+function that uses them gets no points, with a message that says why.
 """
 
 from __future__ import annotations
