@@ -205,7 +205,8 @@ def clean(text, newlines: bool = False) -> str:
     ``newlines``, else they become spaces. Everything printed or written from a
     submission (its file name, its errors, the checkers' messages) goes through it.
     """
-    text = _ESCAPES.sub("", str(text)).translate(_BIDI).replace("\t", " ")
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")  # surrogates
+    text = _ESCAPES.sub("", text).translate(_BIDI).replace("\t", " ")
     if not newlines:
         text = text.replace("\r\n", " ").replace("\n", " ")
     keep = "\n" if newlines else ""

@@ -49,6 +49,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -110,43 +111,79 @@ DEFAULT_MEMORY = 2048
 # --------------------------------------------------------------------------
 # Submissions
 # --------------------------------------------------------------------------
+#: The largest notebook file read (bytes); a larger one is graded zero, with why.
+NOTEBOOK_LIMIT = 64 * 2**20
+
+
+def _label(path: Path) -> str:
+    """A file name as text, whatever bytes it holds (undecodable ones as ``\\xff``)."""
+    return os.fsencode(path.as_posix()).decode("utf-8", "backslashreplace")
+
+
+def _notebooks_in(folder: Path) -> list[Path]:
+    """Every ``*.ipynb`` entry under ``folder``, symbolic links included (they are
+    graded zero, not followed), checkpoints and linked folders skipped."""
+    found = []
+    for top, folders, files in os.walk(folder, followlinks=False):
+        folders[:] = sorted(f for f in folders if f != ".ipynb_checkpoints")
+        found += [Path(top) / f for f in files if f.endswith(".ipynb")]
+    return sorted(found)
+
+
 def find_submissions(paths) -> list[tuple[str, Path]]:
     """``(label, path)`` of every notebook among ``paths`` (files or folders).
 
     A folder gives every ``.ipynb`` under it (checkpoints skipped), labelled by its
     path relative to the folder. A path that does not exist, a file that is not a
-    notebook and a folder without notebooks are errors naming the path.
+    notebook and a folder without notebooks are errors naming the path. A symbolic
+    link or a file that is not a regular one is listed, and graded zero with the
+    reason (it could name the solutions, or another student's notebook).
     """
     found: list[tuple[str, Path]] = []
     for given in paths:
         path = Path(given)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise FileNotFoundError(f"PATH {given} does not exist")
-        if path.is_dir():
-            inside = sorted(
-                p
-                for p in path.rglob("*.ipynb")
-                if ".ipynb_checkpoints" not in p.parts and p.is_file()
-            )
+        if path.is_dir() and not path.is_symlink():
+            inside = _notebooks_in(path)
             if not inside:
                 raise ValueError(f"PATH {given} is a folder with no .ipynb notebooks")
-            found += [(p.relative_to(path).as_posix(), p) for p in inside]
+            found += [(_label(p.relative_to(path)), p) for p in inside]
         elif path.suffix != ".ipynb":
             raise ValueError(
                 f"PATH must be a notebook (.ipynb) or a folder of notebooks, "
                 f"got {given}"
             )
         else:
-            found.append((path.name, path))
+            found.append((_label(Path(path.name)), path))
     labels = [label for label, _ in found]
     if len(set(labels)) < len(labels):  # same file names in different places
-        found = [(p.as_posix(), p) for _, p in found]
+        found = [(_label(p), p) for _, p in found]
     return found
+
+
+def _read_notebook(path: Path) -> str:
+    """The text of ``path``: a regular file, not a symbolic link, of at most
+    :data:`NOTEBOOK_LIMIT` bytes (ValueError otherwise)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        if path.is_symlink():
+            raise ValueError("it is a symbolic link, not a notebook") from None
+        raise ValueError(error.strerror or str(error)) from None
+    with os.fdopen(fd, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError("it is not a regular file")
+        if status.st_size > NOTEBOOK_LIMIT:
+            raise ValueError(f"it is larger than {NOTEBOOK_LIMIT // 2**20} MB")
+        return file.read(NOTEBOOK_LIMIT + 1).decode("utf-8")
 
 
 def _code_cells(path: Path) -> list[tuple[int, str]]:
     """``(number, source)`` of each code cell, numbered from 1 as Jupyter does."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
+    notebook = json.loads(_read_notebook(path))
     cells = notebook["cells"] if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise ValueError("it has no list of cells")
@@ -174,7 +211,8 @@ class _Session:
     the errors its cells raised (both kept when a later cell crashes).
     """
 
-    def __init__(self, cells, timeout, memory_mb, log_path, box, numpy_only):
+    def __init__(self, cells, timeout, memory_mb, log_path, box, numpy_only, models):
+        self.models = models
         self.cells, self.timeout, self.memory_mb = cells, timeout, memory_mb
         self.log_path, self.isolation, self.numpy_only = log_path, box, numpy_only
         self.completed: list = list(cells)
@@ -194,7 +232,9 @@ class _Session:
         ends the sandbox when the *thread* that started it ends.)"""
         if _STOP.is_set():
             raise _Stopped()
-        box = Sandbox(self.memory_mb, self.log_path, self.isolation, self.numpy_only)
+        box = Sandbox(
+            self.memory_mb, self.log_path, self.isolation, self.numpy_only, self.models
+        )
         self.box, self.pending, self.pending_error = box, (cells, first), None
         try:
             box.start(120.0)
@@ -290,6 +330,25 @@ def _run_test(test, session: _Session, box: Sandbox, timeout: float) -> str | No
     return None
 
 
+#: The checkers' modules that read Keras models (the grader refuses them elsewhere).
+_MODEL_MODULES = ("convbn.checks.ch09_keras", "convbn.checks.ch10")
+
+
+def _reads_models(questions) -> bool:
+    """Whether a test of ``questions`` calls a checker of :data:`_MODEL_MODULES`."""
+    import re
+
+    import convbn.checks
+
+    for question in questions:
+        for test in question.tests:
+            for name in re.findall(r"check_\w+", test.code):
+                checker = getattr(convbn.checks, name, None)
+                if getattr(checker, "__module__", "") in _MODEL_MODULES:
+                    return True
+    return False
+
+
 def _merge(graded: Graded, sessions: dict[bool, _Session]) -> None:
     """The sessions' reasons and cell errors, into ``graded`` (the full view's
     first; of the numpy-only run's cell errors, those the rule caused)."""
@@ -340,13 +399,15 @@ def grade_submission(
         graded.messages[question.name] = None
     try:
         cells = _code_cells(path)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        graded.errors.append(f"not a readable notebook ({_cut(str(error), 300)})")
+    except Exception as error:  # bad JSON, too deep (RecursionError), not text
+        text = _cut(str(error), 300) or type(error).__name__
+        graded.errors.append(f"not a readable notebook ({text})")
         for question in questions:
             graded.messages[question.name] = "not graded: the notebook is unreadable"
         graded.seconds = time.monotonic() - start
         return graded
     views = sorted({t.numpy_only for q in questions for t in q.tests})
+    models = _reads_models(questions)
     with tempfile.TemporaryDirectory(prefix="convbn-grade-") as folder:
         sessions = {
             view: _Session(
@@ -356,6 +417,7 @@ def grade_submission(
                 Path(folder) / f"sandbox{int(view)}.log",
                 box,
                 view,
+                models and not view,
             )
             for view in views
         }
@@ -509,14 +571,22 @@ def grade_batch(
     def one(index: int) -> None:
         nonlocal done
         label, path = submissions[index]
-        graded = grade_submission(
-            questions,
-            path,
-            label=label,
-            timeout=timeout,
-            memory_mb=memory_mb,
-            box=box,
-        )
+        try:
+            graded = grade_submission(
+                questions,
+                path,
+                label=label,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                box=box,
+            )
+        except Exception as error:  # a bug, not the student's: one row, not all
+            graded = Graded(label, path, points={q.name: q.points for q in questions})
+            graded.scores = {q.name: 0.0 for q in questions}
+            graded.messages = {q.name: "not graded" for q in questions}
+            graded.errors.append(
+                f"grading failed: {type(error).__name__}: {_cut(str(error), 300)}"
+            )
         graded.isolation = box.summary()
         results[index] = graded
         with lock:

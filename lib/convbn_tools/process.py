@@ -134,7 +134,8 @@ def _tasks_allowed() -> int:
 class Sandbox:
     """One submission's process and the grader's end of the wire to it.
 
-    ``box.numpy_only``: it runs in the numpy-only view. Its memory limit is the
+    ``box.numpy_only``: it runs in the numpy-only view; ``models``: the grader
+    reads Keras models from it (else a model is refused unread). Its memory limit is the
     cgroup's where there is one, and always also its resident memory, polled every
     0.1 s (the process is killed past it): TensorFlow reserves several GB of
     address space that it never uses, so an address-space limit (``RLIMIT_AS``) as
@@ -149,6 +150,7 @@ class Sandbox:
         log_path: Path,
         box: isolation.Isolation,
         numpy_only: bool = False,
+        models: bool = False,
     ):
         self.memory_mb, self.isolation, self.numpy_only = memory_mb, box, numpy_only
         read_child, write_parent = os.pipe()
@@ -202,7 +204,8 @@ class Sandbox:
                 os.close(fd)
         _LIVE.add(self.process)
         self.channel = Channel(read_parent, write_parent, GRADER_MAX_MESSAGE)
-        self.channel.model_sizes = self._model_sizes
+        if models:  # a chapter whose checkers read Keras models
+            self.channel.model_sizes = self._model_sizes
         self.cell: tuple[int, str] | None = None
         self.errors: dict[int, tuple[str, str]] = {}
         self.alive = True

@@ -57,14 +57,16 @@ def boilerplate(master: str | Path) -> str:
 def _submission_code(path: Path) -> str:
     import json
 
+    from convbn_tools.grading import _read_notebook
+
     try:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        cells = json.loads(_read_notebook(path))["cells"]
         return "\n\n".join(
             _source(c)
             for c in cells
             if isinstance(c, dict) and c.get("cell_type") == "code"
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except Exception:  # unreadable: graded zero, and nothing to compare here
         return ""
 
 

@@ -161,8 +161,73 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _from_npy(data: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(data), allow_pickle=False)
+def _from_npy(data: bytes, budget: Budget | None = None) -> np.ndarray:
+    """An array from ``.npy`` bytes: numbers, booleans or non-empty strings only
+    (no fields, no sub-arrays, no zero-size items), charged to ``budget`` at no
+    less than 8 bytes an element (what a checker's conversion to float costs)."""
+    array = np.load(io.BytesIO(data), allow_pickle=False)
+    dtype = array.dtype
+    if (
+        dtype.fields is not None
+        or dtype.subdtype is not None
+        or dtype.itemsize == 0
+        or dtype.kind not in "biufcSU"
+    ):
+        raise PeerGone(f"an array of a type the grader does not read ({dtype})")
+    if budget is not None:
+        budget.spend(int(array.size) * max(8, dtype.itemsize))
+    return array
+
+
+#: The pickle opcodes a message may use: plain values, lists, tuples, the memo.
+_OPCODES = frozenset(
+    """PROTO FRAME STOP MARK NONE NEWTRUE NEWFALSE BININT BININT1 BININT2 LONG1
+    BINFLOAT SHORT_BINUNICODE BINUNICODE BINUNICODE8 SHORT_BINBYTES BINBYTES BINBYTES8
+    EMPTY_LIST APPEND APPENDS LIST EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 MEMOIZE
+    BINPUT LONG_BINPUT BINGET LONG_BINGET""".split()
+)
+_STRUCTURE = frozenset("PROTO FRAME STOP MARK MEMOIZE BINPUT LONG_BINPUT".split())
+
+
+def _check_opcodes(data: bytes) -> None:
+    """Refuse a pickle that uses any opcode but :data:`_OPCODES`, an int of more
+    than 64 bytes, or more than ``MAX_NODES`` objects (PeerGone)."""
+    import pickletools
+
+    objects = 0
+    try:
+        for opcode, argument, _ in pickletools.genops(data):
+            name = opcode.name
+            if name not in _OPCODES:
+                raise PeerGone(f"a message with a {name} opcode")
+            if (
+                name == "LONG1"
+                and isinstance(argument, int)
+                and argument.bit_length() > 512
+            ):
+                raise PeerGone("a message with a huge int")
+            if name not in _STRUCTURE:
+                objects += 1
+                if objects > MAX_NODES:
+                    raise PeerGone(f"a message of more than {MAX_NODES} objects")
+    except PeerGone:
+        raise
+    except Exception as error:  # pickletools' own complaint: not a pickle
+        raise PeerGone(f"a malformed message ({_cut(str(error), 200)})") from None
+
+
+def _hashable_keys(items, kind: str) -> None:
+    """Refuse keys of a set or dict whose hashes collide (a set of ints that all
+    hash to 0 takes quadratic time to build)."""
+    counts: dict[int, int] = {}
+    for item in items:
+        try:
+            code = hash(item)
+        except TypeError:
+            raise PeerGone(f"a {kind} with an unhashable item") from None
+        counts[code] = counts.get(code, 0) + 1
+        if counts[code] > 16:
+            raise PeerGone(f"a {kind} whose items' hashes collide")
 
 
 def _module_of(value) -> str:
@@ -227,12 +292,20 @@ class Channel:
         return b"".join(chunks)
 
     def receive(self):
-        """The next message (plain data only); waits until ``deadline``."""
+        """The next message (plain data only); waits until ``deadline``.
+
+        Before it is unpickled, its opcodes are checked (:func:`_check_opcodes`):
+        no dicts, sets, globals or copies, no huge ints, a bounded number of
+        objects; so that unpickling, which no deadline can interrupt, is linear
+        in the message's size and builds no more than the budget allows.
+        """
         (size,) = _HEADER.unpack(self._read(_HEADER.size))
         if size > self.max_message:
             raise PeerGone(f"a message of {size} bytes is larger than allowed")
+        data = self._read(size)
+        _check_opcodes(data)
         try:
-            return _DataOnly(io.BytesIO(self._read(size))).load()
+            return _DataOnly(io.BytesIO(data)).load()
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
             raise PeerGone(f"a malformed message ({error})") from None
 
@@ -308,7 +381,7 @@ class Channel:
                 return complex(float(rest[0]), float(rest[1]))
             if kind in ("nd", "np"):
                 budget.spend(len(rest[0]))
-                array = _from_npy(rest[0])
+                array = _from_npy(rest[0], budget)
                 return array if kind == "nd" else array[()]
             if kind == "rng":
                 bit_generator = getattr(np.random, _cut(rest[0], 100), None)
@@ -322,17 +395,24 @@ class Channel:
                 return np.random.Generator(made)
             if kind in ("list", "tuple", "set", "frozenset"):
                 items = [self.decode(v, depth + 1, budget) for v in rest[0]]
+                if kind in ("set", "frozenset"):
+                    _hashable_keys(items, kind)
                 return {"list": list, "tuple": tuple, "set": set}.get(kind, frozenset)(
                     items
                 )
             if kind == "dict":
-                return {
-                    self.decode(k, depth + 1, budget): self.decode(v, depth + 1, budget)
+                pairs = [
+                    (
+                        self.decode(k, depth + 1, budget),
+                        self.decode(v, depth + 1, budget),
+                    )
                     for k, v in rest[0]
-                }
+                ]
+                _hashable_keys([k for k, _ in pairs], kind)
+                return dict(pairs)
             if kind == "tensor":
                 budget.spend(len(rest[0]))
-                array = _from_npy(rest[0])
+                array = _from_npy(rest[0], budget)
                 keras = sys.modules.get("keras")  # imported before any sandbox
                 return array if keras is None else keras.ops.convert_to_tensor(array)
             if kind == "keras":
@@ -370,7 +450,7 @@ class Channel:
         arrays = []
         for data in weights:
             budget.spend(len(data))
-            arrays.append(_from_npy(data))
+            arrays.append(_from_npy(data, budget))
         shapes = [tuple(shape) for shape, _ in sizes]
         if [a.shape for a in arrays] != shapes:
             raise PeerGone("a Keras model whose weights do not match its config")

@@ -446,3 +446,29 @@ def test_without_a_cgroup_one_tmpfs_limits_files_and_inodes(tmp_path, sandbox):
         assert attacker.scores["q1_debug_correlate2d"] == 0
         assert attacker.total == 1 and not attacker.error, attacker.error
     assert "tmpfs with an inode limit" in box.summary()
+
+
+def test_sigterm_ends_the_batch_and_every_sandbox_at_once(tmp_path, sandbox):
+    """An instructor's Ctrl-C or SIGTERM ends the batch within seconds, even while a
+    submission hangs, and leaves nothing running (the wrapper is the subreaper)."""
+    hang = [*gradebook.master_code(find_exercises(ROOT)[CH03]), "while True: pass"]
+    for number in range(2):
+        gradebook.write_notebook(tmp_path / f"hang{number}.ipynb", hang)
+    command = [sys.executable, "-c", SUBREAPER, sys.executable, "-m", "convbn.homework"]
+    command += ["grade", CH03, str(tmp_path), "--timeout", "300", "-j", "2"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    time.sleep(25)  # Keras imported, the sandboxes started, the cells hanging
+    grader = [
+        int(p)
+        for p in Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        .read_text()
+        .split()
+    ]
+    assert len(grader) == 1
+    start = time.monotonic()
+    os.kill(grader[0], 15)
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - start < 25, stderr[-2000:]
+    assert "LEFT 0" in stderr, stderr[-2000:]
