@@ -224,6 +224,7 @@ def write_csv(results: list[Graded], path: str | Path) -> None:
     """The gradebook: file, one column per question, ``total``, ``error``, and
     ``isolation`` (what isolated the submission, or UNSAFE)."""
     questions = list(results[0].points) if results else []
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["file", *map(_cell, questions), "total", "error", "isolation"])

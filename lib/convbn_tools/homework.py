@@ -347,6 +347,13 @@ def _grade_command(parser, options) -> int:
             f"PATH {seen[0]} is inside a folder the sandboxes can read (Python's "
             "installation or its packages): keep submissions and results elsewhere"
         )
+    for given in (options.csv, options.similarity):  # fail now, not after grading
+        if given:
+            try:
+                Path(given).parent.mkdir(parents=True, exist_ok=True)
+                Path(given).touch()
+            except OSError as error:
+                parser.error(f"cannot write {given}: {error.strerror or error}")
     if not box.isolated and not options.unsafe:
         parser.error(
             f"no sandbox can be made here ({box.why}): install bubblewrap (Debian, "

@@ -323,6 +323,19 @@ def _course_packages() -> list[Path]:
     ]
 
 
+def _site_folders(roots) -> list[Path]:
+    """The ``site-packages`` and ``dist-packages`` folders under ``roots`` (Python
+    prefixes, ``/usr``), where third-party packages live."""
+    patterns = ["lib*/python*/site-packages", "lib*/python*/dist-packages"]
+    patterns += ["lib/python3/dist-packages", "local/lib*/python*/site-packages"]
+    patterns += ["local/lib*/python*/dist-packages"]
+    found = set()
+    for root in roots:
+        for pattern in patterns:
+            found |= {p for p in Path(root).glob(pattern) if p.is_dir()}
+    return sorted(found)
+
+
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
@@ -477,6 +490,13 @@ class Isolation:
                 args += ["--ro-bind", prefix, prefix]
         packages = _course_packages()
         course = [p.parent for p in packages]
+        top = packages[0].parent.parent
+        if (top / "chapters").is_dir() and any(_inside(top, Path(p)) for p in prefixes):
+            # a Python installed inside the course's folder: hide the course
+            args += ["--ro-bind", self._empty_folder(), str(top)]
+            if not numpy_only:
+                for package in packages:
+                    args += ["--ro-bind", str(package), str(package)]
         for entry in self._paths:
             path = Path(entry).resolve()
             stdlib = (
@@ -496,7 +516,9 @@ class Isolation:
                     args += ["--ro-bind", self._empty_folder(), str(path)]
             else:
                 args += ["--ro-bind", str(path), str(path)]
-        if numpy_only:
+        if numpy_only:  # every site-packages of every Python here: hidden too
+            for folder in _site_folders([*prefixes, "/usr"]):
+                args += ["--ro-bind", self._empty_folder(), str(folder)]
             args += ["--dir", VIEW]
             for item in [*self.numpy_view(), packages[1]]:
                 args += ["--ro-bind", str(item), f"{VIEW}/{item.name}"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -206,6 +207,7 @@ class Sandbox:
         self.channel = Channel(read_parent, write_parent, GRADER_MAX_MESSAGE)
         if models:  # a chapter whose checkers read Keras models
             self.channel.model_sizes = self._model_sizes
+        self._checker: subprocess.Popen | None = None  # sizes of Keras models
         self.cell: tuple[int, str] | None = None
         self.errors: dict[int, tuple[str, str]] = {}
         self.alive = True
@@ -224,48 +226,73 @@ class Sandbox:
     def _model_sizes(self, config: str) -> list:
         """The ``(shape, dtype)`` of each variable of the Keras model ``config``
         describes, found by building it in a sandbox of its own (full view, the
-        same memory limit, until this sandbox's deadline)."""
+        same memory limit, until this sandbox's deadline), which serves this
+        submission's models and ends with it (one import of Keras)."""
         deadline = self.channel.deadline
         wait = 120.0 if deadline is None else max(deadline - time.monotonic(), 1.0)
-        command = [sys.executable, "-m", "convbn_tools.sandbox", "--model-sizes"]
-        launch = self.isolation.command(command, self.memory_mb, numpy_only=False)
-        env = {
-            k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "VIRTUAL_ENV")
-        }
-        env.update(
-            HOME=isolation.HOME if self.isolation.isolated else self.home,
-            TF_CPP_MIN_LOG_LEVEL="3",
-            KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "tensorflow"),
-        )
+        checker = self._checker
+        if checker is None or checker.poll() is not None:
+            checker = self._checker = self._start_checker()
+        line = json.dumps(json.loads(config)) + "\n"  # one line, whatever it held
         try:
-            done = subprocess.run(
-                launch.argv,
-                input=config.encode(),
-                capture_output=True,
-                pass_fds=launch.pass_fds,
-                env=env,
-                cwd=self.home,
-                timeout=wait,
-                start_new_session=True,
-            )
-        except subprocess.TimeoutExpired:
-            raise Timeout() from None
-        finally:
-            launch.close()
-        lines = done.stdout[-(2**20) :].decode(errors="replace").strip().splitlines()
+            checker.stdin.write(line.encode())
+            checker.stdin.flush()
+            ready, _, _ = select.select([checker.stdout], [], [], wait)
+            answer = checker.stdout.readline(2**20) if ready else None
+        except OSError:
+            answer = b""
+        if answer is None:
+            self._stop_checker()
+            raise Timeout()
         try:
-            answer = json.loads(lines[-1])
-        except (IndexError, ValueError):
+            answer = json.loads(answer)
+        except ValueError:
+            self._stop_checker()
             raise Refused(
                 f"the Keras model could not be built within the limits "
-                f"({self.memory_mb} MB): {_died(done.returncode)}"
+                f"({self.memory_mb} MB): {_died(checker.returncode)}"
             ) from None
         if "refused" in answer:
-            raise Refused(f"Keras refused the model: {answer['refused']}")
+            raise Refused(f"Keras refused the model: {_cut(answer['refused'])}")
         return [
             (tuple(int(n) for n in shape), str(dtype))
             for shape, dtype in answer["sizes"]
         ]
+
+    def _start_checker(self) -> subprocess.Popen:
+        command = [sys.executable, "-m", "convbn_tools.sandbox", "--model-sizes"]
+        self._checker_launch = self.isolation.command(
+            command, self.memory_mb, numpy_only=False
+        )
+        keep = ("PATH", "LANG", "VIRTUAL_ENV", "KERAS_BACKEND")
+        env = {k: v for k, v in os.environ.items() if k in keep}
+        env.update(
+            HOME=isolation.HOME if self.isolation.isolated else self.home,
+            TF_CPP_MIN_LOG_LEVEL="3",
+            OMP_NUM_THREADS="1",
+        )
+        return subprocess.Popen(
+            self._checker_launch.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            pass_fds=self._checker_launch.pass_fds,
+            env=env,
+            cwd=self.home,
+            start_new_session=True,
+        )
+
+    def _stop_checker(self) -> None:
+        checker, self._checker = self._checker, None
+        if checker is not None:
+            _kill_tree(checker.pid)
+            checker.wait()
+            for stream in (checker.stdin, checker.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            self._checker_launch.close()
 
     def ended(self, error: PeerGone) -> str:
         """Why the wire broke (``error``): memory, a signal, an exit status, or a
@@ -367,6 +394,7 @@ class Sandbox:
                     pass
             _kill_tree(self.process.pid)  # and whatever it left behind
             self.process.wait()
+            self._stop_checker()
             _LIVE.discard(self.process)
             for fd in (self.channel.read_fd, self.channel.write_fd, self.lifeline):
                 os.close(fd)

@@ -1,7 +1,7 @@
 """The process a submission runs in: its cells, then the grader's calls.
 
     python -m convbn_tools.sandbox READ WRITE LIFELINE ADDRESS_MB FILE_BYTES NPROC
-    python -m convbn_tools.sandbox --model-sizes < config.json
+    python -m convbn_tools.sandbox --model-sizes  (configs in, sizes out, a line each)
 
 Started by :mod:`convbn_tools.grading`, one per submission and view, inside the
 isolation of :mod:`convbn_tools.isolation` (bubblewrap: a read-only view of Python
@@ -233,22 +233,26 @@ def _sizes_here(config: str) -> list:
 
 
 def model_sizes() -> int:
-    """Read a Keras model's config (JSON) on stdin, build it with ``safe_mode``,
-    and write the ``(shape, dtype)`` of each of its weights (JSON) on stdout; or
-    ``{"refused": message}``. The grader runs this in a sandbox of its own, under
-    the memory limit, before it builds a model a submission sent."""
+    """Serve the grader: read a Keras model's config (JSON, one line) on stdin,
+    build it with ``safe_mode``, and write the ``(shape, dtype)`` of each of its
+    weights as one line of JSON on stdout, or ``{"refused": message}``; until
+    stdin ends. The grader runs this in a sandbox of its own, under the memory
+    limit, before it builds a model a submission sent (Keras is imported once)."""
     import json
 
     import keras
 
-    config = json.loads(sys.stdin.read())
-    try:
-        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
-        sizes = [[list(w.shape), str(w.dtype)] for w in model.weights]
-        answer = {"sizes": sizes}
-    except Exception as error:  # Keras's own message, e.g. safe_mode's refusal
-        answer = {"refused": f"{type(error).__name__}: {str(error)[:1000]}"}
-    sys.stdout.write("\n" + json.dumps(answer) + "\n")
+    for line in sys.stdin:
+        try:
+            model = keras.saving.deserialize_keras_object(
+                json.loads(line), safe_mode=True
+            )
+            sizes = [[list(w.shape), str(w.dtype)] for w in model.weights]
+            answer = {"sizes": sizes}
+        except Exception as error:  # Keras's own message, e.g. safe_mode's refusal
+            answer = {"refused": f"{type(error).__name__}: {str(error)[:1000]}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
     return 0
 
 

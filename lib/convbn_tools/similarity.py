@@ -82,6 +82,7 @@ def write_report(results: list[Graded], master: str | Path, target: str | Path) 
     target = Path(target)
     if target.suffix.lower() not in (".html", ".csv"):
         raise ValueError(f"--similarity must name an .html or .csv file, got {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="convbn-similarity-") as folder:
         folder = Path(folder)
         mine, refs, boiler = (

@@ -193,6 +193,40 @@ libc.kill(libc.getppid(), 9)  # the sandbox's own init, in its PID namespace
 TERMINAL = r"""
 raise RuntimeError("\x1b]0;owned\x07\x1b[2J\x1b[31m=HYPERLINK(\"http://x\")\u202e")
 """
+RAW = r"""
+import gc, os, struct
+from convbn_tools.wire import Channel
+channel = [o for o in gc.get_objects() if isinstance(o, Channel)][0]
+def raw(data):
+    view = memoryview(struct.pack("!Q", len(data)) + data)
+    while view:
+        view = view[os.write(channel.write_fd, view):]
+"""
+HASH_COLLISIONS = (
+    RAW
+    + r"""
+P = 2**61 - 1  # every multiple hashes to 0: a set of them takes quadratic time
+body = b"".join(b"\x8a\x0b" + (k * P).to_bytes(11, "little", signed=True)
+                for k in range(1, 120_001))
+raw(b"\x80\x05\x8f(" + body + b"\x90.")
+"""
+)
+DUP_BOMB = (
+    RAW
+    + r"""
+raw(b"\x80\x05](N" + b"2" * (100 * 2**20) + b"e.")  # 100 M copies of None
+"""
+)
+NONE_FLOOD = (
+    RAW
+    + r"""
+raw(b"\x80\x05](" + b"N" * (100 * 2**20) + b"e.")  # 100 M Nones
+"""
+)
+ZERO_SIZE_ARRAY = r"""
+def correlate2d(image, kernel):
+    return np.zeros(500_000_000, dtype=[("a", "<f8", (0,))])  # 0 bytes on the wire
+"""
 CRASH_AFTER_ERRORS = r"""
 raise ValueError("an error before the crash")
 """
@@ -223,6 +257,10 @@ def attacks(folder: Path, out: Path, listening: str) -> dict[str, list[str]]:
         "escape": [*base, ESCAPE],
         "=formula": [*base, TERMINAL],
         "crash_after_errors": [*base, CRASH_AFTER_ERRORS, "import os\nos._exit(5)"],
+        "hash_collisions": [*base, HASH_COLLISIONS],
+        "dup_bomb": [*base, DUP_BOMB],
+        "none_flood": [*base, NONE_FLOOD],
+        "zero_size_array": [*head, blanks[1], honest_q3, ZERO_SIZE_ARRAY],
     }
 
 
@@ -287,6 +325,14 @@ def batch(tmp_path_factory, sandbox):
         gradebook.write_notebook(folder / f"{name}.ipynb", source)
     gradebook.write_notebook(folder / "dir1" / "exercises.ipynb", honest)
     gradebook.write_notebook(folder / "dir1_exercises.ipynb", honest)
+    # the solutions through a link, a notebook too deep to parse, an odd name, a FIFO
+    (folder / "link.ipynb").symlink_to(find_exercises(ROOT)[CH03])
+    deep = '{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}"
+    (folder / "deep.ipynb").write_text(deep)
+    gradebook.write_notebook(
+        Path(os.fsdecode(bytes(folder) + b"/bad\xff.ipynb")), honest
+    )
+    os.mkfifo(folder / "fifo.ipynb")
     before = fingerprint()
     command = [sys.executable, "-c", SUBREAPER, sys.executable, "-m", "convbn.homework"]
     command += ["grade", CH03, str(folder), "--csv", str(out / "grades.csv")]
@@ -323,7 +369,7 @@ def test_every_attacker_earns_only_its_honest_work(batch):
     rows = batch["rows"]
     names = attacks(Path(), Path(), "")
     attackers = [f for f in rows if f.lstrip("'").removesuffix(".ipynb") in names]
-    assert len(attackers) == 13
+    assert len(attackers) == len(names) == 17
     for name in attackers:
         assert scores(rows[name])[:2] == (0, 0), (name, rows[name])
     for name in (
@@ -370,12 +416,52 @@ def test_the_batch_ends_within_its_limits_and_the_grader_stays_small(batch):
     )
 
 
-def test_keras_models_are_checked_before_they_are_built(batch):
+def test_a_chapter_without_keras_checkers_reads_no_model(batch):
     feedback = batch["out"] / "feedback"
-    bomb = (feedback / "keras_bomb.txt").read_text()
-    assert "could not be built within the limits" in bomb or "MB" in bomb, bomb
-    refused = (feedback / "keras_lambda.txt").read_text()
-    assert "Keras refused the model" in refused and "Lambda" in refused, refused
+    for name in ("keras_bomb", "keras_lambda"):
+        text = (feedback / f"{name}.txt").read_text()
+        assert "responses cannot be read by the grader: this grader reads no " in text
+
+
+CH10 = "10_keras_models"
+MODEL_LAMBDA = """
+import keras
+model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x * 2)])
+"""
+
+
+def test_keras_models_are_measured_before_they_are_built(tmp_path, sandbox):
+    """Chapter 10 reads the student's model: a config that declares a 25,000 x
+    25,000 layer is measured in a sandbox of its own and refused there, a Lambda
+    layer is refused with Keras's own message, honest work keeps full marks, and
+    the grader stays under 1 GB."""
+    honest = gradebook.master_code(find_exercises(ROOT)[CH10])
+    for name, extra in (
+        ("honest", []),
+        ("bomb", [KERAS_BOMB]),
+        ("lambda", [MODEL_LAMBDA]),
+    ):
+        gradebook.write_notebook(tmp_path / f"{name}.ipynb", [*honest, *extra])
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "convbn.homework", "grade", CH10, str(tmp_path)]
+    command += ["--csv", str(out / "grades.csv"), "--feedback", str(out / "fb")]
+    command += ["--timeout", "240", "--memory", "2048", "-j", "1"]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(out / "grades.csv", newline="") as file:
+        rows = {r["file"]: r for r in csv.DictReader(file)}
+    assert float(rows["honest.ipynb"]["total"]) == 4, rows["honest.ipynb"]
+    for name in ("bomb", "lambda"):  # the bomb also replaces what its functions return
+        assert float(rows[f"{name}.ipynb"]["q1_sequential"]) == 0
+        assert float(rows[f"{name}.ipynb"]["total"]) <= 3, rows[f"{name}.ipynb"]
+    bomb = (out / "fb" / "bomb.txt").read_text()
+    assert "could not be built within the limits (2048 MB)" in bomb, bomb
+    refused = (out / "fb" / "lambda.txt").read_text()
+    assert "Keras refused the model: ValueError" in refused and "Lambda" in refused
+    peak = re.search(r"grader: peak memory (\d+) MB", done.stderr)
+    assert peak and int(peak.group(1)) < 1024, done.stderr[-2000:]
 
 
 def test_numpy_only_cannot_be_bypassed_by_a_thread_or_scipy(batch):
@@ -472,3 +558,60 @@ def test_sigterm_ends_the_batch_and_every_sandbox_at_once(tmp_path, sandbox):
     _, stderr = process.communicate(timeout=60)
     assert time.monotonic() - start < 25, stderr[-2000:]
     assert "LEFT 0" in stderr, stderr[-2000:]
+
+
+VIEW_SEARCH = r"""
+import os
+FORBIDDEN = {"scipy", "convbn", "tensorflow", "keras", "sklearn", "skimage", "jax"}
+hits = []
+for top, folders, files in os.walk("/"):
+    if top.startswith(("/proc", "/dev", "/sys")):
+        folders[:] = []
+        continue
+    parts = set(top.split("/"))
+    if parts & FORBIDDEN and any(f.endswith((".py", ".so")) for f in files):
+        hits.append(top)
+print("HITS", len(hits), hits[:5])
+"""
+
+
+def test_the_numpy_only_view_holds_no_package_but_numpys(sandbox):
+    """The whole file system of the numpy-only view, searched: no folder of
+    convbn, scipy, TensorFlow, Keras, scikit-learn or scikit-image with code in it
+    (jedi's type stubs, ``.pyi`` files, do not count), in any site-packages of any
+    Python; the full view has convbn."""
+    found = {}
+    for numpy_only in (True, False):
+        launch = sandbox.command([sys.executable, "-c", VIEW_SEARCH], 512, numpy_only)
+        try:
+            done = subprocess.run(
+                launch.argv,
+                pass_fds=launch.pass_fds,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        finally:
+            launch.close()
+        found[numpy_only] = done.stdout
+    assert "HITS 0 " in found[True], found[True]
+    assert "HITS 0 " not in found[False] and "convbn" in found[False]
+
+
+def test_files_that_are_not_notebooks_are_graded_zero_with_why(batch):
+    rows = batch["rows"]
+    assert "symbolic link" in rows["link.ipynb"]["error"], rows["link.ipynb"]
+    assert "not a readable notebook" in rows["deep.ipynb"]["error"]
+    assert "not a regular file" in rows["fifo.ipynb"]["error"]
+    for name in ("link.ipynb", "deep.ipynb", "fifo.ipynb"):
+        assert float(rows[name]["total"]) == 0
+    assert scores(rows["bad\\xff.ipynb"]) == (1, 1, 1), sorted(rows)
+
+
+def test_the_wire_refuses_what_would_stall_or_flood_the_grader(batch):
+    rows = batch["rows"]
+    assert "a message with a EMPTY_SET opcode" in rows["hash_collisions.ipynb"]["error"]
+    assert "a message with a DUP opcode" in rows["dup_bomb.ipynb"]["error"]
+    assert "more than 2000000 objects" in rows["none_flood.ipynb"]["error"]
+    zero = (batch["out"] / "feedback" / "zero_size_array.txt").read_text()
+    assert "an array of a type the grader does not read" in zero, zero
