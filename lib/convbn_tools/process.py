@@ -28,7 +28,7 @@ __all__ = ["Sandbox", "FILE_LIMIT", "GRADER_MAX_MESSAGE"]
 #: The file-size limit (bytes) of a submission's process (its log, its files).
 FILE_LIMIT = 64 * 2**20
 #: The largest message the grader accepts from a sandbox (bytes).
-GRADER_MAX_MESSAGE = 128 * 2**20
+GRADER_MAX_MESSAGE = 64 * 2**20
 
 
 # --------------------------------------------------------------------------

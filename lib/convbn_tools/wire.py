@@ -271,8 +271,9 @@ class Channel:
             view = view[written:]
 
     def _read(self, count: int) -> bytes:
-        chunks, left = [], count
-        while left:
+        data, done = bytearray(count), 0  # filled in place, made bytes once
+        view = memoryview(data)
+        while done < count:
             wait = None
             if self.deadline is not None:
                 # past it, what has already come is still read, for one second
@@ -284,12 +285,12 @@ class Channel:
             ready, _, _ = select.select([self.read_fd], [], [], wait)
             if not ready:
                 raise Timeout()
-            chunk = os.read(self.read_fd, min(left, 2**20))
-            if not chunk:
+            got = os.readv(self.read_fd, [view[done : done + 2**20]])
+            if not got:
                 raise PeerGone("the other process ended")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            done += got
+        view.release()
+        return bytes(data)
 
     def receive(self):
         """The next message (plain data only); waits until ``deadline``.

@@ -517,7 +517,7 @@ def test_a_message_that_carries_code_is_refused():
     payload = pickle.dumps(os.system)  # a global: loading it would reach code
     os.write(write, len(payload).to_bytes(8, "big") + payload)
     try:
-        with pytest.raises(PeerGone, match="malformed message"):
+        with pytest.raises(PeerGone, match="a message with a STACK_GLOBAL opcode"):
             Channel(read, write).receive()
     finally:
         os.close(read)
