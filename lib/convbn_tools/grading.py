@@ -6,9 +6,10 @@
 The design, in one paragraph: the student's code and the checkers never share a
 process. A submission runs in a process of its own (:mod:`convbn_tools.sandbox`),
 isolated by bubblewrap (:mod:`convbn_tools.isolation`: a read-only view that holds
-Python and its packages and nothing of the course but its package, no network, its
-own PID namespace, no capabilities, a seccomp filter, cgroup memory and task
-limits), with a wall-clock limit. The grader, which never runs student code, reads
+Python and its packages and nothing of the course but its two packages, no network,
+its own PID namespace, no capabilities, a seccomp filter where libseccomp loads,
+cgroup memory and task limits where the machine allows them), with a wall-clock
+limit. The grader, which never runs student code, reads
 the chapter's master notebook (:mod:`convbn_tools.gradebook`, which also writes the
 gradebook and the feedback), runs each question's test function (the otter test
 cell of the master) itself, and hands the checkers the student's functions as

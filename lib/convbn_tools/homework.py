@@ -269,13 +269,13 @@ def main(argv=None) -> int:
         "--timeout",
         type=float,
         default=grading.DEFAULT_TIMEOUT,
-        help="seconds for a notebook's cells, and for each check (default 300)",
+        help="seconds for a notebook's cells, and for each test (default 300)",
     )
     grade_options.add_argument(
         "--memory",
         type=int,
         default=grading.DEFAULT_MEMORY,
-        help="memory limit of a submission in MB (default 2048)",
+        help="memory limit in MB of each of a submission's processes (default 2048)",
     )
     grade_options.add_argument(
         "-j", "--jobs", type=int, default=1, help="submissions graded at a time"
@@ -289,8 +289,9 @@ def main(argv=None) -> int:
     grade_options.add_argument(
         "--unsafe",
         action="store_true",
-        help="grade even where no sandbox can be made (bubblewrap missing): the "
-        "submissions can then read and write what you can; the CSV says so",
+        help="grade even where no sandbox can be made (bubblewrap missing or "
+        "unable to start): the submissions can then read and write what you can; "
+        "the CSV says so",
     )
     options = parser.parse_args(argv)
     if options.args[:1] == ["grade"]:

@@ -6,12 +6,15 @@ Debian's package ``bubblewrap``) the process gets:
 
 - **a view of the file system that holds only what Python needs**, read-only: the
   system's ``/usr`` (libraries), a few files of ``/etc`` (the loader's cache,
-  fonts), the Python installation and its site-packages, and of the course only
-  its two packages ``convbn`` and ``convbn_tools``. The course's folder (with the
-  master notebooks and their solutions), the submissions, the output folder and the
-  instructor's home are not in it. A *numpy-only* view holds, of the third-party
-  packages, only numpy, IPython and matplotlib (and what they need): ``convbn``,
-  scipy or TensorFlow cannot be imported there at all.
+  fonts), the Python installation and every folder on its path (which may lie in
+  the instructor's home), and of the course only its two packages ``convbn`` and
+  ``convbn_tools``. The course's folder (with the master notebooks and their
+  solutions), the submissions, the output folder and the rest of the instructor's
+  home are not in it (where a folder of the view holds the course's folder, an
+  empty one is laid over it). A *numpy-only* view holds the interpreter, its
+  standard library, and of the third-party packages only numpy, IPython and
+  matplotlib (and what they require), every site-packages folder hidden:
+  ``convbn``, scipy or TensorFlow cannot be imported there at all.
 - **mounts it cannot undo**: every capability is dropped, further user namespaces
   are disabled (``--disable-userns``), and a seccomp filter refuses ``mount``,
   ``unshare``, ``setns``, ``ptrace``, ``memfd_create``, ``io_uring`` and the other
@@ -22,17 +25,18 @@ Debian's package ``bubblewrap``) the process gets:
   interface but a loopback that is down), its own PID namespace, a new session,
   and it dies with the grader (``--die-with-parent``).
 
-The limits count everything the process holds: a **cgroup** memory and task limit
-(memory that files in ``tmpfs``, ``memfd`` and the kernel's own tables use counts
-too) where the machine lets the grader make one: cgroup v1 directories it can
-write (as root), or cgroup v2 through ``systemd-run --user --scope`` (an
-instructor's laptop). Otherwise: the writable places share one ``tmpfs`` with a
-size and an inode limit (:data:`TMPFS_INODES`), which ``unshare -rm`` mounts in a
-user namespace of its own (where even that fails, each is a ``tmpfs`` of
-:data:`TMPFS_MB` with bubblewrap's ``--size``, which sets no inode limit),
-``RLIMIT_NPROC`` and ``RLIMIT_NOFILE``, and the grader's poll of resident memory.
-``Isolation.describe`` says which are in force; the grading command prints
-it, and the CSV names it in its ``isolation`` column.
+The limits: where the machine lets the grader make one, a **cgroup** memory and
+task limit, which counts everything the process holds (its files in ``tmpfs``,
+``memfd``, the kernel's own tables): cgroup v1 directories it can write (as root),
+or cgroup v2 through ``systemd-run --user --scope`` (checked first: systemd must
+delegate the memory and pids controllers, as current desktop distributions do).
+Otherwise the writable places share one ``tmpfs`` with a size and an inode limit
+(:data:`TMPFS_INODES`), which ``unshare -rm`` mounts in a user namespace of its
+own (where even that fails, each is a ``tmpfs`` of :data:`TMPFS_MB` with
+bubblewrap's ``--size``, which sets no inode limit), with ``RLIMIT_NPROC`` (which
+does not bind root), ``RLIMIT_NOFILE`` and the grader's poll of resident memory.
+``Isolation.describe`` says which are in force; the grading command prints it, and
+the CSV names it in its ``isolation`` column.
 
 Without bubblewrap (or where it cannot start: no user namespaces), there is no
 isolation, and :mod:`convbn_tools.homework` refuses to grade unless the
@@ -48,6 +52,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import uuid
@@ -83,6 +88,9 @@ _TMPFS_SCRIPT = (
 )
 #: The largest number of tasks (processes and threads) of one sandbox.
 TASKS = 512
+#: What ``systemd-run --user`` needs to reach the user's service manager (kept in
+#: the environment of the command, removed inside bubblewrap).
+SYSTEMD_ENV = ("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
 _ETC = (
     "ld.so.cache",
     "ld.so.conf",
@@ -211,8 +219,16 @@ class _Cgroups:
     @classmethod
     def make(cls, memory_mb: int) -> _Cgroups:
         name = f"convbn-sandbox-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        memory = _own_cgroup_v1("memory") / name
-        pids = _own_cgroup_v1("pids") / name
+        made = cls(_own_cgroup_v1("memory") / name, _own_cgroup_v1("pids") / name)
+        try:
+            made._limit(memory_mb)
+        except BaseException:
+            made.remove()
+            raise
+        return made
+
+    def _limit(self, memory_mb: int) -> None:
+        memory, pids = self.memory, self.pids
         memory.mkdir()
         pids.mkdir()
         limit = str(memory_mb * 2**20)
@@ -224,7 +240,6 @@ class _Cgroups:
             except OSError:
                 pass
         (pids / "pids.max").write_text(str(TASKS))
-        return cls(memory, pids)
 
     def prefix(self) -> list[str]:
         """The command that moves itself into both cgroups, then runs the rest."""
@@ -286,9 +301,19 @@ def _limits_available(memory_mb: int) -> str:
         shutil.which("systemd-run")
         and Path("/sys/fs/cgroup/cgroup.controllers").exists()
     ):
-        command = [*_systemd_run(), "-p", "MemoryMax=64M", "-p", "TasksMax=16", "true"]
+        # inside the scope: the limits must be there (a user manager without the
+        # memory and pids controllers delegated accepts them and enforces nothing)
+        check = (
+            "c=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup | tail -n 1); "
+            '[ "$(cat "$c/memory.max")" = 67108864 ] && [ "$(cat "$c/pids.max")" = 16 ]'
+        )
+        command = [*_systemd_run(), "-p", "MemoryMax=64M", "-p", "MemorySwapMax=0"]
+        command += ["-p", "TasksMax=16", "--", "sh", "-c", check]
+        keep = ("PATH", "LANG", "VIRTUAL_ENV", *SYSTEMD_ENV)
+        env = {k: v for k, v in os.environ.items() if k in keep}
         try:
-            if subprocess.run(command, capture_output=True, timeout=30).returncode == 0:
+            done = subprocess.run(command, capture_output=True, timeout=30, env=env)
+            if done.returncode == 0:
                 return "cgroup v2"
         except (OSError, subprocess.SubprocessError):
             pass
@@ -321,6 +346,16 @@ def _course_packages() -> list[Path]:
         Path(convbn.__file__).resolve().parent,
         Path(convbn_tools.__file__).resolve().parent,
     ]
+
+
+def _hidden_course(sources) -> Path | None:
+    """The course's folder (the one with ``chapters/``, where the master notebooks
+    hold the solutions) if one of ``sources``, or ``/usr``, holds it."""
+    top = _course_packages()[0].parent.parent
+    if not (top / "chapters").is_dir():
+        return None  # an installed package: no course folder around it
+    holders = [p for p in [*sources, Path("/usr")] if _inside(top, p)]
+    return top if holders else None
 
 
 def _site_folders(roots) -> list[Path]:
@@ -476,51 +511,63 @@ class Isolation:
             args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
         return args
 
-    def _python_binds(self, numpy_only: bool) -> list[str]:
+    def _sources(self, numpy_only: bool) -> list[Path]:
+        """What of Python the view shows, each at its own path: for the full view
+        the installation (its prefixes), every folder on its path and the
+        course's two packages; for the numpy-only view the interpreter and its
+        standard library only (their site-packages are hidden, see
+        :func:`_site_folders`)."""
         if self._paths is None:
             self._paths = _python_paths()
-        prefixes = {
-            sys.base_prefix,
-            sys.prefix,
-            os.path.dirname(os.path.realpath(sys.executable)),
-        }
-        args = []
-        for prefix in sorted(prefixes):
-            if not _inside(Path(prefix), Path("/usr")):
-                args += ["--ro-bind", prefix, prefix]
+        executable = Path(os.path.realpath(sys.executable)).parent
         packages = _course_packages()
-        course = [p.parent for p in packages]
-        top = packages[0].parent.parent
-        if (top / "chapters").is_dir() and any(_inside(top, Path(p)) for p in prefixes):
-            # a Python installed inside the course's folder: hide the course
-            args += ["--ro-bind", self._empty_folder(), str(top)]
-            if not numpy_only:
-                for package in packages:
-                    args += ["--ro-bind", str(package), str(package)]
+        if numpy_only:
+            paths = sysconfig.get_paths()
+            found = {executable, Path(sys.executable).parent}
+            found |= {Path(paths["stdlib"]), Path(paths["platstdlib"])}
+            libdir = sysconfig.get_config_var("LIBDIR")
+            if libdir and Path(libdir).is_dir():
+                found.add(Path(libdir))
+            if (Path(sys.prefix) / "pyvenv.cfg").is_file():
+                found.add(Path(sys.prefix) / "pyvenv.cfg")
+            return sorted(found, key=lambda p: (len(p.parts), str(p)))
+        prefixes = {Path(sys.base_prefix), Path(sys.prefix), executable}
+        found = set(prefixes)
+        lib = {p.parent for p in packages}
         for entry in self._paths:
             path = Path(entry).resolve()
-            stdlib = (
-                any(_inside(path, Path(p)) for p in prefixes)
-                and "-packages" not in path.as_posix()
-            )
-            if stdlib:
-                continue
-            if any(_inside(c, path) or _inside(path, c) for c in course):
-                # the course's lib folder (an editable install): its packages only
-                if not numpy_only:
-                    for package in packages:
-                        args += ["--ro-bind", str(package), str(package)]
-                continue
-            if numpy_only:  # hidden: an empty folder in its place
-                if any(_inside(path, Path(p)) for p in [*prefixes, "/usr"]):
-                    args += ["--ro-bind", self._empty_folder(), str(path)]
+            if any(_inside(path, p) for p in prefixes) and "-packages" not in entry:
+                continue  # the standard library: in its prefix
+            if path in lib or any(_inside(c, path) for c in lib):
+                found |= set(packages)  # the course's lib folder: its packages only
             else:
+                found.add(path)
+        return sorted(found, key=lambda p: (len(p.parts), str(p)))
+
+    def _python_binds(self, numpy_only: bool) -> list[str]:
+        """bubblewrap's arguments for :meth:`_sources`; the course's folder, if
+        one of them holds it (a Python installed around it, a folder on the
+        path), is replaced by an empty ``tmpfs`` in which only what lies inside
+        it is bound again (a ``.venv`` in the course's folder, its packages)."""
+        sources = self._sources(numpy_only)
+        course = _hidden_course(sources)
+        inner = [p for p in sources if course is not None and _inside(p, course)]
+        args = []
+        for path in sources:
+            if path not in inner and not _inside(path, Path("/usr")):
                 args += ["--ro-bind", str(path), str(path)]
-        if numpy_only:  # every site-packages of every Python here: hidden too
-            for folder in _site_folders([*prefixes, "/usr"]):
-                args += ["--ro-bind", self._empty_folder(), str(folder)]
+        if course is not None:  # an empty tmpfs over it, then what lies inside
+            args += ["--tmpfs", str(course)]
+            for path in inner:
+                args += ["--ro-bind", str(path), str(path)]
+            args += ["--remount-ro", str(course)]
+        if numpy_only:  # every site-packages of every Python here: hidden
+            roots = [Path(sys.base_prefix), Path(sys.prefix), Path("/usr"), *sources]
+            for folder in _site_folders(roots):
+                if any(_inside(folder, p) for p in [*sources, Path("/usr")]):
+                    args += ["--ro-bind", self._empty_folder(), str(folder)]
             args += ["--dir", VIEW]
-            for item in [*self.numpy_view(), packages[1]]:
+            for item in [*self.numpy_view(), _course_packages()[1]]:
                 args += ["--ro-bind", str(item), f"{VIEW}/{item.name}"]
         return args
 
@@ -584,6 +631,8 @@ class Isolation:
         else:
             args += ["--unsetenv", "PYTHONPATH"]
         args += ["--setenv", "HOME", HOME, "--setenv", "TMPDIR", "/tmp"]
+        for name in SYSTEMD_ENV:
+            args += ["--unsetenv", name]
         if self.limits == "cgroup v1":
             launch.cgroups = _Cgroups.make(memory_mb)
             prefix = launch.cgroups.prefix()
@@ -596,12 +645,12 @@ class Isolation:
     def visible(self, path: str | Path) -> bool:
         """Whether ``path`` lies in a folder the sandbox's full view shows."""
         path = Path(path).resolve()
-        if self._paths is None:
-            self._paths = _python_paths()
-        folders = [Path(p) for p in (sys.base_prefix, sys.prefix, "/usr")]
-        folders += _course_packages()
-        folders += [Path(p).resolve() for p in self._paths if "-packages" in p]
-        return any(_inside(path, f) for f in folders)
+        sources = self._sources(numpy_only=False)
+        course = _hidden_course(sources)
+        if course is not None and _inside(path, course):
+            return any(_inside(path, p) for p in sources if _inside(p, course))
+        shown = [Path("/usr"), *sources, *(Path("/etc") / n for n in _ETC)]
+        return any(_inside(path, p) for p in shown)
 
 
 _PROBE = r"""

@@ -117,6 +117,15 @@ def _memory_mb(pid: int) -> float:
     return total / 2**20
 
 
+def _rlimits(box: isolation.Isolation, memory_mb: int) -> list[str]:
+    """The sandbox's own limits, as its command line gives them: address space
+    (MB, a backstop, see ``Sandbox``), file size (bytes) and ``RLIMIT_NPROC`` (0
+    where a cgroup counts tasks)."""
+    tasks = _tasks_allowed() if box.limits not in ("cgroup v1", "cgroup v2") else 0
+    backstop = 4 * int(memory_mb) + 4096
+    return [str(backstop), str(FILE_LIMIT), str(tasks)]
+
+
 def _tasks_allowed() -> int:
     """``RLIMIT_NPROC`` for a sandbox without a cgroup: the tasks this user runs
     now plus :data:`convbn_tools.isolation.TASKS` (the limit counts them all)."""
@@ -154,17 +163,9 @@ class Sandbox:
         models: bool = False,
     ):
         self.memory_mb, self.isolation, self.numpy_only = memory_mb, box, numpy_only
-        read_child, write_parent = os.pipe()
-        read_parent, write_child = os.pipe()
-        # The sandbox ends itself when this end closes, even if the grader is killed.
-        lifeline, self.lifeline = os.pipe()
-        tasks = _tasks_allowed() if box.limits not in ("cgroup v1", "cgroup v2") else 0
-        backstop = 4 * int(memory_mb) + 4096  # address space, MB: see the docstring
-        command = [sys.executable, "-m", "convbn_tools.sandbox"]
-        command += [str(read_child), str(write_child), str(lifeline)]
-        command += [str(backstop), str(FILE_LIMIT), str(tasks)]
+        self.limits = _rlimits(box, memory_mb)
         self.home = tempfile.mkdtemp(prefix="convbn-sandbox-")
-        keep = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV")
+        keep = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", *isolation.SYSTEMD_ENV)
         if not box.isolated:
             keep += ("PYTHONPATH",)
         env = {k: v for k, v in os.environ.items() if k in keep}
@@ -182,13 +183,23 @@ class Sandbox:
         )
         if numpy_only:
             env["CONVBN_NUMPY_ONLY"] = "1"
-        self.launch = box.command(command, memory_mb, numpy_only)
-        self.log = open(log_path, "ab")  # closed in close()
-        fds = (read_child, write_child, lifeline, *self.launch.pass_fds)
+        ours, theirs = [], []  # the descriptors this side keeps, and the child's
+        self.launch = self.log = None
         try:
+            read_child, write_parent = os.pipe()
+            theirs.append(read_child), ours.append(write_parent)
+            read_parent, write_child = os.pipe()
+            ours.append(read_parent), theirs.append(write_child)
+            # The sandbox ends itself when this end closes, even if the grader dies.
+            lifeline, self.lifeline = os.pipe()
+            theirs.append(lifeline), ours.append(self.lifeline)
+            command = [sys.executable, "-m", "convbn_tools.sandbox"]
+            command += [str(read_child), str(write_child), str(lifeline), *self.limits]
+            self.launch = box.command(command, memory_mb, numpy_only)
+            self.log = open(log_path, "ab")  # closed in close()
             self.process = subprocess.Popen(
                 self.launch.argv,
-                pass_fds=fds,
+                pass_fds=(*theirs, *self.launch.pass_fds),
                 stdin=subprocess.DEVNULL,
                 stdout=self.log,
                 stderr=self.log,
@@ -196,12 +207,16 @@ class Sandbox:
                 env=env,
                 start_new_session=True,
             )
-        except BaseException:
-            self.launch.close()
-            self.log.close()
+        except BaseException:  # nothing started: free what was made
+            for fd in ours:
+                os.close(fd)
+            for thing in (self.launch, self.log):
+                if thing is not None:
+                    thing.close()
+            shutil.rmtree(self.home, ignore_errors=True)
             raise
         finally:
-            for fd in (read_child, write_child, lifeline):
+            for fd in theirs:
                 os.close(fd)
         _LIVE.add(self.process)
         self.channel = Channel(read_parent, write_parent, GRADER_MAX_MESSAGE)
@@ -215,11 +230,14 @@ class Sandbox:
         self.over_memory = False
         threading.Thread(target=self._watch_memory, daemon=True).start()
 
-    def _watch_memory(self) -> None:
-        while self.alive and self.process.poll() is None:
-            if _memory_mb(self.process.pid) > self.memory_mb:
-                self.over_memory = True
-                _kill_tree(self.process.pid)
+    def _watch_memory(self, process: subprocess.Popen | None = None) -> None:
+        """Kill ``process`` (default: the sandbox's) past the memory limit."""
+        watched = self.process if process is None else process
+        while self.alive and watched.poll() is None:
+            if _memory_mb(watched.pid) > self.memory_mb:
+                if process is None:
+                    self.over_memory = True
+                _kill_tree(watched.pid)
                 return
             time.sleep(0.1)
 
@@ -232,6 +250,7 @@ class Sandbox:
         wait = 120.0 if deadline is None else max(deadline - time.monotonic(), 1.0)
         checker = self._checker
         if checker is None or checker.poll() is not None:
+            self._stop_checker()  # a dead one: its pipes, cgroups and files
             checker = self._checker = self._start_checker()
         line = json.dumps(json.loads(config)) + "\n"  # one line, whatever it held
         try:
@@ -261,6 +280,7 @@ class Sandbox:
 
     def _start_checker(self) -> subprocess.Popen:
         command = [sys.executable, "-m", "convbn_tools.sandbox", "--model-sizes"]
+        command += self.limits
         self._checker_launch = self.isolation.command(
             command, self.memory_mb, numpy_only=False
         )
@@ -271,16 +291,24 @@ class Sandbox:
             TF_CPP_MIN_LOG_LEVEL="3",
             OMP_NUM_THREADS="1",
         )
-        return subprocess.Popen(
-            self._checker_launch.argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            pass_fds=self._checker_launch.pass_fds,
-            env=env,
-            cwd=self.home,
-            start_new_session=True,
-        )
+        try:
+            checker = subprocess.Popen(
+                self._checker_launch.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.log,
+                pass_fds=self._checker_launch.pass_fds,
+                env=env,
+                cwd=self.home,
+                start_new_session=True,
+            )
+        except BaseException:
+            self._checker_launch.close()
+            raise
+        threading.Thread(
+            target=self._watch_memory, args=(checker,), daemon=True
+        ).start()
+        return checker
 
     def _stop_checker(self) -> None:
         checker, self._checker = self._checker, None

@@ -1,11 +1,12 @@
 """The process a submission runs in: its cells, then the grader's calls.
 
     python -m convbn_tools.sandbox READ WRITE LIFELINE ADDRESS_MB FILE_BYTES NPROC
-    python -m convbn_tools.sandbox --model-sizes  (configs in, sizes out, a line each)
+    python -m convbn_tools.sandbox --model-sizes ADDRESS_MB FILE_BYTES NPROC
 
 Started by :mod:`convbn_tools.grading`, one per submission and view, inside the
 isolation of :mod:`convbn_tools.isolation` (bubblewrap: a read-only view of Python
-and its packages, no network, its own PID namespace, cgroup limits). Here, before
+and its packages, no network, its own PID namespace, cgroup limits where the
+machine allows them). Here, before
 any student code runs:
 
 - the address-space (a backstop), file-size, open-file and (without a cgroup)
@@ -179,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     (0: none); or ``--model-sizes`` (see :func:`model_sizes`).
     """
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--model-sizes"]:
+    if argv[:1] == ["--model-sizes"]:  # ADDRESS_MB FILE_BYTES NPROC
+        _limit(int(argv[1]), int(argv[2]), int(argv[3]))
         return model_sizes()
     _limit(int(argv[3]), int(argv[4]), int(argv[5]))
     threading.Thread(target=_lifeline, args=(int(argv[2]),), daemon=True).start()

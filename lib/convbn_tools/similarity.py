@@ -9,8 +9,8 @@ repository's master notebooks) or from ``convbn``'s own source (also public). Th
 module hands that question to `copydetect <https://github.com/blingenf/copydetect>`_
 (the winnowing fingerprints of Stanford's MOSS): each submission's code cells
 become one Python file, compared with every other submission, with the reference
-solutions and with ``convbn``'s modules; the code the student version hands out
-(the prompts and the set-up cells) is boilerplate and does not count.
+solutions and with ``convbn``'s top-level modules; the code the student version
+hands out (the prompts and the set-up cells) is boilerplate and does not count.
 
 What it reports is a *similarity*, the share of a file's fingerprints found in the
 other file, not a verdict: short exercises have few ways to be written, and two
@@ -31,7 +31,7 @@ from convbn_tools.gradebook import Graded, _cell, _source, feedback_names, maste
 
 __all__ = ["THRESHOLD", "write_report", "boilerplate"]
 
-#: The share of a submission's fingerprints found in the other file, from which a
+#: The share of a submission's fingerprints found in the other file above which a
 #: pair is reported (copydetect's own default).
 THRESHOLD = 0.33
 _REFERENCE = "reference-solutions"
@@ -72,9 +72,9 @@ def _submission_code(path: Path) -> str:
 
 def write_report(results: list[Graded], master: str | Path, target: str | Path) -> int:
     """Compare the submissions of ``results`` with each other, the reference
-    solutions of ``master`` and ``convbn``'s modules; write ``target`` (``.html``:
-    copydetect's report, side by side; ``.csv``: one row per pair). Returns the
-    number of pairs at or above :data:`THRESHOLD`."""
+    solutions of ``master`` and ``convbn``'s top-level modules; write ``target``
+    (``.html``: copydetect's report, side by side; ``.csv``: one row per pair).
+    Returns the number of pairs above :data:`THRESHOLD`."""
     from copydetect import CopyDetector
 
     import convbn

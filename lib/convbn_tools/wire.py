@@ -164,9 +164,18 @@ def _npy(array: np.ndarray) -> bytes:
 def _from_npy(data: bytes, budget: Budget | None = None) -> np.ndarray:
     """An array from ``.npy`` bytes: numbers, booleans or non-empty strings only
     (no fields, no sub-arrays, no zero-size items), charged to ``budget`` at no
-    less than 8 bytes an element (what a checker's conversion to float costs)."""
-    array = np.load(io.BytesIO(data), allow_pickle=False)
-    dtype = array.dtype
+    less than 8 bytes an element (what a checker's conversion to float costs),
+    from its header, before anything is allocated."""
+    from numpy.lib import format as npy
+
+    stream = io.BytesIO(data)
+    version = npy.read_magic(stream)
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        raise PeerGone("an array in an unknown .npy version")
+    read_header = {(1, 0): npy.read_array_header_1_0}.get(
+        version, npy.read_array_header_2_0
+    )
+    shape, _, dtype = read_header(stream)
     if (
         dtype.fields is not None
         or dtype.subdtype is not None
@@ -174,9 +183,12 @@ def _from_npy(data: bytes, budget: Budget | None = None) -> np.ndarray:
         or dtype.kind not in "biufcSU"
     ):
         raise PeerGone(f"an array of a type the grader does not read ({dtype})")
+    size = int(np.prod(shape, dtype=object))
     if budget is not None:
-        budget.spend(int(array.size) * max(8, dtype.itemsize))
-    return array
+        budget.spend(size * max(8, dtype.itemsize))
+    elif size * dtype.itemsize > MAX_BYTES:
+        raise PeerGone(f"an array of more than {MAX_BYTES // 2**20} MB")
+    return np.load(io.BytesIO(data), allow_pickle=False)
 
 
 #: The pickle opcodes a message may use: plain values, lists, tuples, the memo.
@@ -184,17 +196,20 @@ _OPCODES = frozenset(
     """PROTO FRAME STOP MARK NONE NEWTRUE NEWFALSE BININT BININT1 BININT2 LONG1
     BINFLOAT SHORT_BINUNICODE BINUNICODE BINUNICODE8 SHORT_BINBYTES BINBYTES BINBYTES8
     EMPTY_LIST APPEND APPENDS LIST EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 MEMOIZE
-    BINPUT LONG_BINPUT BINGET LONG_BINGET""".split()
+    BINGET LONG_BINGET""".split()
 )
-_STRUCTURE = frozenset("PROTO FRAME STOP MARK MEMOIZE BINPUT LONG_BINPUT".split())
+_STRUCTURE = frozenset("PROTO FRAME STOP MARK MEMOIZE".split())
 
 
 def _check_opcodes(data: bytes) -> None:
     """Refuse a pickle that uses any opcode but :data:`_OPCODES`, an int of more
-    than 64 bytes, or more than ``MAX_NODES`` objects (PeerGone)."""
+    than 64 bytes, a reference to an object not yet memoized, or more than
+    ``MAX_NODES`` objects (PeerGone). Protocol 5 memoizes with ``MEMOIZE`` only;
+    ``BINPUT`` (which can make the unpickler size its memo to any index) is
+    refused."""
     import pickletools
 
-    objects = 0
+    objects = memoized = 0
     try:
         for opcode, argument, _ in pickletools.genops(data):
             name = opcode.name
@@ -206,6 +221,10 @@ def _check_opcodes(data: bytes) -> None:
                 and argument.bit_length() > 512
             ):
                 raise PeerGone("a message with a huge int")
+            if name == "MEMOIZE":
+                memoized += 1
+            elif name in ("BINGET", "LONG_BINGET") and not 0 <= argument < memoized:
+                raise PeerGone("a message that refers to nothing")
             if name not in _STRUCTURE:
                 objects += 1
                 if objects > MAX_NODES:
@@ -214,6 +233,13 @@ def _check_opcodes(data: bytes) -> None:
         raise
     except Exception as error:  # pickletools' own complaint: not a pickle
         raise PeerGone(f"a malformed message ({_cut(str(error), 200)})") from None
+
+
+def _handle(value, exported: list) -> int:
+    """``value`` as an index of ``exported`` (PeerGone if it is not one)."""
+    if type(value) is not int or not 0 <= value < len(exported):
+        raise PeerGone("a call of a function that was never handed over")
+    return value
 
 
 def _hashable_keys(items, kind: str) -> None:
@@ -421,7 +447,7 @@ class Channel:
             if kind == "fn":
                 return Remote(self, int(rest[0]), _cut(rest[1], 100))
             if kind == "yours":
-                return self.exported[int(rest[0])]
+                return self.exported[_handle(rest[0], self.exported)]
             if kind == "opaque":
                 return _opaque(rest[0])
         except (PeerGone, Timeout, Refused):
@@ -487,9 +513,10 @@ class Channel:
                 continue
             if message[0] == "return" and len(message) == 3:
                 _, value, changed = message
+                budget = Budget(deadline=self.deadline)  # one for the whole answer
                 if changed is not None:
-                    _write_back(args, self.decode(changed))
-                return self.decode(value)
+                    _write_back(args, self.decode(changed, budget=budget))
+                return self.decode(value, budget=budget)
             if message[0] == "raise" and len(message) == 3:
                 _, type_name, text = message
                 raise _exception(type_name, text)
@@ -499,7 +526,7 @@ class Channel:
         """Run one ``("call", ...)`` request of the other side and send the answer."""
         _, handle, args, kwargs, options = message
         try:
-            fn = self.exported[int(handle)]
+            fn = self.exported[_handle(handle, self.exported)]
             args, kwargs = self.decode(args), self.decode(kwargs)
             if not (isinstance(args, list) and isinstance(kwargs, dict)):
                 raise TypeError("a call needs a list of arguments and a dict")

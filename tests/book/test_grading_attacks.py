@@ -38,7 +38,12 @@ pytestmark = pytest.mark.slow
 
 TIMEOUT = 20
 MARKER = "HONEST-WORK-MARKER-5e1f"
-COURSE = [ROOT / "lib", ROOT / "chapters" / CH03, ROOT / "conftest.py"]
+COURSE = [
+    ROOT / "lib",
+    ROOT / "chapters" / CH03,
+    ROOT / "conftest.py",
+    ROOT / "README.md",
+]
 
 REMOUNT = r"""
 import ctypes, os
@@ -62,7 +67,7 @@ try:
         text = f.read(); f.seek(0); f.write("import os; os._exit(0)\n" + text)
 except OSError:
     pass
-print("remounted", undone, "planted", planted)
+raise RuntimeError(f"REPORT remounted {undone} planted {planted}")
 """
 READ_OTHERS = r"""
 import glob, json
@@ -85,7 +90,8 @@ if master:  # the solutions, run here: full marks with no solution in the notebo
                 pass
 import convbn_tools.wire as wire
 wire._text = lambda error: str(error)  # lift the wire's cap
-raise RuntimeError("LEAK " + " ".join(texts)[:200000])
+ours = [p for p in found if p.startswith((ROOT, SUBMISSIONS, OUT))]
+raise RuntimeError(f"LEAK {len(ours)} {ours[:3]} " + " ".join(texts)[:200000])
 """
 SOCKET = r"""
 import ctypes, socket, struct
@@ -93,7 +99,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.socket(1, 1, 0)  # AF_UNIX, SOCK_STREAM, past the audit hook
 path = SOCKET_PATH.encode()
 address = struct.pack("H", 1) + path + bytes(108 - len(path))
-print("connect:", libc.connect(fd, address, len(address)), ctypes.get_errno())
+raise RuntimeError(f"REPORT connect {libc.connect(fd, address, len(address))}")
 """
 DECODE_BOMB = r"""
 import convbn_tools.wire as wire
@@ -123,7 +129,7 @@ responses = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x
 """
 MEMORY = r"""
 import os
-held = []
+held, memfd = [], "memfd worked"
 for i in range(48):
     try:
         fd = os.memfd_create(f"m{i}")
@@ -131,14 +137,14 @@ for i in range(48):
         os.write(fd, b"x" * (64 << 20))
         held.append(fd)
     except OSError as error:
-        print("memfd:", error)
+        memfd = f"memfd {error.errno}"
         break
 try:
     with open("/tmp/big", "wb") as f, open("/dev/shm/big", "wb") as g:
         for _ in range(48):
             f.write(b"x" * (64 << 20)); g.write(b"x" * (64 << 20))
 except OSError as error:
-    print("tmpfs:", error)
+    raise RuntimeError(f"REPORT {memfd} tmpfs {error.errno}")
 """
 INODES = r"""
 import os
@@ -148,7 +154,7 @@ try:
         open(f"/tmp/f{i}", "w").close()
         made += 1
 except OSError as error:
-    print(made, error)
+    raise RuntimeError(f"REPORT made {made} files: {error.errno}")
 """
 THREAD = r"""
 import threading, queue
@@ -176,19 +182,21 @@ import os, sys, ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 try:
     os.kill(os.getppid(), 9)
-except PermissionError as error:
-    print(error)
+    refused = "no"
+except PermissionError:
+    refused = "yes"
 if libc.fork() == 0:  # a child in its own session, past the audit hook
     libc.setsid()
     import time
-    time.sleep(8)
+    time.sleep(120)  # longer than the batch: it must not be alive to wake up
     for path in (OUT + "/grades.csv", ROOT + "/README.md"):
         try:
             open(path, "w").write("rewritten")
         except OSError:
             pass
     os._exit(0)
-libc.kill(libc.getppid(), 9)  # the sandbox's own init, in its PID namespace
+init = libc.kill(libc.getppid(), 9)  # the sandbox's own init, in its PID namespace
+raise RuntimeError(f"REPORT kill refused {refused}, parent {os.getppid()}")
 """
 TERMINAL = r"""
 raise RuntimeError("\x1b]0;owned\x07\x1b[2J\x1b[31m=HYPERLINK(\"http://x\")\u202e")
@@ -317,7 +325,7 @@ def batch(tmp_path_factory, sandbox):
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     cells = {**attacks(folder, out, listening)}
-    honest = [*gradebook.master_code(find_exercises(ROOT)[CH03]), f"# {MARKER}"]
+    honest = [f"# {MARKER}", *gradebook.master_code(find_exercises(ROOT)[CH03])]
     cells["honest"] = honest
     cells["élève"] = cells["èlève"] = honest
     (folder / "dir1").mkdir()
@@ -390,7 +398,8 @@ def test_the_honest_work_keeps_full_marks_and_stays_private(batch):
     assert scores(rows["dir1/exercises.ipynb"]) == (1, 1, 1)
     for feedback in (batch["out"] / "feedback").iterdir():
         assert MARKER not in feedback.read_text(encoding="utf-8"), feedback.name
-    assert "LEAK" in (batch["out"] / "feedback" / "read_others.txt").read_text()
+    leak = (batch["out"] / "feedback" / "read_others.txt").read_text()
+    assert "LEAK 0 []" in leak, leak[:2000]  # it ran, and found none of ours
 
 
 def test_the_course_is_unchanged_nothing_is_planted_nothing_is_left_running(batch):
@@ -407,8 +416,7 @@ def test_the_batch_ends_within_its_limits_and_the_grader_stays_small(batch):
     peak = re.search(r"grader: peak memory (\d+) MB", batch["stderr"])
     assert peak and int(peak.group(1)) < 1024, batch["stderr"][-2000:]
     rows = batch["rows"]
-    hung = sum("timed out" in r["error"] for r in rows.values())
-    assert batch["seconds"] < 120 + 2 * TIMEOUT * (hung + 2), (batch["seconds"], hung)
+    assert batch["seconds"] < 300, batch["seconds"]  # 31 notebooks, -j 2
     assert (
         "value of more than"
         in rows["decode_bomb.ipynb"]["error"]
@@ -532,6 +540,10 @@ def test_without_a_cgroup_one_tmpfs_limits_files_and_inodes(tmp_path, sandbox):
         assert attacker.scores["q1_debug_correlate2d"] == 0
         assert attacker.total == 1 and not attacker.error, attacker.error
     assert "tmpfs with an inode limit" in box.summary()
+    made = next(e for e in inodes.cell_errors if "REPORT made" in e)
+    count = int(re.search(r"made (\d+) files: 28", made).group(1))  # ENOSPC
+    assert isolation.TMPFS_INODES - 100 < count < isolation.TMPFS_INODES, made
+    assert "REPORT memfd 1 tmpfs 28" in " ".join(memory.cell_errors)
 
 
 def test_sigterm_ends_the_batch_and_every_sandbox_at_once(tmp_path, sandbox):
@@ -562,7 +574,8 @@ def test_sigterm_ends_the_batch_and_every_sandbox_at_once(tmp_path, sandbox):
 
 VIEW_SEARCH = r"""
 import os
-FORBIDDEN = {"scipy", "convbn", "tensorflow", "keras", "sklearn", "skimage", "jax"}
+FORBIDDEN = {"scipy", "convbn", "tensorflow", "keras", "sklearn", "skimage", "jax",
+             "torch"}
 hits = []
 for top, folders, files in os.walk("/"):
     if top.startswith(("/proc", "/dev", "/sys")):
@@ -571,15 +584,19 @@ for top, folders, files in os.walk("/"):
     parts = set(top.split("/"))
     if parts & FORBIDDEN and any(f.endswith((".py", ".so")) for f in files):
         hits.append(top)
+    for name in files:  # single-file modules, eggs and zips of those packages
+        stem = name.split(".")[0].split("-")[0].lower()
+        if stem in FORBIDDEN and name.endswith((".py", ".so", ".egg", ".zip")):
+            hits.append(os.path.join(top, name))
 print("HITS", len(hits), hits[:5])
 """
 
 
-def test_the_numpy_only_view_holds_no_package_but_numpys(sandbox):
-    """The whole file system of the numpy-only view, searched: no folder of
-    convbn, scipy, TensorFlow, Keras, scikit-learn or scikit-image with code in it
-    (jedi's type stubs, ``.pyi`` files, do not count), in any site-packages of any
-    Python; the full view has convbn."""
+def test_the_numpy_only_view_holds_none_of_the_forbidden_packages(sandbox):
+    """The whole file system of the numpy-only view, searched on this machine: no
+    folder of convbn, scipy, TensorFlow, Keras, scikit-learn, scikit-image, JAX or
+    PyTorch with code in it (jedi's type stubs, ``.pyi`` files, do not count), no
+    module, egg or zip of theirs; the full view has convbn."""
     found = {}
     for numpy_only in (True, False):
         launch = sandbox.command([sys.executable, "-c", VIEW_SEARCH], 512, numpy_only)
@@ -615,3 +632,19 @@ def test_the_wire_refuses_what_would_stall_or_flood_the_grader(batch):
     assert "more than 2000000 objects" in rows["none_flood.ipynb"]["error"]
     zero = (batch["out"] / "feedback" / "zero_size_array.txt").read_text()
     assert "an array of a type the grader does not read" in zero, zero
+
+
+def test_each_attack_ran_and_failed(batch):
+    """Each attack reports what it achieved (its last cell raises it), so that
+    the other tests cannot pass because an attack never ran."""
+    feedback = batch["out"] / "feedback"
+
+    def said(name):
+        return (feedback / f"{name}.txt").read_text()
+
+    assert "REPORT remounted [] planted []" in said("remount")
+    assert "REPORT connect -1" in said("socket")
+    assert "REPORT memfd 1 tmpfs 28" in said("memory")  # EPERM, ENOSPC
+    assert "REPORT kill refused yes, parent 1" in said("escape")
+    inodes = batch["rows"]["inodes.ipynb"]["error"]
+    assert "exceeded the memory limit" in inodes, inodes  # the cgroup counts them
