@@ -54,7 +54,7 @@ for line in open("/proc/self/mountinfo"):
     if libc.mount(None, point.encode(), None, 32 | 4096, None) == 0:  # remount rw
         undone.append(point)
 planted = []
-for folder in [ROOT, ROOT + "/lib", ROOT + "/lib/convbn_tools", os.getcwd(), "/tmp"]:
+for folder in [ROOT, ROOT + "/lib", ROOT + "/lib/convbn_tools"]:  # the grader's
     for name in ("keras.py", "numpy.py", "tensorflow.py"):
         try:
             with open(os.path.join(folder, name), "w") as f:
@@ -543,7 +543,7 @@ def test_without_a_cgroup_one_tmpfs_limits_files_and_inodes(tmp_path, sandbox):
     made = next(e for e in inodes.cell_errors if "REPORT made" in e)
     count = int(re.search(r"made (\d+) files: 28", made).group(1))  # ENOSPC
     assert isolation.TMPFS_INODES - 100 < count < isolation.TMPFS_INODES, made
-    assert "REPORT memfd 1 tmpfs 28" in " ".join(memory.cell_errors)
+    assert re.search(r"REPORT memfd 1 tmpfs (27|28)", " ".join(memory.cell_errors))
 
 
 def test_sigterm_ends_the_batch_and_every_sandbox_at_once(tmp_path, sandbox):
@@ -588,7 +588,7 @@ for top, folders, files in os.walk("/"):
         stem = name.split(".")[0].split("-")[0].lower()
         if stem in FORBIDDEN and name.endswith((".py", ".so", ".egg", ".zip")):
             hits.append(os.path.join(top, name))
-print("HITS", len(hits), hits[:5])
+print("HITS", len(hits), hits[:5], "CONVBN", any("/convbn/" in h for h in hits))
 """
 
 
@@ -612,7 +612,7 @@ def test_the_numpy_only_view_holds_none_of_the_forbidden_packages(sandbox):
             launch.close()
         found[numpy_only] = done.stdout
     assert "HITS 0 " in found[True], found[True]
-    assert "HITS 0 " not in found[False] and "convbn" in found[False]
+    assert "CONVBN True" in found[False], found[False]
 
 
 def test_files_that_are_not_notebooks_are_graded_zero_with_why(batch):
@@ -644,7 +644,8 @@ def test_each_attack_ran_and_failed(batch):
 
     assert "REPORT remounted [] planted []" in said("remount")
     assert "REPORT connect -1" in said("socket")
-    assert "REPORT memfd 1 tmpfs 28" in said("memory")  # EPERM, ENOSPC
+    # EPERM; then EFBIG (the file-size limit) or ENOSPC (the tmpfs is full)
+    assert re.search(r"REPORT memfd 1 tmpfs (27|28)", said("memory")), said("memory")
     assert "REPORT kill refused yes, parent 1" in said("escape")
     inodes = batch["rows"]["inodes.ipynb"]["error"]
     assert "exceeded the memory limit" in inodes, inodes  # the cgroup counts them
