@@ -642,6 +642,23 @@ class Isolation:
         launch.argv = [*prefix, *args, "--", *argv]
         return launch
 
+    def run(
+        self, argv: list[str], memory_mb: int, numpy_only: bool, timeout: float
+    ) -> subprocess.CompletedProcess:
+        """Run ``argv`` isolated to its end (text output captured), then undo
+        what :meth:`command` made."""
+        launch = self.command(argv, memory_mb, numpy_only)
+        try:
+            return subprocess.run(
+                launch.argv,
+                pass_fds=launch.pass_fds,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        finally:
+            launch.close()
+
     def visible(self, path: str | Path) -> bool:
         """Whether ``path`` lies in a folder the sandbox's full view shows."""
         path = Path(path).resolve()
@@ -686,19 +703,9 @@ def detect(memory_mb: int = 256) -> Isolation:
         else:
             limits = _limits_available(memory_mb) or _private_tmpfs()
             found = Isolation(bwrap, limits, seccomp_filter())
-            launch = found.command(
-                [sys.executable, "-c", _PROBE, "/usr", sys.prefix, HOME + "/.."],
-                memory_mb,
-                numpy_only=False,
-            )
+            probe = [sys.executable, "-c", _PROBE, "/usr", sys.prefix, HOME + "/.."]
             try:
-                done = subprocess.run(
-                    launch.argv,
-                    pass_fds=launch.pass_fds,
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                )
+                done = found.run(probe, memory_mb, numpy_only=False, timeout=120)
                 if done.stdout.strip() != "isolated":
                     why = (done.stderr.strip().splitlines() or ["no output"])[-1]
                     found = Isolation(
@@ -708,7 +715,5 @@ def detect(memory_mb: int = 256) -> Isolation:
                 found = Isolation(
                     None, "", None, f"bubblewrap cannot start here ({error})"
                 )
-            finally:
-                launch.close()
         _DETECTED["found"] = found
         return found

@@ -599,17 +599,8 @@ def test_the_numpy_only_view_holds_none_of_the_forbidden_packages(sandbox):
     module, egg or zip of theirs; the full view has convbn."""
     found = {}
     for numpy_only in (True, False):
-        launch = sandbox.command([sys.executable, "-c", VIEW_SEARCH], 512, numpy_only)
-        try:
-            done = subprocess.run(
-                launch.argv,
-                pass_fds=launch.pass_fds,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-        finally:
-            launch.close()
+        argv = [sys.executable, "-c", VIEW_SEARCH]
+        done = sandbox.run(argv, 512, numpy_only, timeout=300)
         found[numpy_only] = done.stdout
     assert "HITS 0 " in found[True], found[True]
     assert "CONVBN True" in found[False], found[False]
