@@ -29,6 +29,12 @@ __all__ = ["Sandbox", "FILE_LIMIT", "GRADER_MAX_MESSAGE"]
 FILE_LIMIT = 64 * 2**20
 #: The largest message the grader accepts from a sandbox (bytes).
 GRADER_MAX_MESSAGE = 64 * 2**20
+#: The most numbers a student's call of a checker's function may pass (it runs in
+#: the grader: chapter 5's maps take signals of 6 to 9 numbers).
+CALL_LIMIT = 1024
+#: The longest a Keras model from a submission may take for 32 samples (seconds),
+#: measured in its sandbox: the checkers call it in the grader.
+MODEL_SECONDS = 2.0
 
 
 # --------------------------------------------------------------------------
@@ -220,6 +226,7 @@ class Sandbox:
                 os.close(fd)
         _LIVE.add(self.process)
         self.channel = Channel(read_parent, write_parent, GRADER_MAX_MESSAGE)
+        self.channel.call_limit = CALL_LIMIT
         if models:  # a chapter whose checkers read Keras models
             self.channel.model_sizes = self._model_sizes
         self._checker: subprocess.Popen | None = None  # sizes of Keras models
@@ -245,9 +252,10 @@ class Sandbox:
         """The ``(shape, dtype)`` of each variable of the Keras model ``config``
         describes, found by building it in a sandbox of its own (full view, the
         same memory limit, until this sandbox's deadline), which serves this
-        submission's models and ends with it (one import of Keras)."""
+        submission's models and ends with it (one import of Keras). A model whose
+        forward pass of 32 samples takes more than :data:`MODEL_SECONDS` there is
+        refused: the checkers call it here, in the grader."""
         deadline = self.channel.deadline
-        wait = 120.0 if deadline is None else max(deadline - time.monotonic(), 1.0)
         checker = self._checker
         if checker is None or checker.poll() is not None:
             self._stop_checker()  # a dead one: its pipes, cgroups and files
@@ -256,27 +264,49 @@ class Sandbox:
         try:
             checker.stdin.write(line.encode())
             checker.stdin.flush()
-            ready, _, _ = select.select([checker.stdout], [], [], wait)
-            answer = checker.stdout.readline(2**20) if ready else None
         except OSError:
-            answer = b""
-        if answer is None:
+            pass
+        wait = 120.0 if deadline is None else max(deadline - time.monotonic(), 1.0)
+        answer = self._answer(checker, wait)
+        if "refused" in answer:
+            self._answer(checker, wait)  # its empty timing
+            raise Refused(f"Keras refused the model: {_cut(answer['refused'])}")
+        timing = self._answer(checker, MODEL_SECONDS + 1.0, slow=True)
+        seconds = timing.get("seconds")
+        if isinstance(seconds, int | float) and seconds > MODEL_SECONDS:
+            raise Refused(
+                f"the Keras model takes {seconds:.1f} s for 32 samples (at most "
+                f"{MODEL_SECONDS:g} s: the grader calls it)"
+            )
+        return [
+            (tuple(int(n) for n in shape), str(dtype))
+            for shape, dtype in answer["sizes"]
+        ]
+
+    def _answer(self, checker, wait: float, slow: bool = False) -> dict:
+        """The measuring sandbox's next line, within ``wait`` seconds (then it is
+        ended: Timeout, or Refused when ``slow``: a forward pass too long)."""
+        ready, _, _ = select.select([checker.stdout], [], [], wait)
+        line = checker.stdout.readline(2**20) if ready else None
+        if line is None:
             self._stop_checker()
+            if slow:
+                raise Refused(
+                    f"the Keras model takes more than {MODEL_SECONDS:g} s for 32 "
+                    "samples (the grader calls it)"
+                )
             raise Timeout()
         try:
-            answer = json.loads(answer)
+            answer = json.loads(line)
+            if not isinstance(answer, dict):
+                raise ValueError
+            return answer
         except ValueError:
             self._stop_checker()
             raise Refused(
                 f"the Keras model could not be built within the limits "
                 f"({self.memory_mb} MB): {_died(checker.returncode)}"
             ) from None
-        if "refused" in answer:
-            raise Refused(f"Keras refused the model: {_cut(answer['refused'])}")
-        return [
-            (tuple(int(n) for n in shape), str(dtype))
-            for shape, dtype in answer["sizes"]
-        ]
 
     def _start_checker(self) -> subprocess.Popen:
         command = [sys.executable, "-m", "convbn_tools.sandbox", "--model-sizes"]
@@ -294,6 +324,7 @@ class Sandbox:
         try:
             checker = subprocess.Popen(
                 self._checker_launch.argv,
+                bufsize=0,  # unbuffered: select() then sees every line that came
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self.log,

@@ -234,10 +234,30 @@ def _sizes_here(config: str) -> list:
     return [(tuple(w.shape), str(w.dtype)) for w in model.weights]
 
 
+def _forward_seconds(model) -> float | None:
+    """Seconds a forward pass of 32 zero samples takes (None for a model whose
+    inputs have no fixed shape): the grader will call the model itself."""
+    import time
+
+    import numpy as np
+
+    try:
+        shapes = [tuple(t.shape) for t in model.inputs]
+    except (AttributeError, ValueError):
+        return None
+    if not shapes or any(d is None for s in shapes for d in s[1:]):
+        return None
+    batch = [np.zeros((32, *s[1:]), dtype="float32") for s in shapes]
+    start = time.monotonic()
+    model(batch if len(batch) > 1 else batch[0], training=False)
+    return time.monotonic() - start
+
+
 def model_sizes() -> int:
     """Serve the grader: read a Keras model's config (JSON, one line) on stdin,
     build it with ``safe_mode``, and write the ``(shape, dtype)`` of each of its
-    weights as one line of JSON on stdout, or ``{"refused": message}``; until
+    weights as one line of JSON on stdout, or ``{"refused": message}``, then the
+    seconds a forward pass of 32 zero samples takes (``{"seconds": ...}``); until
     stdin ends. The grader runs this in a sandbox of its own, under the memory
     limit, before it builds a model a submission sent (Keras is imported once)."""
     import json
@@ -253,7 +273,14 @@ def model_sizes() -> int:
             answer = {"sizes": sizes}
         except Exception as error:  # Keras's own message, e.g. safe_mode's refusal
             answer = {"refused": f"{type(error).__name__}: {str(error)[:1000]}"}
-        sys.stdout.write(json.dumps(answer) + "\n")
+            model = None
+        sys.stdout.write(json.dumps(answer) + "\n")  # first the sizes, then
+        sys.stdout.flush()
+        try:  # the time of a forward pass, which the grader waits for briefly
+            seconds = None if model is None else _forward_seconds(model)
+        except Exception:  # a model that cannot run on zeros: the checkers will say
+            seconds = None
+        sys.stdout.write(json.dumps({"seconds": seconds}) + "\n")
         sys.stdout.flush()
     return 0
 

@@ -235,6 +235,28 @@ def _check_opcodes(data: bytes) -> None:
         raise PeerGone(f"a malformed message ({_cut(str(error), 200)})") from None
 
 
+def _within(limit: int, value) -> None:
+    """ValueError if ``value`` (arguments) holds more than ``limit`` numbers."""
+    count, todo = 0, [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, np.ndarray | np.generic):
+            count += int(np.size(item))
+        elif isinstance(item, list | tuple | set | frozenset):
+            todo.extend(item)
+            count += 1
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+            count += 1
+        else:
+            count += 1
+        if count > limit:
+            raise ValueError(
+                f"a function handed over by the grader takes at most {limit} "
+                "numbers a call"
+            )
+
+
 def _handle(value, exported: list) -> int:
     """``value`` as an index of ``exported`` (PeerGone if it is not one)."""
     if type(value) is not int or not 0 <= value < len(exported):
@@ -278,6 +300,7 @@ class Channel:
         self.deadline: float | None = None
         self.max_message = max_message
         self.model_sizes = None
+        self.call_limit: int | None = None
 
     # framing ---------------------------------------------------------------
     def send(self, message) -> None:
@@ -410,15 +433,21 @@ class Channel:
                 budget.spend(len(rest[0]))
                 array = _from_npy(rest[0], budget)
                 return array if kind == "nd" else array[()]
-            if kind == "rng":
-                bit_generator = getattr(np.random, _cut(rest[0], 100), None)
-                if not (
-                    isinstance(bit_generator, type)
-                    and issubclass(bit_generator, np.random.BitGenerator)
-                ):
+            if kind == "rng":  # PCG64 only, from its two 128-bit numbers
+                state = self.decode(rest[1], depth + 1, budget)
+                if rest[0] != "PCG64":
                     return _opaque("Generator")
-                made = bit_generator()
-                made.state = self.decode(rest[1], depth + 1, budget)
+                inner = state["state"]
+                numbers = (inner["state"], inner["inc"], state["has_uint32"])
+                if not all(type(n) is int and 0 <= n < 2**128 for n in numbers):
+                    raise ValueError("not a PCG64 state")
+                made = np.random.PCG64()
+                made.state = {
+                    "bit_generator": "PCG64",
+                    "state": {"state": inner["state"], "inc": inner["inc"]},
+                    "has_uint32": int(bool(state["has_uint32"])),
+                    "uinteger": int(state["uinteger"]) % 2**32,
+                }
                 return np.random.Generator(made)
             if kind in ("list", "tuple", "set", "frozenset"):
                 items = [self.decode(v, depth + 1, budget) for v in rest[0]]
@@ -523,13 +552,20 @@ class Channel:
             raise PeerGone(f"an unexpected message {_cut(repr(message[0]), 40)}")
 
     def serve_call(self, message) -> None:
-        """Run one ``("call", ...)`` request of the other side and send the answer."""
+        """Run one ``("call", ...)`` request of the other side and send the answer.
+
+        With ``call_limit`` set (the grader's side), the arguments may hold at most
+        that many numbers in all: a function a checker hands the student runs
+        here, in the grader, and a large input could make it build a huge array.
+        """
         _, handle, args, kwargs, options = message
         try:
             fn = self.exported[_handle(handle, self.exported)]
             args, kwargs = self.decode(args), self.decode(kwargs)
             if not (isinstance(args, list) and isinstance(kwargs, dict)):
                 raise TypeError("a call needs a list of arguments and a dict")
+            if self.call_limit is not None:
+                _within(self.call_limit, [args, kwargs])
             before = self.encode(args)
         except (PeerGone, Timeout):
             raise

@@ -438,17 +438,61 @@ model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x * 2
 """
 
 
+HEAVY_MODEL = """
+import keras
+from keras import layers
+_honest_to_functional = to_functional
+def to_functional(model):  # the same answer, after work that has no weights
+    inputs = keras.Input(shape=model.input_shape[1:])
+    x = layers.RepeatVector(500)(inputs)
+    for _ in range(40):
+        x = layers.MaxPooling1D(500, strides=1, padding="same")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    return keras.Model(inputs, _honest_to_functional(model)(x))
+"""
+CALLBACK = """
+_honest_find = find_counterexample
+def find_counterexample(f, inputs, boundary):
+    try:
+        f(np.full((10000, 1), 3.0))  # would run in the grader, as a 10000 x 10000
+    except ValueError as error:
+        print(error)
+    return _honest_find(f, inputs, boundary)
+"""
+
+
+def test_a_checkers_function_takes_only_small_inputs_in_the_grader(tmp_path, sandbox):
+    """Chapter 5 hands the student the grader's own maps; called with a large
+    input they refuse it, so the grader stays small, and honest work keeps its
+    marks."""
+    honest = gradebook.master_code(find_exercises(ROOT)["05_equivariance"])
+    gradebook.write_notebook(tmp_path / "callback.ipynb", [*honest, CALLBACK])
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "convbn.homework", "grade", "05_equivariance"]
+    command += [str(tmp_path / "callback.ipynb"), "--timeout", "60"]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "total: 3 / 3" in done.stdout, done.stdout
+    peak = re.search(r"grader: peak memory (\d+) MB", done.stderr)
+    assert peak and int(peak.group(1)) < 1024, done.stderr[-2000:]
+    del out
+
+
 def test_keras_models_are_measured_before_they_are_built(tmp_path, sandbox):
     """Chapter 10 reads the student's model: a config that declares a 25,000 x
     25,000 layer is measured in a sandbox of its own and refused there, a Lambda
     layer is refused with Keras's own message, honest work keeps full marks, and
     the grader stays under 1 GB."""
     honest = gradebook.master_code(find_exercises(ROOT)[CH10])
-    for name, extra in (
+    cases = (
         ("honest", []),
         ("bomb", [KERAS_BOMB]),
         ("lambda", [MODEL_LAMBDA]),
-    ):
+        ("heavy", [HEAVY_MODEL]),
+    )
+    for name, extra in cases:
         gradebook.write_notebook(tmp_path / f"{name}.ipynb", [*honest, *extra])
     out = tmp_path / "out"
     command = [sys.executable, "-m", "convbn.homework", "grade", CH10, str(tmp_path)]
@@ -466,6 +510,9 @@ def test_keras_models_are_measured_before_they_are_built(tmp_path, sandbox):
         assert float(rows[f"{name}.ipynb"]["total"]) <= 3, rows[f"{name}.ipynb"]
     bomb = (out / "fb" / "bomb.txt").read_text()
     assert "could not be built within the limits (2048 MB)" in bomb, bomb
+    heavy = (out / "fb" / "heavy.txt").read_text()
+    assert float(rows["heavy.ipynb"]["q3_functional"]) == 0, heavy
+    assert re.search(r"takes (more than )?[\d.]+ s for 32 samples", heavy), heavy
     refused = (out / "fb" / "lambda.txt").read_text()
     assert "Keras refused the model: ValueError" in refused and "Lambda" in refused
     peak = re.search(r"grader: peak memory (\d+) MB", done.stderr)
