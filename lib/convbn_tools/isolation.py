@@ -604,7 +604,6 @@ class Isolation:
             args += ["--seccomp", str(program.fileno())]
         args += self._system_binds()
         args += ["--proc", "/proc", "--dev", "/dev"]
-        args += self._python_binds(numpy_only)
         prefix: list[str] = []
         places = (("/tmp", "tmp"), ("/dev/shm", "shm"), ("/run", "run"), (HOME, "home"))
         if self.limits == "tmpfs":
@@ -618,6 +617,8 @@ class Isolation:
         else:
             for place, _ in places:
                 args += ["--size", str(TMPFS_MB * 2**20), "--tmpfs", place]
+        # after the private places: a Python (or the course) under /tmp stays in view
+        args += self._python_binds(numpy_only)
         args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", HOME]
         if numpy_only:
             args += [
