@@ -79,8 +79,9 @@ HOME = "/home/sandbox"
 VIEW = "/opt/convbn-view"
 #: The size (MB) of each writable place (``/tmp``, ``/dev/shm``, ``/run``, home).
 TMPFS_MB = 256
-#: Without a cgroup: the inode limit of the one ``tmpfs`` that then holds them all
-#: (of ``2 * TMPFS_MB``), mounted in a user namespace of its own by ``unshare``.
+#: The inode limit of the one ``tmpfs`` that holds every writable place where no
+#: cgroup can be made (of ``2 * TMPFS_MB``, mounted by ``unshare`` in a user
+#: namespace of its own).
 TMPFS_INODES = 20000
 _TMPFS_SCRIPT = (
     'mount -t tmpfs -o "$2" tmpfs "$1" && mkdir "$1/tmp" "$1/shm" "$1/run" '

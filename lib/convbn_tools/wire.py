@@ -344,7 +344,7 @@ class Channel:
     def receive(self):
         """The next message (plain data only); waits until ``deadline``.
 
-        Before it is unpickled, its opcodes are checked (:func:`_check_opcodes`):
+        Before it is unpickled, its opcodes are checked (``_check_opcodes``):
         no dicts, sets, globals or copies, no huge ints, a bounded number of
         objects; so that unpickling, which no deadline can interrupt, is linear
         in the message's size and builds no more than the budget allows.
