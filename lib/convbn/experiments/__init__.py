@@ -19,11 +19,13 @@ a numpy generator for the order of the mini-batches), except the wall-clock time
   holds or not) generated from one run of each.
 * Over several seeds: :func:`learning_rate_interval` (the limit bracketed, dead
   ReLUs), :func:`dropout_curves`, :func:`regularizer_curves` (at matched training
-  loss), :func:`noisy_bn_experiment` (Santurkar et al. 2018) and
+  loss), :func:`noisy_bn_experiment` and :func:`noisy_bn_high_rate` (Santurkar et
+  al. 2018) and
   :func:`small_batch_experiment` (BN against group normalization), run for seeds
   0-4 by ``python -m convbn.experiments claims`` (:func:`run_seeds`) into the file
   the chapter reads (:func:`load_runs`); :func:`seeded_table` decides each claim
-  with :func:`summarize` and :func:`verdict` by :data:`CRITERIA`.
+  with :func:`summarize` and :func:`verdict` by :data:`CRITERIA`, every row at the
+  family-wise :data:`CONFIDENCE`.
 
 The settings the paper leaves open (optimizer, learning rate, initial weight scale,
 number of steps) are the course's choices, stated in each docstring. Everything
@@ -60,8 +62,10 @@ from .claims import (
 )
 from .debate import (
     NoisyBNResult,
+    NoisyHighRateResult,
     SmallBatchResult,
     noisy_bn_experiment,
+    noisy_bn_high_rate,
     small_batch_experiment,
 )
 from .figure1 import Figure1Result, mnist_experiment
@@ -84,7 +88,13 @@ from .multiseed import (
     seeded_differences,
     seeded_table,
 )
-from .stats import Summary, equivalence_verdict, summarize, verdict
+from .stats import (
+    Summary,
+    equivalence_verdict,
+    familywise_confidence,
+    summarize,
+    verdict,
+)
 
 __all__ = [
     "NETWORKS",
@@ -109,6 +119,7 @@ __all__ = [
     "Summary",
     "summarize",
     "verdict",
+    "familywise_confidence",
     "equivalence_verdict",
     "dead_fraction",
     "random_affine_layer",
@@ -120,9 +131,13 @@ __all__ = [
     "regularizer_curves",
     "NoisyBNResult",
     "noisy_bn_experiment",
+    "NoisyHighRateResult",
+    "noisy_bn_high_rate",
     "SmallBatchResult",
     "small_batch_experiment",
     "CRITERIA",
+    "FAMILY",
+    "CONFIDENCE",
     "SeededClaim",
     "SeededRuns",
     "SeededTable",
@@ -145,3 +160,7 @@ VERDICTS = stats.VERDICTS
 #: ``key -> (kind, margin, criterion in words)``; ``kind`` is ``"greater"``
 #: (:func:`verdict`) or ``"equivalent"`` (:func:`equivalence_verdict`).
 CRITERIA = multiseed.CRITERIA
+#: The rows of chapter 9 decided together (every key of :data:`CRITERIA`).
+FAMILY = multiseed.FAMILY
+#: Each row's interval confidence, ``1 - 0.05 / len(FAMILY)`` (Bonferroni).
+CONFIDENCE = multiseed.CONFIDENCE

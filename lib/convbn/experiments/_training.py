@@ -116,9 +116,9 @@ def build_cnn(
     ``normalization="group"`` puts ``GroupNormalization(groups)`` where BN would be
     (every entry of ``filters`` must be divisible by ``groups``); ``noise > 0`` adds,
     after each BN layer, the "noisy BN" of Santurkar et al. (2018): in training mode
-    every channel is multiplied by ``exp(noise * a)`` and shifted by ``noise * b``,
-    with ``a, b ~ N(0, 1)`` drawn anew at every step (:func:`random_affine_layer`);
-    in inference mode the noise is off.
+    every activation is scaled and shifted by its own random amounts, from a
+    distribution drawn anew at every step (:func:`random_affine_layer`); in
+    inference mode the noise is off.
     """
     keras = _keras()
     dropout = as_number(dropout, "dropout", minimum=0.0, maximum=0.95)
@@ -172,7 +172,7 @@ def _random_affine_class():
     keras = _keras()
 
     class RandomAffine(keras.layers.Layer):
-        """Per-channel random scale and shift, new at every training step."""
+        """Noise on every activation, from a distribution that changes each step."""
 
         def __init__(self, noise, seed=0, **kwargs):
             super().__init__(**kwargs)
@@ -183,10 +183,16 @@ def _random_affine_class():
         def call(self, x, training=False):
             if not training:
                 return x
-            shape = (x.shape[-1],)
-            a = keras.random.normal(shape, seed=self.generator)
-            b = keras.random.normal(shape, seed=self.generator)
-            return x * keras.ops.exp(self.noise * a) + self.noise * b
+            normal = keras.random.normal
+            channels = (x.shape[-1],)
+            # this step's distribution, per channel: scale exp(n a), mean shift n b
+            scale = keras.ops.exp(self.noise * normal(channels, seed=self.generator))
+            shift = self.noise * normal(channels, seed=self.generator)
+            # each activation's own scale and shift, i.i.d. from that distribution
+            shape = keras.ops.shape(x)
+            s = scale * (1.0 + self.noise * normal(shape, seed=self.generator))
+            m = shift + self.noise * normal(shape, seed=self.generator)
+            return x * s + m
 
         def get_config(self):
             return {**super().get_config(), "noise": self.noise, "seed": self.seed}
@@ -197,11 +203,15 @@ def _random_affine_class():
 def random_affine_layer(noise: float, *, seed: int = 0, name: str | None = None):
     """The "noisy BN" layer of Santurkar et al. (2018), for chapter 9.
 
-    Introduced in chapter 9. A Keras layer with no weights: in training mode it
-    returns ``x * exp(noise * a) + noise * b`` with one ``a`` and one ``b`` per channel
-    (the last axis), drawn from N(0, 1) anew at every call, so the distribution of
-    the next layer's input changes at every step, more than it would without BN; in
-    inference mode it returns ``x``.
+    Introduced in chapter 9. A Keras layer with no weights. In training mode, at
+    every call (every step) it first draws this step's noise distribution for each
+    channel c (the last axis): a scale ``S_c = exp(noise * a_c)`` and a mean shift
+    ``M_c = noise * b_c``, ``a_c, b_c ~ N(0, 1)``. Then every activation ``x`` of
+    channel c, in every example and position, gets its own scale and shift, drawn
+    i.i.d.: ``x * S_c * (1 + noise * e1) + M_c + noise * e2`` with ``e1, e2 ~ N(0,
+    1)``. So the noise has a non-zero mean and a non-unit variance that change at
+    every step, as in Santurkar et al.'s section 2.1 (their appendix's exact
+    distributions are not reproduced). In inference mode it returns ``x``.
     """
     noise = as_number(noise, "noise", minimum=0.0)
     return _random_affine_class()(noise, seed=_seed(seed), name=name)

@@ -6,6 +6,8 @@ replaces it when batches are small (chapter 9).
   distribution of the next layer's input moves *more* than without BN) still trains
   about as well as BN. It also measures their smoothness signal: how much the
   gradient changes, and how much the loss varies, along the gradient direction.
+* :func:`noisy_bn_high_rate` -- the same three networks at a learning rate that
+  stalls the plain network.
 * :func:`small_batch_experiment` -- Wu & He (2018): BN against group normalization
   at batch sizes 2, 4, 8 and 32.
 """
@@ -19,7 +21,7 @@ import numpy as np
 from .._validation import as_number
 from ._training import _accuracy, _keras, _quiet_tracing, _restore, _state
 from .claims import _check_common, _cnn_config, _cnn_data
-from .measures import _evaluate, _new_trainer
+from .measures import TRAINS, _evaluate, _new_trainer
 
 #: The three networks of the noisy-BN experiment.
 NOISY_NETWORKS = ("plain", "bn", "noisy")
@@ -33,9 +35,10 @@ class NoisyBNResult:
     ``val_accuracy[name]``: after training (population statistics);
     ``loss[name]`` ``(steps,)``; ``shift[name]`` ``(P,)``: how far the distribution of
     the second convolution's input moved between consecutive probes (see
-    :func:`noisy_bn_experiment`); ``prediction_error[name]`` and
-    ``gradient_change[name]`` ``(C,)``: the smoothness measures at the steps
-    ``checkpoints`` (plain and BN only); ``noise``; ``config``.
+    :func:`noisy_bn_experiment`); ``prediction_error[name]``,
+    ``gradient_change[name]`` and ``gradient_predictiveness[name]`` ``(C,)``: the
+    smoothness measures at the steps ``checkpoints`` (plain and BN only); ``noise``;
+    ``config``.
     """
 
     val_accuracy: dict
@@ -44,6 +47,7 @@ class NoisyBNResult:
     checkpoints: np.ndarray
     prediction_error: dict
     gradient_change: dict
+    gradient_predictiveness: dict
     noise: float
     config: dict = field(default_factory=dict)
 
@@ -65,9 +69,11 @@ def _smoothness(model, x, y, learning_rate, factors=(0.5, 1.0, 2.0)):
 
     * prediction error ``|L(w - eta g) - (L(w) - eta |g|^2)| / (eta |g|^2)``: how far
       the loss change differs from the first-order prediction, relative to it;
-    * gradient change ``|grad L(w - eta g) - g| / |g|``.
+    * gradient change ``|grad L(w - eta g) - g| / |g|``, relative;
+    * gradient predictiveness ``|grad L(w) - grad L(w - eta g)|``, Santurkar et al.'s
+      measure (their section 3.1), absolute.
 
-    Returns the means over ``factors``. The weights and moving statistics are put
+    Returns the three means over ``factors``. The weights and moving statistics are put
     back afterwards."""
     keras = _keras()
     import tensorflow as tf
@@ -86,7 +92,7 @@ def _smoothness(model, x, y, learning_rate, factors=(0.5, 1.0, 2.0)):
             loss0, g0 = loss_and_grads()
             _restore(model, state)
             sq = sum(float(np.sum(g**2)) for g in g0)
-            errors, changes = [], []
+            errors, changes, absolute = [], [], []
             for f in factors:
                 eta = learning_rate * f
                 for w, start, g in zip(weights, w0, g0, strict=True):
@@ -98,11 +104,12 @@ def _smoothness(model, x, y, learning_rate, factors=(0.5, 1.0, 2.0)):
                     float(np.sum((a - b) ** 2)) for a, b in zip(grads, g0, strict=True)
                 )
                 changes.append(np.sqrt(diff / sq))
+                absolute.append(np.sqrt(diff))
     finally:
         for w, start in zip(weights, w0, strict=True):
             w.assign(start)
         _restore(model, state)
-    return float(np.mean(errors)), float(np.mean(changes))
+    return float(np.mean(errors)), float(np.mean(changes)), float(np.mean(absolute))
 
 
 def noisy_bn_experiment(
@@ -121,8 +128,7 @@ def noisy_bn_experiment(
 
     Introduced in chapter 9. Trains three versions of :func:`build_cnn` with the same
     initial weights and batches: without BN, with BN, and with BN followed by
-    :func:`random_affine_layer` (``noise``: per channel, a scale ``exp(noise * a)``
-    and a shift ``noise * b``, ``a, b ~ N(0, 1)`` new at every step).
+    :func:`random_affine_layer`.
 
     *Internal covariate shift*, as a number: every ``probe_every`` steps, the
     per-channel mean ``mu`` and standard deviation ``sigma`` of the second
@@ -136,8 +142,14 @@ def noisy_bn_experiment(
     0.5, 1 and 2 times the learning rate, the *prediction error* ``|L(w - eta g) -
     (L(w) - eta |g|^2)| / (eta |g|^2)`` (how far the loss change along the gradient is
     from what the gradient predicts) and the relative *gradient change* ``|grad L(w -
-    eta g) - g| / |g|``, each averaged over the three ``eta``. Santurkar et al. found
-    the gradient more predictive with BN.
+    eta g) - g| / |g|``, and Santurkar et al.'s *gradient predictiveness* ``|grad
+    L(w) - grad L(w - eta g)|``, each averaged over the three ``eta``. The prediction
+    error is this course's proxy for smoothness; Santurkar et al. found the
+    gradient more predictive with BN.
+
+    The noise is :func:`random_affine_layer` (every activation scaled and shifted by
+    its own random amounts, from a per-channel distribution drawn anew at every
+    step; ``noise`` sets all four sizes).
     """
     keras = _keras()
     steps, batch_size, seed, n_train, n_val = _check_common(
@@ -160,7 +172,7 @@ def noisy_bn_experiment(
         "bn": dict(batch_norm=True),
         "noisy": dict(batch_norm=True, noise=noise),
     }
-    val, loss, shift, error, change = {}, {}, {}, {}, {}
+    val, loss, shift, error, change, absolute = {}, {}, {}, {}, {}, {}
     checkpoints = np.arange(check_every, steps + 1, check_every)
     for name, options in networks.items():
         trainer = _new_trainer(data, learning_rate, batch_size, seed, **options)
@@ -169,7 +181,7 @@ def noisy_bn_experiment(
         state = _state(model)
         previous = _layer_input_stats(probe, x_probe)
         _restore(model, state)
-        shifts, losses, er, ch = [], [], [], []
+        shifts, losses, er, ch, ab = [], [], [], [], []
         for done in range(probe_every, steps + 1, probe_every):
             losses.append(trainer.train(probe_every))
             state = _state(model)
@@ -181,9 +193,10 @@ def noisy_bn_experiment(
             )
             previous = (mu, sigma)
             if name != "noisy" and done % check_every == 0:
-                e, c = _smoothness(model, x_probe, y_probe, learning_rate)
+                e, c, a = _smoothness(model, x_probe, y_probe, learning_rate)
                 er.append(e)
                 ch.append(c)
+                ab.append(a)
         rest = steps % probe_every
         if rest:
             losses.append(trainer.train(rest))
@@ -192,11 +205,100 @@ def noisy_bn_experiment(
         val[name] = _evaluate(model, data)["val"]
         if name != "noisy":
             error[name], change[name] = np.array(er), np.array(ch)
+            absolute[name] = np.array(ab)
     config = _cnn_config(
         steps, batch_size, seed, n_train, n_val, learning_rate=learning_rate
     )
     return NoisyBNResult(
-        val, loss, shift, checkpoints, error, change, float(noise), config
+        val, loss, shift, checkpoints, error, change, absolute, float(noise), config
+    )
+
+
+@dataclass(frozen=True)
+class NoisyHighRateResult:
+    """What :func:`noisy_bn_high_rate` measured, per network (``"plain"``, ``"bn"``,
+    ``"noisy"``): ``val_accuracy[name]`` (population statistics), ``outcome[name]``
+    (``"trains"``, ``"stalls"`` or ``"diverges"``, as :func:`learning_rate_interval`
+    decides), ``shift[name]``: the mean step-to-step shift of the second
+    convolution's input (as :func:`noisy_bn_experiment` measures it; NaN after a
+    divergence); ``learning_rate``; ``noise``; ``config``."""
+
+    val_accuracy: dict
+    outcome: dict
+    shift: dict
+    learning_rate: float
+    noise: float
+    config: dict = field(default_factory=dict)
+
+
+def noisy_bn_high_rate(
+    *,
+    learning_rate: float = 1.0,
+    noise: float = 0.1,
+    steps: int = 200,
+    probe_every: int = 20,
+    batch_size: int = 64,
+    seed: int = 0,
+    n_train: int = 4000,
+    n_val: int = 1000,
+) -> NoisyHighRateResult:
+    """Noisy BN where BN's advantage is large: at a learning rate the plain network
+    cannot use.
+
+    Introduced in chapter 9. The three networks of :func:`noisy_bn_experiment`
+    (without BN, with BN, with BN and :func:`random_affine_layer` noise), the same
+    initial weights and batches, trained for ``steps`` SGD steps at
+    ``learning_rate``: the runs of :func:`learning_rate_interval`, whose 200 steps at
+    a rate of 1.0 stall the plain network and train the BN one. A run *trains* if
+    its validation accuracy (population statistics) reaches 0.5, *diverges* if its
+    loss stops being finite, and *stalls* otherwise. If BN helped only by keeping
+    layer inputs steady, the noisy network, whose inputs move more than the plain
+    network's, should stall with it.
+    """
+    keras = _keras()
+    steps, batch_size, seed, n_train, n_val = _check_common(
+        steps, batch_size, seed, n_train, n_val
+    )
+    learning_rate = as_number(learning_rate, "learning_rate", positive=True)
+    noise = as_number(noise, "noise", positive=True, maximum=2.0)
+    probe_every = as_number(probe_every, "probe_every", integer=True, minimum=1)
+    data = _cnn_data(n_train, n_val, seed)
+    x_probe = data[0][0][:256]
+    networks = {
+        "plain": dict(batch_norm=False),
+        "bn": dict(batch_norm=True),
+        "noisy": dict(batch_norm=True, noise=noise),
+    }
+    val, outcome, shift = {}, {}, {}
+    for name, options in networks.items():
+        trainer = _new_trainer(data, learning_rate, batch_size, seed, **options)
+        model = trainer.model
+        probe = keras.Model(model.input, model.get_layer("pool_1").output)
+        state = _state(model)
+        previous = _layer_input_stats(probe, x_probe)
+        _restore(model, state)
+        shifts, finite, done = [], True, 0
+        while finite and done < steps:
+            k = min(probe_every, steps - done)
+            finite = bool(np.all(np.isfinite(trainer.train(k))))
+            done += k
+            if finite:
+                state = _state(model)
+                mu, sigma = _layer_input_stats(probe, x_probe)
+                _restore(model, state)
+                scale = np.sqrt(np.mean(previous[1] ** 2))
+                moved = np.mean(np.abs(mu - previous[0]) + np.abs(sigma - previous[1]))
+                shifts.append(moved / scale)
+                previous = (mu, sigma)
+        val[name] = _evaluate(model, data)["val"] if finite else 0.1
+        trains = val[name] >= TRAINS
+        outcome[name] = "diverges" if not finite else ("trains" if trains else "stalls")
+        shift[name] = float(np.mean(shifts)) if finite and shifts else float("nan")
+    config = _cnn_config(
+        steps, batch_size, seed, n_train, n_val, learning_rate=learning_rate
+    )
+    return NoisyHighRateResult(
+        val, outcome, shift, float(learning_rate), float(noise), config
     )
 
 

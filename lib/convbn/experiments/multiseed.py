@@ -4,9 +4,9 @@
 for seeds 0, 1, ..., 4 and writes what they measured to a JSON file. The chapter
 reads that file (:func:`load_runs`) and builds the table with :func:`seeded_table`:
 each row gives n, the mean and standard deviation of the paired difference the claim
-is about, its 95% interval, and a three-level verdict by a criterion written in the
-row (:data:`CRITERIA`), fixed before the runs. A test re-runs seed 0 and compares it
-with the file.
+is about, its interval at the family-wise :data:`CONFIDENCE`, and a three-level
+verdict by a criterion written in the row (:data:`CRITERIA`), fixed before the
+runs. A test re-runs seed 0 and compares it with the file.
 
 A seed changes everything random: the split of the MNIST subset, the initial
 weights, the order of the mini-batches and the dropout masks.
@@ -26,10 +26,16 @@ import numpy as np
 
 from .._validation import as_number
 from .claims import ClaimsTable
-from .debate import noisy_bn_experiment, small_batch_experiment
+from .debate import noisy_bn_experiment, noisy_bn_high_rate, small_batch_experiment
 from .figure1 import mnist_experiment
 from .measures import dropout_curves, learning_rate_interval, regularizer_curves
-from .stats import equivalence_verdict, summarize, verdict
+from .stats import (
+    confidence_label,
+    equivalence_verdict,
+    familywise_confidence,
+    summarize,
+    verdict,
+)
 
 #: The command that makes the committed results (the chapter prints it).
 COMMAND = "python -m convbn.experiments claims --seeds 5 --out {out}"
@@ -57,8 +63,8 @@ def run_seed(seed: int, *, parts=None) -> dict:
     ``"seconds"``, the time each part took. ``parts`` limits the run to some parts.
     The settings are each function's defaults (:func:`mnist_experiment` with 3,000
     steps, :func:`learning_rate_interval`, :func:`dropout_curves`,
-    :func:`regularizer_curves`, :func:`noisy_bn_experiment`,
-    :func:`small_batch_experiment`).
+    :func:`regularizer_curves`, :func:`noisy_bn_experiment` with
+    :func:`noisy_bn_high_rate`, and :func:`small_batch_experiment`).
     """
     seed = as_number(seed, "seed", integer=True, minimum=0)
     every = (
@@ -181,7 +187,14 @@ def matched(run, target) -> dict:
 
 def _noisy(seed):
     r = noisy_bn_experiment(seed=seed)
+    high = noisy_bn_high_rate(seed=seed)
     return {
+        "high_rate": {
+            "learning_rate": high.learning_rate,
+            "val_accuracy": high.val_accuracy,
+            "outcome": high.outcome,
+            "shift": {n: _finite_or_none(v) for n, v in high.shift.items()},
+        },
         "noise": r.noise,
         "val_accuracy": r.val_accuracy,
         "shift": {n: r.mean_shift(n) for n in r.shift},
@@ -189,6 +202,9 @@ def _noisy(seed):
             n: float(np.mean(v)) for n, v in r.prediction_error.items()
         },
         "gradient_change": {n: float(np.mean(v)) for n, v in r.gradient_change.items()},
+        "gradient_predictiveness": {
+            n: float(np.mean(v)) for n, v in r.gradient_predictiveness.items()
+        },
         "loss": {n: v[::10].tolist() for n, v in r.loss.items()},
     }
 
@@ -324,106 +340,117 @@ def load_runs(path) -> SeededRuns:
 # --- the table ----------------------------------------------------------------------
 
 #: Each row's criterion, as the chapter states it before showing any number:
-#: ``(difference the claim predicts positive, kind, margin, the criterion in words)``.
-#: ``kind`` is ``"greater"`` (:func:`verdict`) or ``"equivalent"``
-#: (:func:`equivalence_verdict`).
+#: ``(kind, margin, the criterion in words)``. ``kind`` is ``"greater"``
+#: (:func:`verdict`: the claim predicts the difference above the margin) or
+#: ``"equivalent"`` (:func:`equivalence_verdict`). Every row is decided on its
+#: :data:`FAMILY` interval.
 CRITERIA = {
     "figure1_faster": (
         "greater",
         50.0,
         "steps to 90% test accuracy, plain minus BN (a run that never gets there "
-        "counts as 3,050): holds if the 95% interval is above 0 and the mean above 50 "
-        "steps (one evaluation interval)",
+        "counts as 3,050), against a margin of 50 steps (one evaluation interval)",
     ),
     "figure1_higher": (
         "greater",
         0.01,
-        "test accuracy after 3,000 steps, BN minus plain: holds if the interval is "
-        "above 0 and the mean above 1 point; does not hold if the interval is below "
-        "1 point",
+        "test accuracy after 3,000 steps, BN minus plain, against a margin of 1 point",
     ),
     "figure1_stable": (
         "greater",
         math.log(1.1),
         "log of (percentile drift without BN / with BN), sigmoid inputs in training "
-        "mode: holds if the interval is above 0 and the mean above log 1.1 (10% less "
-        "drift)",
+        "mode, against a margin of log 1.1 (10% less drift)",
     ),
     "learning_rate": (
         "greater",
         math.log(2.0),
         "log of (BN's largest trainable learning rate / the plain network's), "
-        "bracket midpoints: holds if the interval is above 0 and the mean above "
-        "log 2 ('much higher': at least twice)",
+        "bracket midpoints, against a margin of log 2 ('much higher': at least "
+        "twice)",
     ),
     "dead_relus": (
         "greater",
         0.25,
-        "fraction of dead ReLU channels in the plain network's stalled runs minus "
-        "its runs that train: holds if the interval is above 0 and the mean above "
-        "25 points",
+        "fraction of dead ReLU channels, the plain network's stalled runs minus its "
+        "runs that train (mean per seed), against a margin of 25 points",
     ),
     "cost": (
         "equivalent",
         0.15,
-        "time of a BN step / a plain step, minus 1.30: holds if the interval lies "
-        "within +-0.15 ('about 30%': 15% to 45% extra); does not hold if it lies "
-        "wholly outside",
+        "time of a BN step / a plain step, minus 1.30, within +-0.15 ('about 30%': "
+        "15% to 45% extra)",
     ),
     "dropout_slows": (
         "greater",
         0.01,
-        "validation accuracy after 200 steps, no dropout minus Dropout(0.5): holds "
-        "if the interval is above 0 and the mean above 1 point",
+        "validation accuracy after 200 steps, no dropout minus Dropout(0.5), "
+        "against a margin of 1 point",
     ),
     "dropout_beats": (
         "greater",
         0.01,
-        "validation accuracy after 800 steps, no dropout minus Dropout(0.5): holds "
-        "if the interval is above 0 and the mean above 1 point; does not hold if the "
-        "interval is below 1 point",
+        "validation accuracy after 800 steps, no dropout minus Dropout(0.5), "
+        "against a margin of 1 point",
     ),
     "regularizer": (
         "greater",
         0.01,
         "train - validation accuracy gap where each network first reaches the same "
         "training loss (the first of 0.05, 0.1, 0.2, 0.3, 0.5 that both reach in "
-        "every seed), plain minus BN: holds if the interval is above 0 and the mean "
-        "above 1 point; does not hold if the interval is below 1 point",
+        "every seed), plain minus BN, against a margin of 1 point",
     ),
     "noisy_trains": (
         "equivalent",
         0.03,
-        "validation accuracy, noisy BN minus BN: holds if the interval lies within "
-        "+-3 points ('about as well'); does not hold if it lies wholly outside",
+        "validation accuracy at learning rate 0.1, noisy BN minus BN, within +-3 "
+        "points ('about as well')",
     ),
     "noisy_shifts": (
         "greater",
         0.0,
-        "step-to-step shift of the second layer's input, noisy BN minus plain: "
-        "holds if the interval is above 0",
+        "step-to-step shift of the second layer's input at learning rate 0.1, noisy "
+        "BN minus plain, against 0",
+    ),
+    "noisy_high_rate": (
+        "greater",
+        0.10,
+        "validation accuracy after 200 steps at learning rate 1.0 (which stalls the "
+        "plain network in every seed of the learning-rate bracket), noisy BN minus "
+        "plain, against a margin of 10 points",
     ),
     "smoother": (
         "greater",
         0.0,
-        "error of the gradient's first-order prediction of the loss along it, "
-        "plain minus BN: holds if the interval is above 0",
+        "error of the gradient's first-order prediction of the loss along it (this "
+        "course's proxy), plain minus BN, against 0",
+    ),
+    "gradient_predictive": (
+        "greater",
+        0.0,
+        "Santurkar et al.'s gradient predictiveness |grad L(w) - grad L(w - eta g)|, "
+        "plain minus BN, against 0",
     ),
     "small_batch": (
         "greater",
         0.01,
         "validation accuracy at batch size 2 (inference mode as Keras evaluates: BN "
-        "with its moving averages), group norm minus BN: holds if the interval is "
-        "above 0 and the mean above 1 point; does not hold if it is below 1 point",
+        "with its moving averages), group norm minus BN, against a margin of 1 point",
     ),
 }
+
+#: The verdicts decided together: every row of chapter 9, on both of its pages.
+FAMILY = tuple(CRITERIA)
+#: The confidence of each row's interval, ``1 - 0.05 / len(FAMILY)`` (Bonferroni):
+#: all rows' intervals hold at once with probability at least 95%.
+CONFIDENCE = familywise_confidence(len(FAMILY))
 
 _SOURCES = {
     "figure1_faster": "paper section 4.1, Figure 1(a)",
     "figure1_higher": "paper section 4.1, Figure 1(a)",
     "figure1_stable": "paper section 4.1, Figure 1(b, c)",
     "learning_rate": "slides (30x); paper sections 3.3, 4.2.1",
-    "dead_relus": "this chapter's explanation of the plain network's stall",
+    "dead_relus": "an association in this chapter's runs, not a cause",
     "cost": "slides; the paper does not report BN's runtime (its only 30% belongs "
     "to another change)",
     "dropout_slows": "paper sections 3.4, 4.2.1 (removing dropout speeds training)",
@@ -431,7 +458,10 @@ _SOURCES = {
     "regularizer": "slides; paper section 3.4",
     "noisy_trains": "Santurkar et al. (2018), section 2.1",
     "noisy_shifts": "Santurkar et al. (2018), section 2.1",
-    "smoother": "Santurkar et al. (2018), section 3",
+    "noisy_high_rate": "Santurkar et al. (2018), section 2.1, at this chapter's "
+    "learning-rate limit",
+    "smoother": "Santurkar et al. (2018), section 3 (a proxy, not their measure)",
+    "gradient_predictive": "Santurkar et al. (2018), section 3.1",
     "small_batch": "Wu & He (2018), section 4.1",
 }
 
@@ -441,16 +471,18 @@ _CLAIMS = {
     "figure1_stable": "With BN a sigmoid's input distribution moves less in training "
     "(Figure 1b, c)",
     "learning_rate": "BN permits a much higher learning rate",
-    "dead_relus": "The plain network stalls at high learning rates because its ReLUs "
-    "die",
+    "dead_relus": "Runs of the plain network that stall have more dead ReLU "
+    "channels than runs that train",
     "cost": "BN adds about 30% to the time of a training step",
     "dropout_slows": "Dropout slows a short run of a BN network",
     "dropout_beats": "A BN network without dropout ends up better than with it",
     "regularizer": "BN acts as a regularizer (it reduces overfitting)",
-    "noisy_trains": "BN with random shifts and scales after it trains about as well "
-    "as BN",
+    "noisy_trains": "BN with random noise after it trains about as well as BN",
     "noisy_shifts": "... although its layer inputs shift more than without BN",
-    "smoother": "With BN the gradient predicts the loss along it better",
+    "noisy_high_rate": "BN with that noise still trains at a learning rate that "
+    "stalls the plain network",
+    "smoother": "With BN the gradient predicts the loss along it better (proxy)",
+    "gradient_predictive": "With BN the gradient changes less along a step",
     "small_batch": "At batch size 2 group normalization beats BN",
 }
 
@@ -458,7 +490,8 @@ _CLAIMS = {
 @dataclass(frozen=True)
 class SeededClaim:
     """One row of the seeded table: the claim, its source, the criterion stated
-    before the runs, what was measured (mean +- sd and 95% interval over n seeds)
+    before the runs, what was measured (mean +- sd and the :data:`CONFIDENCE` interval
+    over n seeds)
     and the verdict (one of :data:`convbn.experiments.VERDICTS`)."""
 
     key: str
@@ -499,8 +532,8 @@ def _row(key, differences, measured_fn) -> SeededClaim:
         result = "inconclusive at this scale"
     else:
         decide = verdict if kind == "greater" else equivalence_verdict
-        result = decide(d, margin)
-        measured = measured_fn(summarize(d))
+        result = decide(d, margin, CONFIDENCE)
+        measured = measured_fn(summarize(d, CONFIDENCE))
     return SeededClaim(
         key,
         _CLAIMS[key],
@@ -535,8 +568,12 @@ def seeded_differences(runs: SeededRuns, timing=None) -> dict:
         "noisy_trains": v("noisy", "val_accuracy", "noisy")
         - v("noisy", "val_accuracy", "bn"),
         "noisy_shifts": v("noisy", "shift", "noisy") - v("noisy", "shift", "plain"),
+        "noisy_high_rate": v("noisy", "high_rate", "val_accuracy", "noisy")
+        - v("noisy", "high_rate", "val_accuracy", "plain"),
         "smoother": v("noisy", "prediction_error", "plain")
         - v("noisy", "prediction_error", "bn"),
+        "gradient_predictive": v("noisy", "gradient_predictiveness", "plain")
+        - v("noisy", "gradient_predictiveness", "bn"),
     }
     target = regularizer_target(runs)
     gaps = [matched(run, target) if target else None for run in runs.runs]
@@ -564,43 +601,52 @@ def seeded_differences(runs: SeededRuns, timing=None) -> dict:
     return d
 
 
+def _ci(s):
+    return f"{confidence_label(s.confidence)} CI"
+
+
 def _pts(s):
     return (
-        f"{100 * s.mean:+.1f} ± {100 * s.sd:.1f} points (95% CI {100 * s.low:+.1f} "
+        f"{100 * s.mean:+.1f} ± {100 * s.sd:.1f} points ({_ci(s)} {100 * s.low:+.1f} "
         f"to {100 * s.high:+.1f}, n = {s.n})"
     )
 
 
 def _ratio(s):
     return (
-        f"ratio {math.exp(s.mean):.2f} (geometric mean; 95% CI {math.exp(s.low):.2f} "
-        f"to {math.exp(s.high):.2f}, n = {s.n})"
+        f"ratio {math.exp(s.mean):.2f} (geometric mean; {_ci(s)} "
+        f"{math.exp(s.low):.2f} to {math.exp(s.high):.2f}, n = {s.n})"
+    )
+
+
+def _plain(s):
+    return (
+        f"{s.mean:+.3f} ± {s.sd:.3f} ({_ci(s)} {s.low:+.3f} to {s.high:+.3f}, "
+        f"n = {s.n})"
     )
 
 
 _MEASURED = {
     "figure1_faster": lambda s: (
         f"{s.mean:.0f} ± {s.sd:.0f} steps fewer with BN "
-        f"(95% CI {s.low:.0f} to {s.high:.0f}, n = {s.n})"
+        f"({_ci(s)} {s.low:.0f} to {s.high:.0f}, n = {s.n})"
     ),
     "figure1_higher": _pts,
     "figure1_stable": lambda s: "drift " + _ratio(s),
     "learning_rate": lambda s: "learning rate " + _ratio(s),
     "dead_relus": _pts,
     "cost": lambda s: (
-        f"BN step / plain step {1.30 + s.mean:.2f} ± {s.sd:.2f} (95% CI "
+        f"BN step / plain step {1.30 + s.mean:.2f} ± {s.sd:.2f} ({_ci(s)} "
         f"{1.30 + s.low:.2f} to {1.30 + s.high:.2f}, n = {s.n} timed repeats, this CPU)"
     ),
     "dropout_slows": _pts,
     "dropout_beats": _pts,
     "regularizer": _pts,
     "noisy_trains": _pts,
-    "noisy_shifts": lambda s: (
-        f"{s.mean:+.3f} ± {s.sd:.3f} (95% CI {s.low:+.3f} to {s.high:+.3f}, n = {s.n})"
-    ),
-    "smoother": lambda s: (
-        f"{s.mean:+.3f} ± {s.sd:.3f} (95% CI {s.low:+.3f} to {s.high:+.3f}, n = {s.n})"
-    ),
+    "noisy_shifts": _plain,
+    "noisy_high_rate": _pts,
+    "smoother": _plain,
+    "gradient_predictive": _plain,
     "small_batch": _pts,
 }
 
@@ -617,7 +663,14 @@ CLAIM_ROWS = (
     "regularizer",
 )
 #: The rows of the section "after the paper".
-DEBATE_ROWS = ("noisy_trains", "noisy_shifts", "smoother", "small_batch")
+DEBATE_ROWS = (
+    "noisy_trains",
+    "noisy_shifts",
+    "noisy_high_rate",
+    "smoother",
+    "gradient_predictive",
+    "small_batch",
+)
 
 
 def seeded_table(runs: SeededRuns, timing=None, keys=CLAIM_ROWS) -> SeededTable:
