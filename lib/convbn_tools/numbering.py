@@ -5,9 +5,9 @@ otherwise it counts them across the whole book ("Fig. 35"). Numbering the book's
 parts in ``_toc.yml`` does not give the chapters their own numbers either: with
 several numbered parts Sphinx restarts at 1 in each part, and sphinx-multitoc-numbering
 (which Jupyter Book turns on) continues across parts but counts every top-level page,
-so the Keras primer before chapter 8 would become chapter 8 and batch normalization
-chapter 9; the chapter titles, which carry their number ("8. Internal covariate
-shift ..."), would also be numbered twice.
+so the Keras primer before chapter 3 would become chapter 3 and cross-correlation
+chapter 4; the chapter titles, which carry their number ("3. Cross-correlation"),
+would also be numbered twice.
 
 So the chapter number comes from where the page lives, the folder the course is laid
 out in: every page of ``chapters/03_cross_correlation/`` belongs to chapter 3, every
@@ -16,7 +16,9 @@ page of ``chapters/appendix/`` to appendix "A". After Sphinx has counted (the
 chapter, in reading order: the third figure of chapter 3, wherever in the chapter's
 pages it stands, is "Fig. 3.3", and its equations are (3.1), (3.2), ... Cross-
 references (``{numref}``, ``{eq}``) and captions read the same numbers. Pages outside
-``chapters/`` (the introduction) keep Sphinx's own count.
+``chapters/`` (the introduction) keep Sphinx's own count. An unnumbered page read
+before a chapter's lesson, as the Keras primer before chapter 3's, must number
+nothing: its first figure would be "Fig. 3.1".
 
 Listed in ``_config.yml`` under ``sphinx: extra_extensions`` (as
 ``convbn_tools.numbering``).

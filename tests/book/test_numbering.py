@@ -20,10 +20,29 @@ HTML = ROOT / "_build" / "html"
 def test_the_chapter_comes_from_the_folder():
     assert numbering.chapter_of("chapters/03_cross_correlation/index") == 3
     assert numbering.chapter_of("chapters/12_cnn_end_to_end/exercises") == 12
-    assert numbering.chapter_of("chapters/08_batch_normalization/keras_primer") == 8
+    # An unnumbered page belongs to its folder's chapter: the primer, before ch. 3.
+    assert numbering.chapter_of("chapters/03_cross_correlation/keras_primer") == 3
     assert numbering.chapter_of("chapters/appendix/performance") == "A"
     assert numbering.chapter_of("intro") is None
     assert numbering.chapter_of("chapters/notes") is None
+
+
+#: What Sphinx numbers in a notebook: figures (directives, glue, myst-nb's cell
+#: metadata), tables, captioned code blocks and labelled equations.
+NUMBERED = re.compile(
+    r"\{(figure|table|list-table|csv-table|math|glue:figure)\}|:caption:"
+    r"|\$\$\s*\(|\"figure\":"
+)
+
+
+def test_the_keras_primer_numbers_nothing():
+    """The primer sits in chapter 3's folder and is read before its lesson: a figure
+    or equation there would take Fig. 3.1 or (3.1) from chapter 3."""
+    toc = (ROOT / "_toc.yml").read_text()
+    primer = "chapters/03_cross_correlation/keras_primer"
+    assert toc.index(primer) < toc.index("chapters/03_cross_correlation/index")
+    text = (ROOT / f"{primer}.ipynb").read_text()
+    assert NUMBERED.search(text) is None, NUMBERED.search(text)
 
 
 def test_bad_input_is_named():
