@@ -24,7 +24,8 @@ Chapters 6 and 7 (the convolutional layer) use:
   dilation, equal to ``tf.nn.conv2d`` (TensorFlow's "same" padding, which with a
   stride is *not* ``correlate2d(..., "same", stride)``: see :func:`conv2d`);
   :func:`conv2d_backward` its gradients, and :func:`conv2d_transpose` the transposed
-  convolution (``Conv2DTranspose``).
+  convolution (``Conv2DTranspose``, with ``output_padding``), whose output length
+  :func:`transpose_output_size` gives.
 
 Chapter 1 (continuous convolution) uses, from ``convbn.continuous`` and re-exported
 here:
@@ -72,6 +73,7 @@ __all__ = [
     "convolution_matrix",
     "conv2d",
     "conv2d_backward",
+    "transpose_output_size",
     "conv2d_transpose",
 ]
 
@@ -629,17 +631,91 @@ def conv2d_backward(
     dw = (columns.T @ flat).reshape(kh, kw, c_in, c_out)
     db = flat.sum(axis=0)
     full = _transpose_full(dout, w, stride, dilation, dtype)
+    return _crop_to(full, pads, x.shape[1:3]), dw, db
+
+
+def _crop_to(full, pads, shape):
+    """The input gradient of a forward conv2d whose input has spatial ``shape`` and
+    was padded by ``pads``: the transposed convolution ``full`` without the padded
+    rows and columns, and with zeros for the last rows and columns that no window
+    read (valid padding with a stride that does not divide H - kh; output_padding)."""
     (top, _), (left, _) = pads
-    if full.shape == x.shape:  # no padding, every row and column reached
-        return np.ascontiguousarray(full), dw, db
-    # Rows and columns no window reached (valid padding, a stride) get nothing.
-    dxp = np.zeros(xp.shape, dtype=dtype)
-    dxp[:, : full.shape[1], : full.shape[2], :] = full
-    dx = dxp[:, top : top + x.shape[1], left : left + x.shape[2], :]
-    return np.ascontiguousarray(dx), dw, db
+    grow = [
+        max(start + n - have, 0)
+        for start, n, have in zip((top, left), shape, full.shape[1:3], strict=True)
+    ]
+    if any(grow):
+        full = np.pad(full, ((0, 0), (0, grow[0]), (0, grow[1]), (0, 0)))
+    dx = full[:, top : top + shape[0], left : left + shape[1], :]
+    return np.ascontiguousarray(dx)
 
 
-def conv2d_transpose(x, w, stride: int = 1, padding: str = "valid") -> np.ndarray:
+def _as_output_padding(output_padding, stride: int):
+    """None, or a pair (rows, columns) of ints with 0 <= a < stride."""
+    if output_padding is None:
+        return None
+    if isinstance(output_padding, tuple | list):
+        if len(output_padding) != 2:
+            raise ValueError(
+                "output_padding must be an int or a pair (rows, columns) of ints, "
+                f"got {output_padding!r}"
+            )
+        values = tuple(output_padding)
+    else:
+        values = (output_padding, output_padding)
+    pair = tuple(as_number(a, "output_padding", integer=True) for a in values)
+    if not all(0 <= a < stride for a in pair):
+        raise ValueError(
+            f"output_padding must satisfy 0 <= output_padding < stride = {stride}, "
+            f"got {output_padding!r}"
+        )
+    return pair
+
+
+def transpose_output_size(
+    n: int, k: int, padding: str = "valid", stride: int = 1, output_padding=None
+) -> int:
+    """Rows (or columns) of a transposed convolution of ``n`` rows with a kernel of
+    ``k`` (chapter 7).
+
+    Keras's ``Conv2DTranspose`` formula. With ``output_padding=None``: "valid" gives
+    ``n s + max(k - s, 0)`` and "same" ``n s``. With ``output_padding=a`` (an int,
+    ``0 <= a < s``) it is Dumoulin and Visin's ``(n - 1) s + k - 2 p + a``, with
+    ``p = 0`` for "valid" and ``p = k // 2`` for "same". A forward :func:`conv2d`
+    with that kernel, stride and padding maps the s input sizes ``a = 0, ..., s - 1``
+    to the same ``n``; ``a`` says which one to go back to. For "valid",
+    ``a = (H - k) % s`` recovers ``H`` (its last ``a`` rows are those no window
+    reads). With "same" and an even k, ``a = 0`` raises a ValueError: that size
+    maps to ``n - 1``.
+
+    >>> transpose_output_size(4, 3, stride=2), transpose_output_size(4, 3, "same", 2)
+    (9, 8)
+    >>> transpose_output_size(4, 3, stride=2, output_padding=1)  # 10 -> 4 -> 10
+    10
+    """
+    n = as_number(n, "n", integer=True, minimum=1)
+    k = as_number(k, "k", integer=True, minimum=1)
+    padding = as_choice(padding, "padding", ("valid", "same"))
+    stride = _as_stride(stride)
+    if output_padding is None:
+        return n * stride + max(k - stride, 0) if padding == "valid" else n * stride
+    a = as_number(output_padding, "output_padding", integer=True)
+    a = _as_output_padding(a, stride)[0]
+    p = k // 2 if padding == "same" else 0
+    length = (n - 1) * stride + k - 2 * p + a
+    if length < 1 or output_size(length, k, padding, stride) != n:
+        raise ValueError(
+            f"output_padding={a} with an even kernel (k={k}) and padding 'same' "
+            f"gives {length} rows, which a stride-{stride} convolution does not "
+            f"map to n={n}: use output_padding >= 1 or None (Keras fails here, or "
+            "returns an empty array)"
+        )
+    return length
+
+
+def conv2d_transpose(
+    x, w, stride: int = 1, padding: str = "valid", output_padding=None
+) -> np.ndarray:
     """Transposed convolution: upsampling by a learned kernel.
 
     Introduced in chapter 7.
@@ -651,15 +727,29 @@ def conv2d_transpose(x, w, stride: int = 1, padding: str = "valid") -> np.ndarra
 
         full[n, i s + m, j s + q, c] += sum_d x[n, i, j, d] w[m, q, c, d]
 
-    "valid" keeps all of it, padded with zeros to Keras's length
-    ``H s + max(kh - s, 0)`` (a stride larger than the kernel leaves zero rows at the
-    end); "same" keeps the ``H s`` central rows, cropping :func:`same_padding`
-    ``(H s, kh, s)``. Where the stride does not divide the kernel size, the stamps
-    overlap unevenly: the checkerboard pattern. It is the gradient of
-    :func:`conv2d` with respect to its input: ``conv2d_backward(dout, x, w, s,
-    padding)[0] == conv2d_transpose(dout, w, s, padding)`` when ``x`` has the size the
-    transpose produces. Equals ``keras.layers.Conv2DTranspose(C_out, (kh, kw),
-    strides=s, padding=padding, use_bias=False)`` with kernel ``w``.
+    The output has :func:`transpose_output_size` ``(H, kh, padding, s,
+    output_padding)`` rows, and as many columns from W and kw:
+
+    - ``output_padding=None`` (Keras's default): "valid" keeps all of ``full``,
+      padded with zeros to Keras's length ``H s + max(kh - s, 0)`` (a stride larger
+      than the kernel leaves zero rows at the end); "same" keeps ``H s`` rows.
+    - ``output_padding=a`` (an int, or a pair (rows, columns), each
+      ``0 <= a < s``): ``(H - 1) s + kh - 2 p + a`` rows, p = 0 for "valid" and
+      ``kh // 2`` for "same" (Dumoulin and Visin's formula); the ``a`` extra rows
+      are the ones a forward stride-s convolution would leave unread.
+
+    "same" crops ``full`` as the forward convolution's "same" padding pads an input
+    of the output's length L: :func:`same_padding` ``(L, kh, s)`` rows, the odd one
+    at the end. Where the stride does not divide the kernel size, the stamps overlap
+    unevenly: the checkerboard pattern.
+
+    It is the gradient of :func:`conv2d` with respect to its input: for an input x of
+    H rows, ``conv2d_backward(dout, x, w, s, padding)[0] == conv2d_transpose(dout, w,
+    s, padding, output_padding=a)`` with ``a = (H - kh) % s`` for "valid" (for
+    "same" and odd kh, ``a = (H - 1) % s``); without output_padding only when x has
+    the size the transpose produces. Equals
+    ``keras.layers.Conv2DTranspose(C_out, (kh, kw), strides=s, padding=padding,
+    output_padding=output_padding, use_bias=False)`` with kernel ``w``.
 
     >>> up = conv2d_transpose(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)), stride=2)
     >>> up[0, :, :, 0]  # overlapping stamps add up: the checkerboard
@@ -668,11 +758,20 @@ def conv2d_transpose(x, w, stride: int = 1, padding: str = "valid") -> np.ndarra
            [2., 2., 4., 2., 2.],
            [1., 1., 2., 1., 1.],
            [1., 1., 2., 1., 1.]])
+    >>> conv2d_transpose(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)), 2,
+    ...                  output_padding=1)[0, :, :, 0]  # one more row and column
+    array([[1., 1., 2., 1., 1., 0.],
+           [1., 1., 2., 1., 1., 0.],
+           [2., 2., 4., 2., 2., 0.],
+           [1., 1., 2., 1., 1., 0.],
+           [1., 1., 2., 1., 1., 0.],
+           [0., 0., 0., 0., 0., 0.]])
     """
     x = as_float_array(x, "x", ndim=4)
     w = as_float_array(w, "w", ndim=4)
     stride = _as_stride(stride)
     padding = as_choice(padding, "padding", ("valid", "same"))
+    extra = _as_output_padding(output_padding, stride) or (None, None)
     kh, kw, c_out, c_in = w.shape
     if x.shape[3] != c_in:
         raise ValueError(
@@ -680,23 +779,15 @@ def conv2d_transpose(x, w, stride: int = 1, padding: str = "valid") -> np.ndarra
             f"expects C_in={c_in} (w.shape[3]); x is (N, H, W, C_in), w is "
             "(kh, kw, C_out, C_in) as in keras.layers.Conv2DTranspose"
         )
-    dtype = _result_dtype(x, w)
-    n_batch, height, width, _ = x.shape
     lengths = [
-        n * stride + max(k - stride, 0) if padding == "valid" else n * stride
-        for n, k in ((height, kh), (width, kw))
+        transpose_output_size(n, k, padding, stride, a)
+        for n, k, a in zip(x.shape[1:3], (kh, kw), extra, strict=True)
     ]
-    crops = [
+    # The transpose of the forward conv2d, kernel w in conv2d's layout, that maps an
+    # input of these lengths (padded as it would pad them) to x's size.
+    pads = [
         same_padding(length, k, stride) if padding == "same" else (0, 0)
         for length, k in zip(lengths, (kh, kw), strict=True)
     ]
-    # The transpose of a forward conv2d whose kernel, in conv2d's layout, is w.
-    full = _transpose_full(x, w, stride, 1, dtype)
-    grow = [
-        max(length + sum(crop) - have, 0)
-        for length, crop, have in zip(lengths, crops, full.shape[1:3], strict=True)
-    ]
-    if any(grow):  # a stride larger than the kernel: zero rows at the end
-        full = np.pad(full, ((0, 0), (0, grow[0]), (0, grow[1]), (0, 0)))
-    (top, _), (left, _) = crops
-    return full[:, top : top + lengths[0], left : left + lengths[1], :]
+    full = _transpose_full(x, w, stride, 1, _result_dtype(x, w))
+    return _crop_to(full, pads, lengths)

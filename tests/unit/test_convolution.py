@@ -137,6 +137,11 @@ def test_smooth_normalized_is_an_average(kind):
     assert np.allclose(convolution.smooth(x, 0.1, kind, 0.001), x)
 
 
+_c = convolution
+_i5, _k2 = np.ones((5, 5)), np.ones((2, 2))
+_l5, _l3 = np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 4))
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
@@ -148,11 +153,7 @@ def test_smooth_normalized_is_an_average(kind):
         (lambda: convolution.kernel([1.0], width=0), ValueError, "width must be > 0"),
         (lambda: convolution.kernel("abc"), TypeError, "a must be a numeric array"),
         (lambda: convolution.kernel([np.nan]), ValueError, "a must not contain NaN"),
-        (
-            lambda: convolution.gaussian_pdf([0.0], std=-1),
-            ValueError,
-            "std must be > 0",
-        ),
+        (lambda: convolution.gaussian_pdf([0.0], std=-1), ValueError, "std must be >"),
         (
             lambda: convolution.convolve_continuous(np.sin, 3, 0.0, 0.1, 0, 1),
             TypeError,
@@ -169,29 +170,19 @@ def test_smooth_normalized_is_an_average(kind):
             "step=",
         ),
         (
-            lambda: convolution.convolve_continuous(
-                np.sin, np.cos, np.zeros((2, 2)), 0.1, 0, 1
-            ),
+            lambda: convolution.convolve_continuous(np.sin, np.cos, _i5, 0.1, 0, 1),
             ValueError,
             "t must be a 0-D or 1-D",
         ),
         (
             lambda: convolution.convolve_continuous(
-                lambda a: 1.0, np.cos, 0.0, 0.1, 0, 1
+                lambda a: 1, np.cos, 0.0, 0.1, 0, 1
             ),
             ValueError,
             "x must return one value per point",
         ),
-        (
-            lambda: convolution.smooth(np.zeros((3, 3)), 0.1),
-            ValueError,
-            "x must be a 1-D array",
-        ),
-        (
-            lambda: convolution.smooth([1.0, np.nan], 0.1),
-            ValueError,
-            "x must not contain NaN",
-        ),
+        (lambda: convolution.smooth(_i5, 0.1), ValueError, "x must be a 1-D array"),
+        (lambda: convolution.smooth([1, np.nan], 0.1), ValueError, "must not contain"),
         (lambda: convolution.smooth(["a", "b"], 0.1), TypeError, "x must be a numeric"),
         (lambda: convolution.smooth([1.0, 2.0], -0.1), ValueError, "dt must be > 0"),
     ],
@@ -394,108 +385,68 @@ def test_conv2d_equals_keras_conv2d(tf):
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
+        (lambda: _c.convolve2d(np.ones(5), _k2), ValueError, "image must be a 2-D"),
+        (lambda: _c.correlate2d(_i5, np.ones(2)), ValueError, "kernel must be a 2-D"),
         (
-            lambda: convolution.convolve2d(np.ones(5), np.ones((2, 2))),
-            ValueError,
-            "image must be a 2-D array",
-        ),
-        (
-            lambda: convolution.correlate2d(np.ones((5, 5)), np.ones(2)),
-            ValueError,
-            "kernel must be a 2-D array",
-        ),
-        (
-            lambda: convolution.correlate2d(np.ones((3, 4)), np.ones((5, 2))),
+            lambda: _c.correlate2d(np.ones((3, 4)), np.ones((5, 2))),
             ValueError,
             "kernel of shape \\(5, 2\\) is larger than image of shape \\(3, 4\\)",
         ),
+        (lambda: _c.convolve2d(_i5, _k2, stride=0), ValueError, "stride must be >= 1"),
+        (lambda: _c.convolve2d(_i5, _k2, stride=1.5), TypeError, "stride must be an "),
         (
-            lambda: convolution.convolve2d(np.ones((5, 5)), np.ones((2, 2)), stride=0),
-            ValueError,
-            "stride must be >= 1",
-        ),
-        (
-            lambda: convolution.convolve2d(
-                np.ones((5, 5)), np.ones((2, 2)), stride=1.5
-            ),
-            TypeError,
-            "stride must be an integer",
-        ),
-        (
-            lambda: convolution.convolve2d(
-                np.ones((5, 5)), np.ones((2, 2)), mode="wrap"
-            ),
+            lambda: _c.convolve2d(_i5, _k2, mode="wrap"),
             ValueError,
             "mode must be one of 'full', 'same', 'valid'",
         ),
         (
-            lambda: convolution.correlate2d(np.full((3, 3), np.nan), np.ones((2, 2))),
+            lambda: _c.correlate2d(np.full((3, 3), np.nan), _k2),
             ValueError,
             "image must not contain NaN",
         ),
         (
-            lambda: convolution.correlate2d([["a", "b"]], np.ones((1, 1))),
+            lambda: _c.correlate2d([["a", "b"]], np.ones((1, 1))),
             TypeError,
             "image must be a numeric array",
         ),
+        (lambda: _c.convolve1d([1.0, 2.0], [[1.0]]), ValueError, "w must be a 1-D"),
         (
-            lambda: convolution.convolve1d([1.0, 2.0], [[1.0]]),
-            ValueError,
-            "w must be a 1-D",
-        ),
-        (
-            lambda: convolution.correlate1d([1.0, 2.0], [1.0], mode="circular"),
+            lambda: _c.correlate1d([1.0, 2.0], [1.0], mode="circular"),
             ValueError,
             "mode must be one of",
         ),
-        (lambda: convolution.output_size(3, 5), ValueError, "k=5 is larger than n=3"),
+        (lambda: _c.output_size(3, 5), ValueError, "k=5 is larger than n=3"),
+        (lambda: _c.output_size(5, 3, "causal"), ValueError, "padding must be one of"),
+        (lambda: _c.output_size(5, 3, stride=0), ValueError, "stride must be >= 1"),
+        (lambda: _c.output_size(5.5, 3), TypeError, "n must be an integer"),
         (
-            lambda: convolution.output_size(5, 3, "causal"),
-            ValueError,
-            "padding must be one of",
-        ),
-        (
-            lambda: convolution.output_size(5, 3, stride=0),
-            ValueError,
-            "stride must be >= 1",
-        ),
-        (lambda: convolution.output_size(5.5, 3), TypeError, "n must be an integer"),
-        (
-            lambda: convolution.convolution_matrix(np.ones((2, 2)), 5),
+            lambda: _c.convolution_matrix(_k2, 5),
             ValueError,
             "input_shape must have 2 entries",
         ),
         (
-            lambda: convolution.convolution_matrix(np.ones((4, 4)), (3, 3), "valid"),
+            lambda: _c.convolution_matrix(np.ones((4, 4)), (3, 3), "valid"),
             ValueError,
             "larger than the input",
         ),
         (
-            lambda: convolution.conv2d(np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4))),
+            lambda: _c.conv2d(_l5, np.ones((3, 3, 2, 4))),
             ValueError,
             "channel mismatch: x has 3 channels",
         ),
+        (lambda: _c.conv2d(np.ones((5, 5, 3)), _l3), ValueError, "x must be a 4-D"),
         (
-            lambda: convolution.conv2d(np.ones((5, 5, 3)), np.ones((3, 3, 3, 4))),
-            ValueError,
-            "x must be a 4-D array",
-        ),
-        (
-            lambda: convolution.conv2d(
-                np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 4)), b=np.ones(3)
-            ),
+            lambda: _c.conv2d(_l5, _l3, b=np.ones(3)),
             ValueError,
             "b must have shape \\(C_out,\\) = \\(4,\\)",
         ),
         (
-            lambda: convolution.conv2d(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1))),
+            lambda: _c.conv2d(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1))),
             ValueError,
             "larger than the input",
         ),
         (
-            lambda: convolution.conv2d(
-                np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), padding="full"
-            ),
+            lambda: _c.conv2d(_l5, _l3, padding="full"),
             ValueError,
             "padding must be one of 'valid', 'same'",
         ),
@@ -693,108 +644,150 @@ def test_input_gradient_is_the_transposed_convolution_matrix():
     assert np.allclose(dx.ravel(), matrix.T @ g.ravel())
 
 
+def _keras_transpose(x, w, s, padding, output_padding=None):
+    keras = convbn.import_keras()
+    layer = keras.layers.Conv2DTranspose(
+        w.shape[2], w.shape[:2], s, padding, output_padding=output_padding
+    )
+    layer.build(x.shape)
+    layer.set_weights([w, np.zeros(w.shape[2], w.dtype)])
+    return keras.ops.convert_to_numpy(layer(x))
+
+
+def _refused(padding, kh, kw, a):
+    """Even kernel, "same", output_padding 0: Keras fails or returns nothing."""
+    return padding == "same" and a is not None and 0 in (a[0] + kh % 2, a[1] + kw % 2)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    st.integers(1, 2),
-    st.integers(1, 6),
-    st.integers(1, 6),
-    st.integers(1, 3),
-    st.integers(1, 3),
-    st.integers(1, 5),
-    st.integers(1, 5),
-    st.integers(1, 4),
+    st.tuples(st.integers(1, 2), st.integers(1, 6), st.integers(1, 6)),  # N, H, W
+    st.tuples(st.integers(1, 3), st.integers(1, 3)),  # C_in, C_out
+    st.tuples(st.integers(1, 5), st.integers(1, 5), st.integers(1, 4)),  # kh, kw, s
     st.sampled_from(["valid", "same"]),
+    st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(0, 3))),
     st.integers(0, 2**31 - 1),
 )
-def test_conv2d_transpose_equals_keras(n, h, w_, c_in, c_out, kh, kw, s, padding, seed):
-    keras = convbn.import_keras()
+def test_conv2d_transpose_equals_keras(nhw, channels, geometry, padding, a, seed):
+    (n, h, w_), (c_in, c_out), (kh, kw, s) = nhw, channels, geometry
+    assume(a is None or max(a) < s)
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, h, w_, c_in)).astype(np.float32)
     w = rng.normal(size=(kh, kw, c_out, c_in)).astype(np.float32)
-    layer = keras.layers.Conv2DTranspose(
-        c_out, (kh, kw), strides=s, padding=padding, use_bias=False
-    )
-    layer.build(x.shape)
-    layer.set_weights([w])
-    want = keras.ops.convert_to_numpy(layer(x))
-    got = convolution.conv2d_transpose(x, w, s, padding)
-    assert got.shape == want.shape
-    assert got.dtype == np.float32
+    if _refused(padding, kh, kw, a):
+        with pytest.raises(ValueError, match="output_padding=0 with an even kernel"):
+            convolution.conv2d_transpose(x, w, s, padding, a)
+        return
+    got = convolution.conv2d_transpose(x, w, s, padding, output_padding=a)
+    want = _keras_transpose(x, w, s, padding, a)
+    assert got.shape == want.shape and got.dtype == np.float32
     assert np.allclose(got, want, atol=1e-4)
+    a = (None, None) if a is None else a
+    assert got.shape[1:3] == tuple(
+        convolution.transpose_output_size(m, k, padding, s, extra)
+        for m, k, extra in zip((h, w_), (kh, kw), a, strict=True)
+    )
     # the transpose is conv2d's input gradient for an input of the size it produces
     forward_x = rng.normal(size=got.shape)
     dx = convolution.conv2d_backward(x, forward_x, w, s, padding)[0]
     assert np.allclose(dx, got, atol=1e-4)
 
 
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize(("k", "s"), [(1, 2), (2, 2), (3, 2), (3, 3), (4, 3), (2, 4)])
+def test_conv2d_transpose_every_output_padding_equals_keras(padding, k, s):
+    rng = np.random.default_rng(k * 10 + s)
+    x = rng.normal(size=(2, 4, 3, 2)).astype(np.float32)
+    w = rng.normal(size=(k, k, 3, 2)).astype(np.float32)
+    for a in range(s):
+        if _refused(padding, k, k, (a, a)):
+            continue
+        got = convolution.conv2d_transpose(x, w, s, padding, output_padding=a)
+        want = _keras_transpose(x, w, s, padding, a)
+        assert got.shape == want.shape and np.allclose(got, want, atol=1e-4)
+        p = k // 2 if padding == "same" else 0
+        assert got.shape[1] == (4 - 1) * s + k - 2 * p + a  # Dumoulin and Visin
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.tuples(st.integers(1, 15), st.integers(1, 15)),  # H, W
+    st.tuples(st.integers(1, 5), st.integers(1, 5), st.integers(1, 4)),  # kh, kw, s
+    st.sampled_from(["valid", "same"]),
+    st.integers(0, 2**31 - 1),
+)
+def test_backward_is_the_transpose_with_output_padding(hw, geometry, padding, seed):
+    (h, w_), (kh, kw, s) = hw, geometry
+    if padding == "valid":
+        assume(kh <= h and kw <= w_)
+        a = ((h - kh) % s, (w_ - kw) % s)  # the rows and columns no window reads
+    else:
+        assume(kh % 2 == 1 and kw % 2 == 1)  # an even kernel with "same": no a
+        a = ((h - 1) % s, (w_ - 1) % s)
+    rng = np.random.default_rng(seed)
+    x, w = rng.normal(size=(2, h, w_, 2)), rng.normal(size=(kh, kw, 2, 3))
+    dout = rng.normal(size=convolution.conv2d(x, w, stride=s, padding=padding).shape)
+    dx = convolution.conv2d_backward(dout, x, w, s, padding)[0]
+    got = convolution.conv2d_transpose(dout, w, s, padding, output_padding=a)
+    assert got.shape == x.shape and np.allclose(dx, got, atol=1e-12)
+    default = convolution.conv2d_transpose(dout, w, s, padding)  # no output_padding
+    implied = (max(s - kh, 0), max(s - kw, 0)) if padding == "valid" else (s - 1,) * 2
+    assert (default.shape == x.shape) == (a == implied)
+
+
 def test_conv2d_transpose_checkerboard_and_zero_rows():
     ones = np.ones((1, 4, 4, 1))
-    even = convolution.conv2d_transpose(ones, np.ones((4, 4, 1, 1)), 2)[
-        0, 2:-2, 2:-2, 0
-    ]
+    even = convolution.conv2d_transpose(ones, np.ones((4, 4, 1, 1)), 2)
     odd = convolution.conv2d_transpose(ones, np.ones((3, 3, 1, 1)), 2)[0, 2:-2, 2:-2, 0]
-    assert np.ptp(even) == 0  # the stride divides the kernel: an even coverage
+    assert np.ptp(even[0, 2:-2, 2:-2, 0]) == 0  # the stride divides the kernel: even
     assert set(np.unique(odd)) == {1.0, 2.0, 4.0}  # it does not: a checkerboard
     wide = convolution.conv2d_transpose(ones, np.ones((2, 2, 1, 1)), 3)
     assert wide.shape == (1, 12, 12, 1) and not wide[0, 2::3].any()
+    padded = convolution.conv2d_transpose(ones, np.ones((2, 2, 1, 1)), 3, "valid", 0)
+    assert padded.shape == (1, 11, 11, 1) and np.array_equal(padded, wide[:, :11, :11])
+
+
+_x, _w = np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1))
+_t = convolution.conv2d_transpose
 
 
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
+        (lambda: convolution.conv2d(np.ones((1, 5, 5, 2)), _w), ValueError, "mismatch"),
+        (lambda: convolution.conv2d(_x, _w, dilation=0), ValueError, "dilation must"),
+        (lambda: convolution.conv2d(_x, _w, dilation=3), ValueError, "spans"),
+        (lambda: convolution.conv2d(_x, _w, stride=0), ValueError, "stride must be >="),
         (
-            lambda: convolution.conv2d(np.ones((1, 5, 5, 2)), np.ones((3, 3, 3, 1))),
-            ValueError,
-            "channel mismatch",
-        ),
-        (
-            lambda: convolution.conv2d(
-                np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), dilation=0
-            ),
-            ValueError,
-            "dilation must be >= 1",
-        ),
-        (
-            lambda: convolution.conv2d(
-                np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), dilation=3
-            ),
-            ValueError,
-            "spans",
-        ),
-        (
-            lambda: convolution.conv2d(
-                np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), stride=0
-            ),
-            ValueError,
-            "stride must be >= 1",
-        ),
-        (
-            lambda: convolution.conv2d_backward(
-                np.ones((1, 2, 2, 1)), np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1))
-            ),
+            lambda: convolution.conv2d_backward(np.ones((1, 2, 2, 1)), _x, _w),
             ValueError,
             r"dout must have the shape .* \(1, 3, 3, 1\)",
         ),
         (
-            lambda: convolution.conv2d_backward(
-                np.ones((1, 3, 3)), np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1))
-            ),
+            lambda: convolution.conv2d_backward(np.ones((1, 3, 3)), _x, _w),
             ValueError,
             "dout must be a 4-D",
         ),
         (
-            lambda: convolution.conv2d_transpose(
-                np.ones((1, 2, 2, 2)), np.ones((3, 3, 1, 3))
-            ),
+            lambda: _t(np.ones((1, 2, 2, 2)), np.ones((3, 3, 1, 3))),
             ValueError,
             r"w expects C_in=3 \(w.shape\[3\]\)",
         ),
+        (lambda: _t(_x, _w, padding="full"), ValueError, "padding must be"),
+        (lambda: _t(_x, _w, 2, output_padding=2), ValueError, r"< stride = 2, got 2"),
+        (lambda: _t(_x, _w, 2, output_padding=(0, -1)), ValueError, "0 <= output_pad"),
+        (lambda: _t(_x, _w, output_padding=1), ValueError, "output_padding must sat"),
+        (lambda: _t(_x, _w, 3, output_padding=(1, 1, 1)), ValueError, "or a pair"),
+        (lambda: _t(_x, _w, 2, output_padding=0.5), TypeError, "output_padding must "),
         (
-            lambda: convolution.conv2d_transpose(
-                np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)), padding="full"
-            ),
+            lambda: _t(_x, np.ones((2, 2, 1, 1)), 2, "same", 0),
             ValueError,
-            "padding must be",
+            "output_padding=0 with an even kernel",
+        ),
+        (
+            lambda: convolution.transpose_output_size(4, 3, "valid", 2, (1, 1)),
+            TypeError,
+            "output_padding must be an integer",
         ),
     ],
 )
