@@ -52,10 +52,44 @@ def test_summarize_is_students_t_interval(values):
         ([-0.05, -0.06, -0.04, -0.05, -0.07], 0.0, "does not hold"),  # other sign
         ([0.1, -0.1, 0.2, -0.05, 0.0], 0.01, "inconclusive at this scale"),
         ([0.02, 0.021, 0.019], 0.05, "does not hold"),  # real but below the margin
+        # the interval is above 0 and the mean above the margin, but the interval
+        # contains the margin: the rule is symmetric, so this is not "holds"
+        ([0.02, 0.03, 0.025, 0.015, 0.035], 0.02, "inconclusive at this scale"),
     ],
 )
 def test_verdict_follows_the_stated_rule(differences, margin, expected):
     assert experiments.verdict(differences, margin) == expected
+
+
+def test_verdict_compares_the_interval_with_the_margin_on_both_sides():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        d = rng.normal(rng.normal(0, 0.05), rng.uniform(0.001, 0.05), size=5)
+        margin, confidence = rng.uniform(0, 0.05), rng.choice([0.9, 0.95, 0.99])
+        s = experiments.summarize(d, confidence)
+        expected = (
+            "holds"
+            if s.low > margin
+            else "does not hold"
+            if s.high < margin
+            else "inconclusive at this scale"
+        )
+        assert experiments.verdict(d, margin, confidence) == expected
+
+
+def test_familywise_confidence_is_bonferroni():
+    assert experiments.familywise_confidence(1) == pytest.approx(0.95)
+    assert experiments.familywise_confidence(10, alpha=0.1) == pytest.approx(0.99)
+    assert experiments.CONFIDENCE == pytest.approx(1 - 0.05 / len(experiments.CRITERIA))
+    assert experiments.FAMILY == tuple(experiments.CRITERIA)
+    # a wider interval can only move a verdict towards "inconclusive"
+    d = [0.05, 0.02, 0.04, 0.03, 0.06]
+    assert experiments.verdict(d, 0.01) == "holds"
+    assert experiments.verdict(d, 0.01, experiments.CONFIDENCE) == (
+        "inconclusive at this scale"
+    )
+    with pytest.raises(ValueError, match="m"):
+        experiments.familywise_confidence(0)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +102,18 @@ def test_verdict_follows_the_stated_rule(differences, margin, expected):
 )
 def test_equivalence_verdict(differences, expected):
     assert experiments.equivalence_verdict(differences, 0.03) == expected
+
+
+def test_equivalence_at_90_percent_is_tost_at_5_percent():
+    d = np.array([0.01, 0.0325, -0.005, 0.02, 0.015])
+    n, se = len(d), scipy.stats.sem(d)
+    # the two one-sided t tests of H0: mean <= -0.03 and H0: mean >= +0.03
+    p_low = scipy.stats.t.sf((d.mean() + 0.03) / se, n - 1)
+    p_high = scipy.stats.t.cdf((d.mean() - 0.03) / se, n - 1)
+    tost = max(p_low, p_high) < 0.05
+    assert tost == (experiments.equivalence_verdict(d, 0.03, 0.90) == "holds")
+    assert 0.025 < max(p_low, p_high) < 0.05  # this example: 90% yes, 95% no
+    assert experiments.equivalence_verdict(d, 0.03, 0.95) != "holds"
 
 
 @pytest.mark.parametrize(
@@ -138,9 +184,30 @@ def test_noisy_bn_and_small_batches(keras):
     assert set(r.val_accuracy) == {"plain", "bn", "noisy"}
     assert r.shift["noisy"].shape == (2,) and set(r.prediction_error) == {"plain", "bn"}
     assert r.mean_shift("noisy") > r.mean_shift("bn")  # the noise moves the inputs
+    assert r.gradient_predictiveness["bn"].shape == (2,)
+    high = experiments.noisy_bn_high_rate(steps=10, probe_every=5, **TINY)
+    assert set(high.outcome) == {"plain", "bn", "noisy"} and high.learning_rate == 1.0
+    assert all(o in ("trains", "stalls", "diverges") for o in high.outcome.values())
     s = experiments.small_batch_experiment((2, 8), steps=5, **TINY)
     assert s.val_accuracy["gn"].shape == (2,) and s.advantage().shape == (2,)
     assert np.array_equal(s.val_accuracy["gn"], s.val_accuracy_population["gn"])
+
+
+def test_noise_layer_perturbs_every_activation_from_a_new_distribution(keras):
+    layer = experiments.random_affine_layer(0.1, seed=3)
+    x = np.ones((64, 8, 8, 4), dtype="float32")
+    first = keras.ops.convert_to_numpy(layer(x, training=True))
+    second = keras.ops.convert_to_numpy(layer(x, training=True))
+    # i.i.d. per activation: equal inputs of one channel get different outputs
+    assert np.unique(first[..., 0]).size == first[..., 0].size
+    # the per-channel distribution changes from step to step: its mean moves by
+    # far more than the sampling error of a mean over 4,096 activations
+    means = first.mean(axis=(0, 1, 2)), second.mean(axis=(0, 1, 2))
+    assert np.abs(means[0] - means[1]).max() > 0.02
+    # on ones, the spread is that of S e1 + e2 times 0.1: about 0.1 * sqrt(S**2 + 1)
+    spread = first.std(axis=(0, 1, 2))
+    assert np.all((0.1 < spread) & (spread < 0.2))
+    assert np.array_equal(keras.ops.convert_to_numpy(layer(x)), x)  # inference
 
 
 @pytest.mark.parametrize(
@@ -248,6 +315,24 @@ def test_run_seeds_updates_parts_of_a_file(tmp_path, monkeypatch):
     assert data["seeds"] == [0, 1]
 
 
+def test_an_interrupted_partial_update_loses_no_seed(tmp_path, monkeypatch):
+    def part(seed):
+        if seed == 1:
+            raise KeyboardInterrupt
+        return {"x": seed}
+
+    monkeypatch.setitem(multiseed._PARTS, "dropout", part)
+    path = tmp_path / "claims.json"
+    path.write_text(RESULTS.read_text())
+    before = json.loads(path.read_text())
+    with pytest.raises(KeyboardInterrupt):
+        experiments.run_seeds(before["seeds"], path, parts=["dropout"], progress=None)
+    after = json.loads(path.read_text())
+    assert after["seeds"] == before["seeds"]
+    assert after["runs"][0]["dropout"] == {"x": 0}
+    assert after["runs"][1:] == before["runs"][1:]
+
+
 # --- reproducing seed 0 of the committed file -----------------------------------
 
 #: How close a re-run must come to the committed numbers. On the machine and versions
@@ -327,7 +412,13 @@ def test_seed_0_reproduces_the_committed_results(keras, part):
             part,
             [o["val_accuracy"] for o in every],
         )
-        for key in ("shift", "prediction_error"):
+        _close(
+            now["high_rate"]["val_accuracy"],
+            committed["high_rate"]["val_accuracy"],
+            part,
+            [o["high_rate"]["val_accuracy"] for o in every],
+        )
+        for key in ("shift", "prediction_error", "gradient_predictiveness"):
             for name, value in committed[key].items():
                 seeds = [o[key][name] for o in every]
                 assert now[key][name] == pytest.approx(value, rel=RELATIVE) or (

@@ -271,12 +271,14 @@ def run_seeds(seeds, out=None, *, parts=None, progress=print) -> dict:
             merged["seconds"] = {**merged.get("seconds", {}), **run["seconds"]}
             run = merged
         runs.append(run)
+        # a partial update keeps the seeds it has not reached yet, as they were
+        later = [old[s] for s in seeds[len(runs) :] if s in old]
         data = {
             "command": COMMAND.format(out=out or RESULTS),
             "created": datetime.date.today().isoformat(),
             "versions": _versions(),
-            "seeds": seeds[: len(runs)],
-            "runs": runs,
+            "seeds": seeds[: len(runs)] + [run["seed"] for run in later],
+            "runs": runs + later,
         }
         if out is not None:  # after every seed: an interrupted run keeps its seeds
             Path(out).write_text(json.dumps(data, indent=1) + "\n")
