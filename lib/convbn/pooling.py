@@ -308,15 +308,17 @@ def pool2d_backward(
 
     Returns dx, shaped like ``x``. Each window passes its ``dout`` back:
 
-    - "max": all of it to the window's largest entry; with ties, to the *first*
-      maximum in row-major order, as TensorFlow does;
+    - "max": all of it to the window's largest entry; with ties (a ReLU map's
+      zeros), to the *first* maximum in row-major order, as TensorFlow's CPU kernel
+      of ``tf.nn.max_pool2d``, and so ``keras.layers.MaxPooling2D``, does;
     - "average": spread evenly, ``dout / (number of real entries in the window)``;
     - "weighted": in proportion to the :func:`pooling_weights` of the real entries;
     - "l2": ``dout * x / out`` (0 where the window is all zeros).
 
     Overlapping windows add their contributions. "max" and "average" equal
-    TensorFlow's gradient (``tf.GradientTape``) of ``tf.nn.max_pool2d`` /
+    TensorFlow's gradient (``tf.GradientTape``, on CPU) of ``tf.nn.max_pool2d`` /
     ``avg_pool2d``, that is of ``keras.layers.MaxPooling2D`` / ``AveragePooling2D``.
+    Global max pooling follows another rule: see :func:`global_pool2d`.
 
     >>> x = np.array([[1.0, 3.0], [3.0, 0.0]])
     >>> pool2d_backward(np.array([[10.0]]), x, kind="max")  # first of the tied 3s
@@ -394,8 +396,15 @@ def global_pool2d(x, kind: str = "max") -> np.ndarray:
     is ``(N, H, W, C)``, the result ``(N, C)``. It ignores *where* a feature was
     found, so it is invariant to every circular shift of the map (exactly for the
     max; the mean adds the same numbers in another order, equal up to rounding), and
-    the result no longer depends on the image size. Equals
-    ``keras.layers.GlobalMaxPooling2D`` / ``GlobalAveragePooling2D``.
+    the result no longer depends on the image size. Under a real translation (content
+    shifted in, zeros or other content shifted out) it is only approximately
+    invariant. Equals ``keras.layers.GlobalMaxPooling2D`` /
+    ``GlobalAveragePooling2D``.
+
+    convbn has no backward pass for it. Keras's ``GlobalMaxPooling2D`` is a
+    ``reduce_max``, whose gradient TensorFlow *splits equally* among tied maxima
+    (``dout / t`` to each of ``t`` ties), unlike ``MaxPooling2D`` and
+    :func:`pool2d_backward`, which send it all to the first maximum.
 
     >>> global_pool2d(np.arange(8.0).reshape(1, 2, 2, 2), "average")
     array([[3., 4.]])

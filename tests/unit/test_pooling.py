@@ -264,6 +264,24 @@ def test_max_routes_to_the_arg_max_and_average_spreads():
     assert np.allclose(pooling.pool2d_backward(dout, x, 2, kind="average"), 0.25)
 
 
+def test_keras_max_pooling_takes_the_first_tie_and_global_max_splits_it(keras):
+    import tensorflow as tf
+
+    x = np.round(np.random.default_rng(7).normal(size=(2, 6, 5, 3)))
+    x = np.maximum(x, 0.0)  # a ReLU map: windows of tied zeros
+    dout = np.random.default_rng(8).normal(size=(2, 3, 2, 3))
+    xv = tf.Variable(x)
+    with tf.GradientTape(persistent=True) as tape:
+        local = tf.reduce_sum(keras.layers.MaxPooling2D(2)(xv) * dout)
+        whole = tf.reduce_sum(keras.layers.GlobalMaxPooling2D()(xv) * dout[:, 0, 0])
+    got = pooling.pool2d_backward(dout, x, 2)
+    assert np.allclose(tape.gradient(local, xv).numpy(), got, atol=1e-6)
+    tied = x == x.max(axis=(1, 2), keepdims=True)
+    split = tied * dout[:, None, None, 0, 0] / tied.sum(axis=(1, 2), keepdims=True)
+    assert tied.sum(axis=(1, 2)).max() > 1  # ties, to split
+    assert np.allclose(tape.gradient(whole, xv).numpy(), split, atol=1e-6)
+
+
 @pytest.mark.parametrize("kind", pooling.GLOBAL_KINDS)
 def test_global_pool2d_equals_keras_and_ignores_circular_shifts(kind):
     keras = convbn.import_keras()
