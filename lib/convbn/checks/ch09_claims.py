@@ -220,13 +220,11 @@ def _verdict_message(decision, expected, summary, margin) -> str:
         f"{summary.high:.4f}], margin {margin:g}"
     )
     if decision == "holds":
-        if summary.low <= 0:
-            why = (
-                "the interval includes 0 (or lies below it): the seeds disagree too "
-                "much to say the effect is positive"
-            )
-        else:
-            why = "the mean difference is not above the margin"
+        why = (
+            "the interval reaches down to the margin or below it: the seeds do not "
+            "rule out an effect smaller than the margin ('holds' needs the lower end "
+            "above the margin; a mean above it is not enough)"
+        )
         return f"'holds' does not follow from your numbers ({numbers}): {why}"
     if decision == "does not hold":
         return (
@@ -236,7 +234,7 @@ def _verdict_message(decision, expected, summary, margin) -> str:
             "small mean is not enough)"
         )
     rule = (
-        "the interval is above 0 and the mean above the margin"
+        "the whole interval is above the margin"
         if expected == "holds"
         else "the whole interval is below the margin"
     )
@@ -286,8 +284,8 @@ def check_claim_decision(
     Everything is judged on the student's own runs: the differences are recomputed
     from ``results``, the verdict from those differences by
     :func:`convbn.experiments.verdict` with ``margin`` (95% Student-t interval
-    ``[lo, hi]``: holds if ``lo > 0`` and the mean > ``margin``; does not hold if
-    ``hi < margin``; inconclusive otherwise); with ``rerun`` one run, picked with
+    ``[lo, hi]``, one claim alone: holds if ``lo > margin``; does not hold if ``hi <
+    margin``; inconclusive otherwise); with ``rerun`` one run, picked with
     ``seed``, is run again to confirm that its numbers are real.
     """
     from .. import experiments

@@ -42,11 +42,13 @@ def plot_seeded_table(table):
 
     Introduced in chapter 9. One row per claim of ``table`` (what
     :func:`convbn.experiments.seeded_table` returned): the paired difference of each
-    seed (dots), the mean and its 95% interval (bar), 0 (solid line) and the row's
+    seed (dots), the mean and its interval at the family-wise confidence of
+    :data:`convbn.experiments.CONFIDENCE` (bar), 0 (solid line) and the row's
     margin (dashed), each row scaled by its largest absolute value so that rows of
     different units share an axis. The colour is the verdict.
     """
-    from ..experiments import CRITERIA, SeededTable, summarize
+    from ..experiments import CONFIDENCE, CRITERIA, SeededTable, summarize
+    from ..experiments.stats import confidence_label
 
     if not isinstance(table, SeededTable):
         raise TypeError(
@@ -61,7 +63,7 @@ def plot_seeded_table(table):
         kind, margin, _ = CRITERIA[row.key]
         if d.size < 2:
             continue
-        s = summarize(d)
+        s = summarize(d, CONFIDENCE)
         scale = max(np.max(np.abs(d)), abs(s.low), abs(s.high), margin) or 1.0
         color = _VERDICT_COLORS[row.verdict]
         ax.plot(d / scale, np.full(d.size, y) + 0.12, "o", ms=4, color=color, alpha=0.6)
@@ -79,7 +81,8 @@ def plot_seeded_table(table):
     ]
     handles.append(plt.Line2D([], [], color="0.3", ls="--", label="margin"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title("Each claim: seeds (dots), mean and 95% interval (bar)")
+    level = confidence_label(CONFIDENCE)
+    ax.set_title(f"Each claim: seeds (dots), mean and {level} interval (bar)")
     fig.tight_layout()
     return fig
 
