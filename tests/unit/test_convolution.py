@@ -608,18 +608,19 @@ def test_conv2d_with_dilation_and_stride_is_the_dilated_kernel_subsampled(case):
     assert np.allclose(dx, dx_full) and np.allclose(dw, dw_full[::dilation, ::dilation])
 
 
-def test_conv2d_backward_passes_a_numeric_gradient_check():
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_backward_passes_a_numeric_gradient_check(groups):
     rng = np.random.default_rng(3)
     x, w, b = (
         rng.normal(size=(2, 6, 5, 2)),
-        rng.normal(size=(3, 2, 2, 3)),
-        rng.normal(size=3),
+        rng.normal(size=(3, 2, 2 // groups, 4)),
+        rng.normal(size=4),
     )
-    dout = rng.normal(size=convolution.conv2d(x, w, b, 2, "same").shape)
-    dx, dw, db = convolution.conv2d_backward(dout, x, w, 2, "same")
+    dout = rng.normal(size=(2, 3, 3, 4))
+    dx, dw, db = convolution.conv2d_backward(dout, x, w, 2, "same", groups=groups)
 
     def loss(x_, w_, b_):
-        return np.sum(convolution.conv2d(x_, w_, b_, 2, "same") * dout)
+        return np.sum(convolution.conv2d(x_, w_, b_, 2, "same", groups=groups) * dout)
 
     for array, grad, which in ((x, dx, 0), (w, dw, 1), (b, db, 2)):
         numeric = np.zeros_like(array)
