@@ -1,5 +1,6 @@
 """The checkers of chapter 7: right solutions pass, each known mistake is named, and
-no graded answer can be copied from the lesson."""
+no graded answer can be copied from the lesson pages (``index`` and ``toolkit``; the
+toolkit exercises' checkers are tested in ``test_ch07_toolkit.py``)."""
 
 import json
 import re
@@ -12,8 +13,10 @@ import convbn
 from conftest import ROOT
 from convbn import checks, convolution
 
-LESSON = ROOT / "chapters" / "07_conv_layer" / "index.ipynb"
-EXERCISES = ROOT / "chapters" / "07_conv_layer" / "exercises.ipynb"
+CHAPTER = ROOT / "chapters" / "07_conv_layer"
+EXERCISES = CHAPTER / "exercises.ipynb"
+#: The chapter's lesson pages: every notebook of its folder but the exercises.
+LESSONS = sorted(p for p in CHAPTER.glob("*.ipynb") if p != EXERCISES)
 
 # --- check_conv2d_backward -----------------------------------------------------------
 
@@ -395,11 +398,18 @@ def _spellings(value):
             found += [f"{h} x {w} x {c}", f"{h} \\times {w} \\times {c}"]
         return found
     spelled = {str(value), f"{value:,}", f"{value:,}".replace(",", "{,}")}
+    if isinstance(value, int):
+        spelled |= {f"{value:_}", f"{value:,}".replace(",", " ")}
     return [rf"(?<![\d.]){re.escape(text)}(?![\d])" for text in spelled]
 
 
+#: A line that only unpacks a shape ("kh, kw = w.shape[:2]"): any code has them.
+SHAPE_UNPACKING = re.compile(r"[\w\s,]+=\s*\w+\.shape(\[[^\]]*\])?")
+
+
 def _solution_lines(path):
-    """The code lines of the solutions in the exercises notebook (12+ characters)."""
+    """The code lines of the solutions in the exercises notebook (12+ characters,
+    not a mere unpacking of a shape)."""
     lines = []
     for cell in json.loads(path.read_text())["cells"]:
         if cell["cell_type"] != "code" or "hide-input" not in cell["metadata"].get(
@@ -408,7 +418,11 @@ def _solution_lines(path):
             continue
         for line in "".join(cell["source"]).splitlines():
             line = line.split("#")[0].strip()
-            if len(line) >= 12 and not line.startswith(("def ", '"""', "return")):
+            if (
+                len(line) >= 12
+                and not line.startswith(("def ", '"""', "return"))
+                and not SHAPE_UNPACKING.fullmatch(line)
+            ):
                 lines.append(line)
     return lines
 
@@ -423,10 +437,16 @@ def _lesson_text(notebook) -> str:
     return "\n".join(parts)
 
 
+def _graded():
+    """Every graded value of the chapter's predict-then-check exercises, by name."""
+    separable = checks.ch07_toolkit.separable_costs()
+    assert checks.ch07.layer_predictions() == RIGHT_PREDICTIONS
+    assert set(separable) == set(checks.ch07_toolkit.SEPARABLE_NAMES)
+    return {**checks.ch07.layer_predictions(), **separable}
+
+
 def _assert_no_answer_in(text):
-    graded = checks.ch07.layer_predictions()
-    assert graded == RIGHT_PREDICTIONS
-    for name, value in graded.items():
+    for name, value in _graded().items():
         for spelling in _spellings(value):
             pattern = spelling if not isinstance(value, tuple) else re.escape(spelling)
             found = re.search(pattern, text)
@@ -438,8 +458,14 @@ def _assert_no_answer_in(text):
         assert re.sub(r"\s+", "", line) not in normalised, f"the lesson has {line!r}"
 
 
-def test_no_graded_answer_appears_in_the_lesson_source():
-    _assert_no_answer_in(_lesson_text(nbformat.read(LESSON, as_version=4)))
+def test_the_lesson_pages_are_searched():
+    assert [p.name for p in LESSONS][:1] == ["index.ipynb"]
+    assert EXERCISES not in LESSONS
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_no_graded_answer_appears_in_the_lesson_source(lesson):
+    _assert_no_answer_in(_lesson_text(nbformat.read(lesson, as_version=4)))
 
 
 def test_the_search_for_answers_finds_them_where_they_are():
@@ -449,18 +475,25 @@ def test_the_search_for_answers_finds_them_where_they_are():
         _assert_no_answer_in("print(up.shape[1:])  # (45, 45, 3)")
     with pytest.raises(AssertionError, match="conv_multiply_adds"):
         _assert_no_answer_in("$952{,}200$ multiply-adds")
+    with pytest.raises(AssertionError, match="separable_multiply_adds"):
+        _assert_no_answer_in("print(1_819_440)")
+    with pytest.raises(AssertionError, match="ratio"):
+        _assert_no_answer_in("the ratio is 0.0525 here")
     answer = _solution_lines(EXERCISES)[0]
     with pytest.raises(AssertionError, match="the lesson has"):
         _assert_no_answer_in(f"x = 1\n{answer}\n")
     _assert_no_answer_in("18240 parameters, 45 x 45 pixels, 23 x 23 positions")
+    _assert_no_answer_in("2_359_296 weights, a ratio of 0.1130, 14 x 14 maps")
+    _assert_no_answer_in("kh, kw = w.shape[:2]\nn, h, w, c = x.shape")
 
 
 @pytest.mark.slow
-def test_no_graded_answer_appears_in_the_lesson_outputs():
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_no_graded_answer_appears_in_the_lesson_outputs(lesson):
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(LESSON, as_version=4)
+    notebook = nbformat.read(lesson, as_version=4)
     NotebookClient(
-        notebook, timeout=300, resources={"metadata": {"path": str(LESSON.parent)}}
+        notebook, timeout=300, resources={"metadata": {"path": str(CHAPTER)}}
     ).execute()
     _assert_no_answer_in(_lesson_text(notebook))

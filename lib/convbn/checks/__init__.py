@@ -6,7 +6,8 @@ raises ``AssertionError`` with a message that names the most likely mistake.
 The exercises notebooks call them from their otter-grader test cells.
 
 One module per chapter (``ch01`` ... ``ch12``) holds that chapter's checkers
-(chapter 9's are split in three: ``ch09`` for numpy, ``ch09_keras`` and
+(chapter 7's toolkit exercises are in ``ch07_toolkit``, re-exported by ``ch07``;
+chapter 9's are split in three: ``ch09`` for numpy, ``ch09_keras`` and
 ``ch09_claims``, all re-exported by ``ch09``); all of them share the harness in
 ``_core`` and take their reference answers from the public ``convbn`` functions.
 
@@ -26,6 +27,7 @@ from . import (
     ch05,
     ch06,
     ch07,
+    ch07_toolkit,
     ch08,
     ch09,
     ch09_claims,
@@ -79,6 +81,11 @@ from .ch07 import (
     check_layer_predictions,
     check_max_pool2d_backward,
 )
+from .ch07_toolkit import (
+    check_depthwise_conv2d,
+    check_im2col,
+    check_separable_cost,
+)
 from .ch08 import (
     check_batchnorm_backward,
     check_batchnorm_forward,
@@ -119,7 +126,7 @@ from .ch12 import (
 #: The checkers whose exercises say "numpy only" (each chapter module's NUMPY_ONLY).
 NUMPY_ONLY = frozenset(
     name
-    for chapter in (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08)
+    for chapter in (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch07_toolkit, ch08)
     + (ch09, ch09_keras, ch09_claims, ch10, ch11, ch12)
     for name in chapter.NUMPY_ONLY
 )
@@ -157,6 +164,9 @@ __all__ = [
     "check_conv2d_backward",
     "check_max_pool2d_backward",
     "check_layer_predictions",
+    "check_im2col",
+    "check_depthwise_conv2d",
+    "check_separable_cost",
     "check_batchnorm_forward",
     "check_batchnorm_backward",
     "check_batchnorm_inference",

@@ -7,7 +7,9 @@ The references are :func:`convbn.convolution.conv2d_backward`,
 :func:`convbn.pooling.pool2d_backward`, :func:`convbn.convolution.conv2d` and
 :func:`convbn.convolution.conv2d_transpose`; the helpers here compute the wrong
 versions the usual mistakes give. None of the graded answers appears in the lesson
-(``tests/checks/test_ch07.py`` searches it)."""
+(``tests/checks/test_ch07.py`` searches it). The checkers of the toolkit's exercises
+(``im2col``, a depthwise convolution, the cost of a depthwise-separable block) are in
+:mod:`convbn.checks.ch07_toolkit`, re-exported here."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ import numpy as np
 
 from .. import convolution, pooling
 from ._core import Mistake, as_array, as_int, call, close, first_mistake, wrong_at
+from .ch07_toolkit import (
+    check_depthwise_conv2d,
+    check_im2col,
+    check_separable_cost,
+)
 
 #: The checkers of this chapter's exercises that say "numpy only": the student's
 #: function may not use ``convbn`` (the grader enforces it, see
@@ -30,6 +37,10 @@ __all__ = [
     "check_conv2d_backward",
     "check_max_pool2d_backward",
     "check_layer_predictions",
+    # re-exported from ch07_toolkit
+    "check_im2col",
+    "check_depthwise_conv2d",
+    "check_separable_cost",
 ]
 
 # --- exercise 7.1: the backward pass of a strided layer ------------------------------
