@@ -7,8 +7,8 @@ The exercises notebooks call them from their otter-grader test cells.
 
 One module per chapter (``ch01`` ... ``ch12``) holds that chapter's checkers
 (chapter 7's toolkit exercises are in ``ch07_toolkit``, re-exported by ``ch07``;
-chapter 9's are split in three: ``ch09`` for numpy, ``ch09_keras`` and
-``ch09_claims``, all re-exported by ``ch09``); all of them share the harness in
+chapter 9's are split in four: ``ch09`` for numpy, ``ch09_keras``, ``ch09_claims``
+and ``ch09_layernorm``, all re-exported by ``ch09``); all of them share the harness in
 ``_core`` and take their reference answers from the public ``convbn`` functions.
 
 :data:`NUMPY_ONLY` names the checkers of the exercises whose text says "numpy only":
@@ -32,6 +32,7 @@ from . import (
     ch09,
     ch09_claims,
     ch09_keras,
+    ch09_layernorm,
     ch10,
     ch11,
     ch12,
@@ -104,6 +105,7 @@ from .ch09_keras import (
     check_keras_batchnorm_kwargs,
     check_set_population_statistics,
 )
+from .ch09_layernorm import check_layernorm_backward
 from .ch10 import (
     check_dense_parameters,
     check_inverted_dropout,
@@ -127,7 +129,7 @@ from .ch12 import (
 NUMPY_ONLY = frozenset(
     name
     for chapter in (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch07_toolkit, ch08)
-    + (ch09, ch09_keras, ch09_claims, ch10, ch11, ch12)
+    + (ch09, ch09_keras, ch09_claims, ch09_layernorm, ch10, ch11, ch12)
     for name in chapter.NUMPY_ONLY
 )
 
@@ -191,4 +193,5 @@ __all__ = [
     "check_claim_decision",
     "check_classify",
     "check_keras_batchnorm_kwargs",
+    "check_layernorm_backward",
 ]

@@ -4,8 +4,9 @@ the parameter counts of a convolution with and without batch normalization.
 
 The reference is :func:`convbn.batchnorm.update_moving`. The chapter's other
 checkers are in :mod:`convbn.checks.ch09_keras` (Algorithm 2 on a Keras model,
-inference on single images, PyTorch's BatchNorm settings in Keras) and
-:mod:`convbn.checks.ch09_claims` (a claim re-run with several seeds); they are
+inference on single images, PyTorch's BatchNorm settings in Keras),
+:mod:`convbn.checks.ch09_claims` (a claim re-run with several seeds) and
+:mod:`convbn.checks.ch09_layernorm` (layer normalization's backward pass); they are
 re-exported here, so ``from convbn.checks.ch09 import ...`` finds every checker of
 the chapter."""
 
@@ -33,6 +34,7 @@ from .ch09_keras import (
     check_keras_batchnorm_kwargs,
     check_set_population_statistics,
 )
+from .ch09_layernorm import check_layernorm_backward
 
 #: The checkers of this chapter's exercises that say "numpy only": the student's
 #: function may not use ``convbn`` (the grader enforces it, see
@@ -47,11 +49,12 @@ __all__ = [
     "check_moving_average",
     "check_moving_after",
     "check_bn_parameter_counts",
-    # re-exported from ch09_keras and ch09_claims
+    # re-exported from ch09_keras, ch09_claims and ch09_layernorm
     "check_set_population_statistics",
     "check_claim_decision",
     "check_classify",
     "check_keras_batchnorm_kwargs",
+    "check_layernorm_backward",
 ]
 
 

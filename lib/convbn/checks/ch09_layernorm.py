@@ -1,0 +1,239 @@
+"""Chapter 9, layer normalization's backward pass: the checker of ``(dx, dgamma,
+dbeta)`` for an ``(N, D)`` input normalised over its D features, one example at a
+time (as in cs231n's assignment).
+
+The reference is :func:`convbn.batchnorm.layernorm_backward` after
+:func:`convbn.batchnorm.layernorm_forward`; the wrong versions reuse chapter 8's
+term-by-term formulas of the paper's backward pass (:mod:`convbn.checks.ch08`),
+taken over the features (axis 1) instead of the batch. Re-exported by
+:mod:`convbn.checks.ch09`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import batchnorm
+from ._core import Mistake, as_array, call, close, diagnose
+from .ch08 import MODIFIED, _data, _paper_backward
+
+#: The checkers of this exercise that say "numpy only" (the grader enforces it, see
+#: ``convbn.checks.NUMPY_ONLY``).
+NUMPY_ONLY = ("check_layernorm_backward",)
+
+__all__ = ["check_layernorm_backward"]
+
+
+def _cases(rng):
+    """``(N, D, eps)``: a general case (tells every known mistake apart), one example
+    alone, D = 2, N = D (sums over the wrong axis keep their shape), D = 1 (x_hat and
+    dx are 0), random shapes."""
+    cases = [(6, 4, 0.5), (1, 5, 1e-3), (4, 2, 0.1), (5, 5, 0.3), (3, 1, 0.2)]
+    for _ in range(5):
+        n, d = int(rng.integers(1, 12)), int(rng.integers(2, 12))
+        cases.append((n, d, float(rng.choice([1e-5, 1e-3, 0.1, 0.5, 2.0]))))
+    return cases
+
+
+def _dx_mistakes(dy, x, gamma, eps) -> list[Mistake]:
+    """What the usual mistakes give for dx, with their diagnoses."""
+    t1, t2, t3, dvar, dmu, _ = _paper_backward(dy, x, gamma, eps, axis=1)
+    plain = sum(_paper_backward(dy, x, np.ones_like(gamma), eps, axis=1)[:3])
+    d = x.shape[1]
+    centred = x - x.mean(axis=1, keepdims=True)
+    mistakes = [
+        Mistake(
+            t1,
+            "you treated the mean and the variance as constants: dx = dy * gamma / "
+            "sqrt(var + eps) alone misses the two paths through the example's mean "
+            "and variance, which depend on every feature of the example",
+        ),
+        Mistake(
+            t1 + t2,
+            "the path through the mean is missing: each x_j also moves its "
+            "example's mean mu, which every x_hat_k of the example subtracts; add "
+            "dl/dmu * dmu/dx_j = dl/dmu / D",
+        ),
+        Mistake(
+            t1 + t3,
+            "the path through the variance is missing: each x_j also moves its "
+            "example's variance, which divides every x_hat_k of the example; add "
+            "dl/dvar * dvar/dx_j = dl/dvar * 2 (x_j - mu) / D",
+        ),
+        Mistake(
+            t2 + t3,
+            "the direct term is missing: dy * gamma / sqrt(var + eps), the path from "
+            "x_j to x_hat_j itself",
+        ),
+        Mistake(
+            sum(_paper_backward(dy, x, gamma, eps, axis=0)[:3])
+            if x.shape[0] > 1
+            else None,
+            "that is batch normalization's backward pass: the statistics and the "
+            "sums run over the batch (axis 0); layer normalization's run over each "
+            "example's features (axis 1, keepdims=True)",
+        ),
+        Mistake(
+            plain,
+            "gamma is left out of dx: the chain rule through y = gamma * x_hat + "
+            "beta gives dl/dx_hat = dy * gamma",
+        ),
+        Mistake(
+            plain * gamma,
+            "gamma multiplies dx at the end: it belongs inside, g = dy * gamma "
+            "before the means over the features (each feature has its own gamma_j, "
+            "so it does not factor out of those means as it does in batch norm)",
+        ),
+        Mistake(
+            t1 - t2 + t3,
+            "the variance term has the wrong sign: dl/dvar = sum_j g_j (x_j - mu) "
+            "(-1/2) (var + eps)^(-3/2)",
+        ),
+        Mistake(
+            t1 + t2 + dmu,
+            "the mean term is dl/dmu * dmu/dx_j with dmu/dx_j = 1 / D: divide by D",
+        ),
+        Mistake(
+            t1 + dvar * 2.0 * centred + t3,
+            "the variance term is dl/dvar * dvar/dx_j with dvar/dx_j = 2 (x_j - mu) "
+            "/ D: divide by D",
+        ),
+    ]
+    if d > 1:
+        mistakes.append(
+            Mistake(
+                sum(_paper_backward(dy, x, gamma, eps, ddof=1, axis=1)[:3]),
+                "you used the unbiased variance (ddof=1); layer normalization uses "
+                "the biased one, dividing by D, as in the forward pass",
+            )
+        )
+    return mistakes
+
+
+def _grad_mistakes(dy, x, gamma, eps, x_hat) -> tuple[list, list]:
+    """The usual wrong dgamma and dbeta, with their diagnoses."""
+    n, d = x.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        batch_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    axis = (
+        "summed over the wrong axis: gamma_j and beta_j are shared by every example, "
+        "so their gradients add up over the batch (axis 0), one value per feature, "
+        "shape (D,)"
+    )
+    dgamma = [
+        Mistake(
+            (dy * batch_hat).sum(axis=0) if n > 1 else None,
+            "x_hat is normalised over the batch axis (axis 0): that is batch "
+            "normalization's x_hat; layer normalization normalises each example "
+            "over its own D features (axis 1)",
+        ),
+        Mistake((dy * x_hat).sum(axis=1) if n == d else None, f"dgamma is {axis}"),
+        Mistake(
+            dy.sum(axis=0),
+            "dgamma without x_hat: dl/dgamma_j = sum over examples of dy * x_hat "
+            "(y = gamma * x_hat + beta)",
+        ),
+        Mistake(
+            (dy * x).sum(axis=0),
+            "dgamma uses x instead of x_hat: dl/dgamma_j = sum over examples of dy * "
+            "x_hat",
+        ),
+        Mistake(
+            (dy * x_hat * gamma).sum(axis=0),
+            "dgamma has an extra factor gamma: dl/dgamma_j = sum over examples of "
+            "dy * x_hat",
+        ),
+        Mistake(
+            (dy * x_hat).mean(axis=0),
+            "dgamma is a sum over the examples, not a mean",
+        ),
+    ]
+    dbeta = [
+        Mistake(dy.sum(axis=1) if n == d else None, f"dbeta is {axis}"),
+        Mistake(
+            dy.mean(axis=0), "dbeta is the sum of dy over the examples, not the mean"
+        ),
+        Mistake(
+            (dy * gamma).sum(axis=0),
+            "dbeta = sum of dy over the examples: beta is added, so gamma does not "
+            "enter",
+        ),
+    ]
+    return dgamma, dbeta
+
+
+def _as_three(raw, what: str, n: int, d: int):
+    """The student's ``(dx, dgamma, dbeta)`` as arrays of shapes (N, D), (D,), (D,)."""
+    if not isinstance(raw, tuple | list) or len(raw) != 3:
+        raise AssertionError(
+            f"{what} must return three arrays (dx, dgamma, dbeta), got "
+            f"{type(raw).__name__}"
+            + (f" of length {len(raw)}" if isinstance(raw, tuple | list) else "")
+        )
+    for value, name in zip(raw[1:], ("dgamma", "dbeta"), strict=True):
+        if np.shape(value) == (n,) and n != d:
+            raise AssertionError(
+                f"{name} has shape ({n},), one value per example: gamma and beta "
+                "are shared by every example, so sum over the examples (axis 0), "
+                f"one value per feature, shape ({d},)"
+            )
+    return (
+        as_array(raw[0], (n, d), f"{what} (dx)"),
+        as_array(raw[1], (d,), f"{what} (dgamma)"),
+        as_array(raw[2], (d,), f"{what} (dbeta)"),
+    )
+
+
+def check_layernorm_backward(fn, seed: int = 0) -> bool:
+    """Chapter 9: ``fn(dy, x, gamma, eps)`` must return layer norm's ``(dx, dgamma,
+    dbeta)``.
+
+    ``x`` and ``dy`` = dl/dy are ``(N, D)``, ``gamma`` ``(D,)``; y = gamma * x_hat +
+    beta with x_hat = (x - mu) / sqrt(var + eps), mu and the biased var per example,
+    over its D features. ``dx`` ``(N, D)`` has the three terms of the paper's
+    backward pass with the sums over each example's features: with g = dy * gamma,
+    ``dx = (g - mean_j g - x_hat mean_j(g x_hat)) / sqrt(var + eps)``; ``dgamma =
+    sum_n dy x_hat`` and ``dbeta = sum_n dy``, both ``(D,)``, summed over the
+    examples. The reference is :func:`convbn.batchnorm.layernorm_backward` (equal to
+    TensorFlow's ``GradientTape`` through ``keras.layers.LayerNormalization``).
+    Checked on random shapes (one example, N = D and D = 1 included) whose examples
+    have different means and scales; the inputs must not be modified. Names the
+    usual mistakes: the statistics treated as constants, the path through the mean
+    or the variance missing, batch normalization's axis, gamma left out of dx or
+    applied after the sums, dgamma or dbeta summed over the wrong axis or averaged,
+    a wrong factor in dgamma, the unbiased variance.
+    """
+    rng = np.random.default_rng(seed)
+    what = "your layer-norm backward function"
+    for n, d, eps in _cases(rng):
+        x, gamma, _, dy = _data(rng, n, d)
+        # each example its own offset and scale, so that the axes tell apart
+        x = rng.uniform(-4.0, 4.0, (n, 1)) + rng.uniform(0.5, 2.5, (n, 1)) * x
+        context = f"x of shape {(n, d)}, eps={eps:g}"
+        raw = call(
+            fn,
+            dy,
+            x,
+            gamma,
+            eps,
+            what=what,
+            inputs=("dy", "x", "gamma"),
+            modified=MODIFIED,
+        )
+        dx, dgamma, dbeta = _as_three(raw, what, n, d)
+        _, cache = batchnorm.layernorm_forward(x, gamma, 0.0, eps)
+        want_dx, want_dgamma, want_dbeta = batchnorm.layernorm_backward(dy, cache)
+        if (
+            not close(dgamma, want_dgamma)
+            and close(dgamma, want_dbeta)
+            and close(dbeta, want_dgamma)
+        ):
+            raise AssertionError(
+                "dgamma and dbeta are swapped: return (dx, dgamma, dbeta)"
+            )
+        dgamma_mistakes, dbeta_mistakes = _grad_mistakes(dy, x, gamma, eps, cache.x_hat)
+        diagnose(dbeta, want_dbeta, dbeta_mistakes, f"(dbeta, {context})")
+        diagnose(dgamma, want_dgamma, dgamma_mistakes, f"(dgamma, {context})")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mistakes = _dx_mistakes(dy, x, gamma, eps)
+        diagnose(dx, want_dx, mistakes, f"(dx, {context})")
+    return True
