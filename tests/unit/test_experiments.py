@@ -108,6 +108,27 @@ def test_set_population_statistics_is_algorithm_2(keras):
     assert experiments.set_population_statistics(experiments.build_cnn(False), x) == 0
 
 
+def test_set_population_statistics_switches_random_layers_off(keras):
+    """The statistics are those of the inputs BN sees in inference: no dropout, no
+    noise (the noisy-BN network of chapter 9 once got one noise draw in them)."""
+    x = np.random.default_rng(1).uniform(size=(64, 28, 28, 1)).astype("float32")
+    noisy = experiments.build_cnn(True, filters=(4, 6), noise=0.5)
+    experiments.set_population_statistics(noisy, x)
+    first = noisy.get_layer("bn_2").moving_mean.numpy().copy()
+    experiments.set_population_statistics(noisy, x)
+    assert np.array_equal(first, noisy.get_layer("bn_2").moving_mean.numpy())
+    assert noisy.get_layer("noise_1").noise == 0.5  # put back
+    inputs = keras.Input((5,))
+    h = keras.layers.Dropout(0.5)(inputs)
+    h = keras.layers.GaussianNoise(1.0)(h)
+    model = keras.Model(inputs, keras.layers.BatchNormalization(name="bn")(h))
+    ones = np.ones((40, 5), dtype="float32")
+    experiments.set_population_statistics(model, ones)
+    assert np.allclose(model.get_layer("bn").moving_variance.numpy(), 0.0)
+    assert np.allclose(model.get_layer("bn").moving_mean.numpy(), 1.0)
+    assert model.layers[1].rate == 0.5 and model.layers[2].stddev == 1.0
+
+
 @pytest.mark.parametrize(
     ("model", "x", "error", "match"),
     [

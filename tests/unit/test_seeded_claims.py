@@ -294,7 +294,8 @@ def test_seeded_table_decides_by_the_criteria(tmp_path):
     )
     assert cost["cost"].verdict == "holds" and cost["cost"].n == 3
     html = big._repr_html_()
-    assert "criterion (fixed before the runs)" in html and "holds" in html
+    assert "criterion (quantity and margin fixed before the runs)" in html
+    assert "holds" in html
 
 
 def test_run_seeds_updates_parts_of_a_file(tmp_path, monkeypatch):
@@ -313,6 +314,14 @@ def test_run_seeds_updates_parts_of_a_file(tmp_path, monkeypatch):
         == json.loads(RESULTS.read_text())["runs"][1]["noisy"]
     )
     assert data["seeds"] == [0, 1]
+    # the file keeps its own provenance; the re-run part records its own
+    before = json.loads(RESULTS.read_text())
+    assert (written["command"], written["created"]) == (
+        before["command"],
+        before["created"],
+    )
+    assert "--parts dropout" in written["updated"]["dropout"]["command"]
+    assert "'dropout' re-run on" in experiments.load_runs(path).provenance()
 
 
 def test_an_interrupted_partial_update_loses_no_seed(tmp_path, monkeypatch):

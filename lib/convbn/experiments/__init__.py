@@ -156,7 +156,8 @@ PERCENTILES = _training.PERCENTILES
 #: The three verdicts of a seeded claim in chapter 9, ``"holds"``, ``"does not
 #: hold"`` and ``"inconclusive at this scale"``.
 VERDICTS = stats.VERDICTS
-#: The criterion of each row of chapter 9's seeded table, fixed before the runs, as
+#: The criterion of each row of chapter 9's seeded table (its quantity and margin fixed
+#: before the runs; the wording of the rule revised after a review), as
 #: ``key -> (kind, margin, criterion in words)``; ``kind`` is ``"greater"``
 #: (:func:`verdict`) or ``"equivalent"`` (:func:`equivalence_verdict`).
 CRITERIA = multiseed.CRITERIA

@@ -2,8 +2,8 @@
 
 Runs :func:`convbn.experiments.run_seed` for seeds 0 .. N-1 (or the seeds listed
 with ``--seed``) and writes the results file the chapter reads (by default
-``chapters/09_bn_in_practice/claims.json``). On two CPU cores one seed takes a few
-minutes; ``--parts figure1 dropout`` re-runs only those measurements and updates
+``chapters/09_bn_in_practice/claims.json``). On two CPU cores one seed takes about
+ten minutes; ``--parts figure1 dropout`` re-runs only those measurements and updates
 them in the existing file.
 """
 

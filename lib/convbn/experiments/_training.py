@@ -319,6 +319,41 @@ def _accuracy(model, x, y, batch_size: int = 500) -> float:
     return correct / len(x)
 
 
+#: The attribute that makes each random layer the identity when set to 0.
+_RANDOM_ATTRIBUTES = {
+    "Dropout": "rate",
+    "SpatialDropout1D": "rate",
+    "SpatialDropout2D": "rate",
+    "SpatialDropout3D": "rate",
+    "GaussianDropout": "rate",
+    "GaussianNoise": "stddev",
+    "RandomAffine": "noise",
+}
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):  # a nested model
+            yield from _all_layers(layer)
+
+
+@contextlib.contextmanager
+def _randomness_off(model):
+    """Dropout, noise and :func:`random_affine_layer` as the identity (eager calls)."""
+    saved = []
+    for layer in _all_layers(model):
+        attribute = _RANDOM_ATTRIBUTES.get(type(layer).__name__)
+        if attribute is not None:
+            saved.append((layer, attribute, getattr(layer, attribute)))
+            setattr(layer, attribute, 0.0)
+    try:
+        yield
+    finally:
+        for layer, attribute, value in saved:
+            setattr(layer, attribute, value)
+
+
 def set_population_statistics(model, x) -> int:
     """Algorithm 2 for a Keras model: set every BN layer's moving statistics.
 
@@ -329,9 +364,11 @@ def set_population_statistics(model, x) -> int:
     unbiased variance (``m / (m - 1)`` times the biased one,
     :func:`convbn.batchnorm.population_statistics`), over every axis but the last.
     After a short run, Keras's moving averages (momentum 0.99) still remember the
-    untrained network; these population statistics do not. (Layers such as Dropout
-    are active in training mode: the statistics of BN layers after a Dropout layer
-    include its noise.) Returns the number of BN layers updated.
+    untrained network; these population statistics do not. Layers that are random
+    in training mode and off in inference (Dropout, GaussianDropout, GaussianNoise,
+    the noise of :func:`random_affine_layer`) are switched off for this pass, so that
+    each BN layer gets the statistics of the inputs it sees in inference. Returns the
+    number of BN layers updated.
     """
     keras = _keras()
     from .._validation import as_float_array
@@ -354,7 +391,8 @@ def set_population_statistics(model, x) -> int:
         model(x[:1])  # a Sequential model gets its inputs when first called
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     probe = keras.Model(inputs, [layer.input for layer in bn_layers])
-    values = probe(x, training=True)  # each layer normalises with this batch
+    with _randomness_off(model):
+        values = probe(x, training=True)  # each BN layer normalises with this batch
     if len(bn_layers) == 1:  # a one-output model returns the tensor itself
         values = [values]
     for layer, value in zip(bn_layers, values, strict=True):

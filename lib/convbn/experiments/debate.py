@@ -117,7 +117,7 @@ def noisy_bn_experiment(
     noise: float = 0.1,
     learning_rate: float = 0.1,
     steps: int = 300,
-    probe_every: int = 20,
+    probe_every: int = 1,
     check_every: int = 60,
     batch_size: int = 64,
     seed: int = 0,
@@ -130,12 +130,15 @@ def noisy_bn_experiment(
     initial weights and batches: without BN, with BN, and with BN followed by
     :func:`random_affine_layer`.
 
-    *Internal covariate shift*, as a number: every ``probe_every`` steps, the
+    *Internal covariate shift*, as a number: every ``probe_every`` steps (by default
+    every step: the noise is drawn anew at every step, while a network's own drift
+    adds up between probes, so only probes one step apart compare them fairly), the
     per-channel mean ``mu`` and standard deviation ``sigma`` of the second
     convolution's input on 256 fixed training images (training mode, as the next
     layer sees it during training); the shift between two probes is the mean over
     channels of ``|mu' - mu| + |sigma' - sigma|``, divided by the layer's scale (the
-    root mean square of ``sigma`` at the first probe), so that it has no unit.
+    root mean square of ``sigma`` at the first probe, before any step), so that it
+    has no unit.
 
     *Smoothness*, every ``check_every`` steps, for the plain and BN networks: on the
     same 256 images, with ``g`` the gradient at the current weights ``w`` and ``eta``
@@ -180,6 +183,7 @@ def noisy_bn_experiment(
         probe = keras.Model(model.input, model.get_layer("pool_1").output)
         state = _state(model)
         previous = _layer_input_stats(probe, x_probe)
+        scale = np.sqrt(np.mean(previous[1] ** 2))  # the first probe's
         _restore(model, state)
         shifts, losses, er, ch, ab = [], [], [], [], []
         for done in range(probe_every, steps + 1, probe_every):
@@ -187,7 +191,6 @@ def noisy_bn_experiment(
             state = _state(model)
             mu, sigma = _layer_input_stats(probe, x_probe)
             _restore(model, state)
-            scale = np.sqrt(np.mean(previous[1] ** 2))
             shifts.append(
                 np.mean(np.abs(mu - previous[0]) + np.abs(sigma - previous[1])) / scale
             )
@@ -236,7 +239,7 @@ def noisy_bn_high_rate(
     learning_rate: float = 1.0,
     noise: float = 0.1,
     steps: int = 200,
-    probe_every: int = 20,
+    probe_every: int = 1,
     batch_size: int = 64,
     seed: int = 0,
     n_train: int = 4000,
@@ -248,12 +251,16 @@ def noisy_bn_high_rate(
     Introduced in chapter 9. The three networks of :func:`noisy_bn_experiment`
     (without BN, with BN, with BN and :func:`random_affine_layer` noise), the same
     initial weights and batches, trained for ``steps`` SGD steps at
-    ``learning_rate``: the runs of :func:`learning_rate_interval`, whose 200 steps at
-    a rate of 1.0 stall the plain network and train the BN one. A run *trains* if
-    its validation accuracy (population statistics) reaches 0.5, *diverges* if its
-    loss stops being finite, and *stalls* otherwise. If BN helped only by keeping
-    layer inputs steady, the noisy network, whose inputs move more than the plain
-    network's, should stall with it.
+    ``learning_rate``, with the settings of :func:`learning_rate_interval`'s runs
+    (200 steps, batches of 64) but run anew. At a rate of 1.0 those runs stalled
+    the plain network and trained the BN one in every seed of chapter 9. A run
+    *trains* if its validation accuracy (population statistics) reaches 0.5,
+    *diverges* if its loss stops being finite, and *stalls* otherwise. The shift is
+    measured as in :func:`noisy_bn_experiment`, but by default at every step: the
+    noise is drawn anew at every step, while a network's own drift adds up over the
+    steps between two probes, so only probes one step apart compare the two fairly.
+    If BN helped only by keeping layer inputs steady, the noisy network, whose
+    inputs move more, should stall with the plain one.
     """
     keras = _keras()
     steps, batch_size, seed, n_train, n_val = _check_common(
@@ -276,6 +283,7 @@ def noisy_bn_high_rate(
         probe = keras.Model(model.input, model.get_layer("pool_1").output)
         state = _state(model)
         previous = _layer_input_stats(probe, x_probe)
+        scale = np.sqrt(np.mean(previous[1] ** 2))  # the first probe's
         _restore(model, state)
         shifts, finite, done = [], True, 0
         while finite and done < steps:
@@ -286,7 +294,6 @@ def noisy_bn_high_rate(
                 state = _state(model)
                 mu, sigma = _layer_input_stats(probe, x_probe)
                 _restore(model, state)
-                scale = np.sqrt(np.mean(previous[1] ** 2))
                 moved = np.mean(np.abs(mu - previous[0]) + np.abs(sigma - previous[1]))
                 shifts.append(moved / scale)
                 previous = (mu, sigma)

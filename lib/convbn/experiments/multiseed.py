@@ -19,7 +19,7 @@ import json
 import math
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -252,15 +252,34 @@ def run_seeds(seeds, out=None, *, parts=None, progress=print) -> dict:
     "versions", "seeds", "runs"}``. ``progress`` gets one line per seed.
 
     With ``parts``, only those parts are run, and they replace the same parts of the
-    seeds already in ``out`` (which must exist); the rest of the file is kept."""
+    seeds already in ``out`` (which must exist); the rest of the file is kept, with
+    its command, date and versions, and ``"updated"`` records the command, date and
+    versions of each part re-run."""
     seeds = [as_number(s, "seeds", integer=True, minimum=0) for s in seeds]
     if len(seeds) < 2:
         raise ValueError(f"seeds must hold at least 2 seeds, got {len(seeds)}")
-    old = {}
+    old, head = (
+        {},
+        {
+            "command": COMMAND.format(out=out or RESULTS),
+            "created": datetime.date.today().isoformat(),
+            "versions": _versions(),
+        },
+    )
     if parts is not None:
         if out is None or not Path(out).is_file():
             raise ValueError("parts needs out, an existing results file to update")
-        old = {run["seed"]: run for run in json.loads(Path(out).read_text())["runs"]}
+        previous = json.loads(Path(out).read_text())
+        old = {run["seed"]: run for run in previous["runs"]}
+        # the file's own provenance stays; each re-run part records its own
+        redone = {
+            "command": head["command"] + " --parts " + " ".join(parts),
+            "created": head["created"],
+            "versions": head["versions"],
+        }
+        head = {k: previous.get(k, head[k]) for k in ("command", "created", "versions")}
+        updated = previous.get("updated", {})
+        head["updated"] = {**updated, **dict.fromkeys(parts, redone)}
     runs = []
     for seed in seeds:
         start = time.perf_counter()
@@ -274,9 +293,7 @@ def run_seeds(seeds, out=None, *, parts=None, progress=print) -> dict:
         # a partial update keeps the seeds it has not reached yet, as they were
         later = [old[s] for s in seeds[len(runs) :] if s in old]
         data = {
-            "command": COMMAND.format(out=out or RESULTS),
-            "created": datetime.date.today().isoformat(),
-            "versions": _versions(),
+            **head,
             "seeds": seeds[: len(runs)] + [run["seed"] for run in later],
             "runs": runs + later,
         }
@@ -291,13 +308,23 @@ def run_seeds(seeds, out=None, *, parts=None, progress=print) -> dict:
 class SeededRuns:
     """The committed results (:func:`load_runs`): ``runs`` (one dict per seed, as
     :func:`run_seed` returns), ``seeds``, ``command`` (what made them), ``created``,
-    ``versions``."""
+    ``versions``, and ``updated``: the parts re-run since, each with its command,
+    date and versions."""
 
     runs: tuple
     seeds: tuple
     command: str
     created: str
     versions: dict
+    updated: dict = field(default_factory=dict)
+
+    def provenance(self) -> str:
+        """Who made the file, and which parts were re-run since, one line each."""
+        lines = [f"{len(self.seeds)} seeds, made on {self.created} by: {self.command}"]
+        for part, how in self.updated.items():
+            when, command = how["created"], how["command"]
+            lines.append(f"part {part!r} re-run on {when} by: {command}")
+        return "\n".join(lines)
 
     def values(self, *path) -> np.ndarray:
         """One number per seed: ``values("dropout", "at_end", "dropout")``; a
@@ -336,6 +363,7 @@ def load_runs(path) -> SeededRuns:
         data["command"],
         data.get("created", ""),
         data.get("versions", {}),
+        data.get("updated", {}),
     )
 
 
@@ -460,8 +488,8 @@ _SOURCES = {
     "regularizer": "slides; paper section 3.4",
     "noisy_trains": "Santurkar et al. (2018), section 2.1",
     "noisy_shifts": "Santurkar et al. (2018), section 2.1",
-    "noisy_high_rate": "Santurkar et al. (2018), section 2.1, at this chapter's "
-    "learning-rate limit",
+    "noisy_high_rate": "Santurkar et al. (2018), section 2.1, at a rate above the "
+    "plain network's limit",
     "smoother": "Santurkar et al. (2018), section 3 (a proxy, not their measure)",
     "gradient_predictive": "Santurkar et al. (2018), section 3.1",
     "small_batch": "Wu & He (2018), section 4.1",
@@ -516,7 +544,7 @@ class SeededTable(ClaimsTable):
     COLUMNS = (
         "claim",
         "source",
-        "criterion (fixed before the runs)",
+        "criterion (quantity and margin fixed before the runs)",
         "measured",
         "verdict",
     )

@@ -31,7 +31,9 @@ misses the true mean with probability ``1 - c``; a table of ``m`` rows, each wit
 its own 95% interval, can easily hold a wrong verdict somewhere. Bonferroni's
 inequality bounds that: if each row uses confidence ``1 - alpha / m``, all ``m``
 intervals contain their true means at once with probability at least ``1 - alpha``,
-and then every verdict read from them is right. Each side of such an interval is a
+and then every verdict read from them is right. This holds as far as each interval
+has its stated coverage: Student's t assumes roughly normal differences, which with
+five seeds and a tail of ``alpha / (2m)`` is an assumption, not a check. Each side of such an interval is a
 one-sided test at level ``alpha / (2m)``, for both kinds of claim.
 """
 
@@ -56,7 +58,8 @@ def familywise_confidence(m: int, alpha: float = FAMILYWISE_ALPHA) -> float:
     probability at least ``1 - alpha`` (Bonferroni): ``1 - alpha / m``.
 
     Introduced in chapter 9. ``m`` is the number of verdicts decided together (the
-    rows of a claims table), fixed before any number is seen.
+    rows of a claims table), fixed in advance of the numbers it will judge (chapter
+    9 set it after an earlier review had seen the first runs, and says so).
     """
     m = as_number(m, "m", integer=True, minimum=1)
     alpha = as_number(alpha, "alpha", positive=True, maximum=0.5)
