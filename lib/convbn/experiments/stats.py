@@ -33,8 +33,9 @@ inequality bounds that: if each row uses confidence ``1 - alpha / m``, all ``m``
 intervals contain their true means at once with probability at least ``1 - alpha``,
 and then every verdict read from them is right. This holds as far as each interval
 has its stated coverage: Student's t assumes roughly normal differences, which with
-five seeds and a tail of ``alpha / (2m)`` is an assumption, not a check. Each side of such an interval is a
-one-sided test at level ``alpha / (2m)``, for both kinds of claim.
+five seeds and a tail of ``alpha / (2m)`` is an assumption, not a check. Each side
+of such an interval is a one-sided test at level ``alpha / (2m)``, for both kinds of
+claim.
 """
 
 from __future__ import annotations
