@@ -41,7 +41,10 @@ published reference solutions, or another student) passes; ``--similarity`` repo
 it for a person to judge (:mod:`convbn_tools.similarity`). A student's function can
 behave differently when it detects the grader (it sees the arguments, not the
 checker). Values that are not data (a class instance, a generator) reach the
-checkers as :class:`convbn_tools.wire.Opaque` stand-ins; a Keras loss traced by
+checkers as :class:`convbn_tools.wire.Opaque` stand-ins, except the results of
+:mod:`convbn.experiments`, which cross as records of data
+(:mod:`convbn_tools.records`); a Keras model a checker hands the student's function
+comes back as its weights, copied into the checker's model; a Keras loss traced by
 ``tf.function`` (chapter 11) is traced inside the sandbox.
 """
 

@@ -13,6 +13,12 @@ functions through this wire as black boxes. Both ends hold a :class:`Channel`:
   after a limited process of its own has reported the sizes of its variables
   (``Channel.model_sizes``), so that a small config cannot make the grader allocate
   gigabytes.
+- A result of :mod:`convbn.experiments` (``Figure1Result``, ...) crosses as a
+  *record*: its class's name, from the fixed allow-list
+  :data:`convbn_tools.records.RECORDS`, and its fields, data only (arrays, numbers,
+  strings, lists, tuples and dicts of those, a dict as its key/value pairs); the
+  receiver rebuilds it with its own class of that name, each field checked against
+  the class's annotation.
 - What the grader decodes has a budget: nodes, bytes, depth and the deadline
   (:class:`Budget`), so a few hundred bytes of shared references (a value that
   unfolds to 2^60 nodes) end the session instead of the grader. Every text the
@@ -24,7 +30,10 @@ functions through this wire as black boxes. Both ends hold a :class:`Channel`:
 - An exception raised on the other side comes back as an ``Exception`` of the same
   name (never a ``BaseException``: a student's ``SystemExit`` is an ordinary error
   here). Arrays that the called function modified in place are copied back, so the
-  checkers' "modified its input" diagnoses still work.
+  checkers' "modified its input" diagnoses still work; so are the weights of a Keras
+  model argument, every variable (moving statistics included) as an array
+  (:class:`ModelWeights`), into the caller's model, whose variables' shapes they
+  must match: the model itself is not rebuilt.
 
 The grader's end waits with a deadline: :class:`Timeout` and :class:`PeerGone`
 (the other process ended) are ``BaseException``\\ s, so that no checker's
@@ -54,6 +63,7 @@ __all__ = [
     "Channel",
     "Remote",
     "Opaque",
+    "ModelWeights",
     "Timeout",
     "PeerGone",
 ]
@@ -127,6 +137,15 @@ class _DataOnly(pickle.Unpickler):
 
     def find_class(self, module, name):
         raise pickle.UnpicklingError(f"refused global {module}.{name}")
+
+
+class ModelWeights:
+    """The values of a Keras model's variables (``model.weights`` order), as a model
+    argument comes back from a call: :func:`_write_back` assigns them to the
+    caller's model."""
+
+    def __init__(self, arrays: list[np.ndarray]):
+        self.arrays = arrays
 
 
 def _opaque(type_name: str) -> Opaque:
@@ -392,6 +411,16 @@ class Channel:
             encoded = self._encode_keras(value)
             if encoded is not None:
                 return encoded
+        if module.startswith("convbn."):
+            from convbn_tools import records
+
+            name = records.name_of(value)
+            if name is not None:
+                fields = [
+                    (field, self.encode(item, depth + 1))
+                    for field, item in records.fields_of(value)
+                ]
+                return ("record", name, fields)
         if isinstance(value, Remote) and value.channel is self:
             return ("yours", value.handle, value.__name__)
         if callable(value) and not isinstance(value, type):
@@ -411,9 +440,40 @@ class Channel:
             return ("keras", config, weights)
         return None
 
-    def decode(self, tree, depth: int = 0, budget: Budget | None = None):
+    def _arguments(self, value, depth: int = 0):
+        """A call's arguments ``value`` as :meth:`encode` gives them, but a Keras
+        model (in lists, tuples and dicts) as its weights only: what is compared
+        before and after the call, and copied back."""
+        if depth > _DEPTH:
+            raise ValueError("a value nested too deeply to send")
+        if type(value) in (list, tuple):
+            items = [self._arguments(v, depth + 1) for v in value]
+            return (type(value).__name__, items)
+        if type(value) is dict:
+            pairs = [
+                (self.encode(k, depth + 1), self._arguments(v, depth + 1))
+                for k, v in value.items()
+            ]
+            return ("dict", pairs)
+        if _module_of(value).startswith("keras"):
+            import keras
+
+            if isinstance(value, keras.Model):
+                weights = [_npy(np.asarray(w)) for w in value.get_weights()]
+                return ("weights", weights)
+        return self.encode(value, depth)
+
+    def decode(
+        self,
+        tree,
+        depth: int = 0,
+        budget: Budget | None = None,
+        copy_back: bool = False,
+    ):
         """The value a tree of plain data stands for (handles become Remotes),
-        within ``budget`` (default: a new :class:`Budget` up to ``deadline``)."""
+        within ``budget`` (default: a new :class:`Budget` up to ``deadline``).
+        ``copy_back``: the tree is a call's arguments as the callee left them, so
+        a Keras model's weights (:class:`ModelWeights`) may be in it."""
         if budget is None:
             budget = Budget(deadline=self.deadline)
         if depth > _DEPTH or not isinstance(tree, tuple) or not tree:
@@ -450,7 +510,7 @@ class Channel:
                 }
                 return np.random.Generator(made)
             if kind in ("list", "tuple", "set", "frozenset"):
-                items = [self.decode(v, depth + 1, budget) for v in rest[0]]
+                items = [self.decode(v, depth + 1, budget, copy_back) for v in rest[0]]
                 if kind in ("set", "frozenset"):
                     _hashable_keys(items, kind)
                 return {"list": list, "tuple": tuple, "set": set}.get(kind, frozenset)(
@@ -460,7 +520,7 @@ class Channel:
                 pairs = [
                     (
                         self.decode(k, depth + 1, budget),
-                        self.decode(v, depth + 1, budget),
+                        self.decode(v, depth + 1, budget, copy_back),
                     )
                     for k, v in rest[0]
                 ]
@@ -473,6 +533,20 @@ class Channel:
                 return array if keras is None else keras.ops.convert_to_tensor(array)
             if kind == "keras":
                 return self._decode_model(rest[0], rest[1], budget)
+            if kind == "weights" and copy_back:
+                arrays = []
+                for data in rest[0]:
+                    budget.spend(len(data))
+                    arrays.append(_from_npy(data, budget))
+                return ModelWeights(arrays)
+            if kind == "record":
+                from convbn_tools import records
+
+                fields = [
+                    (_cut(field, 100), self._decode_data(item, depth + 1, budget))
+                    for field, item in rest[1]
+                ]
+                return records.build(rest[0], fields)
             if kind == "fn":
                 return Remote(self, int(rest[0]), _cut(rest[1], 100))
             if kind == "yours":
@@ -484,6 +558,34 @@ class Channel:
         except Exception as error:  # a value that does not parse: the peer's fault
             raise PeerGone(f"a malformed value ({type(error).__name__})") from None
         raise PeerGone(f"an unknown kind of value {_cut(repr(kind), 40)}")
+
+    def _decode_data(self, tree, depth: int, budget: Budget):
+        """A record's field: :meth:`decode` of plain data only (None, numbers,
+        strings, bytes, arrays, and lists, tuples and dicts with string keys of
+        those); Refused for anything else (a function, a model, an object)."""
+        if depth > _DEPTH or not isinstance(tree, tuple) or not tree:
+            raise PeerGone("a malformed value")
+        kind = tree[0]
+        if kind in ("v", "nd", "np"):
+            return self.decode(tree, depth, budget)
+        if kind in ("list", "tuple"):
+            budget.spend()
+            items = [self._decode_data(v, depth + 1, budget) for v in tree[1]]
+            return items if kind == "list" else tuple(items)
+        if kind == "dict":
+            budget.spend()
+            pairs = [
+                (
+                    self._decode_data(k, depth + 1, budget),
+                    self._decode_data(v, depth + 1, budget),
+                )
+                for k, v in tree[1]
+            ]
+            if not all(isinstance(k, str) for k, _ in pairs):
+                raise Refused("a record's dict whose keys are not all strings")
+            _hashable_keys([k for k, _ in pairs], kind)
+            return dict(pairs)
+        raise Refused(f"a record's field holds a {_cut(repr(kind), 40)}, not data")
 
     def _decode_model(self, config, weights, budget: Budget):
         """A Keras model from its config and weights, checked before it is built:
@@ -544,7 +646,8 @@ class Channel:
                 _, value, changed = message
                 budget = Budget(deadline=self.deadline)  # one for the whole answer
                 if changed is not None:
-                    _write_back(args, self.decode(changed, budget=budget))
+                    changed = self.decode(changed, budget=budget, copy_back=True)
+                    _write_back(args, changed)
                 return self.decode(value, budget=budget)
             if message[0] == "raise" and len(message) == 3:
                 _, type_name, text = message
@@ -566,7 +669,7 @@ class Channel:
                 raise TypeError("a call needs a list of arguments and a dict")
             if self.call_limit is not None:
                 _within(self.call_limit, [args, kwargs])
-            before = self.encode(args)
+            before = self._arguments(args)
         except (PeerGone, Timeout):
             raise
         except Exception as error:
@@ -580,7 +683,7 @@ class Channel:
             self.send(("raise", type(error).__name__, _text(error)))
             return
         try:
-            after = self.encode(args)
+            after = self._arguments(args)
             changed = None if after == before else after
             self.send(("return", self.encode(result), changed))
         except (PeerGone, Timeout):
@@ -590,8 +693,13 @@ class Channel:
 
 
 def _write_back(original, new) -> None:
-    """Copy arrays the called function changed into the caller's arrays, in place."""
-    if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
+    """Copy arrays the called function changed into the caller's arrays, in place,
+    and the weights of a Keras model into the caller's model."""
+    if isinstance(new, ModelWeights):
+        keras = sys.modules.get("keras")
+        if keras is not None and isinstance(original, keras.Model):
+            _assign_weights(original, new.arrays)
+    elif isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
         if original.shape == new.shape and original.flags.writeable:
             np.copyto(original, new, casting="unsafe")
     elif isinstance(original, np.random.Generator) and isinstance(
@@ -604,6 +712,27 @@ def _write_back(original, new) -> None:
     elif isinstance(original, dict) and isinstance(new, dict):
         for key in original.keys() & new.keys():
             _write_back(original[key], new[key])
+
+
+def _assign_weights(model, arrays: list[np.ndarray]) -> None:
+    """Set every variable of ``model`` (``model.weights``) to ``arrays``, which must
+    be numbers of exactly the variables' shapes (ValueError, naming them, if not)."""
+    variables = list(getattr(model, "weights", None) or [])
+    want = [tuple(int(n) for n in v.shape) for v in variables]
+    got = [a.shape for a in arrays]
+    if got != want or not all(a.dtype.kind in "biuf" for a in arrays):
+        if got == want:
+            kinds = sorted({str(a.dtype) for a in arrays if a.dtype.kind not in "biuf"})
+            what = f"weights of type {', '.join(kinds)}"
+        else:
+            what = f"{len(got)} weights of shapes {_cut(str(got), 300)}"
+        raise ValueError(
+            f"the Keras model came back with {what}; the model it was given has "
+            f"{len(want)} of shapes {_cut(str(want), 300)}: change the values of its "
+            "variables (assign), not its layers or their number"
+        )
+    for variable, array in zip(variables, arrays, strict=True):
+        variable.assign(array.astype(str(variable.dtype)))
 
 
 class Remote:
