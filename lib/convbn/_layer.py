@@ -10,9 +10,12 @@ The patch matrix (:func:`im2col`) and the layer that is one matrix product with 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._blocks import blocks, run
 from ._shapes import as_stride, output_size, result_dtype, same_padding
 from ._validation import as_choice, as_float_array, as_number
 
@@ -142,12 +145,27 @@ def _as_bias(b, size: int, name: str = "C_out"):
     return b
 
 
-def _group_slices(groups, c_group, per_group):
-    """The input and output channels of each group: Keras's consecutive blocks."""
+def _tap_slices(m, q, stride, dilation, h_out, w_out):
+    """The rows and columns of the padded input that tap (m, q) reads, one per
+    output position: ``i s + m D`` for ``0 <= i < H_out``, and the same for j."""
+    return (
+        slice(m * dilation, m * dilation + (h_out - 1) * stride + 1, stride),
+        slice(q * dilation, q * dilation + (w_out - 1) * stride + 1, stride),
+    )
+
+
+def _groups(x, w, groups):
+    """Each group's input channels (a contiguous copy when there are several
+    groups: its windows then copy faster), its input and output channel slices and
+    its kernel. Groups are Keras's consecutive blocks of channels."""
+    c_group, per_group = w.shape[2], w.shape[3] // groups
+    parts = np.moveaxis(x.reshape(*x.shape[:3], groups, c_group), 3, 0)
     return [
         (
+            x if groups == 1 else np.ascontiguousarray(parts[g]),
             slice(g * c_group, (g + 1) * c_group),
             slice(g * per_group, (g + 1) * per_group),
+            w[..., g * per_group : (g + 1) * per_group],
         )
         for g in range(groups)
     ]
@@ -179,7 +197,8 @@ def conv2d(
     ``tf.nn.conv2d(x, w, s, padding.upper(), dilations=D) + b`` and
     ``keras.layers.Conv2D`` with the same weights. Computed as one matrix product of
     the patch matrix :func:`im2col` with the kernel: ``im2col(x, kh, kw, s, padding,
-    D) @ w.reshape(-1, C_out)``.
+    D) @ w.reshape(-1, C_out)``, a few images at a time (their patches stay in the
+    processor's cache) on every core.
 
     ``groups=g`` splits the channels into g groups, as ``keras.layers.Conv2D(...,
     groups=g)``: ``w`` is ``(kh, kw, C_in // g, C_out)``, and output channels
@@ -228,11 +247,19 @@ def conv2d(
     dtype = result_dtype(x, w, *([] if b is None else [b]))
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
     out = np.empty((x.shape[0] * h_out * w_out, c_out), dtype)
-    for ins, outs in _group_slices(groups, c_group, c_out // groups):
-        cols = _patch_matrix(x[..., ins], kh, kw, stride, dilation, pads)
-        np.matmul(cols, w[..., outs].reshape(cols.shape[1], -1), out=out[:, outs])
-    if b is not None:
-        out += b
+    parts = [
+        (part, outs, kernel.reshape(kh * kw * c_group, -1))
+        for part, _, outs, kernel in _groups(x, w, groups)
+    ]
+
+    def product(images, rows):  # a block of images: its patches, one product
+        for part, outs, kernel in parts:
+            cols = _patch_matrix(part[images], kh, kw, stride, dilation, pads)
+            np.matmul(cols, kernel, out=out[rows, outs])
+        if b is not None:
+            out[rows] += b
+
+    run(product, blocks(x.shape[0], h_out * w_out, kh * kw * c_group * out.itemsize))
     return out.reshape(x.shape[0], h_out, w_out, c_out)
 
 
@@ -255,8 +282,9 @@ def depthwise_conv2d(
     multiplications than a full layer with C M outputs; followed by a 1 x 1
     :func:`conv2d` it is ``keras.layers.SeparableConv2D`` (MobileNet's block).
     Equals ``tf.nn.depthwise_conv2d`` and ``keras.layers.DepthwiseConv2D`` with the
-    same weights. Computed as kh kw multiply-adds of shifted copies of x, not
-    through :func:`im2col` (a window's products are never summed over channels).
+    same weights. Computed as kh kw multiply-adds of shifted windows of x, a few
+    images at a time on every core, not through :func:`im2col` (a window's products
+    are never summed over channels).
 
     >>> x = np.ones((1, 3, 3, 2)) * [1.0, 10.0]
     >>> depthwise_conv2d(x, np.ones((2, 2, 2, 1)))[0, 0, 0]  # each channel alone
@@ -276,16 +304,30 @@ def depthwise_conv2d(
     dtype = result_dtype(x, w, *([] if b is None else [b]))
     if any(pads[0]) or any(pads[1]):
         x = np.pad(x, ((0, 0), *pads, (0, 0)))
-    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    out = np.zeros((x.shape[0], h_out, w_out, channels, m), dtype)
-    for p in range(kh):
-        for q in range(kw):
-            rows = slice(p * dilation, p * dilation + (h_out - 1) * stride + 1, stride)
-            cols = slice(q * dilation, q * dilation + (w_out - 1) * stride + 1, stride)
-            out += x[:, rows, cols, :, None] * w[p, q]
-    out = out.reshape(x.shape[0], h_out, w_out, channels * m)
-    if b is not None:
-        out += b
+    x = x.astype(dtype, copy=False)
+    if m > 1:  # channel c M + k reads input channel c: repeat it M times
+        x = np.repeat(x, m, axis=3)
+    # Each tap's weights repeated along a row of the output, (kh, kw, W_out, C M):
+    # a tap's products are then one operation on whole rows of W_out C M numbers.
+    taps = np.broadcast_to(
+        w.astype(dtype).reshape(kh, kw, 1, -1), (kh, kw, w_out, channels * m)
+    ).copy()
+    out = np.empty((x.shape[0], h_out, w_out, channels * m), dtype)
+
+    def multiply_add(images, _):  # a block of images, tap after tap
+        block, product = out[images], np.empty_like(out[images])
+        for tap, (p, q) in enumerate(np.ndindex(kh, kw)):
+            window = x[(images, *_tap_slices(p, q, stride, dilation, h_out, w_out))]
+            if tap == 0:
+                np.multiply(window, taps[p, q], out=block)
+            else:
+                np.multiply(window, taps[p, q], out=product)
+                block += product
+        if b is not None:
+            block += b
+
+    row_bytes = 3 * channels * m * out.itemsize  # input, output, product
+    run(multiply_add, blocks(x.shape[0], h_out * w_out, row_bytes))
     return out
 
 
@@ -334,7 +376,7 @@ def depthwise_conv2d_backward(
     return dx, dw.reshape(w.shape), db
 
 
-def _transpose_full(y, w, stride, dilation, dtype):
+def _transpose_full(y, w, stride, dilation):
     """Every output position of a forward conv2d sends ``y[n, i, j] @ w[m, q].T``
     back to input position ``(i s + m D, j s + q D)``, and what arrives adds up: the
     whole transposed convolution, ``(N, (H_out - 1) s + span, ..., C_in)``."""
@@ -343,9 +385,7 @@ def _transpose_full(y, w, stride, dilation, dtype):
     # taps[m, q, d] is (N, H_out, W_out): what tap (m, q) sends to input channel d.
     # Channels first, so that each tap's block is contiguous and the scatter below
     # reads memory in order; one transpose at the end restores (N, H, W, C_in).
-    taps = w.reshape(-1, c_out).astype(dtype, copy=False) @ y.reshape(
-        -1, c_out
-    ).T.astype(dtype, copy=False)
+    taps = w.reshape(-1, c_out) @ y.reshape(-1, c_out).T  # one dtype, the callers'
     taps = taps.reshape(kh, kw, c_in, n_batch, h_out, w_out)
     full = np.zeros(
         (
@@ -354,13 +394,11 @@ def _transpose_full(y, w, stride, dilation, dtype):
             (h_out - 1) * stride + (kh - 1) * dilation + 1,
             (w_out - 1) * stride + (kw - 1) * dilation + 1,
         ),
-        dtype,
+        taps.dtype,
     )
-    for m in range(kh):
-        for q in range(kw):
-            rows = slice(m * dilation, m * dilation + (h_out - 1) * stride + 1, stride)
-            cols = slice(q * dilation, q * dilation + (w_out - 1) * stride + 1, stride)
-            full[:, :, rows, cols] += taps[m, q]
+    for m, q in np.ndindex(kh, kw):
+        rows, cols = _tap_slices(m, q, stride, dilation, h_out, w_out)
+        full[:, :, rows, cols] += taps[m, q]
     return full.transpose(1, 2, 3, 0)
 
 
@@ -425,34 +463,37 @@ def conv2d_backward(
         )
     dtype = result_dtype(dout, x, w)
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    flat = dout.reshape(-1, c_out).astype(dtype, copy=False)
-    dw = np.empty(w.shape, dtype)
-    dx = np.empty(x.shape, dtype) if groups > 1 else None
-    for ins, outs in _group_slices(groups, c_group, c_out // groups):
-        cols = _patch_matrix(x[..., ins], kh, kw, stride, dilation, pads)
-        dw[..., outs] = (cols.T @ flat[:, outs]).reshape(kh, kw, c_group, -1)
-        full = _transpose_full(dout[..., outs], w[..., outs], stride, dilation, dtype)
-        if dx is None:
-            dx = _crop_to(full, pads, x.shape[1:3])
-        else:
-            dx[..., ins] = _crop_to(full, pads, x.shape[1:3])
+    dout = dout.astype(dtype, copy=False)
+    flat = dout.reshape(-1, c_out)
+    dx, dw_of = np.empty(x.shape, dtype), {}  # dw_of: each block's share of dw
+    parts = _groups(x, w, groups)
+
+    def backward(images, rows):
+        dw = dw_of[images.start] = np.empty(w.shape, dtype)
+        for part, ins, outs, kernel in parts:
+            cols = _patch_matrix(part[images], kh, kw, stride, dilation, pads)
+            dw[..., outs] = (cols.T @ flat[rows, outs]).reshape(kernel.shape)
+            full = _transpose_full(dout[images, ..., outs], kernel, stride, dilation)
+            _crop_to(full, pads, dx[images, ..., ins])
+
+    row_bytes = 2 * kh * kw * c_group * dx.itemsize  # patches, transposed products
+    run(backward, blocks(x.shape[0], math.prod(out_shape), row_bytes))
+    dw = sum(dw_of[start] for start in sorted(dw_of))  # in a fixed order
     return dx, dw, flat.sum(axis=0)
 
 
-def _crop_to(full, pads, shape):
-    """The input gradient of a forward conv2d whose input has spatial ``shape`` and
-    was padded by ``pads``: the transposed convolution ``full`` without the padded
-    rows and columns, and with zeros for the last rows and columns that no window
-    read (valid padding with a stride that does not divide H - kh; output_padding)."""
+def _crop_to(full, pads, out):
+    """Write into ``out`` the input gradient of a forward conv2d whose input has
+    ``out``'s shape and was padded by ``pads``: the transposed convolution ``full``
+    without the padded rows and columns, and zeros in the last rows and columns that
+    no window read (valid padding with a stride that does not divide H - kh;
+    output_padding)."""
     (top, _), (left, _) = pads
-    grow = [
-        max(start + n - have, 0)
-        for start, n, have in zip((top, left), shape, full.shape[1:3], strict=True)
-    ]
-    if any(grow):
-        full = np.pad(full, ((0, 0), (0, grow[0]), (0, grow[1]), (0, 0)))
-    dx = full[:, top : top + shape[0], left : left + shape[1], :]
-    return np.ascontiguousarray(dx)
+    rows = min(out.shape[1], full.shape[1] - top)
+    cols = min(out.shape[2], full.shape[2] - left)
+    out[:, :rows, :cols] = full[:, top : top + rows, left : left + cols]
+    out[:, rows:] = 0
+    out[:, :rows, cols:] = 0
 
 
 def _as_output_padding(output_padding, stride: int):
@@ -594,5 +635,13 @@ def conv2d_transpose(
         same_padding(length, k, stride) if padding == "same" else (0, 0)
         for length, k in zip(lengths, (kh, kw), strict=True)
     ]
-    full = _transpose_full(x, w, stride, 1, result_dtype(x, w))
-    return _crop_to(full, pads, lengths)
+    dtype = result_dtype(x, w)
+    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    out = np.empty((x.shape[0], *lengths, c_out), dtype)
+
+    def transpose(images, _):  # a block of images
+        _crop_to(_transpose_full(x[images], w, stride, 1), pads, out[images])
+
+    row_bytes = 2 * kh * kw * c_out * out.itemsize  # the taps, the sums
+    run(transpose, blocks(x.shape[0], x.shape[1] * x.shape[2], row_bytes))
+    return out

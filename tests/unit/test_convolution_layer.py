@@ -1,6 +1,8 @@
 """convbn.convolution's layer (chapter 7): im2col, grouped conv2d and its backward
 pass, depthwise_conv2d and its backward pass, against TensorFlow and Keras."""
 
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -365,3 +367,97 @@ _x8, _w8 = np.ones((1, 5, 5, 8)), np.ones((3, 3, 2, 12))
 def test_bad_input_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- batches of several blocks: computed a few images at a time, on every core -----
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [
+        lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"
+    ]
+
+
+def test_large_batches_equal_tensorflow_block_by_block(tf, keras, monkeypatch):
+    """Batches whose arrays span several blocks of images, computed on several
+    threads, give TensorFlow's results and leave BLAS's thread count as it was."""
+    from convbn import _layer
+
+    counts, workers, run = [], [], _layer.run
+
+    def counted(work, block_list):  # how many blocks, on how many threads
+        counts.append(len(block_list))
+        workers.append(set())
+
+        def noted(*block):
+            workers[-1].add(threading.get_ident())
+            work(*block)
+
+        run(noted, block_list)
+
+    monkeypatch.setattr(_layer, "run", counted)
+    threads = _blas_threads()
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(12, 48, 48, 16)).astype(np.float32)
+    kernel = rng.normal(size=(3, 3, 8, 6)).astype(np.float32)
+    bias = rng.normal(size=6).astype(np.float32)
+    layer = _keras_conv(keras, x, kernel, bias, 1, "same", 1, 2)
+    ours = convolution.conv2d(x, kernel, bias, 1, "same", 1, 2)
+    dout = rng.normal(size=ours.shape).astype(np.float32)
+    grads = convolution.conv2d_backward(dout, x, kernel, 1, "same", 1, 2)
+    _assert_matches((ours, *grads), _tape(tf, layer, x, dout))
+    depthwise = rng.normal(size=(3, 3, 16, 2)).astype(np.float32)
+    assert np.allclose(
+        convolution.depthwise_conv2d(x, depthwise, None, 2, "same"),
+        tf.nn.depthwise_conv2d(x, depthwise, [1, 2, 2, 1], "SAME"),
+        atol=1e-4,
+    )
+    up = rng.normal(size=(3, 3, 5, 16)).astype(np.float32)
+    layer = keras.layers.Conv2DTranspose(5, 3, 2, "same", use_bias=False)
+    layer.build(x.shape)
+    layer.set_weights([up])
+    assert np.allclose(
+        convolution.conv2d_transpose(x, up, 2, "same"), layer(x).numpy(), atol=1e-4
+    )
+    assert len(counts) == 4 and min(counts) > 1  # several blocks each time
+    limit = max(threads)
+    assert all(
+        1 <= len(ids) <= min(limit, n) for ids, n in zip(workers, counts, strict=True)
+    )
+    assert _blas_threads() == threads
+
+
+def test_blocks_run_in_parallel_on_the_threads_blas_would_use():
+    from threadpoolctl import threadpool_limits
+
+    from convbn import _blocks
+
+    if max(_blas_threads()) < 2:
+        pytest.skip("BLAS uses one thread here")
+    one_image_each = _blocks.blocks(6, 1, _blocks.BLOCK_BYTES)
+    barrier, inside = threading.Barrier(2, timeout=60), []
+
+    def work(images, rows):  # the first two blocks wait for each other
+        inside.append(max(_blas_threads()))
+        if images.start < 2:
+            barrier.wait()
+
+    _blocks.run(work, one_image_each)
+    assert sorted(inside) == [1] * 6  # and BLAS is single-threaded meanwhile
+    order = []
+    with threadpool_limits(1, user_api="blas"):  # BLAS on one thread: so are we
+        _blocks.run(lambda *_: order.append(threading.get_ident()), one_image_each)
+    assert set(order) == {threading.get_ident()}
+
+
+def test_an_error_in_any_block_reaches_the_caller():
+    from convbn import _blocks
+
+    def work(images, rows):
+        if images.start == 3:
+            raise FloatingPointError("block 3")
+
+    with pytest.raises(FloatingPointError, match="block 3"):
+        _blocks.run(work, _blocks.blocks(8, 1, _blocks.BLOCK_BYTES))
