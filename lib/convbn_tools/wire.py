@@ -473,7 +473,8 @@ class Channel:
         """The value a tree of plain data stands for (handles become Remotes),
         within ``budget`` (default: a new :class:`Budget` up to ``deadline``).
         ``copy_back``: the tree is a call's arguments as the callee left them, so
-        a Keras model's weights (:class:`ModelWeights`) may be in it."""
+        a Keras model's weights (:class:`ModelWeights`) may be in it, and a model
+        in another form is not read."""
         if budget is None:
             budget = Budget(deadline=self.deadline)
         if depth > _DEPTH or not isinstance(tree, tuple) or not tree:
@@ -531,6 +532,8 @@ class Channel:
                 array = _from_npy(rest[0], budget)
                 keras = sys.modules.get("keras")  # imported before any sandbox
                 return array if keras is None else keras.ops.convert_to_tensor(array)
+            if kind == "keras" and copy_back:  # a model comes back as its weights
+                return _opaque("Model")  # only: nothing is built from this one
             if kind == "keras":
                 return self._decode_model(rest[0], rest[1], budget)
             if kind == "weights" and copy_back:

@@ -112,6 +112,8 @@ def test_weights_are_read_only_as_a_calls_arguments_and_only_as_numbers():
         channel.decode(weights)  # a value, not the arguments of a call
     back = channel.decode(("list", [weights]), copy_back=True)
     assert isinstance(back[0], ModelWeights)
+    config = ("keras", "not even JSON", [])  # never built: no model_sizes here
+    assert "cannot read" in repr(channel.decode(("list", [config]), copy_back=True)[0])
     model = bn_model()
     texts = [np.full(w.shape, "x") for w in model.get_weights()]
     with pytest.raises(ValueError, match="weights of type <U1"):
@@ -157,7 +159,11 @@ def test_the_results_a_checker_accepts_cross_as_their_own_class(channels):
         config={"seed": 0, "sizes": (1, 2.5, "x"), "runs": [[0.1, "trains"]]},
     )
     sent = [figure1(), dropout]
-    back = grader.decode(sandbox.encode(sent))
+
+    def runs():
+        return sent
+
+    back = remote(grader, sandbox, runs)()  # through the pipe: the opcodes checked
     assert [type(r) for r in back] == [experiments.Figure1Result, dropout.__class__]
     assert back[0].config == sent[0].config and back[0].unit == 3
     assert np.array_equal(back[0].percentiles["bn"], np.ones((2, 3, 100)))
