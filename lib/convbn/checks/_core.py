@@ -46,7 +46,31 @@ def _short(value) -> str:
     """``value`` for a message: an array by its shape, anything else by its repr."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape}"
-    return repr(value)
+    return shown(value)
+
+
+def shown(value, limit: int | None = None) -> str:
+    """``repr(value)``, cut to ``limit`` characters if given; an integer too long
+    for Python to print (more than 4300 digits), or a value whose repr fails, is
+    described instead, so that a message never crashes."""
+    try:
+        text = repr(value)
+    except Exception:  # an int beyond sys.get_int_max_str_digits, a broken __repr__
+        if isinstance(value, int):
+            return f"an integer of {int(abs(value).bit_length() * 0.30103) + 1} digits"
+        return f"a {type(value).__name__} that cannot be printed"
+    if limit is None or len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..."
+
+
+def _complex(raw: np.ndarray) -> bool:
+    """Whether ``raw`` (from ``np.asarray``) holds complex numbers."""
+    if raw.dtype.kind == "c":
+        return True
+    return raw.dtype == object and any(
+        isinstance(v, complex | np.complexfloating) for v in raw.flat
+    )
 
 
 def call(
@@ -117,7 +141,18 @@ def as_array(value, shape=None, what: str = "your function", *, single=False):
             f"{what} returned a tuple of {len(value)} items; return {one}"
         )
     try:
-        array = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
+        if _complex(raw):
+            raise AssertionError(
+                f"{what} returned complex numbers (dtype {raw.dtype}): the answer is "
+                "real, so an imaginary part, even a small one, is a mistake; return a "
+                "real (float) array"
+            )
+        array = np.asarray(raw, dtype=np.float64)
+    except OverflowError as error:
+        raise AssertionError(
+            f"{what} returned a number too large for a float (above 1.8e308)"
+        ) from error
     except (TypeError, ValueError) as error:
         raise AssertionError(
             f"{what} must return numbers, got {type(value).__name__}"
@@ -143,8 +178,10 @@ def as_int(value, what: str, where: str = "", *, noun="integer", hint="") -> int
     ):
         raise AssertionError(
             f"{what} must return one {noun}{where}, got {type(value).__name__} "
-            f"{value!r}"
+            f"{shown(value)}"
         )
+    if isinstance(value, int | np.integer):  # however large: no float conversion
+        return int(value)
     if not float(value).is_integer():
         raise AssertionError(
             f"{what} returned {value!r}{where}: {hint or 'a count is a whole number'}"
@@ -160,9 +197,14 @@ def as_float(value, what: str) -> float:
         value, int | float | np.integer | np.floating
     ):
         raise AssertionError(
-            f"{what} must be one number, got {type(value).__name__} {value!r}"
+            f"{what} must be one number, got {type(value).__name__} {shown(value)}"
         )
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError as error:
+        raise AssertionError(
+            f"{what} is {shown(value)}, too large for a float (above 1.8e308)"
+        ) from error
 
 
 def as_numbers(value, names: Sequence[str], what: str, *, whole=False) -> tuple:
@@ -176,13 +218,15 @@ def as_numbers(value, names: Sequence[str], what: str, *, whole=False) -> tuple:
     try:
         if isinstance(value, str | bytes):
             raise TypeError("text")
+        if _complex(np.asarray(value, dtype=object)):
+            raise TypeError("complex")
         numbers = [float(v) for v in value]
-    except (TypeError, ValueError) as error:
-        raise AssertionError(f"{wanted}, got {value!r}") from error
+    except (TypeError, ValueError, OverflowError) as error:
+        raise AssertionError(f"{wanted}, got {shown(value)}") from error
     if len(numbers) != len(names):
-        raise AssertionError(f"{wanted}, got {len(numbers)}: {value!r}")
+        raise AssertionError(f"{wanted}, got {len(numbers)}: {shown(value)}")
     if whole and not all(v.is_integer() for v in numbers):
-        raise AssertionError(f"{wanted}, got {value!r}")
+        raise AssertionError(f"{wanted}, got {shown(value)}")
     return tuple(int(v) if v.is_integer() else v for v in numbers)
 
 
