@@ -1,24 +1,26 @@
 """Chapter 7, the convolutional layer in full: the checkers of the backward pass of a
-strided convolution (input, kernel and bias gradients), of the backward pass of
-overlapping max pooling, and of the numbers a student predicts for an encoder's
-``Conv2D`` and a decoder's ``Conv2DTranspose`` before running them.
+strided convolution (input, kernel and bias gradients) and of the backward pass of
+overlapping max pooling (a debugging exercise).
 
-The references are :func:`convbn.convolution.conv2d_backward`,
-:func:`convbn.pooling.pool2d_backward`, :func:`convbn.convolution.conv2d` and
-:func:`convbn.convolution.conv2d_transpose`; the helpers here compute the wrong
-versions the usual mistakes give. None of the graded answers appears in the lesson
-(``tests/checks/test_ch07.py`` searches it). The checkers of the toolkit's exercises
-(``im2col``, a depthwise convolution, the cost of a depthwise-separable block) are in
-:mod:`convbn.checks.ch07_toolkit`, re-exported here."""
+The references are :func:`convbn.convolution.conv2d_backward` and
+:func:`convbn.pooling.pool2d_backward`; the helpers here compute the wrong versions
+the usual mistakes give. Every checker runs its seeded cases first, then cases drawn
+from a fresh, unpredictable seed: the grader runs the test code
+as written, so with seeded cases alone a student could record the inputs once and
+pass with a lookup table. The checker of the layer predictions (exercise 7.3) is in
+:mod:`convbn.checks.ch07_layers`, those of the toolkit's exercises (``im2col``, a
+depthwise convolution, the cost of a depthwise-separable block) in
+:mod:`convbn.checks.ch07_toolkit`; both are re-exported here. None of the graded
+answers appears in the lesson or on the exercises page outside the solutions
+(``tests/checks/test_ch07.py`` searches them)."""
 
 from __future__ import annotations
-
-import operator
 
 import numpy as np
 
 from .. import convolution, pooling
-from ._core import Mistake, as_array, as_int, call, close, first_mistake, wrong_at
+from ._core import Mistake, as_array, call, close, first_mistake, wrong_at
+from .ch07_layers import _fresh_rng, check_layer_predictions
 from .ch07_toolkit import (
     check_depthwise_conv2d,
     check_im2col,
@@ -31,17 +33,19 @@ from .ch07_toolkit import (
 NUMPY_ONLY = (
     "check_conv2d_backward",
     "check_max_pool2d_backward",
+    "check_layer_predictions",
 )
 
 __all__ = [
     "check_conv2d_backward",
     "check_max_pool2d_backward",
+    # re-exported from ch07_layers and ch07_toolkit
     "check_layer_predictions",
-    # re-exported from ch07_toolkit
     "check_im2col",
     "check_depthwise_conv2d",
     "check_separable_cost",
 ]
+
 
 # --- exercise 7.1: the backward pass of a strided layer ------------------------------
 
@@ -59,6 +63,13 @@ _CONV_CASES = [
     (3, 5, 6, 2, 2, 2, 2, 2),
     (1, 3, 9, 1, 2, 3, 4, 1),
 ]
+#: A layer of a realistic size (4 images of 96 x 96 x 8 -> 16 channels, k = 3,
+#: stride 2, one row and one column unread): the intended solution takes tens of
+#: milliseconds, while probing a forward pass with finite differences, one input
+#: entry at a time (2 x 294,912 forward passes of the batch, as exact as the
+#: derivation since the loss is linear), takes many minutes, more than the grader's
+#: time limit.
+_REALISTIC = (4, 96, 96, 8, 16, 3, 3, 2)
 
 
 def _fit(dx, shape):
@@ -119,6 +130,15 @@ def _dx_mistakes(dout, x, w, stride) -> list[Mistake]:
             "their gradient is 0, and dx must have x's shape (this is output_padding)",
         ),
     ]
+    mistakes += [
+        Mistake(
+            wrong,
+            "dx: contributions are overwritten instead of added. An input entry that "
+            "several windows read (through different taps) receives the sum of all "
+            "their contributions: write dx with +=, not =",
+        )
+        for wrong in _dx_assigned(dout, x, w, stride)
+    ]
     if c_in == c_out:
         mistakes.append(
             Mistake(
@@ -129,6 +149,36 @@ def _dx_mistakes(dout, x, w, stride) -> list[Mistake]:
             )
         )
     return mistakes
+
+
+def _dx_assigned(dout, x, w, stride):
+    """dx written with ``=`` instead of ``+=``: looping over the taps (each tap's
+    contribution replaces the last one's) and looping over the output positions
+    (each window's contribution replaces the windows before it)."""
+    kh, kw = w.shape[:2]
+    h_out, w_out = dout.shape[1:3]
+    by_tap, by_position = np.zeros(x.shape), np.zeros(x.shape)
+    for m in range(kh):
+        for q in range(kw):
+            rows = slice(m, m + (h_out - 1) * stride + 1, stride)
+            cols = slice(q, q + (w_out - 1) * stride + 1, stride)
+            by_tap[:, rows, cols, :] = dout @ w[m, q].T
+    for i in range(h_out):
+        for j in range(w_out):
+            window = np.einsum("nc,mqdc->nmqd", dout[:, i, j], w)
+            by_position[
+                :, i * stride : i * stride + kh, j * stride : j * stride + kw
+            ] = window
+    return by_tap, by_position
+
+
+def _dw_assigned(dout, x, w, stride):
+    """dw written with ``=`` in a loop over the output positions: only the last
+    position's contribution is left."""
+    kh, kw = w.shape[:2]
+    i, j = dout.shape[1] - 1, dout.shape[2] - 1
+    seen = x[:, i * stride : i * stride + kh, j * stride : j * stride + kw]
+    return np.einsum("nmqd,nc->mqdc", seen, dout[:, i, j])
 
 
 def _dw_stride_ignored(dout, x, w):
@@ -159,6 +209,12 @@ def _dw_mistakes(dout, x, w, dw, stride) -> list[Mistake]:
             dw / len(x),
             "dw is averaged over the batch: the loss is a sum over the batch, so "
             "its gradient adds up every example's contribution",
+        ),
+        Mistake(
+            _dw_assigned(dout, x, w, stride),
+            "dw: contributions are overwritten instead of added. dw[m, q] sums "
+            "x[n, i s + m, j s + q] dout[n, i, j] over every output position (i, "
+            "j); with = only the last position is left: use +=",
         ),
     ]
     if dw.shape[2] == dw.shape[3]:
@@ -242,6 +298,21 @@ def _check_conv_case(fn, dout, x, w, stride, what: str, label: str) -> None:
         )
 
 
+def _random_conv_case(rng) -> tuple:
+    """(N, H, W, C_in, C_out, kh, kw, stride) of a small random layer."""
+    kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
+    return (
+        int(rng.integers(1, 3)),
+        kh + int(rng.integers(0, 7)),
+        kw + int(rng.integers(0, 7)),
+        int(rng.integers(1, 3)),
+        int(rng.integers(1, 4)),
+        kh,
+        kw,
+        int(rng.integers(1, 4)),
+    )
+
+
 def check_conv2d_backward(fn, seed: int = 0) -> bool:
     """Chapter 7: ``fn(dout, x, w, stride)`` must return the gradients
     ``(dx, dw, db)`` of a convolutional layer with that stride and "valid" padding.
@@ -259,33 +330,30 @@ def check_conv2d_backward(fn, seed: int = 0) -> bool:
     Equal to :func:`convbn.convolution.conv2d_backward` and to TensorFlow's
     ``GradientTape`` gradients. Checked with strides 1 to 3, on sizes the stride
     divides and sizes it does not, one and several channels, non-square images and
-    kernels, a 1 x 1 kernel and random cases; the inputs must not be modified. Names
-    the usual mistakes: the stride ignored (in dx or dw), the unread rows left out of
-    dx, the kernel not flipped in dx, dw from the wrong operand order, db not summed
-    over the batch and both spatial axes, channels transposed.
+    kernels, a 1 x 1 kernel, random cases from ``seed``, one layer of a realistic
+    size (4 images of 96 x 96 x 8, 16 filters, k = 3, stride 2), then four more
+    random cases from a fresh seed that nobody knows in advance: the grader runs
+    this test as written, so with seeded cases alone a lookup table of recorded
+    inputs would pass. The realistic layer is there for those who would probe a
+    forward pass instead of deriving: finite differences take many minutes on it,
+    the derived gradients milliseconds. Every case has an exact answer, so a right
+    solution always passes. The inputs must not be modified; complex results are
+    refused. Names the usual mistakes: the stride ignored (in dx or dw), the unread
+    rows left out of dx, the kernel not flipped in dx, contributions overwritten
+    (``=`` instead of ``+=``) in dx or dw, dw from the wrong operand order, db not
+    summed over the batch and both spatial axes, channels transposed.
     """
     rng = np.random.default_rng(seed)
     what = "your conv2d_backward"
-    cases = list(_CONV_CASES)
-    for _ in range(4):
-        kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
-        cases.append(
-            (
-                int(rng.integers(1, 3)),
-                kh + int(rng.integers(0, 7)),
-                kw + int(rng.integers(0, 7)),
-                int(rng.integers(1, 3)),
-                int(rng.integers(1, 4)),
-                kh,
-                kw,
-                int(rng.integers(1, 4)),
-            )
-        )
-    for n, h, w_, c_in, c_out, kh, kw, stride in cases:
-        x = rng.normal(size=(n, h, w_, c_in))
-        w = rng.normal(size=(kh, kw, c_in, c_out))
+    seeded = [*_CONV_CASES, *(_random_conv_case(rng) for _ in range(4)), _REALISTIC]
+    fresh = _fresh_rng()
+    cases = [(case, rng) for case in seeded]
+    cases += [(_random_conv_case(fresh), fresh) for _ in range(4)]
+    for (n, h, w_, c_in, c_out, kh, kw, stride), draw in cases:
+        x = draw.normal(size=(n, h, w_, c_in))
+        w = draw.normal(size=(kh, kw, c_in, c_out))
         out_shape = convolution.conv2d(x, w, stride=stride).shape
-        dout = rng.normal(size=out_shape)
+        dout = draw.normal(size=out_shape)
         label = f"(x {x.shape}, w {w.shape}, stride {stride}, dout {dout.shape})"
         _check_conv_case(fn, dout, x, w, stride, what, label)
     return True
@@ -329,28 +397,66 @@ def _last(window):
 
 
 def _shifted(a, rows, cols):
+    """``a`` moved by (rows, cols), or None where that moves a nonzero entry off the
+    edge (then it is no longer the same gradient, one place off)."""
     out = np.zeros_like(a)
     h, w = a.shape
     out[max(rows, 0) : h + min(rows, 0), max(cols, 0) : w + min(cols, 0)] = a[
         max(-rows, 0) : h + min(-rows, 0), max(-cols, 0) : w + min(-cols, 0)
     ]
-    return out
+    return out if np.count_nonzero(out) == np.count_nonzero(a) else None
 
 
-def _pool_mistakes(dout, x, size, stride, expected) -> list[Mistake]:
+def _routed(dout, x, size, read, write, add):
+    """Each window's gradient sent to its first maximum, with the window read from
+    rows ``i * read`` on and its gradient written at row ``i * write + m`` (and the
+    same for columns), added (``+=``) or assigned (``=``): the classmate's code has
+    ``read = write = size`` and assigns. None where that code raises (an empty
+    window, or an index past the end of x)."""
+    dx = np.zeros_like(x)
+    for i, j in np.ndindex(dout.shape):
+        window = x[i * read : i * read + size, j * read : j * read + size]
+        if window.size == 0:
+            return None
+        m, q = np.unravel_index(np.argmax(window), window.shape)
+        r, c = i * write + m, j * write + q
+        if r >= x.shape[0] or c >= x.shape[1]:
+            return None
+        dx[r, c] = dx[r, c] + dout[i, j] if add else dout[i, j]
+    return dx
+
+
+def _planted(dout, x, size, stride) -> list:
+    """What the exercise's code returns with both of its bugs, or one of them left:
+    windows at ``i * size`` (read and written), gradients assigned instead of
+    added. The checker does not name these: finding them is the exercise."""
     return [
-        Mistake(
-            _loops(dout, x, size, size, _first),
-            "the windows are in the wrong place: window (i, j) covers rows "
-            "i * stride to i * stride + size - 1 (and the same columns), not "
-            "i * size onwards",
-        ),
-        Mistake(
-            _loops(dout, x, size, stride, _first, add=False),
-            "an entry that is the maximum of two overlapping windows receives only "
-            "the last window's gradient: the gradients of all the windows it won "
-            "must add up",
-        ),
+        _routed(dout, x, size, size, size, add=False),
+        _routed(dout, x, size, size, size, add=True),
+        _routed(dout, x, size, stride, stride, add=False),
+    ]
+
+
+def _disagreeing(dout, x, size, stride) -> list:
+    """Half of the first bug fixed: windows read at ``i * stride`` but written at
+    ``i * size``, or the reverse."""
+    return [
+        _routed(dout, x, size, read, write, add)
+        for read, write in ((stride, size), (size, stride))
+        for add in (True, False)
+    ]
+
+
+_DISAGREE = (
+    "the window whose maximum you find and the entry you send its gradient to "
+    "disagree: the rows (and columns) you read a window from and the index you "
+    "write its gradient at must start at the same place"
+)
+
+
+def _pool_mistakes(dout, x, size, stride) -> list[Mistake]:
+    return [
+        *(Mistake(wrong, _DISAGREE) for wrong in _disagreeing(dout, x, size, stride)),
         Mistake(
             _loops(np.ones_like(dout), x, size, stride, _first),
             "dout is not used: each window's arg-max must receive that window's "
@@ -366,7 +472,7 @@ def _pool_mistakes(dout, x, size, stride, expected) -> list[Mistake]:
             _loops(dout, x, size, stride, lambda v: (v == v.max()).astype(float)),
             "the gradient goes to every tied maximum: when a window's maximum "
             "occurs several times, only the first in row-major order (as np.argmax "
-            "finds it, and MaxPooling2D does) receives dout[i, j]",
+            "finds it, and MaxPooling2D does on CPU) receives dout[i, j]",
         ),
         Mistake(
             _loops(dout, x, size, stride, _last),
@@ -375,14 +481,139 @@ def _pool_mistakes(dout, x, size, stride, expected) -> list[Mistake]:
         ),
         *(
             Mistake(
-                _shifted(expected, r, c),
-                "the window position is off by one: window (i, j) covers rows "
-                "i * stride to i * stride + size - 1 and columns j * stride to "
-                "j * stride + size - 1",
+                _shifted(pooling.pool2d_backward(dout, x, size, stride), r, c),
+                "the window positions are off by one: each window's gradient lands "
+                "one row or column away from the entry that won its maximum; check "
+                "where your slices start and end",
             )
             for r, c in ((1, 0), (0, 1), (-1, 0), (0, -1), (1, 1))
         ),
     ]
+
+
+#: What the values of a case look like, for the messages.
+_KINDS = {
+    "distinct": "",
+    "ties": ", with ties",
+    "near": ", with near ties (values 1e-10 apart)",
+    "large": ", values near 1e8",
+}
+#: Why a numeric gradient cannot settle a case of that kind.
+_NUMERIC = {
+    "near": (
+        ". Here values differ by as little as 1e-10: the maximum is still the "
+        "largest value, however close the next one, and a numeric gradient with "
+        "h = 1e-6 cannot tell them apart"
+    ),
+    "large": (
+        ". Here the values are near 1e8, where a step of h = 1e-6 is mostly lost to "
+        "rounding: a numeric gradient cannot settle this case, the maximum can"
+    ),
+}
+
+
+def _pool_values(rng, shape, kind):
+    """x for a case: normal values, small integers (ties), small integers plus
+    distinct multiples of 1e-10 (near ties), or normal values around 1e8."""
+    if kind == "ties":
+        return rng.integers(0, 3, size=shape).astype(float)
+    if kind == "near":
+        order = rng.permutation(shape[0] * shape[1]).reshape(shape)
+        return rng.integers(0, 3, size=shape) + 1e-10 * order
+    if kind == "large":
+        return 1e8 + rng.normal(size=shape)
+    return rng.normal(size=shape)
+
+
+def _where(got, expected, size, stride, kind) -> str:
+    """Where dx is wrong (the entry furthest off and the windows that contain it),
+    without saying why: for the exercise's own bugs, finding why is the work."""
+    index = np.unravel_index(np.argmax(np.abs(got - expected)), expected.shape)
+    r, c = (int(v) for v in index)
+    counts = [(n - size) // stride + 1 for n in expected.shape]
+
+    def covering(p, count):
+        return [i for i in range(count) if i * stride <= p < i * stride + size]
+
+    windows = [(i, j) for i in covering(r, counts[0]) for j in covering(c, counts[1])]
+    text = (
+        f"wrong dx[{r}, {c}]: expected {expected[r, c]:.6g}, got {got[r, c]:.6g}; "
+        + (
+            f"x[{r}, {c}] is in the window(s) {', '.join(map(str, windows))}"
+            if windows
+            else f"no window covers x[{r}, {c}]"
+        )
+    )
+    return text + _NUMERIC.get(
+        kind,
+        ". Compare your dx with numeric_gradient(dout, x, size, stride) at that "
+        "entry, on a case like this one",
+    )
+
+
+def _random_pool_case(rng, kinds) -> tuple:
+    size = int(rng.integers(1, 5))
+    stride = int(rng.integers(1, size + 2))
+    shape = tuple(int(v) for v in rng.integers(size, 3 * size + 4, size=2))
+    return shape, size, stride, str(rng.choice(kinds))
+
+
+# (shape, size, stride, kind): disjoint windows (the classmate's test), overlapping,
+# gapped (stride > size), sizes that do not fit evenly, ties, a 1 x 1 window.
+_POOL_CASES = [
+    ((4, 4), 2, 2, "distinct"),
+    ((7, 7), 3, 2, "distinct"),
+    ((6, 6), 2, 1, "ties"),
+    ((7, 9), 3, 2, "ties"),
+    ((5, 8), 2, 3, "distinct"),
+    ((8, 7), 3, 3, "ties"),
+    ((5, 5), 1, 1, "distinct"),
+    ((9, 6), 4, 2, "ties"),
+]
+#: Cases that numeric probing gets wrong: near ties (a step h moves the maximum, and
+#: breaking ties by a small ramp picks the wrong one), values near 1e8 (h is lost
+#: to rounding), and a map of 240 x 240 with near ties: the intended loops take a
+#: fraction of a second, the exercise's numeric_gradient about an hour.
+_PROBING_CASES = [
+    ((7, 9), 3, 2, "near"),
+    ((8, 8), 2, 1, "near"),
+    ((9, 7), 3, 2, "large"),
+    ((240, 240), 3, 2, "near"),
+]
+
+
+def _check_pool_case(fn, dout, x, size, stride, kind, what) -> None:
+    label = f"(x of shape {x.shape}, size {size}, stride {stride}{_KINDS[kind]})"
+    try:
+        raw = call(fn, dout, x, size, stride, what=what, inputs=("dout", "x"))
+    except AssertionError as error:
+        crash = error.__cause__
+        if (
+            isinstance(crash, IndexError | ValueError)
+            and all(v is not None for v in _planted(dout, x, size, stride))
+            and any(v is None for v in _disagreeing(dout, x, size, stride))
+        ):
+            raise AssertionError(
+                f"{_DISAGREE} ({what} raised {type(crash).__name__}: {crash}) {label}"
+            ) from error
+        raise
+    expected = pooling.pool2d_backward(dout, x, size, stride)
+    got = as_array(raw, None, what, single=True)
+    if close(got, expected):
+        return
+    if got.shape == expected.shape and any(
+        v is not None and close(got, v) for v in _planted(dout, x, size, stride)
+    ):
+        raise AssertionError(f"{_where(got, expected, size, stride, kind)} {label}")
+    message = first_mistake(got, expected, _pool_mistakes(dout, x, size, stride))
+    if message is None and got.shape != expected.shape:
+        message = (
+            f"{what} returned shape {got.shape}: dx must have x's shape "
+            f"{expected.shape}; rows and columns no window covers get 0"
+        )
+    raise AssertionError(
+        f"{message or _where(got, expected, size, stride, kind)} {label}"
+    )
 
 
 def check_max_pool2d_backward(fn, seed: int = 0) -> bool:
@@ -395,270 +626,34 @@ def check_max_pool2d_backward(fn, seed: int = 0) -> bool:
     row-major order); where windows overlap, an entry that wins several of them
     receives the sum of their gradients; entries no window covers get 0. Equal to
     :func:`convbn.pooling.pool2d_backward` and to TensorFlow's gradient of
-    ``tf.nn.max_pool2d`` (on CPU). Checked with disjoint, overlapping and gapped
-    windows, distinct values and many ties, sizes that do not fit evenly; the inputs
-    must not be modified. Names the usual mistakes: gradients of overlapping windows
-    overwritten instead of added, windows placed at ``i * size``, the gradient spread
-    over the window or sent to every tied maximum (or the last), a window position
-    off by one, dout not used.
+    ``tf.nn.max_pool2d`` (on CPU).
+
+    Checked with disjoint, overlapping and gapped windows, distinct values, many
+    ties, sizes that do not fit evenly and random cases from ``seed``; then with
+    cases a numeric gradient gets wrong, so that probing the forward pass is no way
+    round the exercise: near ties (distinct values 1e-10 apart), values near 1e8,
+    and a 240 x 240 map; then four random cases from a fresh seed that nobody knows
+    in advance (the grader runs this test as written: with seeded cases alone, a
+    lookup table of recorded inputs would pass). Every case has an exact answer, so
+    a right solution always passes. The inputs must not be modified.
+
+    This is a debugging exercise: for the two bugs planted in the exercise's code
+    (windows at ``i * size``, ``=`` instead of ``+=``), alone or together, the
+    message says only where dx is wrong (the entry, the windows that contain it).
+    Other mistakes are named: the window read and the gradient written at different
+    places (half of the first fix), the gradient spread over the window or sent to
+    every tied maximum (or the last), a window position off by one, dout not used.
     """
     rng = np.random.default_rng(seed)
     what = "your max_pool2d_backward"
-    cases = [  # (shape, size, stride, ties)
-        ((4, 4), 2, 2, False),
-        ((7, 7), 3, 2, False),
-        ((6, 6), 2, 1, True),
-        ((7, 9), 3, 2, True),
-        ((5, 8), 2, 3, False),
-        ((8, 7), 3, 3, True),
-        ((5, 5), 1, 1, False),
-        ((9, 6), 4, 2, True),
-    ]
-    for _ in range(4):
-        size = int(rng.integers(1, 5))
-        stride = int(rng.integers(1, size + 2))
-        shape = tuple(int(v) for v in rng.integers(size, 3 * size + 4, size=2))
-        cases.append((shape, size, stride, bool(rng.integers(0, 2))))
-    for shape, size, stride, ties in cases:
-        x = (
-            rng.integers(0, 3, size=shape).astype(float)
-            if ties
-            else rng.normal(size=shape)
-        )
-        dout = rng.normal(size=tuple((n - size) // stride + 1 for n in shape))
-        label = (
-            f"(x of shape {shape}, size {size}, stride {stride}"
-            f"{', with ties' if ties else ''})"
-        )
-        raw = call(fn, dout, x, size, stride, what=what, inputs=("dout", "x"))
-        expected = pooling.pool2d_backward(dout, x, size, stride)
-        got = as_array(raw, None, what, single=True)
-        if close(got, expected):
-            continue
-        message = first_mistake(
-            got, expected, _pool_mistakes(dout, x, size, stride, expected)
-        )
-        if message is None and got.shape != expected.shape:
-            message = (
-                f"{what} returned shape {got.shape}: dx must have x's shape "
-                f"{expected.shape}; rows and columns no window covers get 0"
-            )
-        raise AssertionError(f"{message or wrong_at(got, expected)} {label}")
-    return True
-
-
-# --- exercise 7.3: an encoder and a decoder, predicted ------------------------------
-
-#: Exercise 7.3: the two layers whose numbers the student predicts before running
-#: them, as (Keras layer, input shape without the batch axis).
-PREDICTION_LAYERS = {
-    "conv": ("Conv2D(24, 5, strides=2, padding='same')", (45, 45, 3)),
-    "transpose": (
-        "Conv2DTranspose(3, 5, strides=2, padding='same', output_padding=0)",
-        (23, 23, 24),
-    ),
-}
-#: The numbers predicted, by name.
-PREDICTION_NAMES = (
-    "conv_params",
-    "conv_shape",
-    "conv_multiply_adds",
-    "transpose_params",
-    "transpose_shape",
-)
-
-
-def layer_predictions() -> dict:
-    """The right answers of exercise 7.3, from :func:`convbn.convolution.conv2d` and
-    :func:`convbn.convolution.conv2d_transpose` run on zeros of the layers' shapes.
-
-    ``conv_params`` and ``transpose_params`` count the kernel and one bias per output
-    channel; shapes leave out the batch axis; ``conv_multiply_adds`` is the number of
-    multiplications (each with its addition) for one image, bias left out.
-    """
-    x = np.zeros((1, *PREDICTION_LAYERS["conv"][1]))
-    w = np.zeros((5, 5, 3, 24))
-    out = convolution.conv2d(x, w, stride=2, padding="same")
-    x_t = np.zeros((1, *PREDICTION_LAYERS["transpose"][1]))
-    w_t = np.zeros((5, 5, 3, 24))  # (kh, kw, C_out, C_in), as Conv2DTranspose
-    up = convolution.conv2d_transpose(x_t, w_t, 2, "same", output_padding=0)
-    return {
-        "conv_params": w.size + w.shape[3],
-        "conv_shape": out.shape[1:],
-        "conv_multiply_adds": out[0, :, :, 0].size * w.size,
-        "transpose_params": w_t.size + w_t.shape[2],
-        "transpose_shape": up.shape[1:],
-    }
-
-
-def _as_shape(value, name: str) -> tuple:
-    try:
-        if isinstance(value, str | bytes):
-            raise TypeError("text")
-        numbers = [float(v) for v in value]
-    except (TypeError, ValueError) as error:
-        raise AssertionError(
-            f"{name} must be a shape, a tuple of whole numbers such as (10, 10, 4); "
-            f"got {value!r}"
-        ) from error
-    if not all(v.is_integer() for v in numbers):
-        raise AssertionError(f"{name} must hold whole numbers, got {value!r}")
-    return tuple(int(v) for v in numbers)
-
-
-_SAME = "with padding='same' the output has ceil(45 / 2) = 23 rows and columns"
-
-
-def _prediction_mistakes(name: str) -> list[Mistake]:
-    """The usual wrong predictions of each number, with their diagnoses."""
-    weights = 5 * 5 * 3 * 24
-    if name == "conv_params":
-        return [
-            Mistake(weights, "the 24 biases are missing: one per output channel"),
-            Mistake(
-                5 * 5 * 24 + 24,
-                "the input channels are missing: each of the 24 filters has a "
-                "5 x 5 kernel for every one of the 3 input channels, 5 * 5 * 3 weights",
-            ),
-            Mistake(
-                5 * 5 * 3 + 1,
-                "that is one filter: the layer has 24 of them, each with its bias",
-            ),
-            Mistake(
-                45 * 45 * 3 * 24 + 24,
-                "the parameters do not depend on the image size: the same kernel is "
-                "used at every position (parameter sharing)",
-            ),
-        ]
-    if name == "conv_shape":
-        return [
-            Mistake(
-                (21, 21, 24), f"that is 'valid' padding, (45 - 5) // 2 + 1; {_SAME}"
-            ),
-            Mistake((22, 22, 24), f"45 / 2 is rounded up, not down: {_SAME}"),
-            Mistake(
-                (45, 45, 24),
-                "the stride is ignored: stride 2 keeps every second position, "
-                "ceil(45 / 2) = 23 per axis",
-            ),
-            Mistake(
-                (23, 23, 3),
-                "the output has one channel per filter: 24, not the input's 3",
-            ),
-            Mistake((23, 23), "give all three axes (H, W, C), with the channels"),
-            Mistake(
-                (1, 23, 23, 24), "leave out the batch axis: (H, W, C) for one image"
-            ),
-        ]
-    if name == "conv_multiply_adds":
-        return [
-            Mistake(
-                45 * 45 * weights,
-                "the stride is ignored: the kernel is evaluated at the 23 x 23 output "
-                "positions only, not at all 45 x 45 input pixels",
-            ),
-            Mistake(
-                21 * 21 * weights,
-                "that is 'valid' padding; 'same' gives 23 x 23 output positions",
-            ),
-            Mistake(22 * 22 * weights, f"45 / 2 is rounded up, not down: {_SAME}"),
-            Mistake(
-                23 * 23 * (weights + 24),
-                "the bias is left out of the count: one multiplication per kernel "
-                "weight, 5 * 5 * 3 * 24 per output position",
-            ),
-            Mistake(
-                23 * 23 * 5 * 5 * 3,
-                "that is one filter: each output position computes 24 of them",
-            ),
-            Mistake(
-                23 * 23 * 5 * 5 * 24,
-                "the input channels are missing: every filter sums over all 3 of them",
-            ),
-        ]
-    if name == "transpose_params":
-        return [
-            Mistake(weights, "the 3 biases are missing: one per output channel"),
-            Mistake(
-                weights + 24,
-                "one bias per OUTPUT channel: Conv2DTranspose(3, ...) has 3 of them, "
-                "not one per input channel",
-            ),
-        ]
-    return [
-        Mistake(
-            (46, 46, 3),
-            "n s = 46 is Keras's size WITHOUT output_padding; with output_padding=a "
-            "it is (n - 1) s + k - 2 p + a, with p = k // 2 = 2 for 'same'",
-        ),
-        Mistake(
-            (49, 49, 3),
-            "(n - 1) s + k = 49 is the 'valid' size: 'same' takes off 2 p, with "
-            "p = k // 2 = 2",
-        ),
-        Mistake(
-            (47, 47, 3),
-            "'same' takes off p = k // 2 = 2 rows on each side, 2 p in all: "
-            "(n - 1) s + k - 2 p + a",
-        ),
-        Mistake(
-            (12, 12, 3),
-            "that is the forward convolution's size: a transposed convolution goes "
-            "the other way and upsamples",
-        ),
-        Mistake(
-            (45, 45, 24),
-            "the output has the layer's 3 channels, not the input's 24",
-        ),
-        Mistake((1, 45, 45, 3), "leave out the batch axis: (H, W, C) for one image"),
-    ]
-
-
-def check_layer_predictions(predictions, seed: int = 0) -> bool:
-    """Chapter 7: numbers predicted for two layers before running them.
-
-    ``predictions`` maps each name of ``PREDICTION_NAMES`` to the student's number
-    or shape (without the batch axis) for the encoder ``Conv2D(24, 5, strides=2,
-    padding="same")`` on a (45, 45, 3) image and the decoder ``Conv2DTranspose(3, 5,
-    strides=2, padding="same", output_padding=0)`` on a (23, 23, 24) one: the
-    parameter counts, the output shapes and the encoder's multiply-adds per image
-    (bias left out). The right answers come from ``layer_predictions``. Names the
-    usual mistakes: biases or input channels left out, "valid" instead of "same",
-    45 / 2 rounded down, the stride ignored, the batch axis kept, and Keras's size
-    without output_padding (n s) or the "valid" size instead of Dumoulin and Visin's
-    (n - 1) s + k - 2 p + a. ``seed`` is unused (the layers are fixed).
-    """
-    del seed
-    if not isinstance(predictions, dict):
-        raise AssertionError(
-            f"predictions must be a dict of your numbers by name, got "
-            f"{type(predictions).__name__}"
-        )
-    missing = [n for n in PREDICTION_NAMES if n not in predictions]
-    if missing:
-        raise AssertionError(f"predictions has no {', '.join(missing)}")
-    right = layer_predictions()
-    for name in PREDICTION_NAMES:
-        value = predictions[name]
-        if value is None or value is Ellipsis:
-            raise AssertionError(
-                f"{name} is still {value!r}: write your prediction, a number or a "
-                "shape, before you run anything"
-            )
-        if name.endswith("_shape"):
-            got = _as_shape(value, name)
-        else:
-            got = as_int(value, name, noun="count")
-        expected = right[name]
-        if got == expected:
-            continue
-        message = first_mistake(
-            got, expected, _prediction_mistakes(name), same=operator.eq
-        )
-        shown = "shape" if name.endswith("_shape") else "count"
-        raise AssertionError(
-            f"{name}: {message or f'wrong {shown}'} (you predicted {got!r}; "
-            "run the layer in Keras to see the right value, and find where your "
-            "reasoning went wrong)"
-        )
+    seeded = [*_POOL_CASES]
+    seeded += [_random_pool_case(rng, ["distinct", "ties"]) for _ in range(4)]
+    seeded += _PROBING_CASES
+    fresh = _fresh_rng()
+    cases = [(case, rng) for case in seeded]
+    cases += [(_random_pool_case(fresh, list(_KINDS)), fresh) for _ in range(4)]
+    for (shape, size, stride, kind), draw in cases:
+        x = _pool_values(draw, shape, kind)
+        dout = draw.normal(size=tuple((n - size) // stride + 1 for n in shape))
+        _check_pool_case(fn, dout, x, size, stride, kind, what)
     return True
