@@ -420,14 +420,12 @@ def layernorm_backward(dy, cache: LayerNormCache):
     """The backward pass of layer normalization (chapter 9, after batch normalization).
 
     Inputs: ``dy`` = dl/dy, the shape of x; ``cache``, the :class:`LayerNormCache` of
-    :func:`layernorm_forward`. Returns ``(dx, dgamma, dbeta)``: dx the shape of x,
-    dgamma and dbeta ``(D,)``. Batch normalization's formulas with the roles of the
-    axes exchanged: the sums that give dx run over the D features of one example,
-    those that give dgamma and dbeta over every example::
-
-        g         = dy * gamma                        (dl/dx_hat)
-        dl/dx_j   = (inv_std / D) (D g_j - sum_k g_k - x_hat_j sum_k g_k x_hat_k)
-        dl/dgamma = sum over examples of dy * x_hat,   dl/dbeta = sum of dy
+    :func:`layernorm_forward`. Returns ``(dx, dgamma, dbeta)``, the gradients of the
+    loss l with respect to x, gamma and beta: dx the shape of x, dgamma and dbeta
+    ``(D,)``. Each example's dx depends on its own D features only (through its mean
+    and variance); dgamma and dbeta add up the contributions of every example. The
+    formulas are derived in chapter 9's Exercise 9.8, from chapter 8's derivation of
+    :func:`batchnorm_backward`. float32 stays float32.
 
     Equals TensorFlow's ``GradientTape`` gradients through
     ``keras.layers.LayerNormalization(epsilon=eps)``.

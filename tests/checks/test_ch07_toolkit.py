@@ -3,11 +3,25 @@ the cost of a depthwise-separable block): right solutions pass, each known mista
 is named. That no graded value appears in a lesson page is tested with chapter 7's
 other answers, in ``test_ch07.py``."""
 
+import functools
+import re
+import threading
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
 import convbn
 from convbn import checks, convolution
+from convbn.checks import _numpy_only, _precision
+from convbn.convolution import depthwise_conv2d as library_depthwise
+from convbn.convolution import im2col as library_im2col
+
+#: The real functions, read before any checker ran.
+REAL = {
+    name: getattr(convolution, name)
+    for name in ("im2col", "conv2d", "depthwise_conv2d", "correlate2d")
+}
 
 # --- check_im2col --------------------------------------------------------------------
 
@@ -25,11 +39,18 @@ def im2col_windows(x, kh, kw):
     )
 
 
+def numpy_windows(x, kh, kw):
+    """The windows (N, H_out, W_out, kh, kw, C), with numpy alone (the student's
+    functions may not call convbn while a checker runs them)."""
+    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
+    return np.moveaxis(view, 3, 5)
+
+
 def im2col_strided(x, kh, kw):
     """Right, with sliding_window_view and the channel axis moved last."""
-    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
-    n, h_out, w_out = view.shape[:3]
-    return np.moveaxis(view, 3, 5).reshape(n * h_out * w_out, -1)
+    windows = numpy_windows(x, kh, kw)
+    n, h_out, w_out = windows.shape[:3]
+    return windows.reshape(n * h_out * w_out, -1)
 
 
 def test_the_windows_the_mistakes_permute_are_extract_patches():
@@ -71,7 +92,7 @@ def _window_axes(*axes):
     ``axes`` before it is flattened to the rows' size."""
 
     def wrong(x, kh, kw):
-        view = checks.ch07_toolkit._windows(x, kh, kw).transpose(*axes)
+        view = numpy_windows(x, kh, kw).transpose(*axes)
         return view.reshape(-1, kh * kw * x.shape[3])
 
     return wrong
@@ -100,7 +121,7 @@ def _im2col_modifies(x, kh, kw):
         (lambda x, kh, kw: im2col_windows(x, kh, kw).T, "the matrix is transposed"),
         (lambda x, kh, kw: im2col_windows(x, kw, kh), "kh and kw are swapped"),
         (
-            lambda x, kh, kw: checks.ch07_toolkit._windows(x, kh, kw),
+            lambda x, kh, kw: numpy_windows(x, kh, kw),
             r"returned a 6-D array .*its values are right: only the reshape",
         ),
         (
@@ -135,12 +156,16 @@ def test_check_im2col_names_the_mistake(wrong, match):
 
 
 def depthwise_channels(x, w):
-    """Right, channel by channel and filter by filter, with the library's 2-D
-    cross-correlation."""
+    """Right, channel by channel and filter by filter, each a 2-D cross-correlation
+    of one channel's windows with one filter."""
     kh, kw, c, m = w.shape
     out = [
         [
-            convolution.correlate2d(x[b, :, :, ch], w[:, :, ch, f])
+            np.einsum(
+                "ijab,ab->ij",
+                np.lib.stride_tricks.sliding_window_view(x[b, :, :, ch], (kh, kw)),
+                w[:, :, ch, f],
+            )
             for ch in range(c)
             for f in range(m)
         ]
@@ -239,6 +264,200 @@ def test_check_depthwise_conv2d_names_the_sum_over_channels_with_one_filter():
         checks.check_depthwise_conv2d(summed)
 
 
+# --- numpy only, and answers right only to float32's precision -----------------------
+
+
+def via_alias(x, kh, kw):
+    """im2col through a name imported from the library (this module's global)."""
+    return library_im2col(x, kh, kw)
+
+
+def depthwise_via_alias(x, w):
+    return library_depthwise(x, w)
+
+
+def _extract_patches(x, kh, kw):
+    import tensorflow as tf
+
+    patches = tf.image.extract_patches(x, [1, kh, kw, 1], [1] * 4, [1] * 4, "VALID")
+    return patches.numpy().reshape(-1, kh * kw * x.shape[3])
+
+
+def _tf_depthwise(x, w):
+    import tensorflow as tf
+
+    return tf.nn.depthwise_conv2d(x, w, [1] * 4, "VALID").numpy()
+
+
+def _grouped(x, w):
+    kh, kw, c, m = w.shape
+    return convbn.convolution.conv2d(x, w.reshape(kh, kw, 1, c * m), groups=c)
+
+
+IM2COL_RULE = "exercise 7.4 is numpy only: write im2col yourself, without "
+DEPTHWISE_RULE = (
+    "exercise 7.5 is numpy only: write the depthwise convolution yourself, without "
+)
+
+
+def assert_the_library_is_back():
+    """Every function is the real one again, and nothing is left installed."""
+    for name, real in REAL.items():
+        assert getattr(convolution, name) is real, name
+    assert globals()["library_im2col"] is REAL["im2col"]
+    assert globals()["library_depthwise"] is REAL["depthwise_conv2d"]
+    assert _numpy_only._INSTALLED == {}
+    assert _numpy_only._RULES == {}
+
+
+@pytest.mark.parametrize(
+    ("check", "student", "match"),
+    [
+        (
+            checks.check_im2col,
+            lambda x, kh, kw: convbn.convolution.im2col(x, kh, kw),
+            IM2COL_RULE + "convbn.convolution.im2col",
+        ),
+        (
+            checks.check_im2col,
+            REAL["im2col"],
+            IM2COL_RULE + "convbn.convolution.im2col",
+        ),
+        (
+            checks.check_im2col,
+            functools.partial(REAL["im2col"]),
+            IM2COL_RULE + "convbn.convolution.im2col",
+        ),
+        (checks.check_im2col, via_alias, IM2COL_RULE + "convbn.convolution.im2col"),
+        (
+            checks.check_im2col,
+            _extract_patches,
+            IM2COL_RULE + "tf.image.extract_patches",
+        ),
+        (
+            checks.check_im2col,
+            lambda x, kh, kw: im2col_windows(x, kh, kw)[
+                : x.shape[0] * convbn.convolution.output_size(x.shape[1], kh)
+            ],
+            IM2COL_RULE + "convbn.convolution.output_size",
+        ),
+        (
+            checks.check_depthwise_conv2d,
+            lambda x, w: convbn.convolution.depthwise_conv2d(x, w),
+            DEPTHWISE_RULE + "convbn.convolution.depthwise_conv2d",
+        ),
+        (
+            checks.check_depthwise_conv2d,
+            depthwise_via_alias,
+            DEPTHWISE_RULE + "convbn.convolution.depthwise_conv2d",
+        ),
+        (
+            checks.check_depthwise_conv2d,
+            _grouped,
+            DEPTHWISE_RULE + "convbn.convolution.conv2d",
+        ),
+        (
+            checks.check_depthwise_conv2d,
+            _tf_depthwise,
+            DEPTHWISE_RULE + "tf.nn.depthwise_conv2d",
+        ),
+    ],
+)
+def test_a_library_call_is_refused_where_the_student_works(check, student, match):
+    """What passes locally but not in the numpy-only grader is named in the
+    notebook already; the real functions are back afterwards."""
+    import tensorflow as tf  # loaded, as in a notebook that uses Keras
+
+    real_tf = tf.image.extract_patches, tf.nn.depthwise_conv2d, tf.nn.conv2d
+    with pytest.raises(AssertionError, match=f"^{re.escape(match)}$"):
+        check(student)
+    assert_the_library_is_back()
+    assert (tf.image.extract_patches, tf.nn.depthwise_conv2d, tf.nn.conv2d) == real_tf
+    assert np.array_equal(
+        convolution.im2col(np.ones((1, 2, 2, 1)), 1, 1), np.ones((4, 1))
+    )
+
+
+def test_the_library_is_back_after_a_student_function_fails():
+    def crashes(x, kh, kw):
+        assert convolution.im2col is not REAL["im2col"]  # refused while it runs
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(AssertionError, match="raised ZeroDivisionError: boom"):
+        checks.check_im2col(crashes)
+    assert_the_library_is_back()
+    with pytest.raises(AssertionError, match="the kernel is flipped"):
+        checks.check_depthwise_conv2d(lambda x, w: depthwise_taps(x, w[::-1, ::-1]))
+    assert_the_library_is_back()
+    assert checks.check_im2col(im2col_strided) is True
+    assert_the_library_is_back()
+
+
+def test_other_threads_keep_the_library_while_a_student_function_runs():
+    """The grader checks several submissions at once, in threads: only the thread
+    that calls the student's function is refused."""
+    seen = []
+
+    def student(x, kh, kw):
+        thread = threading.Thread(
+            target=lambda: seen.append(convolution.im2col(x, kh, kw))
+        )
+        thread.start()
+        thread.join()
+        return im2col_windows(x, kh, kw)
+
+    assert checks.check_im2col(student) is True
+    assert len(seen) == 10
+    assert all(isinstance(patches, np.ndarray) for patches in seen)
+    assert_the_library_is_back()
+
+
+@pytest.mark.parametrize(
+    ("check", "student", "match"),
+    [
+        (
+            checks.check_depthwise_conv2d,
+            lambda x, w: depthwise_taps(x.astype("float32"), w.astype("float32")),
+            r"^right only to float32 precision: compute in float64 \(your array is "
+            r"float32\) \(x of shape",
+        ),
+        (
+            checks.check_depthwise_conv2d,
+            lambda x, w: depthwise_taps(x.astype("float16"), w.astype("float16")),
+            r"^right only to float16 precision: compute in float64 \(your array is "
+            r"float16\)",
+        ),
+        (
+            checks.check_depthwise_conv2d,
+            lambda x, w: depthwise_taps(
+                x.astype("float32"), w.astype("float32")
+            ).astype(float),
+            r"right only to float32 precision: compute in float64 throughout \(your "
+            r"array is float64, but a step before it ran in float32\)",
+        ),
+        (
+            checks.check_im2col,
+            lambda x, kh, kw: im2col_windows(x.astype("float16"), kh, kw),
+            r"right only to float16 precision: .*\(your array is float16\)",
+        ),
+    ],
+)
+def test_an_answer_right_to_float32_precision_is_named(check, student, match):
+    with pytest.raises(AssertionError, match=match):
+        check(student)
+
+
+def test_a_wrong_value_shows_the_digits_that_differ():
+    message = _precision.wrong_value(np.array([1.0, -3.1620912]), [1.0, -3.1620943])
+    assert message == (
+        "wrong value at (1,): expected -3.162094, got -3.162091 (a difference of "
+        "3.1e-06)"
+    )
+    assert _precision.wrong_value(np.array(2.5), 2.0) == (
+        "wrong value: expected 2, got 2.5"
+    )
+
+
 # --- check_separable_cost ------------------------------------------------------------
 
 RIGHT_COSTS = {
@@ -284,6 +503,30 @@ def test_check_separable_cost_accepts_right_numbers_in_any_form():
 
 
 @pytest.mark.parametrize(
+    "ratio",
+    [
+        Fraction(21, 400),
+        Fraction(1, 80) + Fraction(1, 25),
+        __import__("decimal").Decimal("0.0525"),
+        np.float32(0.0525),
+        np.float16(0.0525),
+        np.array(0.0525),
+    ],
+)
+def test_check_separable_cost_accepts_any_real_ratio(ratio):
+    assert checks.check_separable_cost({**RIGHT_COSTS, "ratio": ratio}) is True
+
+
+def test_check_separable_cost_accepts_whole_fractions_as_counts():
+    whole = {
+        **RIGHT_COSTS,
+        "standard_params": Fraction(96_000),
+        "separable_params": __import__("decimal").Decimal("5040"),
+    }
+    assert checks.check_separable_cost(whole) is True
+
+
+@pytest.mark.parametrize(
     ("name", "value", "match"),
     [
         ("standard_params", 96_080, "the biases are counted"),
@@ -295,6 +538,8 @@ def test_check_separable_cost_accepts_right_numbers_in_any_form():
         ("standard_multiply_adds", 50_784_000, "padded input"),
         ("standard_multiply_adds", 96_000, "one output position"),
         ("standard_multiply_adds", 34_684_880, "the biases are counted"),
+        ("standard_multiply_adds", 89**2 * 48 * 80, "the padding's zeros"),
+        ("standard_multiply_adds", 2 * 34_656_000, "that counts FLOPs"),
         ("separable_params", 5_168, "the biases are counted"),
         ("separable_params", 5_120, "the biases are counted"),
         ("separable_params", 1_200, "the pointwise part is missing"),
@@ -308,6 +553,8 @@ def test_check_separable_cost_accepts_right_numbers_in_any_form():
         ("separable_multiply_adds", 433_200, "the pointwise part is missing"),
         ("separable_multiply_adds", 1_386_240, "the depthwise part is missing"),
         ("separable_multiply_adds", 5_040, "one output position"),
+        ("separable_multiply_adds", 89**2 * 48 + 19**2 * 48 * 80, "padding's zeros"),
+        ("separable_multiply_adds", 2 * 1_819_440, "that counts FLOPs"),
         ("ratio", 1 / 48 + 1 / 25, "C_in where C_out belongs"),
         ("ratio", 1 / 80 + 1 / 5, "k where k\\^2 belongs"),
         ("ratio", 0.0125, "the pointwise part is missing"),
@@ -317,6 +564,9 @@ def test_check_separable_cost_accepts_right_numbers_in_any_form():
         ("ratio", 0.9475, "the share of the work saved"),
         ("ratio", 5_168 / 96_080, "the biases are counted"),
         ("ratio", 0.053, "rounded too coarsely"),
+        ("ratio", 1_766_448 / 30_416_640, "the padding's zeros"),
+        ("ratio", Fraction(1, 3), r"wrong ratio \(you predicted 0.333"),
+        ("standard_params", Fraction(1, 2), "a count is a whole number"),
         ("ratio", 0.07, r"ratio: wrong ratio \(you predicted 0.07\)"),
         ("standard_params", 12_345, r"wrong count \(you predicted 12345\)"),
         ("standard_params", 96_000.5, "a count is a whole number"),

@@ -577,24 +577,36 @@ def test_check_claim_decision_reruns_a_seed_and_catches_made_up_numbers():
 
 # --- check_layernorm_backward --------------------------------------------------------
 
+from convbn import batchnorm  # noqa: E402
+from convbn.batchnorm import layernorm_backward as _library_backward  # noqa: E402
+from convbn.batchnorm import layernorm_forward as _library_forward  # noqa: E402
 
-def _ln_parts(x, gamma, eps, axis=1, ddof=0):
-    """x_hat and 1 / sqrt(var + eps) with statistics over ``axis``."""
-    inv_std = 1.0 / np.sqrt(x.var(axis=axis, ddof=ddof, keepdims=True) + eps)
+_REAL_FORWARD = _library_forward
+
+
+def _ln_parts(x, gamma, eps, axis=1, ddof=0, outside=False):
+    """x_hat and 1 / sqrt(var + eps) with statistics over ``axis`` (with
+    ``outside``, 1 / (sqrt(var) + eps))."""
+    var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    inv_std = 1.0 / (np.sqrt(var) + eps if outside else np.sqrt(var + eps))
     return (x - x.mean(axis=axis, keepdims=True)) * inv_std, inv_std
 
 
-def ln_backward(dy, x, gamma, eps, axis=1, ddof=0, terms=(1, 1, 1)):
+def ln_backward(dy, x, gamma, eps, axis=1, ddof=0, terms=(1, 1, 1), outside=False):
     """Layer norm's backward pass; with other arguments, what the usual mistakes
     give: ``axis=0`` is batch norm's, ``terms`` weighs the direct term and the paths
-    through the mean and the variance."""
-    x_hat, inv_std = _ln_parts(x, gamma, eps, axis, ddof)
+    through the mean and the variance, ``ddof=1`` the unbiased variance, ``outside``
+    eps outside the square root."""
+    x_hat, inv_std = _ln_parts(x, gamma, eps, axis, ddof, outside)
     g = dy * gamma
     direct, mean, var = terms
     dx = inv_std * (
         direct * g
         - mean * g.mean(axis=axis, keepdims=True)
-        - var * x_hat * (g * x_hat).mean(axis=axis, keepdims=True)
+        - var
+        * x_hat
+        * (g * x_hat).sum(axis=axis, keepdims=True)
+        / (x.shape[axis] - ddof)
     )
     return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
 
@@ -718,6 +730,46 @@ def _ln_modifies(dy, x, gamma, eps):
             "the unbiased variance",
         ),
         (
+            lambda dy, x, g, e: ln_backward(dy, x, g, e, ddof=1),
+            r"the unbiased variance \(ddof=1\).* \(dgamma, x of shape",
+        ),
+        (
+            lambda dy, x, g, e: ln_backward(dy, x, g, 0.0),
+            r"^eps is missing: .* \(dgamma, x of shape",
+        ),
+        (
+            lambda dy, x, g, e: ln_backward(dy, x, g, e, outside=True),
+            r"^eps is outside the square root: .* \(dgamma, x of shape",
+        ),
+        (
+            _ln_with(0, lambda dy, x, g, e: ln_backward(dy, x, g, 0.0)[0]),
+            r"^eps is missing: .* \(dx, x of shape",
+        ),
+        (
+            _ln_with(0, lambda dy, x, g, e: ln_backward(dy, x, g, e, outside=True)[0]),
+            r"^eps is outside the square root: .* \(dx, x of shape",
+        ),
+        (
+            lambda dy, x, g, e: ln_backward(
+                *(a.astype("float32") for a in (dy, x, g)), e
+            ),
+            r"^right only to float32 precision: compute in float64 \(your array is "
+            r"float32\)",
+        ),
+        (
+            lambda dy, x, g, e: batchnorm.layernorm_backward(
+                dy, batchnorm.layernorm_forward(x, g, 0.0, e)[1]
+            ),
+            "^exercise 9.8 is numpy only: write the backward pass yourself, without "
+            "convbn.batchnorm.layernorm_forward$",
+        ),
+        (
+            lambda dy, x, g, e: _library_backward(
+                dy, _library_forward(x, g, 0.0, e)[1]
+            ),
+            "without convbn.batchnorm.layernorm_forward$",
+        ),
+        (
             _ln_with(1, lambda dy, x, g, e: (dy * _ln_parts(x, g, e)[0]).sum(axis=1)),
             r"dgamma has shape \(6,\), one value per example",
         ),
@@ -747,6 +799,34 @@ def _ln_modifies(dy, x, gamma, eps):
 def test_check_layernorm_backward_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
         checks.check_layernorm_backward(wrong)
+    # the library is itself again, whatever the student's function did
+    assert batchnorm.layernorm_forward is _library_forward
+    assert batchnorm.layernorm_backward is _library_backward
+    assert globals()["_library_forward"] is _REAL_FORWARD
+
+
+def test_the_unbiased_variance_is_named_wherever_it_is_used():
+    """ddof=1 in x_hat (dgamma and dx), in dx's statistics alone (the paper's
+    divisions by D), or with D - 1 also dividing the path through the variance."""
+
+    def consistent(dy, x, gamma, eps):
+        return ln_backward(dy, x, gamma, eps, ddof=1)[0], *ln_backward(
+            dy, x, gamma, eps
+        )[1:]
+
+    def paper_divisions(dy, x, gamma, eps):
+        x_hat, inv_std = _ln_parts(x, gamma, eps, ddof=1)
+        g = dy * gamma
+        dx = inv_std * (
+            g
+            - g.mean(axis=1, keepdims=True)
+            - x_hat * (g * x_hat).mean(axis=1, keepdims=True)
+        )
+        return dx, *ln_backward(dy, x, gamma, eps)[1:]
+
+    for wrong in (consistent, paper_divisions):
+        with pytest.raises(AssertionError, match=r"unbiased variance .* \(dx, x of"):
+            checks.check_layernorm_backward(wrong)
 
 
 def test_check_layernorm_backward_names_wrong_axis_sums_when_n_equals_d():

@@ -13,7 +13,10 @@ them)."""
 
 from __future__ import annotations
 
+import decimal
 import itertools
+import math
+import numbers
 import operator
 
 import numpy as np
@@ -28,12 +31,14 @@ from ._core import (
     call,
     close,
     first_mistake,
-    wrong_at,
     wrong_predictions,
 )
+from ._numpy_only import library, refusing, tensorflow
+from ._precision import dtype_of, explain
 
 #: The checkers of these exercises that say "numpy only": the student's function may
-#: not use ``convbn`` (the grader enforces it, see ``convbn.checks.NUMPY_ONLY``).
+#: not use ``convbn`` (the grader enforces it, see ``convbn.checks.NUMPY_ONLY``; the
+#: checkers refuse the library's and TensorFlow's convolutions while they call it).
 NUMPY_ONLY = (
     "check_im2col",
     "check_depthwise_conv2d",
@@ -201,6 +206,9 @@ def _im2col_shape_message(got, x, kh: int, kw: int) -> str | None:
     return None
 
 
+_IM2COL_RULE = "exercise 7.4 is numpy only: write im2col yourself"
+
+
 def check_im2col(fn, seed: int = 0) -> bool:
     """Chapter 7: ``fn(x, kh, kw)`` must return the patch matrix of ``x``.
 
@@ -212,24 +220,30 @@ def check_im2col(fn, seed: int = 0) -> bool:
     and of ``w.reshape(kh * kw * C, C_out)``, so that ``im2col(x, kh, kw) @
     w.reshape(-1, C_out)`` is the convolution's output. Checked on one and several
     images and channels, square and non-square images and kernels, a 1 x 1 kernel,
-    a kernel as large as the image and random cases; the input must not be modified.
+    a kernel as large as the image and random cases; the input must not be modified,
+    and while ``fn`` runs, ``convbn.convolution``'s functions and
+    ``tf.image.extract_patches`` refuse to be called (the exercise is numpy only).
     Names the usual mistakes: the columns or the rows in another order (each order
     named), the matrix transposed, kh and kw swapped, not flattened to 2-D, one
-    window too few or too many per axis, the channels missing.
+    window too few or too many per axis, the channels missing, an answer right only
+    to float32's precision.
     """
     rng = np.random.default_rng(seed)
     what = "your im2col"
+    refused = library(convolution) + tensorflow("image.extract_patches")
     for n, h, w, c, kh, kw in _IM2COL_CASES + _random_shapes(rng, 4):
         x = rng.normal(size=(n, h, w, c))
-        raw = call(fn, x, kh, kw, what=what, inputs=("x",))
-        got = as_array(raw, None, what, single=True)
         expected = convolution.im2col(x, kh, kw)
+        with refusing(_IM2COL_RULE, refused, fn):
+            raw = call(fn, x, kh, kw, what=what, inputs=("x",))
+        got = as_array(raw, None, what, single=True)
         if close(got, expected):
             continue
         label = f"(x of shape {x.shape}, kh={kh}, kw={kw})"
         message = first_mistake(got, expected, _im2col_mistakes(x, kh, kw))
         message = message or _im2col_shape_message(got, x, kh, kw)
-        raise AssertionError(f"{message or wrong_at(got, expected)} {label}")
+        message = message or explain(got, expected, dtype_of(raw))
+        raise AssertionError(f"{message} {label}")
     return True
 
 
@@ -311,6 +325,9 @@ _DEPTHWISE_CASES = [
 ]
 
 
+_DEPTHWISE_RULE = "exercise 7.5 is numpy only: write the depthwise convolution yourself"
+
+
 def check_depthwise_conv2d(fn, seed: int = 0) -> bool:
     """Chapter 7: ``fn(x, w)`` must return the depthwise convolution of ``x``.
 
@@ -321,18 +338,25 @@ def check_depthwise_conv2d(fn, seed: int = 0) -> bool:
     ``keras.layers.DepthwiseConv2D`` (its ``kernel`` has the layout of ``w``).
     Checked with one and several channels, multipliers 1 to 3, square and non-square
     kernels, a 1 x 1 kernel, a kernel as large as the image and random cases; the
-    inputs must not be modified. Names the usual mistakes: the output channels in
-    the order m * C + c, a sum over the input channels (a standard convolution), a
-    flipped or transposed kernel, the multiplier ignored (only m = 0).
+    inputs must not be modified, and while ``fn`` runs, ``convbn.convolution``'s
+    functions and TensorFlow's ``tf.nn.depthwise_conv2d``, ``tf.nn.conv2d`` and
+    ``tf.nn.convolution`` refuse to be called (the exercise is numpy only). Names the
+    usual mistakes: the output channels in the order m * C + c, a sum over the input
+    channels (a standard convolution), a flipped or transposed kernel, the multiplier
+    ignored (only m = 0), an answer right only to float32's precision.
     """
     rng = np.random.default_rng(seed)
     what = "your depthwise_conv2d"
+    refused = library(convolution) + tensorflow(
+        "nn.depthwise_conv2d", "nn.conv2d", "nn.convolution"
+    )
     for n, h, w_, c, kh, kw, m in _DEPTHWISE_CASES + _random_shapes(rng, 4, True):
         x = rng.normal(size=(n, h, w_, c))
         w = rng.normal(size=(kh, kw, c, m))
-        raw = call(fn, x, w, what=what, inputs=("x", "w"))
-        got = as_array(raw, None, what, single=True)
         expected = convolution.depthwise_conv2d(x, w)
+        with refusing(_DEPTHWISE_RULE, refused, fn):
+            raw = call(fn, x, w, what=what, inputs=("x", "w"))
+        got = as_array(raw, None, what, single=True)
         if close(got, expected):
             continue
         label = f"(x of shape {x.shape}, w of shape {w.shape})"
@@ -342,7 +366,8 @@ def check_depthwise_conv2d(fn, seed: int = 0) -> bool:
                 f"{what} returned shape {got.shape}, expected (N, H - kh + 1, W - kw "
                 f"+ 1, C * M) = {expected.shape}"
             )
-        raise AssertionError(f"{message or wrong_at(got, expected)} {label}")
+        message = message or explain(got, expected, dtype_of(raw))
+        raise AssertionError(f"{message} {label}")
     return True
 
 
@@ -410,6 +435,41 @@ def _cost_variants(**changed) -> dict:
     )
 
 
+def _cost_counts() -> list[tuple[dict, str]]:
+    """Two other ways of counting the multiply-adds, as predictions with their
+    diagnoses: without the products with the padding's zeros, and in FLOPs."""
+    h, w, c_in = SEPARABLE_INPUT
+    k, c_out = SEPARABLE_KERNEL, SEPARABLE_FILTERS
+    plain = _cost_variants()
+    # (kernel tap, output position) pairs that read the image, not its padding
+    ones = np.ones((1, h, w, 1)), np.ones((k, k, 1, 1))
+    inside = int(convolution.conv2d(*ones, padding="same").sum())
+    real = {
+        **plain,
+        "standard_multiply_adds": inside * c_in * c_out,
+        "separable_multiply_adds": inside * c_in + h * w * c_in * c_out,
+    }
+    real["ratio"] = real["separable_multiply_adds"] / real["standard_multiply_adds"]
+    flops = {
+        **plain,
+        "standard_multiply_adds": 2 * plain["standard_multiply_adds"],
+        "separable_multiply_adds": 2 * plain["separable_multiply_adds"],
+    }
+    return [
+        (
+            real,
+            "you left out the products with the padding's zeros: they count, as "
+            "Keras and MobileNet count them, so every weight is used at every "
+            "output position",
+        ),
+        (
+            flops,
+            "that counts FLOPs, a multiplication and an addition each: count "
+            "multiply-adds, one per multiplication",
+        ),
+    ]
+
+
 def _cost_mistakes(name: str) -> list[Mistake]:
     """The usual wrong predictions of ``name``, with their diagnoses."""
     h, w, c_in = SEPARABLE_INPUT
@@ -474,6 +534,7 @@ def _cost_mistakes(name: str) -> list[Mistake]:
             "that is the count for one output position: the kernels are applied at "
             "every position of the output",
         ),
+        *_cost_counts(),
     ]
     if name.startswith("standard"):
         variants += [
@@ -518,6 +579,23 @@ def _cost_mistakes(name: str) -> list[Mistake]:
     return mistakes
 
 
+def _plain_number(value):
+    """A Fraction or a Decimal (any real number of the standard library) as an int
+    when it is whole, else as a float; anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | decimal.Decimal):
+        return value
+    if isinstance(value, numbers.Integral | np.number | float):
+        return value
+    if isinstance(value, decimal.Decimal) and not value.is_finite():
+        return float(value)
+    if value == int(value):
+        return int(value)
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _same_ratio(a: float, b: float) -> bool:
     """Two ratios agree within 0.2 % (of ``b``)."""
     return abs(a - b) <= 2e-3 * abs(b)
@@ -530,14 +608,17 @@ def check_separable_cost(predictions, seed: int = 0) -> bool:
     one image of shape ``SEPARABLE_INPUT`` (19, 19, 48), padding "same", stride 1,
     a 5 x 5 kernel and 80 output channels, no biases: the weights and multiply-adds
     of ``Conv2D(80, 5)``, the same of ``DepthwiseConv2D(5)`` followed by the
-    pointwise ``Conv2D(80, 1)``, and ``ratio``, separable over standard multiply-
-    adds (1 / C_out + 1 / k^2, within 0.2 %; within 1 % is "rounded too coarsely").
-    The truth comes from ``separable_costs``. Every wrong prediction is explained:
-    biases counted, the pointwise or the depthwise part missing, k for k^2, the
-    output size of "valid" padding or of the padded input, one position only, the
-    input channels or the filters missing, the depthwise part as a full convolution
-    or on the output channels, the ratio upside down, in percent, with C_in for
-    C_out, or the share saved. ``seed`` is unused (the block is fixed).
+    pointwise ``Conv2D(80, 1)`` (the products with the padding's zeros counted, as
+    Keras and MobileNet count them), and ``ratio``, separable over standard
+    multiply-adds, any real number (a float, a ``fractions.Fraction``, a
+    ``decimal.Decimal``, a numpy scalar) within 0.2 % (within 1 % is "rounded too
+    coarsely"). Every wrong prediction is explained: biases counted, the pointwise
+    or the depthwise part missing, k for k^2, the output size of "valid" padding or
+    of the padded input, the products with the padding's zeros left out, FLOPs for
+    multiply-adds, one position only, the input channels or the filters missing,
+    the depthwise part as a full convolution or on the output channels, the ratio
+    upside down, in percent, with C_in for C_out, or the share saved. ``seed`` is
+    unused (the block is fixed).
     """
     del seed
     got = as_predictions(predictions, SEPARABLE_NAMES, "predictions")
@@ -546,9 +627,10 @@ def check_separable_cost(predictions, seed: int = 0) -> bool:
     for name in SEPARABLE_NAMES:
         what = f"predictions[{name!r}]"
         if name == "ratio":
-            value, same = as_float(got[name], what), _same_ratio
+            value, same = as_float(_plain_number(got[name]), what), _same_ratio
         else:
-            value, same = as_int(got[name], what, noun="count"), operator.eq
+            value = as_int(_plain_number(got[name]), what, noun="count")
+            same = operator.eq
         if same(value, truth[name]):
             continue
         message = first_mistake(value, truth[name], _cost_mistakes(name), same=same)

@@ -13,12 +13,21 @@ from __future__ import annotations
 import numpy as np
 
 from .. import batchnorm
-from ._core import Mistake, as_array, call, close, diagnose
+from ._core import Mistake, as_array, call, close, first_mistake
+from ._numpy_only import library, refusing
+from ._precision import dtype_of, explain
 from .ch08 import MODIFIED, _data, _paper_backward
 
 #: The checkers of this exercise that say "numpy only" (the grader enforces it, see
-#: ``convbn.checks.NUMPY_ONLY``).
+#: ``convbn.checks.NUMPY_ONLY``; the checker refuses ``convbn.batchnorm``'s functions
+#: while it calls the student's).
 NUMPY_ONLY = ("check_layernorm_backward",)
+
+_RULE = "exercise 9.8 is numpy only: write the backward pass yourself"
+_UNBIASED = (
+    "you used the unbiased variance (ddof=1); layer normalization uses the biased "
+    "one, dividing by D, as in the forward pass"
+)
 
 __all__ = ["check_layernorm_backward"]
 
@@ -99,14 +108,40 @@ def _dx_mistakes(dy, x, gamma, eps) -> list[Mistake]:
         ),
     ]
     if d > 1:
-        mistakes.append(
-            Mistake(
-                sum(_paper_backward(dy, x, gamma, eps, ddof=1, axis=1)[:3]),
-                "you used the unbiased variance (ddof=1); layer normalization uses "
-                "the biased one, dividing by D, as in the forward pass",
-            )
-        )
+        var = x.var(axis=1, keepdims=True)
+        unbiased = x.var(axis=1, ddof=1, keepdims=True)
+        mistakes += [
+            Mistake(_std_dx(dy, x, gamma, np.sqrt(unbiased + eps)), _UNBIASED),
+            Mistake(_std_dx(dy, x, gamma, np.sqrt(unbiased + eps), d - 1), _UNBIASED),
+            Mistake(_std_dx(dy, x, gamma, np.sqrt(var)), _NO_EPS),
+            Mistake(_std_dx(dy, x, gamma, np.sqrt(var) + eps), _EPS_OUTSIDE),
+        ]
     return mistakes
+
+
+_NO_EPS = (
+    "eps is missing: x_hat = (x - mu) / sqrt(var + eps), as in the forward pass, "
+    "and every 1 / sqrt(var + eps) of the backward pass keeps it"
+)
+_EPS_OUTSIDE = (
+    "eps is outside the square root: the forward pass divides by sqrt(var + eps), "
+    "not by sqrt(var) + eps"
+)
+
+
+def _x_hat(x, std) -> np.ndarray:
+    """x normalised per example with the standard deviation ``std`` (N, 1)."""
+    return (x - x.mean(axis=1, keepdims=True)) / std
+
+
+def _std_dx(dy, x, gamma, std, count=None) -> np.ndarray:
+    """dx as a derivation gives it with another standard deviation ``std`` (N, 1)
+    (the unbiased variance, eps left out or outside the square root), and ``count``
+    (default D) dividing the path through the variance."""
+    x_hat, g = _x_hat(x, std), dy * gamma
+    count = x.shape[1] if count is None else count
+    through_var = x_hat * (g * x_hat).sum(axis=1, keepdims=True) / count
+    return (g - g.mean(axis=1, keepdims=True) - through_var) / std
 
 
 def _grad_mistakes(dy, x, gamma, eps, x_hat) -> tuple[list, list]:
@@ -147,6 +182,14 @@ def _grad_mistakes(dy, x, gamma, eps, x_hat) -> tuple[list, list]:
             "dgamma is a sum over the examples, not a mean",
         ),
     ]
+    if d > 1:  # x_hat with other statistics (with D = 1, x_hat is 0 or undefined)
+        var = x.var(axis=1, keepdims=True)
+        unbiased = x.var(axis=1, ddof=1, keepdims=True)
+        dgamma += [
+            Mistake((dy * _x_hat(x, np.sqrt(unbiased + eps))).sum(axis=0), _UNBIASED),
+            Mistake((dy * _x_hat(x, np.sqrt(var))).sum(axis=0), _NO_EPS),
+            Mistake((dy * _x_hat(x, np.sqrt(var) + eps)).sum(axis=0), _EPS_OUTSIDE),
+        ]
     dbeta = [
         Mistake(dy.sum(axis=1) if n == d else None, f"dbeta is {axis}"),
         Mistake(
@@ -183,45 +226,49 @@ def _as_three(raw, what: str, n: int, d: int):
     )
 
 
+def _diagnose(got, expected, mistakes, label: str, dtype) -> None:
+    """Return if ``got`` is right; else raise the first mistake it matches, or the
+    message of ``_precision.explain``, followed by ``label``."""
+    if close(got, expected):
+        return
+    message = first_mistake(got, expected, mistakes)
+    raise AssertionError(f"{message or explain(got, expected, dtype)} {label}")
+
+
 def check_layernorm_backward(fn, seed: int = 0) -> bool:
     """Chapter 9: ``fn(dy, x, gamma, eps)`` must return layer norm's ``(dx, dgamma,
     dbeta)``.
 
     ``x`` and ``dy`` = dl/dy are ``(N, D)``, ``gamma`` ``(D,)``; y = gamma * x_hat +
     beta with x_hat = (x - mu) / sqrt(var + eps), mu and the biased var per example,
-    over its D features. ``dx`` ``(N, D)`` has the three terms of the paper's
-    backward pass with the sums over each example's features: with g = dy * gamma,
-    ``dx = (g - mean_j g - x_hat mean_j(g x_hat)) / sqrt(var + eps)``; ``dgamma =
-    sum_n dy x_hat`` and ``dbeta = sum_n dy``, both ``(D,)``, summed over the
-    examples. The reference is :func:`convbn.batchnorm.layernorm_backward` (equal to
-    TensorFlow's ``GradientTape`` through ``keras.layers.LayerNormalization``).
-    Checked on random shapes (one example, N = D and D = 1 included) whose examples
-    have different means and scales; the inputs must not be modified. Names the
-    usual mistakes: the statistics treated as constants, the path through the mean
-    or the variance missing, batch normalization's axis, gamma left out of dx or
-    applied after the sums, dgamma or dbeta summed over the wrong axis or averaged,
-    a wrong factor in dgamma, the unbiased variance.
+    over its D features. The three gradients (of the loss with respect to x, gamma
+    and beta) have the shapes of x, gamma and gamma. The reference is
+    :func:`convbn.batchnorm.layernorm_backward` (equal to TensorFlow's
+    ``GradientTape`` through ``keras.layers.LayerNormalization``). Checked on random
+    shapes (one example, N = D and D = 1 included) whose examples have different
+    means and scales; the inputs must not be modified, and while ``fn`` runs,
+    ``convbn.batchnorm``'s functions refuse to be called (the exercise is numpy
+    only). Names the usual mistakes: the statistics treated as constants, the path
+    through the mean or the variance missing, batch normalization's axis, gamma left
+    out of dx or applied after the sums, dgamma or dbeta summed over the wrong axis
+    or averaged, a wrong factor in dgamma, the unbiased variance, eps left out or
+    outside the square root, an answer right only to float32's precision.
     """
     rng = np.random.default_rng(seed)
     what = "your layer-norm backward function"
+    refused = library(batchnorm)
+    options = {"what": what, "inputs": ("dy", "x", "gamma"), "modified": MODIFIED}
     for n, d, eps in _cases(rng):
         x, gamma, _, dy = _data(rng, n, d)
         # each example its own offset and scale, so that the axes tell apart
         x = rng.uniform(-4.0, 4.0, (n, 1)) + rng.uniform(0.5, 2.5, (n, 1)) * x
         context = f"x of shape {(n, d)}, eps={eps:g}"
-        raw = call(
-            fn,
-            dy,
-            x,
-            gamma,
-            eps,
-            what=what,
-            inputs=("dy", "x", "gamma"),
-            modified=MODIFIED,
-        )
-        dx, dgamma, dbeta = _as_three(raw, what, n, d)
         _, cache = batchnorm.layernorm_forward(x, gamma, 0.0, eps)
         want_dx, want_dgamma, want_dbeta = batchnorm.layernorm_backward(dy, cache)
+        with refusing(_RULE, refused, fn):
+            raw = call(fn, dy, x, gamma, eps, **options)
+        dx, dgamma, dbeta = _as_three(raw, what, n, d)
+        dtypes = [dtype_of(value) for value in raw]
         if (
             not close(dgamma, want_dgamma)
             and close(dgamma, want_dbeta)
@@ -231,9 +278,11 @@ def check_layernorm_backward(fn, seed: int = 0) -> bool:
                 "dgamma and dbeta are swapped: return (dx, dgamma, dbeta)"
             )
         dgamma_mistakes, dbeta_mistakes = _grad_mistakes(dy, x, gamma, eps, cache.x_hat)
-        diagnose(dbeta, want_dbeta, dbeta_mistakes, f"(dbeta, {context})")
-        diagnose(dgamma, want_dgamma, dgamma_mistakes, f"(dgamma, {context})")
+        _diagnose(dbeta, want_dbeta, dbeta_mistakes, f"(dbeta, {context})", dtypes[2])
+        _diagnose(
+            dgamma, want_dgamma, dgamma_mistakes, f"(dgamma, {context})", dtypes[1]
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             mistakes = _dx_mistakes(dy, x, gamma, eps)
-        diagnose(dx, want_dx, mistakes, f"(dx, {context})")
+        _diagnose(dx, want_dx, mistakes, f"(dx, {context})", dtypes[0])
     return True
