@@ -11,6 +11,7 @@ The patch matrix (:func:`im2col`) and the layer that is one matrix product with 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -497,11 +498,16 @@ def _crop_to(full, pads, out):
 
 
 def _as_output_padding(output_padding, stride: int):
-    """None, or a pair (rows, columns) of ints with 0 <= a < stride."""
+    """None, or a pair (rows, columns) of ints with 0 <= a < stride, from an int or a
+    sequence or array of two."""
     if output_padding is None:
         return None
-    if isinstance(output_padding, tuple | list):
-        if len(output_padding) != 2:
+    if isinstance(output_padding, np.ndarray) and output_padding.ndim == 0:
+        output_padding = output_padding.item()
+    if isinstance(output_padding, Sequence | np.ndarray) and not isinstance(
+        output_padding, str | bytes
+    ):
+        if len(output_padding) != 2 or np.asarray(output_padding, object).ndim > 1:
             raise ValueError(
                 "output_padding must be an int or a pair (rows, columns) of ints, "
                 f"got {output_padding!r}"
@@ -550,11 +556,13 @@ def transpose_output_size(
     p = k // 2 if padding == "same" else 0
     length = (n - 1) * stride + k - 2 * p + a
     if length < 1 or output_size(length, k, padding, stride) != n:
+        # with stride 1, 0 is the only output_padding there is
+        advice = "output_padding=None" if stride == 1 else "output_padding >= 1 or None"
         raise ValueError(
             f"output_padding={a} with an even kernel (k={k}) and padding 'same' "
             f"gives {length} rows, which a stride-{stride} convolution does not "
-            f"map to n={n}: use output_padding >= 1 or None (Keras fails here, or "
-            "returns an empty array)"
+            f"map to n={n}: use {advice} (Keras fails here, or returns an empty "
+            "array)"
         )
     return length
 
@@ -579,10 +587,11 @@ def conv2d_transpose(
     - ``output_padding=None`` (Keras's default): "valid" keeps all of ``full``,
       padded with zeros to Keras's length ``H s + max(kh - s, 0)`` (a stride larger
       than the kernel leaves zero rows at the end); "same" keeps ``H s`` rows.
-    - ``output_padding=a`` (an int, or a pair (rows, columns), each
-      ``0 <= a < s``): ``(H - 1) s + kh - 2 p + a`` rows, p = 0 for "valid" and
-      ``kh // 2`` for "same" (Dumoulin and Visin's formula); the ``a`` extra rows
-      are the ones a forward stride-s convolution would leave unread.
+    - ``output_padding=a`` (an int, or a pair (rows, columns) as a tuple, list or
+      array of two ints, each ``0 <= a < s``): ``(H - 1) s + kh - 2 p + a`` rows,
+      p = 0 for "valid" and ``kh // 2`` for "same" (Dumoulin and Visin's formula);
+      the ``a`` extra rows are the ones a forward stride-s convolution would leave
+      unread.
 
     "same" crops ``full`` as the forward convolution's "same" padding pads an input
     of the output's length L: :func:`same_padding` ``(L, kh, s)`` rows, the odd one

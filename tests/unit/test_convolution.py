@@ -783,7 +783,22 @@ _t = convolution.conv2d_transpose
         (
             lambda: _t(_x, np.ones((2, 2, 1, 1)), 2, "same", 0),
             ValueError,
-            "output_padding=0 with an even kernel",
+            "output_padding=0 with an even kernel.*use output_padding >= 1 or None",
+        ),
+        (  # with stride 1 there is no output_padding >= 1
+            lambda: _t(_x, np.ones((2, 2, 1, 1)), 1, "same", 0),
+            ValueError,
+            r"stride-1 convolution does not map to n=5: use output_padding=None \(",
+        ),
+        (
+            lambda: _t(_x, _w, 2, output_padding=np.ones((2, 2), int)),
+            ValueError,
+            "or a pair",
+        ),
+        (
+            lambda: _t(_x, _w, 2, output_padding=np.array([1.0, 1.0])),
+            TypeError,
+            "output_padding must be an integer",
         ),
         (
             lambda: convolution.transpose_output_size(4, 3, "valid", 2, (1, 1)),
@@ -795,3 +810,20 @@ _t = convolution.conv2d_transpose
 def test_layer_bad_input_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [(1, 0), [1, 0], np.array([1, 0]), np.array([1, 0], np.int32), range(1, -1, -1)],
+)
+def test_conv2d_transpose_takes_output_padding_as_any_integer_pair(pair):
+    x, w = np.ones((1, 3, 3, 1)), np.ones((3, 3, 1, 1))
+    want = convolution.conv2d_transpose(x, w, 2, output_padding=(1, 0))
+    assert want.shape == (1, 8, 7, 1)
+    assert np.array_equal(
+        convolution.conv2d_transpose(x, w, 2, output_padding=pair), want
+    )
+    scalar = convolution.conv2d_transpose(x, w, 2, output_padding=np.array(1))
+    assert np.array_equal(
+        scalar, convolution.conv2d_transpose(x, w, 2, output_padding=1)
+    )
