@@ -637,7 +637,7 @@ def check_separable_cost(predictions, seed: int = 0) -> bool:
         if name == "ratio" and abs(value - truth[name]) <= 0.01 * truth[name]:
             message = (
                 "close, but rounded too coarsely: give at least three significant "
-                "figures, or the exact fraction"
+                "figures, or the exact value"
             )
         noun = "ratio" if name == "ratio" else "count"
         wrong.append((name, f"{message or f'wrong {noun}'} (you predicted {value!r})"))
