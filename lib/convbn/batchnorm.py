@@ -523,14 +523,11 @@ def groupnorm_backward(dy, cache: GroupNormCache):
 
     Inputs: ``dy`` = dl/dy, ``(N, H, W, C)``; ``cache``, the :class:`GroupNormCache`
     of :func:`groupnorm_forward`. Returns ``(dx, dgamma, dbeta)``: dx ``(N, H, W,
-    C)``, dgamma and dbeta ``(C,)``. For each example and group, with the sums over
-    the group's m values::
-
-        g         = dy * gamma_c                      (dl/dx_hat)
-        dl/dx     = (inv_std / m) (m g - sum g - x_hat sum g x_hat)
-        dl/dgamma = sum over N, H, W of dy * x_hat,   dl/dbeta = sum of dy
-
-    Computed as ``dx = a dy + b x_hat + c`` with a, b, c per example and channel.
+    C)``, dgamma and dbeta ``(C,)``. Each example's dx depends only on its own
+    group's values, through the group's mean and variance as well as directly (the
+    same derivation as exercise 9.8's layer normalization, over a group's m values
+    instead of one example's features). Computed as ``dx = a dy + b x_hat + c`` with
+    a, b, c per example and channel.
     Equals TensorFlow's ``GradientTape`` gradients through
     ``keras.layers.GroupNormalization(groups=groups, epsilon=eps)``.
     """

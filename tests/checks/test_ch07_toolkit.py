@@ -471,7 +471,7 @@ RIGHT_COSTS = {
 
 def test_separable_costs_are_what_keras_builds():
     keras = convbn.import_keras()
-    right = checks.ch07_toolkit.separable_costs()
+    right = checks.ch07_toolkit._separable_costs()
     assert right == RIGHT_COSTS
     x = np.zeros((1, *checks.ch07_toolkit.SEPARABLE_INPUT), "float32")
     standard = keras.layers.Conv2D(80, 5, padding="same", use_bias=False)

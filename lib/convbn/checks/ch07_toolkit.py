@@ -389,7 +389,7 @@ SEPARABLE_NAMES = (
 )
 
 
-def separable_costs(
+def _separable_costs(
     shape=SEPARABLE_INPUT, k: int = SEPARABLE_KERNEL, c_out: int = SEPARABLE_FILTERS
 ) -> dict:
     """The right answers: weights and multiply-adds for one image of ``shape`` (H, W,
@@ -622,7 +622,7 @@ def check_separable_cost(predictions, seed: int = 0) -> bool:
     """
     del seed
     got = as_predictions(predictions, SEPARABLE_NAMES, "predictions")
-    truth = separable_costs()
+    truth = _separable_costs()
     wrong = []
     for name in SEPARABLE_NAMES:
         what = f"predictions[{name!r}]"
