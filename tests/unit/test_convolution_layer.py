@@ -381,9 +381,12 @@ def _blas_threads():
 
 
 def test_large_batches_equal_tensorflow_block_by_block(tf, keras, monkeypatch):
-    """Batches whose arrays span several blocks of images, computed on several
-    threads, give TensorFlow's results and leave BLAS's thread count as it was."""
-    from convbn import _layer
+    """Batches whose arrays span several blocks of images (blocks made small here),
+    computed on several threads, give TensorFlow's results and leave BLAS's thread
+    count as it was."""
+    from convbn import _blocks, _layer
+
+    monkeypatch.setattr(_blocks, "BLOCK_BYTES", 2**18)
 
     counts, workers, run = [], [], _layer.run
 
@@ -400,7 +403,7 @@ def test_large_batches_equal_tensorflow_block_by_block(tf, keras, monkeypatch):
     monkeypatch.setattr(_layer, "run", counted)
     threads = _blas_threads()
     rng = np.random.default_rng(7)
-    x = rng.normal(size=(12, 48, 48, 16)).astype(np.float32)
+    x = rng.normal(size=(6, 24, 24, 16)).astype(np.float32)
     kernel = rng.normal(size=(3, 3, 8, 6)).astype(np.float32)
     bias = rng.normal(size=6).astype(np.float32)
     layer = _keras_conv(keras, x, kernel, bias, 1, "same", 1, 2)
