@@ -47,10 +47,14 @@ def _geometry(hw, kh, kw, stride, padding, dilation):
     return stride, padding, dilation, pads, out_shape
 
 
+def _padded(x, pads):
+    """x with ``pads`` zeros before and after its rows and its columns."""
+    return np.pad(x, ((0, 0), *pads, (0, 0))) if any(pads[0] + pads[1]) else x
+
+
 def _patch_matrix(x, kh, kw, stride, dilation, pads):
     """im2col on checked arguments: pad, take every window, copy once."""
-    if any(pads[0]) or any(pads[1]):
-        x = np.pad(x, ((0, 0), *pads, (0, 0)))
+    x = _padded(x, pads)
     span = ((kh - 1) * dilation + 1, (kw - 1) * dilation + 1)
     # (N, H_out, W_out, C, kh, kw): a view, no copy yet
     view = sliding_window_view(x, span, axis=(1, 2))[
@@ -303,9 +307,7 @@ def depthwise_conv2d(
     )
     b = _as_bias(b, channels * m, "C * M")
     dtype = result_dtype(x, w, *([] if b is None else [b]))
-    if any(pads[0]) or any(pads[1]):
-        x = np.pad(x, ((0, 0), *pads, (0, 0)))
-    x = x.astype(dtype, copy=False)
+    x = _padded(x, pads).astype(dtype, copy=False)
     if m > 1:  # channel c M + k reads input channel c: repeat it M times
         x = np.repeat(x, m, axis=3)
     # Each tap's weights repeated along a row of the output, (kh, kw, W_out, C M):
@@ -377,26 +379,42 @@ def depthwise_conv2d_backward(
     return dx, dw.reshape(w.shape), db
 
 
+def _flat_rows(y, height, width):
+    """y ``(N, H_out, W_out, C)`` placed in the corner of zeros ``(N, height, width,
+    C)``, its pixels as rows ``(N height width, C)``.
+
+    With stride 1 and a (padded) input of ``height`` x ``width`` pixels, output
+    pixel r of a layer reads tap (m, q) from input pixel ``r + shift``, ``shift =
+    (m width + q) D``, counting pixels as rows of these matrices: the pixels past
+    H_out or W_out are zeros, so what shifts past the end of an image row adds
+    nothing.
+    """
+    rows = np.zeros((y.shape[0], height, width, y.shape[3]), y.dtype)
+    rows[:, : y.shape[1], : y.shape[2]] = y
+    return rows.reshape(-1, y.shape[3])
+
+
 def _transpose_full(y, w, stride, dilation):
     """Every output position of a forward conv2d sends ``y[n, i, j] @ w[m, q].T``
     back to input position ``(i s + m D, j s + q D)``, and what arrives adds up: the
     whole transposed convolution, ``(N, (H_out - 1) s + span, ..., C_in)``."""
     n_batch, h_out, w_out, c_out = y.shape
     kh, kw, c_in, _ = w.shape
+    height = (h_out - 1) * stride + (kh - 1) * dilation + 1
+    width = (w_out - 1) * stride + (kw - 1) * dilation + 1
+    if stride == 1:  # each tap: one product, added to the rows it shifts to
+        rows = _flat_rows(y, height, width)
+        full = np.zeros((len(rows), c_in), rows.dtype)
+        for m, q in np.ndindex(kh, kw):
+            shift = (m * width + q) * dilation
+            full[shift:] += rows[: len(rows) - shift] @ w[m, q].T
+        return full.reshape(n_batch, height, width, c_in)
     # taps[m, q, d] is (N, H_out, W_out): what tap (m, q) sends to input channel d.
     # Channels first, so that each tap's block is contiguous and the scatter below
     # reads memory in order; one transpose at the end restores (N, H, W, C_in).
     taps = w.reshape(-1, c_out) @ y.reshape(-1, c_out).T  # one dtype, the callers'
     taps = taps.reshape(kh, kw, c_in, n_batch, h_out, w_out)
-    full = np.zeros(
-        (
-            c_in,
-            n_batch,
-            (h_out - 1) * stride + (kh - 1) * dilation + 1,
-            (w_out - 1) * stride + (kw - 1) * dilation + 1,
-        ),
-        taps.dtype,
-    )
+    full = np.zeros((c_in, n_batch, height, width), taps.dtype)
     for m, q in np.ndindex(kh, kw):
         rows, cols = _tap_slices(m, q, stride, dilation, h_out, w_out)
         full[:, :, rows, cols] += taps[m, q]
