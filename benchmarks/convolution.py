@@ -10,6 +10,13 @@ on 512 x 512 * 5 x 5. The loop version's slowdown is reported, not targeted.
 Targets (issue 12), on the same (64, 28, 28, 16) * (3, 3, 16, 32): conv2d_backward at
 most 2x TensorFlow's gradients of tf.nn.conv2d (tf.function + GradientTape, the input
 and kernel gradients); conv2d_transpose at most 2x keras.layers.Conv2DTranspose.
+Targets (issue 22): conv2d at most 1.3x tf.nn.conv2d; im2col at most 2x
+tf.image.extract_patches on the same input; on (64, 28, 28, 32) with 3 x 3 kernels,
+grouped conv2d (32 -> 64 channels, groups 4) at most 1.5x keras.layers.Conv2D(...,
+groups=4), which on the CPU runs through XLA (Keras avoids TensorFlow's grouped CPU
+kernel, which it calls broken; that kernel, tf.nn.conv2d with a grouped kernel, is
+timed too, for information), and depthwise_conv2d at most 1.5x
+tf.nn.depthwise_conv2d (what keras.layers.DepthwiseConv2D calls).
 """
 
 from __future__ import annotations
@@ -22,6 +29,14 @@ from _harness import main, paired_medians
 
 import convbn
 from convbn import convolution
+
+
+def _compared(name, reference, functions, target, repeats):
+    """A row: the reference's and convbn's results agree, then their times."""
+    theirs, ours = functions
+    assert np.allclose(theirs(), ours(), atol=1e-3), name
+    ref, mine = paired_medians(theirs, ours, repeats)
+    return name, reference, ref, mine, target
 
 
 def rows(repeats: int):
@@ -40,7 +55,61 @@ def rows(repeats: int):
         lambda: convolution.conv2d(x, w),
         repeats,
     )
-    yield ("conv2d (64,28,28,16) * (3,3,16,32) float32", "tf.nn.conv2d", ref, ours, 1.5)
+    yield ("conv2d (64,28,28,16) * (3,3,16,32) float32", "tf.nn.conv2d", ref, ours, 1.3)
+
+    def extract_patches():
+        patches = tf.image.extract_patches(
+            x_tf, [1, 3, 3, 1], [1] * 4, [1] * 4, "VALID"
+        )
+        return patches.numpy().reshape(-1, 144)
+
+    yield _compared(
+        "im2col (64,28,28,16) 3x3",
+        "tf.image.extract_patches",
+        (extract_patches, lambda: convolution.im2col(x, 3, 3)),
+        2.0,
+        repeats,
+    )
+
+    wide = rng.normal(size=(64, 28, 28, 32)).astype(np.float32)
+    grouped = rng.normal(size=(3, 3, 8, 64)).astype(np.float32)  # 4 groups of 8
+    wide_tf, grouped_tf = tf.constant(wide), tf.constant(grouped)
+    layer = keras.layers.Conv2D(64, 3, groups=4, use_bias=False)
+    layer.build(wide.shape)
+    layer.set_weights([grouped])
+
+    def ours():
+        return convolution.conv2d(wide, grouped, groups=4)
+
+    yield _compared(
+        "conv2d groups=4 (64,28,28,32) * (3,3,8,64)",
+        "keras Conv2D (XLA on CPU)",
+        (lambda: layer(wide_tf).numpy(), ours),
+        1.5,
+        repeats,
+    )
+    yield _compared(
+        "conv2d groups=4, the same sizes",
+        "tf.nn.conv2d (grouped)",
+        (lambda: tf.nn.conv2d(wide_tf, grouped_tf, 1, "VALID").numpy(), ours),
+        None,
+        repeats,
+    )
+
+    depthwise = rng.normal(size=(3, 3, 32, 1)).astype(np.float32)
+    depthwise_tf = tf.constant(depthwise)
+    yield _compared(
+        "depthwise_conv2d (64,28,28,32) * (3,3,32,1)",
+        "tf.nn.depthwise_conv2d",
+        (
+            lambda: tf.nn.depthwise_conv2d(
+                wide_tf, depthwise_tf, [1] * 4, "VALID"
+            ).numpy(),
+            lambda: convolution.depthwise_conv2d(wide, depthwise),
+        ),
+        1.5,
+        repeats,
+    )
 
     dout = rng.normal(size=(64, 26, 26, 32)).astype(np.float32)
     dout_tf = tf.constant(dout)
