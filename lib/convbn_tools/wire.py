@@ -141,8 +141,8 @@ class _DataOnly(pickle.Unpickler):
 
 class ModelWeights:
     """The values of a Keras model's variables (``model.weights`` order), as a model
-    argument comes back from a call: :func:`_write_back` assigns them to the
-    caller's model."""
+    argument comes back from a call: the channel assigns them to the caller's
+    model, after checking their shapes against its variables."""
 
     def __init__(self, arrays: list[np.ndarray]):
         self.arrays = arrays
