@@ -8,7 +8,7 @@ and test their class (``isinstance``). Such a value crosses
 lists, tuples and dicts with string keys of those). The receiver rebuilds it with
 its own class of that name, after checking each field against the class's
 annotation (:func:`build`), so that the other side can neither name another class
-nor send anything but data. Nothing here imports :mod:`convbn` until a record is
+nor send anything but data. Nothing here imports ``convbn`` until a record is
 read (the numpy-only sandbox cannot).
 """
 
@@ -30,7 +30,7 @@ __all__ = ["RECORDS", "name_of", "build"]
 #: there (:mod:`convbn.experiments` re-exports them from its modules).
 PACKAGE = "convbn.experiments"
 
-#: The classes that cross as records: what the experiments of
+#: The classes that cross as records, namely what the experiments of
 #: :mod:`convbn.experiments` return (frozen dataclasses of numbers and arrays).
 #: ``check_claim_decision`` (chapter 9) tests Figure1Result, DropoutResult and
 #: RegularizerResult; the rest cross the same way.
