@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from ._blocks import blocks, run
 from ._shapes import as_stride, output_size, result_dtype, same_padding
@@ -287,9 +287,10 @@ def depthwise_conv2d(
     multiplications than a full layer with C M outputs; followed by a 1 x 1
     :func:`conv2d` it is ``keras.layers.SeparableConv2D`` (MobileNet's block).
     Equals ``tf.nn.depthwise_conv2d`` and ``keras.layers.DepthwiseConv2D`` with the
-    same weights. Computed as kh kw multiply-adds of shifted windows of x, a few
-    images at a time on every core, not through :func:`im2col` (a window's products
-    are never summed over channels).
+    same weights. Computed as one multiply-add pass (``np.einsum``) over a view of
+    every window of x, a few images at a time on every core, not through
+    :func:`im2col` (a window's products are never summed over channels, so a matrix
+    product has nothing to do; the patch matrix would copy x kh kw times).
 
     >>> x = np.ones((1, 3, 3, 2)) * [1.0, 10.0]
     >>> depthwise_conv2d(x, np.ones((2, 2, 2, 1)))[0, 0, 0]  # each channel alone
@@ -307,30 +308,38 @@ def depthwise_conv2d(
     )
     b = _as_bias(b, channels * m, "C * M")
     dtype = result_dtype(x, w, *([] if b is None else [b]))
-    x = _padded(x, pads).astype(dtype, copy=False)
+    x = np.ascontiguousarray(_padded(x, pads), dtype)
     if m > 1:  # channel c M + k reads input channel c: repeat it M times
         x = np.repeat(x, m, axis=3)
     # Each tap's weights repeated along a row of the output, (kh, kw, W_out, C M):
-    # a tap's products are then one operation on whole rows of W_out C M numbers.
+    # with stride 1 a window's row and the output's row are then both W_out C M
+    # consecutive numbers, and one loop runs over all of them.
     taps = np.broadcast_to(
         w.astype(dtype).reshape(kh, kw, 1, -1), (kh, kw, w_out, channels * m)
     ).copy()
     out = np.empty((x.shape[0], h_out, w_out, channels * m), dtype)
+    image, row, column, channel = x.strides
+    shape, steps, spec = out.shape[1:], (row * stride, column * stride, channel), "jc"
+    if stride == 1:  # a row's W_out C M numbers are consecutive: one axis, one loop
+        shape, steps, spec = (h_out, w_out * channels * m), (row, channel), "l"
+        taps = taps.reshape(kh, kw, -1)
 
-    def multiply_add(images, _):  # a block of images, tap after tap
-        block, product = out[images], np.empty_like(out[images])
-        for tap, (p, q) in enumerate(np.ndindex(kh, kw)):
-            window = x[(images, *_tap_slices(p, q, stride, dilation, h_out, w_out))]
-            if tap == 0:
-                np.multiply(window, taps[p, q], out=block)
-            else:
-                np.multiply(window, taps[p, q], out=product)
-                block += product
+    def multiply_add(images, _):  # a block of images, every tap in one pass
+        block = out[images].reshape(-1, *shape)
+        windows = as_strided(  # windows[p, q, n, i, j] = xp[n, i s + p D, j s + q D]
+            x[images],
+            (kh, kw, *block.shape),
+            (row * dilation, column * dilation, image, *steps),
+            writeable=False,
+        )
+        # block[n, i, j, c] = sum over p, q of windows[p, q, n, i, j, c]
+        # times taps[p, q, j, c]; with stride 1, (j, c) is the one axis l
+        np.einsum(f"pqni{spec},pq{spec}->ni{spec}", windows, taps, out=block)
         if b is not None:
-            block += b
+            out[images] += b
 
-    row_bytes = 3 * channels * m * out.itemsize  # input, output, product
-    run(multiply_add, blocks(x.shape[0], h_out * w_out, row_bytes))
+    image_bytes = (x[0].size + out[0].size) * out.itemsize  # an image in, its out
+    run(multiply_add, blocks(x.shape[0], 1, image_bytes))
     return out
 
 
@@ -395,23 +404,24 @@ def _flat_rows(y, height, width):
 
 
 def _transpose_full(y, w, stride, dilation):
-    """Every output position of a forward conv2d sends ``y[n, i, j] @ w[m, q].T``
-    back to input position ``(i s + m D, j s + q D)``, and what arrives adds up: the
+    """Every output position of a forward conv2d sends ``y[n, i, j] @ w[m, q].T`` back
+    to input position ``(i s + m D, j s + q D)``, and what arrives adds up: the
     whole transposed convolution, ``(N, (H_out - 1) s + span, ..., C_in)``."""
     n_batch, h_out, w_out, c_out = y.shape
     kh, kw, c_in, _ = w.shape
     height = (h_out - 1) * stride + (kh - 1) * dilation + 1
     width = (w_out - 1) * stride + (kw - 1) * dilation + 1
-    if stride == 1:  # each tap: one product, added to the rows it shifts to
+    # taps[m, q, d] is what tap (m, q) sends to input channel d, from one product.
+    # Channels first, so that each tap's block is contiguous and the additions below
+    # read memory in order; a transposed view at the end gives (N, H, W, C_in).
+    if stride == 1:  # each tap's block shifted along the pixels, in one addition
         rows = _flat_rows(y, height, width)
-        full = np.zeros((len(rows), c_in), rows.dtype)
+        taps = (w.reshape(-1, c_out) @ rows.T).reshape(kh, kw, c_in, len(rows))
+        full = np.zeros((c_in, len(rows)), taps.dtype)
         for m, q in np.ndindex(kh, kw):
             shift = (m * width + q) * dilation
-            full[shift:] += rows[: len(rows) - shift] @ w[m, q].T
-        return full.reshape(n_batch, height, width, c_in)
-    # taps[m, q, d] is (N, H_out, W_out): what tap (m, q) sends to input channel d.
-    # Channels first, so that each tap's block is contiguous and the scatter below
-    # reads memory in order; one transpose at the end restores (N, H, W, C_in).
+            full[:, shift:] += taps[m, q, :, : len(rows) - shift]
+        return full.T.reshape(n_batch, height, width, c_in)
     taps = w.reshape(-1, c_out) @ y.reshape(-1, c_out).T  # one dtype, the callers'
     taps = taps.reshape(kh, kw, c_in, n_batch, h_out, w_out)
     full = np.zeros((c_in, n_batch, height, width), taps.dtype)

@@ -417,6 +417,13 @@ def test_large_batches_equal_tensorflow_block_by_block(tf, keras, monkeypatch):
         tf.nn.depthwise_conv2d(x, depthwise, [1, 2, 2, 1], "SAME"),
         atol=1e-4,
     )
+    assert np.allclose(  # stride 1 (a row is one axis), any memory layout
+        convolution.depthwise_conv2d(
+            np.asfortranarray(x), depthwise, None, 1, "same", 2
+        ),
+        tf.nn.depthwise_conv2d(x, depthwise, [1] * 4, "SAME", dilations=[2, 2]),
+        atol=1e-4,
+    )
     up = rng.normal(size=(3, 3, 5, 16)).astype(np.float32)
     layer = keras.layers.Conv2DTranspose(5, 3, 2, "same", use_bias=False)
     layer.build(x.shape)
@@ -424,7 +431,7 @@ def test_large_batches_equal_tensorflow_block_by_block(tf, keras, monkeypatch):
     assert np.allclose(
         convolution.conv2d_transpose(x, up, 2, "same"), layer(x).numpy(), atol=1e-4
     )
-    assert len(counts) == 4 and min(counts) > 1  # several blocks each time
+    assert len(counts) == 5 and min(counts) > 1  # several blocks each time
     limit = max(threads)
     assert all(
         1 <= len(ids) <= min(limit, n) for ids, n in zip(workers, counts, strict=True)

@@ -63,6 +63,34 @@ def _layer_input_stats(probe, x):
     return out.mean(axis=0), out.std(axis=0)
 
 
+class _ShiftProbe:
+    """How far the distribution of the second convolution's input (``pool_1``'s
+    output on ``x``, in training mode) moves between probes: the mean over channels
+    of ``|change of mean| + |change of standard deviation|``, relative to the root
+    mean square of the standard deviation at the first probe (made here, before any
+    step). A probe leaves the model as it was (BN's moving statistics included)."""
+
+    def __init__(self, keras, model, x):
+        self.model, self.x = model, x
+        self.layer = keras.Model(model.input, model.get_layer("pool_1").output)
+        self.previous = self._stats()
+        self.scale = np.sqrt(np.mean(self.previous[1] ** 2))  # the first probe's
+
+    def _stats(self):
+        state = _state(self.model)
+        stats = _layer_input_stats(self.layer, self.x)
+        _restore(self.model, state)
+        return stats
+
+    def moved(self) -> float:
+        """The shift since the previous probe."""
+        mu, sigma = self._stats()
+        mu0, sigma0 = self.previous
+        moved = np.mean(np.abs(mu - mu0) + np.abs(sigma - sigma0))
+        self.previous = (mu, sigma)
+        return moved / self.scale
+
+
 def _smoothness(model, x, y, learning_rate, factors=(0.5, 1.0, 2.0)):
     """How well the gradient ``g`` at the current weights ``w`` predicts the loss
     along it, on the batch ``x, y``. For ``eta = learning_rate * f``:
@@ -180,21 +208,11 @@ def noisy_bn_experiment(
     for name, options in networks.items():
         trainer = _new_trainer(data, learning_rate, batch_size, seed, **options)
         model = trainer.model
-        probe = keras.Model(model.input, model.get_layer("pool_1").output)
-        state = _state(model)
-        previous = _layer_input_stats(probe, x_probe)
-        scale = np.sqrt(np.mean(previous[1] ** 2))  # the first probe's
-        _restore(model, state)
+        probe = _ShiftProbe(keras, model, x_probe)
         shifts, losses, er, ch, ab = [], [], [], [], []
         for done in range(probe_every, steps + 1, probe_every):
             losses.append(trainer.train(probe_every))
-            state = _state(model)
-            mu, sigma = _layer_input_stats(probe, x_probe)
-            _restore(model, state)
-            shifts.append(
-                np.mean(np.abs(mu - previous[0]) + np.abs(sigma - previous[1])) / scale
-            )
-            previous = (mu, sigma)
+            shifts.append(probe.moved())
             if name != "noisy" and done % check_every == 0:
                 e, c, a = _smoothness(model, x_probe, y_probe, learning_rate)
                 er.append(e)
@@ -280,23 +298,14 @@ def noisy_bn_high_rate(
     for name, options in networks.items():
         trainer = _new_trainer(data, learning_rate, batch_size, seed, **options)
         model = trainer.model
-        probe = keras.Model(model.input, model.get_layer("pool_1").output)
-        state = _state(model)
-        previous = _layer_input_stats(probe, x_probe)
-        scale = np.sqrt(np.mean(previous[1] ** 2))  # the first probe's
-        _restore(model, state)
+        probe = _ShiftProbe(keras, model, x_probe)
         shifts, finite, done = [], True, 0
         while finite and done < steps:
             k = min(probe_every, steps - done)
             finite = bool(np.all(np.isfinite(trainer.train(k))))
             done += k
             if finite:
-                state = _state(model)
-                mu, sigma = _layer_input_stats(probe, x_probe)
-                _restore(model, state)
-                moved = np.mean(np.abs(mu - previous[0]) + np.abs(sigma - previous[1]))
-                shifts.append(moved / scale)
-                previous = (mu, sigma)
+                shifts.append(probe.moved())
         val[name] = _evaluate(model, data)["val"] if finite else 0.1
         trains = val[name] >= TRAINS
         outcome[name] = "diverges" if not finite else ("trains" if trains else "stalls")
