@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 
 #: Executes one notebook inside the environment: ``python - NOTEBOOK OUT CWD
@@ -44,6 +46,26 @@ client = NotebookClient(
 client.execute()
 nbformat.write(nb, out)
 """
+
+
+def in_ci() -> bool:
+    """Whether the tests run in CI: ``CI`` is set and not ``0``/``false`` (``.ci/run``
+    exports ``CI=1``; GitHub Actions and most CI services set ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require(condition, what: str):
+    """Skip the calling test unless ``condition`` holds, saying that ``what`` is
+    missing; under ``CI=1`` fail instead, so that a green CI means the test ran.
+
+    ``what`` names the missing thing and how to get it ("git (apt-get install
+    git)"). Returns ``condition`` when it holds.
+    """
+    if condition:
+        return condition
+    if in_ci():
+        pytest.fail(f"CI=1 and this test cannot run: {what} is missing", pytrace=False)
+    pytest.skip(f"{what} is missing")
 
 
 class FreshEnvironment:
