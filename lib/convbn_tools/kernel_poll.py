@@ -20,11 +20,21 @@ Used as a Sphinx extension (``_config.yml``: ``sphinx: extra_extensions``), so e
 book build gets it; ``python -m convbn_tools.otter`` applies it before otter runs,
 and :func:`patch` can be called directly before running nbclient (as
 ``benchmarks/notebooks.py`` does).
+
+A reader who runs a notebook by hand (``jupyter nbconvert --execute``, papermill)
+gets plain nbclient, which can meet the stall (about one run in seventy): the cell
+has finished, the kernel is idle, and the command waits for the whole cell timeout.
+This module is also that command, with the patch applied (README, "Troubleshooting")::
+
+    python -m convbn_tools.kernel_poll chapters/04_*/index.ipynb --inplace
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
+from pathlib import Path
 from queue import Empty
 
 #: The longest a single wait for a kernel message lasts before looking again.
@@ -65,3 +75,67 @@ def setup(app):
     """Sphinx entry point: patch before myst-nb executes any notebook."""
     patch()
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def execute(path: Path, output: Path, timeout: float) -> None:
+    """Run the notebook at ``path`` in its own folder with nbclient, patched, and
+    write it, with its outputs, to ``output``; a failing cell raises (nbclient's
+    ``CellExecutionError`` names the cell and the error)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    patch()
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
+    client.execute()
+    nbformat.write(notebook, output)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m convbn_tools.kernel_poll",
+        description="Execute notebooks as `jupyter nbconvert --execute` would, "
+        "without nbclient's stall on a lost kernel message (jupyter/nbclient#312).",
+    )
+    parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--inplace", action="store_true", help="write the outputs into the notebook"
+    )
+    where.add_argument(
+        "--output-dir",
+        type=Path,
+        help="write each executed notebook here (default: NAME.executed.ipynb "
+        "beside it)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds a cell may take (600)"
+    )
+    options = parser.parse_args(argv)
+    missing = [str(p) for p in options.notebooks if not p.is_file()]
+    if missing:
+        parser.error("no such notebook: " + ", ".join(missing))
+    if options.timeout <= 0:
+        parser.error(
+            f"--timeout must be a positive number of seconds, got {options.timeout}"
+        )
+    for path in options.notebooks:
+        if options.inplace:
+            output = path
+        elif options.output_dir is not None:
+            options.output_dir.mkdir(parents=True, exist_ok=True)
+            output = options.output_dir / path.name
+        else:
+            output = path.with_suffix(".executed.ipynb")
+        execute(path, output, options.timeout)
+        print(f"{path} -> {output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -58,3 +58,37 @@ def test_a_message_arriving_after_some_slices_is_returned(channel_pair):
     message = asyncio.run(scenario())
     assert message["msg_type"] == "execute_reply"
     assert message["content"] == {"status": "ok"}
+
+
+def test_command_runs_a_notebook_in_its_folder_with_the_patch(tmp_path, monkeypatch):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", AsyncZMQSocketChannel.get_msg)
+    (tmp_path / "data.txt").write_text("41")
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(
+        new_notebook(cells=[new_code_cell("print(int(open('data.txt').read()) + 1)")]),
+        path,
+    )
+    assert kernel_poll.main([str(path), "--timeout", "60"]) == 0
+    executed = nbformat.read(tmp_path / "lesson.executed.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
+    assert AsyncZMQSocketChannel.get_msg._convbn_sliced  # the run was patched
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["missing.ipynb"], "no such notebook: missing.ipynb"),
+        (["{nb}", "--timeout", "0"], "--timeout must be a positive number"),
+        (["{nb}", "--inplace", "--output-dir", "out"], "not allowed with argument"),
+    ],
+)
+def test_command_names_bad_arguments(tmp_path, capsys, arguments, message):
+    notebook = tmp_path / "n.ipynb"
+    notebook.write_text("{}")
+    arguments = [a.replace("{nb}", str(notebook)) for a in arguments]
+    with pytest.raises(SystemExit) as stop:
+        kernel_poll.main(arguments)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
