@@ -68,6 +68,32 @@ def require(condition, what: str):
     pytest.skip(f"{what} is missing")
 
 
+def checkout_repository(where: Path, branch: str) -> Path:
+    """A git repository at ``where/origin``, on ``branch``, of this checkout's files
+    as they are (committed or not, but not ignored): it stands for the course's
+    repository on GitHub, out of reach here. Its URL is ``file://<the path>``."""
+    origin = Path(where) / "origin"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file() and not name.startswith("node_modules/"):
+            (origin / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, origin / name)
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost"]
+    for command in (
+        ["init", "--quiet", "--initial-branch", branch],
+        ["add", "--all"],
+        ["commit", "--quiet", "-m", "the checkout as it is"],
+    ):
+        subprocess.run([*git, *command], cwd=origin, check=True, capture_output=True)
+    return origin
+
+
 class FreshEnvironment:
     """A virtual environment made by ``python -m venv`` with the given interpreter.
 
