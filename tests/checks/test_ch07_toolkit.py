@@ -4,6 +4,7 @@ is named. That no graded value appears in a lesson page is tested with chapter 7
 other answers, in ``test_ch07.py``."""
 
 import functools
+import queue
 import re
 import threading
 from fractions import Fraction
@@ -98,6 +99,10 @@ def _window_axes(*axes):
     return wrong
 
 
+def _flat(windows):
+    return windows.reshape(np.prod(windows.shape[:3]), -1)
+
+
 def _im2col_modifies(x, kh, kw):
     patches = im2col_windows(x, kh, kw)
     x[:] = 0
@@ -145,6 +150,14 @@ def _im2col_modifies(x, kh, kw):
         (lambda x, kh, kw: "patches", "must return numbers, got str"),
         (lambda x, kh: im2col_windows(x, kh, kh), "raised TypeError"),
         (lambda x, kh, kw: im2col_windows(x, kh, kw) + 1e-3, "wrong value at"),
+        (
+            lambda x, kh, kw: _flat(numpy_windows(x, kh, kw)[:, :, :, ::-1, ::-1]),
+            "each window is rotated by 180",
+        ),
+        (
+            lambda x, kh, kw: im2col_windows(x, kh, kw).astype(int),
+            "integer dtype int64, so every value in it was cut",
+        ),
     ],
 )
 def test_check_im2col_names_the_mistake(wrong, match):
@@ -217,6 +230,19 @@ def _by_filter(x, w):
     return out.reshape(*out.shape[:3], *w.shape[2:])
 
 
+def _dw_last_tap(x, w):
+    """out = instead of out += in the loop over the kernel's entries."""
+    kh, kw, c, m = w.shape
+    rows, cols = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    for a, b in np.ndindex(kh, kw):
+        z = x[:, a : a + rows, b : b + cols, :, None] * w[a, b]
+    return z.reshape(len(x), rows, cols, c * m)
+
+
+def _same(k):
+    return ((k - 1) // 2, k // 2)
+
+
 def _dw_modifies(x, w):
     out = depthwise_taps(x, w)
     w *= 2
@@ -244,6 +270,15 @@ def _dw_modifies(x, w):
         (lambda x, w: None, "did you forget `return`"),
         (lambda x: x, "raised TypeError"),
         (lambda x, w: depthwise_taps(x, w) * 1.01, "wrong value at"),
+        (_dw_last_tap, "only the last kernel entry"),
+        (lambda x, w: depthwise_taps(x, w)[:, :-1, :-1], "off by one: the last output"),
+        (
+            lambda x, w: depthwise_taps(
+                np.pad(x, [(0, 0), _same(w.shape[0]), _same(w.shape[1]), (0, 0)]), w
+            ),
+            "that is 'same' padding",
+        ),
+        (lambda x, w: depthwise_taps(x, w).astype(np.int32), "integer dtype int32"),
     ],
 )
 def test_check_depthwise_conv2d_names_the_mistake(wrong, match):
@@ -395,19 +430,27 @@ def test_the_library_is_back_after_a_student_function_fails():
 
 def test_other_threads_keep_the_library_while_a_student_function_runs():
     """The grader checks several submissions at once, in threads: only the thread
-    that calls the student's function is refused."""
-    seen = []
+    that calls the student's function is refused. Here another check, in a thread
+    of its own, calls im2col each time the student's function runs."""
+    requests, answers, seen = queue.Queue(), queue.Queue(), []
+
+    def other_check():
+        for x, kh, kw in iter(requests.get, None):
+            answers.put(convolution.im2col(x, kh, kw))
 
     def student(x, kh, kw):
-        thread = threading.Thread(
-            target=lambda: seen.append(convolution.im2col(x, kh, kw))
-        )
-        thread.start()
-        thread.join()
+        requests.put((x, kh, kw))
+        seen.append(answers.get(timeout=60))
         return im2col_windows(x, kh, kw)
 
-    assert checks.check_im2col(student) is True
-    assert len(seen) == 10
+    thread = threading.Thread(target=other_check)
+    thread.start()
+    try:
+        assert checks.check_im2col(student) is True
+    finally:
+        requests.put(None)
+        thread.join()
+    assert len(seen) == 14  # ten seeded cases, four fresh ones
     assert all(isinstance(patches, np.ndarray) for patches in seen)
     assert_the_library_is_back()
 

@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._numpy_only import guarded
+
 #: The default tolerances of :func:`close`.
 RTOL, ATOL = 1e-6, 1e-9
 #: The default message of :func:`unchanged`; ``{what}`` and ``{name}`` are filled in.
@@ -73,6 +75,16 @@ def _complex(raw: np.ndarray) -> bool:
     )
 
 
+def _said(error: BaseException, limit: int = 300) -> str:
+    """What ``error`` says, cut to ``limit`` characters (a KeyError of a large key
+    would otherwise fill the message)."""
+    try:
+        text = str(error)
+    except Exception:  # a broken __str__
+        return f"a {type(error).__name__} that cannot be printed"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def call(
     fn,
     *args,
@@ -82,10 +94,13 @@ def call(
 ):
     """``fn(*args)``; the student's crash becomes an AssertionError naming the inputs.
 
-    ``inputs`` names the leading arguments. Those that are numpy arrays are passed
-    as copies and must come back unchanged (:func:`unchanged` with the message
-    ``modified``), so the checker's own arrays stay as they were whatever ``fn``
-    does. The names also label the arguments in the crash message.
+    Inside a numpy-only block (:func:`convbn.checks._numpy_only.refusing`) the call
+    is :func:`convbn.checks._numpy_only.guarded`. ``inputs`` names the leading
+    arguments. Those that are numpy arrays are passed as copies and must come back
+    unchanged (:func:`unchanged` with the message ``modified``), so the checker's
+    own arrays stay as they were whatever ``fn`` does. The names also label the
+    arguments in the crash message, where what the error says is cut to 300
+    characters.
     """
     if not callable(fn):
         raise AssertionError(f"expected a function for {what}, got {type(fn).__name__}")
@@ -95,15 +110,16 @@ def call(
         for i, a in enumerate(args)
     ]
     try:
-        result = fn(*passed)
+        result = guarded(fn, tuple(passed))
     except Exception as error:  # the student's bug, reported with its inputs
         names = [*inputs, *[None] * (len(args) - count)]
         shown = ", ".join(
             _short(a) if name is None else f"{name}={_short(a)}"
             for a, name in zip(args, names, strict=True)
         )
+        text = _said(error)
         raise AssertionError(
-            f"{what} raised {type(error).__name__}: {error} (called with {shown})"
+            f"{what} raised {type(error).__name__}: {text} (called with {shown})"
         ) from error
     unchanged(args[:count], passed[:count], inputs, what, modified)
     return result
@@ -304,6 +320,78 @@ def diagnose(
             f"{what} returned shape {np.shape(got)}, expected {np.shape(expected)}"
         )
     raise AssertionError(f"{message or wrong_at(got, expected)} {label}".rstrip())
+
+
+#: The gradients a normalization's backward pass returns, in order.
+GRADIENTS = ("dx", "dgamma", "dbeta")
+
+
+def check_gradients(
+    raw,
+    expected: Sequence[np.ndarray],
+    mistakes: Callable[[], Sequence[Iterable[Mistake]]],
+    *,
+    what: str,
+    context: str,
+    per_example: str,
+    explain: Callable[[Any, Any, Any], str] | None = None,
+) -> None:
+    """Return if the student's ``raw`` is a normalization's right ``(dx, dgamma,
+    dbeta)`` (``expected``, for an ``(N, D)`` input); else raise AssertionError.
+
+    In turn: three items; dgamma and dbeta not None and not of shape (N,), one value
+    per example (``per_example`` says what to do instead); the shapes of
+    ``expected``; dgamma and dbeta not swapped. Then dbeta, dgamma and dx, the
+    simplest first: the first that is wrong is named by the first of its
+    ``mistakes()`` (three lists, in the order of :data:`GRADIENTS`, computed only
+    then) that it matches, else by ``explain(got, expected, value returned)``
+    (default :func:`wrong_at`), followed by its name and ``context``.
+    """
+    n, d = np.shape(expected[0])
+    if not isinstance(raw, tuple | list) or len(raw) != 3:
+        raise AssertionError(
+            f"{what} must return three arrays (dx, dgamma, dbeta), got "
+            f"{type(raw).__name__}"
+            + (f" of length {len(raw)}" if isinstance(raw, tuple | list) else "")
+        )
+    for value, name in zip(raw, GRADIENTS, strict=True):
+        if value is None:
+            raise AssertionError(
+                f"{what} returned None for {name}: compute all three gradients and "
+                "return (dx, dgamma, dbeta)"
+            )
+        if name != "dx" and np.shape(value) == (n,) and n != d:
+            raise AssertionError(
+                f"{name} has shape ({n},), one value per example: {per_example}, "
+                f"shape ({d},)"
+            )
+    got = [
+        as_array(value, np.shape(want), f"{what} ({name})")
+        for value, want, name in zip(raw, expected, GRADIENTS, strict=True)
+    ]
+    if (
+        not close(got[1], expected[1])
+        and close(got[1], expected[2])
+        and close(got[2], expected[1])
+    ):
+        raise AssertionError("dgamma and dbeta are swapped: return (dx, dgamma, dbeta)")
+    wrong = [i for i in (2, 1, 0) if not close(got[i], expected[i])]
+    if not wrong:
+        return
+    i = wrong[0]
+    message = first_mistake(got[i], expected[i], mistakes()[i])
+    if message is None:
+        message = (explain or (lambda a, b, _: wrong_at(a, b)))(
+            got[i], expected[i], raw[i]
+        )
+    raise AssertionError(f"{message} ({GRADIENTS[i]}, {context})")
+
+
+def fresh_rng() -> np.random.Generator:
+    """A generator seeded from the operating system's entropy, different at every
+    call: the cases it draws cannot be known before the check runs, so that a table
+    of the answers recorded in one run does not pass the next."""
+    return np.random.default_rng()
 
 
 def as_predictions(value, names: Sequence[str], what: str = "predictions") -> dict:

@@ -16,16 +16,29 @@ several in threads) are not disturbed. The real functions are put back when the 
 caller leaves, whatever the student's function did. Functions of the grader's remote
 submissions (not Python functions here) are left alone: they run in a sandbox
 without ``convbn``.
+
+The stand-ins name the function; :func:`guarded`, through which the harness calls the
+student's function, catches every other way in: while that function runs, a
+profile hook (``sys.setprofile``, this thread only) refuses any call into a package
+that cannot be imported where the class is graded (:data:`FORBIDDEN`: scipy,
+TensorFlow, Keras, and ``convbn`` however it is reached, a copy of a function or its
+``__wrapped__`` included), and a result that is not plain data is turned into an
+array while the hook still watches, so that nothing of the library runs later, when
+the checker reads it. A refusal the student's code catches fails the check all the
+same.
 """
 
 from __future__ import annotations
 
 import functools
+import numbers
 import sys
 import threading
 import types
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+
+import numpy as np
 
 #: The rule each thread is enforcing now (its start: "exercise 7.4 is numpy only:
 #: write im2col yourself"), by thread.
@@ -38,6 +51,25 @@ _REAL: dict[int, object] = {}
 #: function, stand-in, number of callers].
 _INSTALLED: dict[tuple[int, str], list] = {}
 _LOCK = threading.Lock()
+#: The refusal a stand-in raised in each thread (the student's code may catch it).
+_REFUSED: dict[int, AssertionError] = {}
+#: The top-level packages a numpy-only function may not call: none of them can be
+#: imported where the class is graded (``convbn_tools.isolation``'s
+#: ``FORBIDDEN_IN_NUMPY_VIEW``, which a test compares with this).
+FORBIDDEN = frozenset(
+    {"convbn", "scipy", "tensorflow", "keras", "jax", "torch", "sklearn", "skimage"}
+)
+#: The C functions that start a thread or a process (module, names), which the
+#: watch of :func:`guarded` would not follow: refused too.
+_ELSEWHERE = {
+    "_thread": {"start_new_thread", "start_new", "start_joinable_thread"},
+    "_posixsubprocess": {"fork_exec"},
+    "posix": {"fork", "forkpty", "system", "posix_spawn", "posix_spawnp"},
+    "nt": {"system", "spawnv", "spawnve", "startfile"},
+}
+#: Types whose values are data as they are (a result of another type is turned into
+#: an array while the student's function is still watched).
+_PLAIN = (np.ndarray, np.generic, numbers.Number, str, bytes, dict, type(None))
 
 
 class Refused(AssertionError):
@@ -77,20 +109,35 @@ def _stand_in(real, shown: str):
 
         @functools.wraps(real)
         def stand_in(*args, **kwargs):
-            rule = _RULES.get(threading.get_ident())
+            thread = threading.get_ident()
+            rule = _RULES.get(thread)
             if rule is None:
                 return real(*args, **kwargs)
-            raise Refused(f"{rule}, without {shown}")
+            refusal = _REFUSED[thread] = Refused(f"{rule}, without {shown}")
+            raise refusal
 
         _STAND_INS[id(real)], _REAL[id(stand_in)] = stand_in, real
     return stand_in
 
 
 def _unwrapped(fn):
-    """The function behind a ``functools.partial`` or a bound method."""
-    while isinstance(fn, functools.partial | types.MethodType):
-        fn = fn.func if isinstance(fn, functools.partial) else fn.__func__
-    return fn
+    """The function behind a ``functools.partial``, a bound method or a callable
+    object (its class's ``__call__``), unless the object is the grader's stand-in
+    for a remote function (a class of ``convbn_tools``)."""
+    while True:
+        if isinstance(fn, functools.partial | types.MethodType):
+            fn = fn.func if isinstance(fn, functools.partial) else fn.__func__
+            continue
+        call = next(
+            (vars(k)["__call__"] for k in type(fn).__mro__ if "__call__" in vars(k)),
+            None,
+        )
+        remote = type(fn).__module__.partition(".")[0] == "convbn_tools"
+        if isinstance(fn, types.FunctionType) or remote:
+            return fn
+        if not isinstance(call, types.FunctionType):  # a builtin, a C type
+            return fn
+        fn = call
 
 
 def _install(namespaces: list[dict], real: dict[int, tuple]) -> list[tuple]:
@@ -177,3 +224,97 @@ def refusing(rule: str, functions: list[tuple[str, object, object]], fn) -> Iter
             _RULES[thread] = before
         with _LOCK:
             _remove(keys)
+
+
+def _hook(rule: str, refused: list):
+    """The profile hook of :func:`guarded`: a call into a package of
+    :data:`FORBIDDEN` (a Python function, or a C function of such a module) raises
+    :class:`Refused`, also kept in ``refused``; the stand-ins and this module's own
+    code (which reads the result) pass."""
+    here = globals()
+
+    def hook(frame, event, arg):
+        if event == "call":
+            if frame.f_globals is here:
+                return
+            module = frame.f_globals.get("__name__")
+            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None)
+            owner = getattr(arg, "__self__", None)
+            if module is None and isinstance(owner, types.ModuleType):
+                module = owner.__name__
+            name = getattr(arg, "__name__", "?")
+        else:
+            return
+        package = str(module).partition(".")[0]
+        if package in FORBIDDEN:
+            message = (
+                f"{rule}, without {package}: your function called {module}.{name}, "
+                "and where the class is graded only numpy can be imported"
+            )
+        elif event == "c_call" and name in _ELSEWHERE.get(module, ()):
+            message = (
+                f"{rule}, in the function itself: it started a thread or a process "
+                f"({module}.{name}), where the checker cannot see what runs"
+            )
+        else:
+            return
+        if not refused:
+            refused.append(Refused(message))
+        raise refused[0]
+
+    return hook
+
+
+def _materialized(value):
+    """``value`` as data: a tuple or a list item by item, plain values as they are,
+    anything else (an object that makes its array when asked) as an array, if it
+    converts."""
+    if type(value) in (tuple, list):
+        items = []
+        for item in value:
+            items.append(_materialized(item))
+        return type(value)(items)
+    if isinstance(value, np.ndarray):  # a subclass as a plain array
+        return value if type(value) is np.ndarray else np.asarray(value)
+    if isinstance(value, _PLAIN):
+        return value
+    try:
+        return np.asarray(value)
+    except Refused:
+        raise
+    except Exception:  # not numbers: the checker says what came
+        return value
+
+
+def guarded(fn, args: tuple):
+    """``fn(*args)``: inside a :func:`refusing` block (in this thread), with the
+    profile hook that refuses :data:`FORBIDDEN` packages while ``fn`` runs and its
+    result is read (:func:`_materialized`); a refusal the student's code caught is
+    raised after it. Elsewhere a plain call."""
+    thread = threading.get_ident()
+    rule = _RULES.get(thread)
+    if rule is None:
+        return fn(*args)
+    refused: list = []
+    hook = _hook(rule, refused)
+    before = sys.getprofile()
+    _REFUSED.pop(thread, None)
+    sys.setprofile(hook)
+    try:
+        result = _materialized(fn(*args))
+        removed = sys.getprofile() is not hook
+    except BaseException:
+        _REFUSED.pop(thread, None)  # a refusal in flight is in the error's chain
+        raise
+    finally:
+        sys.setprofile(before)
+    caught = refused[0] if refused else _REFUSED.pop(thread, None)
+    if caught is not None:
+        raise caught
+    if removed:
+        raise Refused(
+            f"{rule}: your function removed the checker's watch (sys.setprofile)"
+        )
+    return result

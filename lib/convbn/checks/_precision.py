@@ -22,8 +22,9 @@ FLOAT32_STEP = 1e-5
 
 
 def dtype_of(value) -> np.dtype | None:
-    """The floating dtype of the student's ``value`` (an array, a tensor, a tuple of
-    them: the least precise), or None when it has none."""
+    """The dtype of the student's ``value`` (an array, a tensor, a tuple of them)
+    that explains a loss of precision: an integer or boolean one if any, else the
+    least precise floating one; None when it has neither."""
     parts = value if isinstance(value, tuple | list) else (value,)
     found = []
     for part in parts:
@@ -31,9 +32,25 @@ def dtype_of(value) -> np.dtype | None:
             dtype = np.asarray(part).dtype
         except Exception:  # anything np.asarray refuses has no dtype to name
             continue
+        if dtype.kind in "iub":
+            return dtype
         if dtype.kind == "f":
             found.append(dtype)
     return min(found, key=lambda d: d.itemsize) if found else None
+
+
+def whole(dtype) -> str | None:
+    """The message for an answer of an integer or boolean ``dtype`` (from
+    :func:`dtype_of`), whose values were cut; None for any other dtype."""
+    if dtype is None or dtype.kind not in "iub":
+        return None
+    if dtype.kind == "b":
+        return "your array has dtype bool: it holds only True and False, not numbers"
+    return (
+        f"your array has the integer dtype {dtype.name}, so every value in it was cut "
+        "to a whole number: make it a float array (np.zeros(shape) is float64; "
+        "np.zeros(shape, dtype=int) or an integer array you fill is not)"
+    )
 
 
 def low_precision(got, expected, dtype=None) -> str | None:
@@ -69,5 +86,9 @@ def wrong_value(got, expected, noun: str = "value") -> str:
 
 def explain(got, expected, dtype=None, noun: str = "value") -> str:
     """The message for ``got`` (the shape of ``expected``) that matched no known
-    mistake: :func:`low_precision`, else :func:`wrong_value`."""
-    return low_precision(got, expected, dtype) or wrong_value(got, expected, noun)
+    mistake: :func:`whole`, :func:`low_precision`, else :func:`wrong_value`."""
+    return (
+        whole(dtype)
+        or low_precision(got, expected, dtype)
+        or wrong_value(got, expected, noun)
+    )

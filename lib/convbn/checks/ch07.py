@@ -19,8 +19,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import convolution, pooling
-from ._core import Mistake, as_array, call, close, first_mistake, wrong_at
-from .ch07_layers import _fresh_rng, check_layer_predictions
+from ._core import (
+    Mistake,
+    as_array,
+    call,
+    close,
+    first_mistake,
+    fresh_rng,
+    wrong_at,
+)
+from ._numpy_only import library, refusing, tensorflow
+from .ch07_layers import check_layer_predictions
 from .ch07_toolkit import (
     check_depthwise_conv2d,
     check_im2col,
@@ -258,8 +267,22 @@ def _db_message(db, dout):
     return message
 
 
+_CONV_RULE = "exercise 7.1 is numpy only: write the backward pass yourself"
+_POOL_RULE = "exercise 7.2 is numpy only: fix the backward pass yourself"
+
+
+def _refused(*modules):
+    """The library's functions of ``modules`` and TensorFlow's convolutions and
+    pooling, refused while the student's function runs."""
+    found = [f for module in modules for f in library(module)]
+    return found + tensorflow(
+        "nn.conv2d", "nn.conv2d_transpose", "nn.max_pool2d", "nn.convolution"
+    )
+
+
 def _check_conv_case(fn, dout, x, w, stride, what: str, label: str) -> None:
-    raw = call(fn, dout, x, w, stride, what=what, inputs=("dout", "x", "w"))
+    with refusing(_CONV_RULE, _refused(convolution), fn):
+        raw = call(fn, dout, x, w, stride, what=what, inputs=("dout", "x", "w"))
     if not isinstance(raw, tuple | list) or len(raw) != 3:
         count = f" of {len(raw)} items" if isinstance(raw, tuple | list) else ""
         raise AssertionError(
@@ -338,15 +361,17 @@ def check_conv2d_backward(fn, seed: int = 0) -> bool:
     forward pass instead of deriving: finite differences take many minutes on it,
     the derived gradients milliseconds. Every case has an exact answer, so a right
     solution always passes. The inputs must not be modified; complex results are
-    refused. Names the usual mistakes: the stride ignored (in dx or dw), the unread
-    rows left out of dx, the kernel not flipped in dx, contributions overwritten
+    refused; while ``fn`` runs, nothing of ``convbn``, scipy or TensorFlow may be
+    called (the exercise is numpy only). Names the usual mistakes: the stride
+    ignored (in dx or dw), the unread rows left out of dx, the kernel not flipped
+    in dx, contributions overwritten
     (``=`` instead of ``+=``) in dx or dw, dw from the wrong operand order, db not
     summed over the batch and both spatial axes, channels transposed.
     """
     rng = np.random.default_rng(seed)
     what = "your conv2d_backward"
     seeded = [*_CONV_CASES, *(_random_conv_case(rng) for _ in range(4)), _REALISTIC]
-    fresh = _fresh_rng()
+    fresh = fresh_rng()
     cases = [(case, rng) for case in seeded]
     cases += [(_random_conv_case(fresh), fresh) for _ in range(4)]
     for (n, h, w_, c_in, c_out, kh, kw, stride), draw in cases:
@@ -585,7 +610,8 @@ _PROBING_CASES = [
 def _check_pool_case(fn, dout, x, size, stride, kind, what) -> None:
     label = f"(x of shape {x.shape}, size {size}, stride {stride}{_KINDS[kind]})"
     try:
-        raw = call(fn, dout, x, size, stride, what=what, inputs=("dout", "x"))
+        with refusing(_POOL_RULE, _refused(convolution, pooling), fn):
+            raw = call(fn, dout, x, size, stride, what=what, inputs=("dout", "x"))
     except AssertionError as error:
         crash = error.__cause__
         if (
@@ -635,7 +661,9 @@ def check_max_pool2d_backward(fn, seed: int = 0) -> bool:
     and a 240 x 240 map; then four random cases from a fresh seed that nobody knows
     in advance (the grader runs this test as written: with seeded cases alone, a
     lookup table of recorded inputs would pass). Every case has an exact answer, so
-    a right solution always passes. The inputs must not be modified.
+    a right solution always passes. The inputs must not be modified, and while
+    ``fn`` runs, nothing of ``convbn``, scipy or TensorFlow may be called (the
+    exercise is numpy only).
 
     This is a debugging exercise: for the two bugs planted in the exercise's code
     (windows at ``i * size``, ``=`` instead of ``+=``), alone or together, the
@@ -649,7 +677,7 @@ def check_max_pool2d_backward(fn, seed: int = 0) -> bool:
     seeded = [*_POOL_CASES]
     seeded += [_random_pool_case(rng, ["distinct", "ties"]) for _ in range(4)]
     seeded += _PROBING_CASES
-    fresh = _fresh_rng()
+    fresh = fresh_rng()
     cases = [(case, rng) for case in seeded]
     cases += [(_random_pool_case(fresh, list(_KINDS)), fresh) for _ in range(4)]
     for (shape, size, stride, kind), draw in cases:

@@ -23,7 +23,16 @@ import operator
 import numpy as np
 
 from .. import convolution
-from ._core import Mistake, as_int, as_predictions, call, first_mistake, shown
+from ._core import (
+    Mistake,
+    as_int,
+    as_predictions,
+    call,
+    first_mistake,
+    fresh_rng,
+    shown,
+)
+from ._numpy_only import library, refusing
 
 __all__ = ["check_layer_predictions", "PREDICTION_NAMES"]
 
@@ -67,12 +76,6 @@ _RULES = {
     "transpose_shape": "the output size of a transposed convolution with "
     "output_padding (section 7.4)",
 }
-
-
-def _fresh_rng() -> np.random.Generator:
-    """A generator seeded from the operating system's entropy, different at every
-    call: the cases it draws cannot be known before the check runs."""
-    return np.random.default_rng()
 
 
 def _right(n, channels, filters, k, stride) -> dict:
@@ -262,9 +265,13 @@ def _random_case(rng) -> tuple:
     )
 
 
+_RULE = "exercise 7.3 is numpy only: write the rules yourself"
+
+
 def _check_case(fn, case, what) -> None:
     n, c, f, k, s = case
-    raw = call(fn, n, c, f, k, s, what=what)
+    with refusing(_RULE, library(convolution), fn):
+        raw = call(fn, n, c, f, k, s, what=what)
     if raw is None:
         raise AssertionError(f"{what} returned None: did you forget `return`?")
     label = (
@@ -309,7 +316,9 @@ def check_layer_predictions(fn, seed: int = 0) -> bool:
     1 x 1 kernel, a kernel as large as the image, random pairs from ``seed``, then
     four random pairs from a fresh seed that nobody knows in advance: the grader
     runs this test as written, so a table of recorded answers would otherwise pass.
-    Every number is an exact integer, so a right function always passes. Names the
+    Every number is an exact integer, so a right function always passes; while
+    ``fn`` runs, nothing of ``convbn``, scipy or TensorFlow (Keras included) may be
+    called (the exercise is numpy only). Names the
     usual mistakes without giving the right value: biases left out or counted per
     input channel, input channels left out, one filter, k for k * k, the image size
     in the parameters, "valid" instead of "same", the positions rounded down or the
@@ -319,7 +328,7 @@ def check_layer_predictions(fn, seed: int = 0) -> bool:
     the image's size assumed.
     """
     rng = np.random.default_rng(seed)
-    fresh = _fresh_rng()
+    fresh = fresh_rng()
     cases = [*_CASES, *(_random_case(rng) for _ in range(4))]
     cases += [_random_case(fresh) for _ in range(4)]
     for case in cases:

@@ -31,6 +31,7 @@ from ._core import (
     call,
     close,
     first_mistake,
+    fresh_rng,
     wrong_predictions,
 )
 from ._numpy_only import library, refusing, tensorflow
@@ -153,6 +154,13 @@ def _im2col_mistakes(x, kh: int, kw: int) -> list[Mistake]:
             "axis) and kw columns",
         ),
         Mistake(
+            _flat(windows[:, :, :, ::-1, ::-1]) if kh * kw > 1 else None,
+            "each window is rotated by 180° (kernel row and column counted from the "
+            "end): im2col copies the window as it is, x[n, i + m, j + q, c] in "
+            "column (m * kw + q) * C + c; flipping the kernel is convolution's "
+            "business, not the patch matrix's",
+        ),
+        Mistake(
             _flat(windows[:, :-1, :-1]),
             "off by one: the last window of each row and column is missing. The "
             "windows start at 0, 1, ..., H - kh: H_out = H - kh + 1 of them (and "
@@ -220,9 +228,11 @@ def check_im2col(fn, seed: int = 0) -> bool:
     and of ``w.reshape(kh * kw * C, C_out)``, so that ``im2col(x, kh, kw) @
     w.reshape(-1, C_out)`` is the convolution's output. Checked on one and several
     images and channels, square and non-square images and kernels, a 1 x 1 kernel,
-    a kernel as large as the image and random cases; the input must not be modified,
-    and while ``fn`` runs, ``convbn.convolution``'s functions and
-    ``tf.image.extract_patches`` refuse to be called (the exercise is numpy only).
+    a kernel as large as the image and random cases, the last four from a fresh seed
+    that nobody knows in advance (with seeded cases alone, a table of recorded
+    answers would pass); the input must not be modified, and while ``fn`` runs,
+    nothing of ``convbn``, scipy or TensorFlow may be called (the exercise is numpy
+    only).
     Names the usual mistakes: the columns or the rows in another order (each order
     named), the matrix transposed, kh and kw swapped, not flattened to 2-D, one
     window too few or too many per axis, the channels missing, an answer right only
@@ -231,8 +241,11 @@ def check_im2col(fn, seed: int = 0) -> bool:
     rng = np.random.default_rng(seed)
     what = "your im2col"
     refused = library(convolution) + tensorflow("image.extract_patches")
-    for n, h, w, c, kh, kw in _IM2COL_CASES + _random_shapes(rng, 4):
-        x = rng.normal(size=(n, h, w, c))
+    fresh = fresh_rng()
+    cases = [(case, rng) for case in _IM2COL_CASES + _random_shapes(rng, 4)]
+    cases += [(case, fresh) for case in _random_shapes(fresh, 4)]
+    for (n, h, w, c, kh, kw), draw in cases:
+        x = draw.normal(size=(n, h, w, c))
         expected = convolution.im2col(x, kh, kw)
         with refusing(_IM2COL_RULE, refused, fn):
             raw = call(fn, x, kh, kw, what=what, inputs=("x",))
@@ -262,6 +275,14 @@ def _merge(out) -> np.ndarray:
     return out.reshape(*out.shape[:3], -1)
 
 
+def _last_tap(x, w) -> np.ndarray:
+    """(N, H_out, W_out, C, M) from the kernel's last entry alone: what ``out =``
+    instead of ``out +=`` in a loop over the kernel's entries leaves."""
+    kh, kw = w.shape[:2]
+    rows, cols = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    return x[:, kh - 1 : kh - 1 + rows, kw - 1 : kw - 1 + cols, :, None] * w[-1, -1]
+
+
 _KERAS_RULE = (
     "out[n, i, j, c * M + m] = sum over (a, b) of x[n, i + a, j + b, c] * w[a, b, c, m]"
 )
@@ -270,6 +291,7 @@ _KERAS_RULE = (
 def _depthwise_mistakes(x, w) -> list[Mistake]:
     """What the usual mistakes of a depthwise convolution return, with diagnoses."""
     out = _by_filter(x, w)
+    out_flat = _merge(out)
     kh, kw, channels = w.shape[:3]
     standard = convolution.conv2d(x, w)  # summed over the input channels
     return [
@@ -305,6 +327,23 @@ def _depthwise_mistakes(x, w) -> list[Mistake]:
             "the rows and b along the columns",
         ),
         Mistake(
+            _merge(_last_tap(x, w)) if kh * kw > 1 else None,
+            "only the last kernel entry (a = kh - 1, b = kw - 1) is left: each "
+            "entry's product replaced the sum so far. Add the kh * kw products "
+            "(out += ..., not out = ...)",
+        ),
+        Mistake(
+            out_flat[:, :-1, :-1] if min(out_flat.shape[1:3]) > 1 else None,
+            "off by one: the last output row and column are missing. The windows "
+            "start at rows 0, 1, ..., H - kh: H_out = H - kh + 1 of them (and W_out "
+            "= W - kw + 1)",
+        ),
+        Mistake(
+            convolution.depthwise_conv2d(x, w, padding="same") if kh * kw > 1 else None,
+            "that is 'same' padding (the output as large as the input): with "
+            "'valid' padding the output is (N, H - kh + 1, W - kw + 1, C * M)",
+        ),
+        Mistake(
             np.tile(standard, channels),
             "every output channel holds a sum over the input channels: a depthwise "
             f"convolution keeps the channels apart: {_KERAS_RULE}",
@@ -337,10 +376,11 @@ def check_depthwise_conv2d(fn, seed: int = 0) -> bool:
     m]``, shape ``(N, H - kh + 1, W - kw + 1, C * M)``, the channel order of
     ``keras.layers.DepthwiseConv2D`` (its ``kernel`` has the layout of ``w``).
     Checked with one and several channels, multipliers 1 to 3, square and non-square
-    kernels, a 1 x 1 kernel, a kernel as large as the image and random cases; the
-    inputs must not be modified, and while ``fn`` runs, ``convbn.convolution``'s
-    functions and TensorFlow's ``tf.nn.depthwise_conv2d``, ``tf.nn.conv2d`` and
-    ``tf.nn.convolution`` refuse to be called (the exercise is numpy only). Names the
+    kernels, a 1 x 1 kernel, a kernel as large as the image and random cases, the
+    last four from a fresh seed that nobody knows in advance (with seeded cases
+    alone, a table of recorded answers would pass); the inputs must not be modified,
+    and while ``fn`` runs, nothing of ``convbn``, scipy or TensorFlow may be called
+    (the exercise is numpy only). Names the
     usual mistakes: the output channels in the order m * C + c, a sum over the input
     channels (a standard convolution), a flipped or transposed kernel, the multiplier
     ignored (only m = 0), an answer right only to float32's precision.
@@ -350,9 +390,12 @@ def check_depthwise_conv2d(fn, seed: int = 0) -> bool:
     refused = library(convolution) + tensorflow(
         "nn.depthwise_conv2d", "nn.conv2d", "nn.convolution"
     )
-    for n, h, w_, c, kh, kw, m in _DEPTHWISE_CASES + _random_shapes(rng, 4, True):
-        x = rng.normal(size=(n, h, w_, c))
-        w = rng.normal(size=(kh, kw, c, m))
+    fresh = fresh_rng()
+    cases = [(case, rng) for case in _DEPTHWISE_CASES + _random_shapes(rng, 4, True)]
+    cases += [(case, fresh) for case in _random_shapes(fresh, 4, True)]
+    for (n, h, w_, c, kh, kw, m), draw in cases:
+        x = draw.normal(size=(n, h, w_, c))
+        w = draw.normal(size=(kh, kw, c, m))
         expected = convolution.depthwise_conv2d(x, w)
         with refusing(_DEPTHWISE_RULE, refused, fn):
             raw = call(fn, x, w, what=what, inputs=("x", "w"))

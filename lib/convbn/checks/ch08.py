@@ -9,10 +9,12 @@ what the classic mistakes give, term by term where the paper's formulas help."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .. import batchnorm
-from ._core import Mistake, as_array, call, close, diagnose
+from ._core import Mistake, as_array, call, check_gradients, diagnose
 
 #: The checkers of this chapter's exercises that say "numpy only": the student's
 #: function may not use ``convbn`` (the grader enforces it, see
@@ -270,6 +272,55 @@ def _dx_mistakes(dy, x, gamma, eps):
     return mistakes
 
 
+def _scale_shift_mistakes(dy, x, gamma, x_hat, rule: str, over: str, beta: str):
+    """The usual wrong dgamma and dbeta (two lists) of a normalization whose x_hat is
+    given: ``rule`` is the right dgamma ("dl/dgamma = sum_i dy_i * x_hat_i"),
+    ``over`` what its sums run over ("batch"), ``beta`` the right dbeta."""
+    dgamma = [
+        Mistake(
+            dy.sum(axis=0), f"dgamma without x_hat: {rule} (y = gamma * x_hat + beta)"
+        ),
+        Mistake((dy * x).sum(axis=0), f"dgamma uses x instead of x_hat: {rule}"),
+        Mistake(
+            (dy * x_hat * gamma).sum(axis=0),
+            f"dgamma has an extra factor gamma: {rule}",
+        ),
+        Mistake(
+            (dy * x_hat).mean(axis=0), f"dgamma is a sum over the {over}, not a mean"
+        ),
+    ]
+    dbeta = [
+        Mistake(
+            dy.mean(axis=0), f"dbeta is the sum of dy over the {over}, not the mean"
+        ),
+        Mistake(
+            (dy * gamma).sum(axis=0),
+            f"dbeta = {beta}: beta is added, so gamma does not enter",
+        ),
+    ]
+    return dgamma, dbeta
+
+
+def _mistakes(dy, x, gamma, eps, x_hat) -> tuple[list, list, list]:
+    """The usual wrong dx, dgamma and dbeta of Algorithm 1's backward pass."""
+    n, d = x.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_hat_unbiased = (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + eps)
+    rule = "dl/dgamma = sum_i dy_i * x_hat_i"
+    dgamma, dbeta = _scale_shift_mistakes(
+        dy, x, gamma, x_hat, rule, "batch", "sum_i dy_i"
+    )
+    dgamma.append(
+        Mistake(
+            (dy * x_hat_unbiased).sum(axis=0),
+            "dgamma: x_hat must use the biased variance (ddof=0), as in the "
+            "forward pass",
+        )
+    )
+    dbeta.append(Mistake(dy.sum(axis=1) if n == d else None, "dbeta: sum over axis=0"))
+    return _dx_mistakes(dy, x, gamma, eps), dgamma, dbeta
+
+
 def check_batchnorm_backward(fn, seed: int = 0) -> bool:
     """Chapter 8: ``fn(dy, x, gamma, eps)`` must return ``(dx, dgamma, dbeta)``.
 
@@ -296,81 +347,15 @@ def check_batchnorm_backward(fn, seed: int = 0) -> bool:
             inputs=("dy", "x", "gamma"),
             modified=MODIFIED,
         )
-        if not isinstance(raw, tuple | list) or len(raw) != 3:
-            raise AssertionError(
-                f"{what} must return three arrays (dx, dgamma, dbeta), got "
-                f"{type(raw).__name__}"
-                + (f" of length {len(raw)}" if isinstance(raw, tuple | list) else "")
-            )
         _, cache = batchnorm.batchnorm_forward(x, gamma, 0.0, eps)
-        want_dx, want_dgamma, want_dbeta = batchnorm.batchnorm_backward(dy, cache)
-        x_hat = cache.x_hat
-        for value, name in zip(raw[1:], ("dgamma", "dbeta"), strict=True):
-            if np.shape(value) == (n,) and n != d:
-                raise AssertionError(
-                    f"{name} has shape ({n},), one value per example: sum over the "
-                    f"mini-batch (axis=0) to get one value per feature, shape ({d},)"
-                )
-        dx = as_array(raw[0], (n, d), f"{what} (dx)")
-        dgamma = as_array(raw[1], (d,), f"{what} (dgamma)")
-        dbeta = as_array(raw[2], (d,), f"{what} (dbeta)")
-        if (
-            not close(dgamma, want_dgamma)
-            and close(dgamma, want_dbeta)
-            and close(dbeta, want_dgamma)
-        ):
-            raise AssertionError(
-                "dgamma and dbeta are swapped: return (dx, dgamma, dbeta)"
-            )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x_hat_unbiased = (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + eps)
-        diagnose(
-            dbeta,
-            want_dbeta,
-            [
-                Mistake(
-                    dy.mean(axis=0),
-                    "dbeta is the sum of dy over the batch, not the mean",
-                ),
-                Mistake(
-                    (dy * gamma).sum(axis=0),
-                    "dbeta = sum_i dy_i: beta is added, so gamma does not enter",
-                ),
-                Mistake(dy.sum(axis=1) if n == d else None, "dbeta: sum over axis=0"),
-            ],
-            f"(dbeta, {context})",
+        check_gradients(
+            raw,
+            batchnorm.batchnorm_backward(dy, cache),
+            partial(_mistakes, dy, x, gamma, eps, cache.x_hat),
+            what=what,
+            context=context,
+            per_example="sum over the mini-batch (axis=0) to get one value per feature",
         )
-        diagnose(
-            dgamma,
-            want_dgamma,
-            [
-                Mistake(
-                    dy.sum(axis=0),
-                    "dgamma without x_hat: dl/dgamma = sum_i dy_i * x_hat_i (y = "
-                    "gamma * x_hat + beta)",
-                ),
-                Mistake(
-                    (dy * x).sum(axis=0),
-                    "dgamma uses x instead of x_hat: dl/dgamma = sum_i dy_i * x_hat_i",
-                ),
-                Mistake(
-                    (dy * x_hat * gamma).sum(axis=0),
-                    "dgamma has an extra factor gamma: dl/dgamma = sum_i dy_i * "
-                    "x_hat_i",
-                ),
-                Mistake(
-                    (dy * x_hat).mean(axis=0),
-                    "dgamma is a sum over the batch, not a mean",
-                ),
-                Mistake(
-                    (dy * x_hat_unbiased).sum(axis=0),
-                    "dgamma: x_hat must use the biased variance (ddof=0), as in the "
-                    "forward pass",
-                ),
-            ],
-            f"(dgamma, {context})",
-        )
-        diagnose(dx, want_dx, _dx_mistakes(dy, x, gamma, eps), f"(dx, {context})")
     return True
 
 
