@@ -307,10 +307,64 @@ class _Session:
             self.box.close()
 
 
+class _Watchdog:
+    """Raises :class:`~convbn_tools.wire.Timeout` in the thread that entered it once
+    ``seconds`` have passed, if it is still inside: the wire's deadline bounds the
+    waits for the sandbox, this bounds what a checker computes here on the student's
+    values (chapter 9 re-runs the experiment a submission's results name, with the
+    settings they name: ``steps=10**9`` would hold the batch for days). The
+    exception arrives between two bytecodes (after a numpy or TensorFlow call in
+    progress returns); one that has not arrived when the block ends is withdrawn."""
+
+    def __init__(self, seconds: float):
+        self.thread = threading.get_ident()
+        self.lock = threading.Lock()
+        self.inside, self.fired = True, False
+        self.timer = threading.Timer(seconds, self._fire)
+        self.timer.daemon = True
+
+    def _set(self, exception) -> None:
+        import ctypes
+
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(self.thread),
+            None if exception is None else ctypes.py_object(exception),
+        )
+
+    def _fire(self) -> None:
+        with self.lock:
+            if self.inside:
+                self.fired = True
+                self._set(Timeout)
+
+    def __enter__(self) -> _Watchdog:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.inside = False
+            if self.fired:  # not delivered yet (else this block is ending with it)
+                self._set(None)
+
+
+#: Seconds past a check's deadline before its computation here is interrupted (the
+#: wire's own Timeout, at the deadline, comes first when it is waiting).
+WATCHDOG_GRACE = 1.0
+
+
 def _run_test(test, session: _Session, box: Sandbox, timeout: float) -> str | None:
-    """Run one test function here, on the student's values; None when it passes."""
+    """Run one test function here, on the student's values; None when it passes.
+    Within ``timeout`` seconds: the waits for the sandbox end at the deadline, the
+    checker's own computation here by :class:`_Watchdog` (Timeout, both)."""
     namespace: dict = {"__name__": "convbn_grader_test"}
     exec(compile(test.code, f"<test {test.name}>", "exec"), namespace)
+    with _Watchdog(timeout + WATCHDOG_GRACE):
+        return _checked(test, namespace, session, box, timeout)
+
+
+def _checked(test, namespace, session, box, timeout: float) -> str | None:
     box.channel.deadline = time.monotonic() + timeout
     try:
         args = []

@@ -19,14 +19,18 @@ functions through this wire as black boxes. Both ends hold a :class:`Channel`:
   strings, lists, tuples and dicts of those, a dict as its key/value pairs); the
   receiver rebuilds it with its own class of that name, each field checked against
   the class's annotation.
-- What the grader decodes has a budget: nodes, bytes, depth and the deadline
-  (:class:`Budget`), so a few hundred bytes of shared references (a value that
-  unfolds to 2^60 nodes) end the session instead of the grader. Every text the
-  other side controls is cut to :data:`MAX_TEXT` characters on the receiving side.
+- What the grader decodes has a budget: nodes, bytes, depth, records and the
+  deadline (:class:`Budget`), so a few hundred bytes of shared references (a value
+  that unfolds to 2^60 nodes) end the session instead of the grader. A plain value
+  is a number, a string, bytes or None, never a container built by the unpickler
+  itself (which no depth limit reaches: hashing a tuple nested 300,000 deep
+  overflows the C stack). Every text the other side controls is cut to
+  :data:`MAX_TEXT` characters on the receiving side.
 - A function crosses as a *handle*: the receiver gets a :class:`Remote`, which calls
   it on the other side and waits for the answer, serving calls back meanwhile (a
   checker may hand the student's function a function of its own).
-- Anything else crosses as an :class:`Opaque` stand-in that names its type.
+- Anything else crosses as an :class:`Opaque` stand-in that names its type (one
+  class per name: a million stand-ins cost a million small objects, not classes).
 - An exception raised on the other side comes back as an ``Exception`` of the same
   name (never a ``BaseException``: a student's ``SystemExit`` is an ordinary error
   here). Arrays that the called function modified in place are copied back, so the
@@ -43,6 +47,7 @@ The grader's end waits with a deadline: :class:`Timeout` and :class:`PeerGone`
 from __future__ import annotations
 
 import builtins
+import functools
 import io
 import json
 import os
@@ -54,6 +59,8 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+
+from convbn_tools import keras_values
 
 __all__ = [
     "MAX_MESSAGE",
@@ -77,7 +84,12 @@ MAX_TEXT = 2000
 #: The most nodes, and bytes of arrays, one decoded message may hold.
 MAX_NODES, MAX_BYTES = 2_000_000, 256 * 2**20
 #: The largest Keras model (bytes of variables) the grader rebuilds.
-MAX_MODEL_BYTES = 256 * 2**20
+MAX_MODEL_BYTES = keras_values.MAX_MODEL_BYTES
+#: The most results of :mod:`convbn.experiments` (records) one message may hold: a
+#: checker compares a claim's runs pairwise and in every order (3 to 5 seeds).
+MAX_RECORDS = 8
+#: The types a plain value (``("v", value)``) may have.
+_PLAIN = (type(None), bool, int, float, str, bytes)
 #: The handles of the sandbox's adapters for Keras losses (see
 #: :mod:`convbn_tools.sandbox`): trace with ``tf.function``; the gradient of a sum.
 GRAPH_HANDLE, GRADIENT_HANDLE = 0, 1
@@ -98,10 +110,19 @@ class Refused(ValueError):
 
 class Budget:
     """What decoding one message may cost: ``nodes``, ``bytes`` of arrays and
-    texts, and the ``deadline`` (a ``time.monotonic`` value or None)."""
+    texts, ``records`` and the ``deadline`` (a ``time.monotonic`` value or None)."""
 
     def __init__(self, nodes=MAX_NODES, size=MAX_BYTES, deadline=None):
         self.nodes, self.bytes, self.deadline = nodes, size, deadline
+        self.records = MAX_RECORDS
+
+    def record(self) -> None:
+        """Count one record; Refused past :data:`MAX_RECORDS`."""
+        self.records -= 1
+        if self.records < 0:
+            raise Refused(
+                f"more than {MAX_RECORDS} results of convbn.experiments in one value"
+            )
 
     def spend(self, size: int = 0) -> None:
         """Count one node of ``size`` bytes; PeerGone or Timeout past the budget."""
@@ -121,6 +142,12 @@ def _cut(text, limit: int = MAX_TEXT) -> str:
     side, which may have lifted its own cap)."""
     text = text if isinstance(text, str) else str(type(text).__name__)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown(kind) -> str:
+    """A message's kind as text: its repr if a str, else its type's name (the repr
+    of a tuple the unpickler nested 300,000 deep raises RecursionError)."""
+    return _cut(repr(kind), 40) if isinstance(kind, str) else type(kind).__name__
 
 
 class Opaque:
@@ -150,8 +177,14 @@ class ModelWeights:
 
 def _opaque(type_name: str) -> Opaque:
     type_name = _cut(type_name, 100)
-    name = type_name if type_name.isidentifier() else "object"
-    return type(name, (Opaque,), {"type_name": name})()
+    return _opaque_class(type_name if type_name.isidentifier() else "object")()
+
+
+@functools.lru_cache(maxsize=256)
+def _opaque_class(name: str) -> type:
+    """The stand-in class of type ``name``: one for each name (a class costs a
+    kilobyte, and a message may hold two million stand-ins)."""
+    return type(name, (Opaque,), {"type_name": name})
 
 
 def _exception(type_name: str, text: str) -> Exception:
@@ -483,6 +516,8 @@ class Channel:
         budget.spend()
         try:
             if kind == "v":
+                if type(rest[0]) not in _PLAIN:  # a list or tuple the unpickler
+                    raise PeerGone("a malformed plain value")  # built: no budget
                 if isinstance(rest[0], str | bytes):
                     budget.spend(len(rest[0]))
                 return rest[0]
@@ -545,6 +580,7 @@ class Channel:
             if kind == "record":
                 from convbn_tools import records
 
+                budget.record()
                 fields = [
                     (_cut(field, 100), self._decode_data(item, depth + 1, budget))
                     for field, item in rest[1]
@@ -560,7 +596,7 @@ class Channel:
             raise
         except Exception as error:  # a value that does not parse: the peer's fault
             raise PeerGone(f"a malformed value ({type(error).__name__})") from None
-        raise PeerGone(f"an unknown kind of value {_cut(repr(kind), 40)}")
+        raise PeerGone(f"an unknown kind of value {_shown(kind)}")
 
     def _decode_data(self, tree, depth: int, budget: Budget):
         """A record's field: :meth:`decode` of plain data only (None, numbers,
@@ -588,44 +624,29 @@ class Channel:
                 raise Refused("a record's dict whose keys are not all strings")
             _hashable_keys([k for k, _ in pairs], kind)
             return dict(pairs)
-        raise Refused(f"a record's field holds a {_cut(repr(kind), 40)}, not data")
+        raise Refused(f"a record's field holds a {_shown(kind)}, not data")
 
     def _decode_model(self, config, weights, budget: Budget):
-        """A Keras model from its config and weights, checked before it is built:
-        the variables' sizes come from ``model_sizes`` (a limited process) and must
-        fit :data:`MAX_MODEL_BYTES` and match the weights that came with it."""
+        """A Keras model from its config and weights, checked before it is built
+        (:func:`convbn_tools.keras_values.build`: functions of Keras's modeling
+        modules only; the variables' sizes, from ``model_sizes``, a limited
+        process, must fit :data:`MAX_MODEL_BYTES` and match the weights)."""
         if self.model_sizes is None:
             raise Refused("this grader reads no Keras models")
         if not (isinstance(config, str) and isinstance(weights, list)):
             raise PeerGone("a malformed Keras model")
         budget.spend(len(config))
-        sizes = self.model_sizes(config)  # Refused, with Keras's message, if refused
-        total = sum(
-            int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in sizes
-        )
-        if total > MAX_MODEL_BYTES:
-            raise Refused(
-                f"the Keras model's variables take {total / 2**20:.0f} MB "
-                f"(at most {MAX_MODEL_BYTES // 2**20} MB are read)"
-            )
-        arrays = []
-        for data in weights:
-            budget.spend(len(data))
-            arrays.append(_from_npy(data, budget))
-        shapes = [tuple(shape) for shape, _ in sizes]
-        if [a.shape for a in arrays] != shapes:
-            raise PeerGone("a Keras model whose weights do not match its config")
-        import keras
 
-        try:
-            model = keras.saving.deserialize_keras_object(
-                json.loads(config), safe_mode=True
-            )
-            model.set_weights(arrays)
-        except Exception as error:
-            raise Refused(
-                f"the Keras model could not be read safely ({_cut(str(error), 500)})"
-            ) from None
+        def arrays():
+            out = []
+            for data in weights:
+                budget.spend(len(data))
+                out.append(_from_npy(data, budget))
+            return out
+
+        model = keras_values.build(config, arrays, self.model_sizes, Refused, _cut)
+        if model is None:
+            raise PeerGone("a Keras model whose weights do not match its config")
         return model
 
     # calls -----------------------------------------------------------------
@@ -655,7 +676,7 @@ class Channel:
             if message[0] == "raise" and len(message) == 3:
                 _, type_name, text = message
                 raise _exception(type_name, text)
-            raise PeerGone(f"an unexpected message {_cut(repr(message[0]), 40)}")
+            raise PeerGone(f"an unexpected message {_shown(message[0])}")
 
     def serve_call(self, message) -> None:
         """Run one ``("call", ...)`` request of the other side and send the answer.
@@ -701,7 +722,7 @@ def _write_back(original, new) -> None:
     if isinstance(new, ModelWeights):
         keras = sys.modules.get("keras")
         if keras is not None and isinstance(original, keras.Model):
-            _assign_weights(original, new.arrays)
+            keras_values.assign_weights(original, new.arrays, _cut)
     elif isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
         if original.shape == new.shape and original.flags.writeable:
             np.copyto(original, new, casting="unsafe")
@@ -715,27 +736,6 @@ def _write_back(original, new) -> None:
     elif isinstance(original, dict) and isinstance(new, dict):
         for key in original.keys() & new.keys():
             _write_back(original[key], new[key])
-
-
-def _assign_weights(model, arrays: list[np.ndarray]) -> None:
-    """Set every variable of ``model`` (``model.weights``) to ``arrays``, which must
-    be numbers of exactly the variables' shapes (ValueError, naming them, if not)."""
-    variables = list(getattr(model, "weights", None) or [])
-    want = [tuple(int(n) for n in v.shape) for v in variables]
-    got = [a.shape for a in arrays]
-    if got != want or not all(a.dtype.kind in "biuf" for a in arrays):
-        if got == want:
-            kinds = sorted({str(a.dtype) for a in arrays if a.dtype.kind not in "biuf"})
-            what = f"weights of type {', '.join(kinds)}"
-        else:
-            what = f"{len(got)} weights of shapes {_cut(str(got), 300)}"
-        raise ValueError(
-            f"the Keras model came back with {what}; the model it was given has "
-            f"{len(want)} of shapes {_cut(str(want), 300)}: change the values of its "
-            "variables (assign), not its layers or their number"
-        )
-    for variable, array in zip(variables, arrays, strict=True):
-        variable.assign(array.astype(str(variable.dtype)))
 
 
 class Remote:

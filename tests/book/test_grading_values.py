@@ -218,6 +218,126 @@ def test_a_look_alike_class_stays_opaque(channels):
     assert "cannot read" in repr(back) and type(back).__name__ == "Figure1Result"
 
 
+def test_more_than_eight_records_in_one_value_are_refused(channels):
+    """Chapter 9's checker pairs a claim's runs in every order (n! pairings): twelve
+    forged results would fill the grader's memory before any deadline."""
+    from convbn_tools.wire import Refused
+
+    grader, sandbox = channels
+    assert len(grader.decode(sandbox.encode([figure1()] * 8))) == 8
+    with pytest.raises(Refused, match="more than 8 results of convbn.experiments"):
+        grader.decode(sandbox.encode([figure1()] * 9))
+
+
+# --------------------------------------------------------------------------
+# What the unpickler builds, stand-ins, and the checkers' time in the grader
+# --------------------------------------------------------------------------
+DEEP_TUPLE = r"""
+import os, struct, sys, threading
+from convbn_tools.wire import Channel, PeerGone
+read, write = os.pipe()
+grader = Channel(read, -1)
+deep = b")" + b"\x85" * 300_000  # EMPTY_TUPLE, then TUPLE1: nested 300,000 deep
+body = (b"\x80\x05\x8c\x05value\x8c\x03set(\x8c\x01v" + deep + b"\x86l\x86\x86.")
+frame = struct.pack("!Q", len(body)) + body
+threading.Thread(target=os.write, args=(write, frame), daemon=True).start()
+try:
+    grader.decode(grader.receive()[1])  # a set of it: hashing it overflowed the stack
+except PeerGone as error:
+    print("refused:", error)
+"""
+
+
+def test_a_plain_value_is_never_a_container_the_unpickler_built():
+    """``("v", x)`` holds a number, a string, bytes or None: a tuple the unpickler
+    nests 300,000 deep (a few hundred kB) crashed the grader (and the batch) with a
+    segmentation fault when a set or dict hashed it."""
+    from convbn_tools.wire import Channel, PeerGone
+
+    channel = Channel(-1, -1)
+    for value in ((1,), [1], {"a": 1}):
+        with pytest.raises(PeerGone, match="malformed plain value"):
+            channel.decode(("v", value))
+    assert channel.decode(("v", b"x")) == b"x" and channel.decode(("v", None)) is None
+    done = subprocess.run(
+        [sys.executable, "-c", DEEP_TUPLE],
+        cwd=ROOT / "lib",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert "refused: a malformed plain value" in done.stdout
+
+
+def test_stand_ins_share_one_class_per_type_name():
+    """Two million ``("opaque", name)`` nodes (4 MB on the wire) made two million
+    classes: 5 GB in the grader. One class per name now."""
+    from convbn_tools.wire import Channel
+
+    values = Channel(-1, -1).decode(("list", [("opaque", "Thing")] * 1000))
+    assert len({type(v) for v in values}) == 1
+    assert "<Thing object (the grader cannot read it)>" == repr(values[0])
+
+
+def test_a_models_functions_come_from_kerass_modeling_modules_only(channels):
+    """``safe_mode`` builds a model whose activation is ``keras.config.set_epsilon``:
+    called by a checker in the grader, it set Keras's epsilon for every submission
+    graded after it. Such a model is refused before anything is built."""
+    import json
+
+    import keras
+
+    from convbn_tools.sandbox import _sizes_here
+    from convbn_tools.wire import Refused, _npy
+
+    grader, _ = channels
+    grader.model_sizes = _sizes_here
+    model = bn_model()
+    config = keras.saving.serialize_keras_object(model)
+    weights = [_npy(w) for w in model.get_weights()]
+    built = grader.decode(("keras", json.dumps(config), weights))
+    assert built.count_params() == model.count_params()
+    dense = next(c for c in config["config"]["layers"] if c["class_name"] == "Dense")
+    functions = (("keras.config", "set_epsilon"), ("keras.utils", "plot_model"))
+    for module, name in functions:
+        dense["config"]["activation"] = {
+            "module": module,
+            "class_name": "function",
+            "config": name,
+            "registered_name": None,
+        }
+        with pytest.raises(Refused, match=f"the function '{module}.{name}'"):
+            grader.decode(("keras", json.dumps(config), weights))
+    assert keras.config.epsilon() == 1e-7
+
+
+def test_a_checkers_own_computation_ends_at_the_checks_deadline():
+    """A check that computes in the grader (chapter 9 re-runs the experiment a
+    result names, ``steps=10**9`` if the result says so) ends with Timeout at the
+    deadline, like a wait for the sandbox; a check that ends in time is left alone."""
+    import time
+    from types import SimpleNamespace
+
+    from convbn_tools import grading
+    from convbn_tools.gradebook import Test
+    from convbn_tools.wire import Timeout
+
+    box = SimpleNamespace(channel=SimpleNamespace(deadline=None), value=lambda n: 3)
+    session = SimpleNamespace(numpy_only=False, cell_errors=[])
+    code = "def test_q(x):\n    import time\n    end = time.monotonic() + 20\n"
+    code += "    while time.monotonic() < end:\n        x = x + 1\n"
+    start = time.monotonic()
+    with pytest.raises(Timeout):
+        grading._run_test(Test("test_q", ["x"], code, False), session, box, 0.5)
+    assert time.monotonic() - start < 0.5 + grading.WATCHDOG_GRACE + 5
+    assert box.channel.deadline is None
+    quick = "def test_q(x):\n    assert x == 3\n"
+    test = Test("test_q", ["x"], quick, False)
+    assert grading._run_test(test, session, box, 0.2) is None
+    time.sleep(0.2 + grading.WATCHDOG_GRACE + 0.3)  # no Timeout arrives later
+
+
 # --------------------------------------------------------------------------
 # Chapter 9's reference solutions, graded in the sandbox
 # --------------------------------------------------------------------------
