@@ -1,30 +1,36 @@
-"""The autograder zip that Gradescope can build: Python 3.11 and the course's package.
+"""The Gradescope autograder through otter's own configuration.
 
-``otter assign`` writes ``exercises-autograder_*.zip``; Gradescope builds its grading
-image from the zip's ``setup.sh``, which creates a conda environment from the zip's
-``environment.yml``: otter's own default is a Python newer than the one this course
-is tested with, and otter-grader alone, with no ``convbn``. Every test of every
-chapter starts with ``from convbn.checks import ...``, so such an image would give
-every student zero.
+Gradescope builds its grading image with the autograder zip's ``setup.sh``, which
+creates a conda environment from the zip's ``environment.yml``. ``otter assign``
+writes that file from its ASSIGNMENT CONFIG (``otter/assign/assignment.py``): left
+alone, it holds otter's default Python (newer than the one this course is tested
+with) and otter-grader, and no ``convbn``, whose ``convbn.checks`` every test of
+every chapter imports, so every student would get zero.
 
-:func:`configure_zip` rewrites that ``environment.yml`` in place:
+:func:`assignment_config` generates the keys otter reads for that image from
+``_config.yml`` and ``requirements.txt``:
 
-- ``python=`` :data:`PYTHON` (the version CI tests);
-- after otter's own pin, the course's package from its repository, as the Colab cell
-  gets it (``_config.yml``'s ``repository: url`` and ``branch``), with the package's
-  dependencies (``pyproject.toml``), and the lines of ``requirements.txt`` for
-  :data:`GRADING` (TensorFlow and Keras for the checkers of chapters 8 to 12, and
-  the ``ipykernel<7`` pin: otter executes the notebook in a kernel there too, see
-  CONTRIBUTING.md, "Known upstream bugs").
+- ``python_version``: :data:`PYTHON`, the version CI tests;
+- ``requirements``: the course's package from its repository, as the Colab cell
+  gets it (``_config.yml``'s ``repository: url`` and ``branch``), and the lines of
+  ``requirements.txt`` for :data:`GRADING` (TensorFlow and Keras for the checkers
+  of chapters 8 to 12, and the ``ipykernel<7`` pin: otter executes the notebook in
+  a kernel there too, see CONTRIBUTING.md, "Known upstream bugs"); otter puts them
+  after its own pin (``overwrite_requirements: false``);
+- ``environment``: a conda file otter merges with its own, with conda-forge's
+  ``git`` when the package comes from a ``git+`` URL: pip needs the ``git`` program
+  for that, and neither otter's ``setup.sh`` nor its local grading image installs
+  it.
 
-``python -m convbn.homework`` does this for every zip it makes; ``--convbn SPEC``
+:func:`write_config` writes them as an otter config file, which ``python -m
+convbn_tools.otter assign --config-file FILE`` loads as otter loads a
+``config_file`` (a key of the notebook's own ASSIGNMENT CONFIG wins);
+``python -m convbn.homework`` does this for every chapter, and ``--convbn SPEC``
 replaces the package's source (a released version, a wheel's URL, a fork).
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import yaml
@@ -32,13 +38,24 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from convbn_tools import colab
 
-__all__ = ["PYTHON", "GRADING", "package_source", "requirements", "configure_zip"]
+__all__ = [
+    "PYTHON",
+    "GRADING",
+    "GIT",
+    "package_source",
+    "requirements",
+    "environment",
+    "assignment_config",
+    "write_config",
+]
 
 #: The Python version of the grading image, the one CI tests the course with.
 PYTHON = "3.11"
 #: Lines of ``requirements.txt`` the grading image needs beyond the package's own
 #: dependencies.
 GRADING = ("tensorflow", "keras", "ipykernel")
+#: The conda package that gives the image the ``git`` program (conda-forge's).
+GIT = "git"
 
 
 def package_source(root: str | Path = ".") -> str:
@@ -47,16 +64,7 @@ def package_source(root: str | Path = ".") -> str:
     return f"convbn @ git+{url}@{branch}"
 
 
-def requirements(root: str | Path = ".", source: str | None = None) -> list[str]:
-    """What the grading image installs with pip, besides otter: the package (from
-    ``source``, default :func:`package_source`) and the lines of ``requirements.txt``
-    for :data:`GRADING`.
-
-    Raises ``ValueError`` when ``source`` is not a requirement of a package named
-    ``convbn``, or when ``requirements.txt`` lacks one of :data:`GRADING`.
-    """
-    root = Path(root)
-    source = package_source(root) if source is None else source
+def _package(source: str) -> Requirement:
     try:
         package = Requirement(source)
     except InvalidRequirement as error:
@@ -69,54 +77,67 @@ def requirements(root: str | Path = ".", source: str | None = None) -> list[str]
             f"source must be a requirement for the package convbn, got {source!r} "
             f"(a requirement for {package.name!r})"
         )
+    return package
+
+
+def requirements(root: str | Path = ".", source: str | None = None) -> list[str]:
+    """What the grading image installs with pip, besides otter: the package (from
+    ``source``, default :func:`package_source`) and the lines of ``requirements.txt``
+    for :data:`GRADING`.
+
+    Raises ``ValueError`` when ``source`` is not a requirement of a package named
+    ``convbn``, or when ``requirements.txt`` lacks one of :data:`GRADING`.
+    """
+    root = Path(root)
+    source = package_source(root) if source is None else source
+    package = _package(source)
     return [str(package), *colab.requirement_lines(root, GRADING)]
 
 
-def _environment(text: str, pip: list[str]) -> tuple[str, list[str]]:
-    environment = yaml.safe_load(text)
-    dependencies = environment.get("dependencies") if environment else None
-    if not isinstance(dependencies, list):
-        raise ValueError("the zip's environment.yml has no list of dependencies")
-    pythons = [
-        i
-        for i, item in enumerate(dependencies)
-        if isinstance(item, str) and item.split("=")[0].strip() == "python"
-    ]
-    sections = [item for item in dependencies if isinstance(item, dict)]
-    if len(pythons) != 1 or len(sections) != 1 or "pip" not in sections[0]:
-        raise ValueError(
-            "the zip's environment.yml must name python once and have one pip "
-            f"section (otter-grader's layout), got {dependencies!r}"
-        )
-    dependencies[pythons[0]] = f"python={PYTHON}"
-    names = {Requirement(line).name for line in pip}
-    kept = [line for line in sections[0]["pip"] if Requirement(line).name not in names]
-    sections[0]["pip"] = kept + pip
-    return yaml.safe_dump(environment, sort_keys=False), sections[0]["pip"]
+def environment(source: str) -> dict | None:
+    """The conda environment otter merges with its own for the package ``source``
+    (a pip requirement): conda-forge's :data:`GIT` when pip installs it from a
+    ``git+`` URL, otherwise None (nothing to add)."""
+    url = _package(source).url or ""
+    if not url.startswith("git+"):
+        return None
+    return {"channels": ["conda-forge"], "dependencies": [GIT]}
 
 
-def configure_zip(path: str | Path, pip: list[str]) -> list[str]:
-    """Rewrite the autograder zip at ``path``: Python :data:`PYTHON` and ``pip`` (from
-    :func:`requirements`) in its ``environment.yml``. Returns the zip's pip list.
+def assignment_config(
+    root: str | Path = ".",
+    source: str | None = None,
+    environment_file: str | Path | None = None,
+) -> dict:
+    """otter's ASSIGNMENT CONFIG keys for the grading image: ``python_version``,
+    ``requirements`` (:func:`requirements`), ``overwrite_requirements`` (false:
+    after otter's own pin) and, when ``environment_file`` is given (the path of
+    :func:`environment` written out), ``environment``."""
+    config = {
+        "python_version": PYTHON,
+        "requirements": requirements(root, source),
+        "overwrite_requirements": False,
+    }
+    if environment_file is not None:
+        config["environment"] = str(Path(environment_file).resolve())
+    return config
 
-    The zip is rewritten whole, every other member unchanged, and replaced only once
-    the new one is complete.
-    """
-    path = Path(path)
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"path must be an otter autograder zip, got {path}")
-    with zipfile.ZipFile(path) as old:
-        if "environment.yml" not in old.namelist():
-            raise ValueError(f"{path} has no environment.yml: not an autograder zip")
-        members = [(info, old.read(info)) for info in old.infolist()]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
-        for info, data in members:
-            if info.filename == "environment.yml":
-                text, written = _environment(data.decode(), pip)
-                data = text.encode()
-            new.writestr(info, data)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(buffer.getvalue())
-    partial.replace(path)
-    return written
+
+def write_config(
+    folder: str | Path, root: str | Path = ".", source: str | None = None
+) -> Path:
+    """Write the assignment config (and its conda file, if any) into ``folder``,
+    which must not be an output folder of ``otter assign`` (otter copies the conda
+    file into the autograder folder); return the config file's path, for
+    ``python -m convbn_tools.otter assign --config-file``."""
+    folder = Path(folder)
+    source = package_source(root) if source is None else source
+    conda = environment(source)
+    conda_file = None
+    if conda is not None:
+        conda_file = folder / "gradescope-environment.yml"
+        conda_file.write_text(yaml.safe_dump(conda, sort_keys=False))
+    config = assignment_config(root, source, conda_file)
+    path = folder / "gradescope-assignment.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path

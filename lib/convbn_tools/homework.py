@@ -91,35 +91,36 @@ def assign(
 
     The output of each chapter goes to ``out / chapter`` (default
     ``root/_build/homework``), replacing what was there. Each autograder zip is made
-    ready for Gradescope (:func:`convbn_tools.gradescope.configure_zip`): Python 3.11
-    and the course's package, from ``convbn`` (a pip requirement) or by default from
-    the repository ``_config.yml`` names.
+    for Gradescope by otter itself, from the assignment config keys of
+    :func:`convbn_tools.gradescope.assignment_config`: Python 3.11 and the course's
+    package, from ``convbn`` (a pip requirement) or by default from the repository
+    ``_config.yml`` names (with ``git`` for pip to fetch it).
     """
     root = Path(root)
     out = root / "_build" / "homework" if out is None else Path(out)
     selected = _select(root, chapters)
-    pip = gradescope.requirements(root, convbn)
     results = {}
-    for name, notebook in selected.items():
-        target = (out / name).resolve()
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        command = _otter("assign", "-v", str(notebook.resolve()), str(target))
-        if not run_tests:
-            command.append("--no-run-tests")
-        done = subprocess.run(
-            command, cwd=notebook.parent, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"otter assign failed for {notebook} (exit {done.returncode}):\n"
-                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    with tempfile.TemporaryDirectory(prefix="convbn-gradescope-") as configs:
+        config = gradescope.write_config(configs, root, convbn)
+        for name, notebook in selected.items():
+            target = (out / name).resolve()
+            if target.exists():
+                shutil.rmtree(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            command = _otter("assign", "-v", "--config-file", str(config))
+            command += [str(notebook.resolve()), str(target)]
+            if not run_tests:
+                command.append("--no-run-tests")
+            done = subprocess.run(
+                command, cwd=notebook.parent, capture_output=True, text=True
             )
-        for archive in (target / "autograder").glob("*-autograder_*.zip"):
-            gradescope.configure_zip(archive, pip)
-        _colab_first(target / "student" / "exercises.ipynb", root, notebook)
-        results[name] = target
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"otter assign failed for {notebook} (exit {done.returncode}):\n"
+                    f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+                )
+            _colab_first(target / "student" / "exercises.ipynb", root, notebook)
+            results[name] = target
     return results
 
 
