@@ -3,22 +3,23 @@
 The quick checks always run; the full one (marked ``binder``, run by .ci/run) does
 what repo2docker does -- a fresh Python 3.11 environment, ``pip install -r
 binder/requirements.txt``, then ``binder/postBuild`` from the repository's root --
-and executes a chapter notebook in it.
+and executes a chapter notebook in it, and checks JupyterLab's settings against the
+pinned JupyterLab's own schema.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import re
 import shutil
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import lab_browser
 import pytest
-from environments import FreshEnvironment
+from environments import FreshEnvironment, require
 from packaging.requirements import Requirement
 
 from conftest import ROOT
@@ -75,38 +76,40 @@ def test_postbuild_installs_only_the_course_packages():
     assert "--no-deps" in text and "-e ." in text
 
 
+#: The JupyterLab plugin whose settings binder/overrides.json sets.
+NOTIFICATION = "@jupyterlab/apputils-extension:notification"
+#: Run in the Binder environment: overrides.json against the schema of the
+#: JupyterLab installed there (the pinned one); prints the schema's fetchNews default.
+VALIDATE = f"""
+import json, sys
+from pathlib import Path
+import jsonschema, jupyterlab
+schemas = Path(jupyterlab.__file__).parent / "schemas"
+schema = json.loads((schemas / "{NOTIFICATION.replace(":", "/")}.json").read_text())
+jsonschema.validate(json.loads(sys.argv[1])["{NOTIFICATION}"], schema)
+print(schema["properties"]["fetchNews"]["default"])
+"""
+
+
 def test_jupyterlab_settings_never_ask_about_news():
     """binder/overrides.json, which postBuild copies to the environment's
-    share/jupyter/lab/settings/, is valid for the pinned JupyterLab's schema and
-    turns the news and update checks off (no "official Jupyter news" prompt)."""
+    share/jupyter/lab/settings/, turns the news and update checks off (no "official
+    Jupyter news" prompt); the Binder test checks it against the pinned JupyterLab's
+    schema."""
     overrides = json.loads((BINDER / "overrides.json").read_text())
-    plugin = "@jupyterlab/apputils-extension:notification"
-    assert overrides == {plugin: {"fetchNews": "false", "checkForUpdates": False}}
+    assert overrides == {NOTIFICATION: {"fetchNews": "false", "checkForUpdates": False}}
     post_build = (BINDER / "postBuild").read_text()
     assert "share/jupyter/lab/settings" in post_build
     assert "cp binder/overrides.json" in post_build
-    jupyterlab = pytest.importorskip("jupyterlab")
-    installed = importlib.metadata.version("jupyterlab")
-    if installed != pins()["jupyterlab"]:
-        pytest.skip(f"JupyterLab {installed} here, {pins()['jupyterlab']} pinned")
-    schema_file = (
-        Path(jupyterlab.__file__).parent
-        / "schemas"
-        / "@jupyterlab"
-        / "apputils-extension"
-        / "notification.json"
-    )
-    schema = json.loads(schema_file.read_text())
-    jsonschema = pytest.importorskip("jsonschema")
-    jsonschema.validate(overrides[plugin], schema)
-    assert schema["properties"]["fetchNews"]["default"] == "none"  # "none" asks
 
 
 @pytest.fixture(scope="module")
 def binder_env(tmp_path_factory):
     """repo2docker's steps in a fresh virtual environment (Python 3.11)."""
-    if sys.version_info[:2] != (3, 11):
-        pytest.skip("repo2docker would use Python 3.11 (binder/runtime.txt)")
+    require(
+        sys.version_info[:2] == (3, 11),
+        "Python 3.11, repo2docker's (binder/runtime.txt): run the tests with it",
+    )
     env = FreshEnvironment(tmp_path_factory.mktemp("binder") / "env")
     env.pip_install("-r", "binder/requirements.txt")
     env.run("bash", "binder/postBuild")
@@ -124,9 +127,10 @@ def test_binder_environment_builds_and_runs_a_chapter(binder_env, tmp_path):
         )
         assert Path(where.strip()).is_relative_to(ROOT / "lib" / package)
     settings = env.where / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-    assert json.loads(settings.read_text()) == json.loads(
-        (BINDER / "overrides.json").read_text()
-    )
+    overrides = (BINDER / "overrides.json").read_text()
+    assert json.loads(settings.read_text()) == json.loads(overrides)
+    # valid for the pinned JupyterLab, whose default ("none") would ask
+    assert env.run(env.python, "-c", VALIDATE, overrides).strip() == "none"
     notebook = ROOT / "chapters" / "02_discrete_convolution" / "index.ipynb"
     env.execute(notebook, tmp_path / "index.ipynb", notebook.parent)
     assert (tmp_path / "index.ipynb").exists()
@@ -145,9 +149,10 @@ def test_jupyterlab_opens_without_news_and_widgets_fit_and_respond(
     lies inside its output area and the notebook column, and every slider moved
     changes the figure."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    require(chromium, "Chromium (Debian: apt-get install chromium)")
+    require(find_spec("playwright"), "Playwright (pip install -r requirements.txt)")
+    import playwright.sync_api as sync_api
+
     shots = ROOT / "_build" / "screenshots" / "jupyterlab"
     shots.mkdir(parents=True, exist_ok=True)
     with (

@@ -4,6 +4,7 @@ import json
 
 import pytest
 import yaml
+from environments import require
 
 from conftest import ROOT
 from convbn_tools import book_assets as assets
@@ -88,8 +89,7 @@ def test_the_config_lists_the_extensions():
 @pytest.mark.parametrize("name", ["mathjax", "requirejs"])
 def test_sources_name_real_npm_folders(name):
     modules = ROOT / "node_modules"
-    if not modules.exists():
-        pytest.skip("npm ci has not run here")
+    require(modules.exists(), "node_modules (run `npm ci`; .ci/run does)")
     assert (modules / name).exists()
 
 

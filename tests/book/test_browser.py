@@ -22,9 +22,11 @@ import functools
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+from environments import require
 
 from conftest import ROOT
 
@@ -42,6 +44,14 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def require_book() -> None:
+    """Skip (fail under ``CI=1``) unless the book is built."""
+    require(
+        (HTML / "index.html").exists(),
+        "the built book (run `jupyter-book build .` first)",
+    )
 
 
 def pages() -> list[Path]:
@@ -68,11 +78,11 @@ def site():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (HTML / "index.html").exists():
-        pytest.skip("the book is not built: run `jupyter-book build .` first")
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    require_book()
+    require(CHROMIUM, "Chromium (Debian: apt-get install chromium)")
+    require(find_spec("playwright"), "Playwright (pip install -r requirements.txt)")
+    import playwright.sync_api as playwright_api
+
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
@@ -125,8 +135,7 @@ def wait_for_math(page) -> None:
 
 
 def test_the_book_has_pages():
-    if not (HTML / "index.html").exists():
-        pytest.skip("the book is not built")
+    require_book()
     assert len(pages()) >= 10
 
 

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import pytest
+from environments import require
 from test_grading import CH03, INIT, blank, solution
 
 from conftest import ROOT
@@ -558,8 +559,10 @@ def test_without_a_cgroup_one_tmpfs_limits_files_and_inodes(tmp_path, sandbox):
     """Where no cgroup can be made, the writable places share one tmpfs with a size
     and an inode limit (mounted by ``unshare``): the attacks on memory that the
     poll of resident memory cannot see stop there, and honest work is unharmed."""
-    if isolation._private_tmpfs() != "tmpfs":
-        pytest.skip("unshare cannot mount a tmpfs here")
+    require(
+        isolation._private_tmpfs() == "tmpfs",
+        "a tmpfs that `unshare -rm` can mount (user namespaces: util-linux's unshare)",
+    )
     box = isolation.Isolation(sandbox.bwrap, "tmpfs", sandbox.seccomp)
     out = tmp_path / "out"
     cells = attacks(tmp_path, out, str(tmp_path / "none.sock"))

@@ -10,6 +10,7 @@ import re
 
 import pytest
 import yaml
+from environments import require
 
 from conftest import ROOT
 from convbn_tools import numbering
@@ -114,8 +115,7 @@ def test_the_book_uses_the_extension():
 
 def built(page: str) -> str:
     path = HTML / page
-    if not path.exists():
-        pytest.skip("the book is not built: run `jupyter-book build .` first")
+    require(path.exists(), f"{page} of the built book (run `jupyter-book build .`)")
     return path.read_text()
 
 

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
-from test_browser import HTML, Visit, browser, pages, site  # noqa: F401
+from test_browser import HTML, Visit, browser, pages, require_book, site  # noqa: F401
 
 from convbn import plotting, widgets
 
@@ -143,8 +143,7 @@ def drive(control, count: int, default: int):
 def test_every_widget_of_the_book_is_a_player():
     """No page embeds a live widget view (it would be dead without a kernel); the
     notebooks' widgets are all players."""
-    if not (HTML / "index.html").exists():
-        pytest.skip("the book is not built")
+    require_book()
     views = [
         p.name
         for p in pages()
@@ -224,8 +223,7 @@ def page_weight(path: Path) -> int:
 
 
 def test_page_weight_and_book_size():
-    if not (HTML / "index.html").exists():
-        pytest.skip("the book is not built")
+    require_book()
     weights = {
         p.relative_to(HTML).as_posix(): page_weight(p) for p in HTML.rglob("*.html")
     }
