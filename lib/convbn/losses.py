@@ -22,6 +22,12 @@ to float32 precision (tested in ``tests/test_losses.py``):
   rescales (they differ only for rows that do not sum to 1);
 * the crossentropies accept ``from_logits=True`` (scores before softmax/sigmoid).
 
+The clipping is what Keras does to an *array* of probabilities, on every backend, and
+to any prediction on the JAX and PyTorch backends. On the TensorFlow backend Keras's
+softmax and sigmoid remember their input, and the crossentropy of their output is
+computed from those logits, unclipped: :func:`keras_confident_mistake` shows both
+routes, and runs Keras on another backend in a second Python.
+
 Regression losses: :func:`mean_squared_error`, :func:`mean_absolute_error`,
 :func:`mean_absolute_percentage_error`, :func:`mean_squared_logarithmic_error`,
 :func:`log_cosh`, :func:`poisson`. Margin losses: :func:`hinge`,
@@ -66,6 +72,8 @@ __all__ = [
     "get",
     "Curve",
     "curve",
+    "BACKENDS",
+    "keras_confident_mistake",
 ]
 
 #: Keras's fuzz factor, ``keras.backend.epsilon()``.
@@ -368,7 +376,9 @@ def binary_crossentropy(
 
     When to use it: binary (yes/no) classification with a sigmoid output, and
     multi-label problems (k independent yes/no outputs). Equals
-    ``keras.losses.binary_crossentropy``.
+    ``keras.losses.binary_crossentropy`` of an array (on TensorFlow, Keras computes
+    the loss of a sigmoid's output from its logits, unclipped; see
+    :func:`keras_confident_mistake`).
     """
     y_true, y_pred = _pair(y_true, y_pred)
     from_logits = _flag(from_logits, "from_logits")
@@ -400,9 +410,11 @@ def categorical_crossentropy(
     ``(batch, ..., C)``; returns the shape without ``axis``.
 
     When to use it: single-label classification with C classes, a softmax output and
-    one-hot labels (e.g. from ``keras.utils.to_categorical``). A confidently wrong
-    prediction costs at most ``-log(1e-7) = 16.1`` because of the clipping. Equals
-    ``keras.losses.categorical_crossentropy``.
+    one-hot labels (e.g. from ``keras.utils.to_categorical``). Given probabilities,
+    a confidently wrong prediction costs at most ``-log(1e-7) = 16.1`` because of the
+    clipping. Equals ``keras.losses.categorical_crossentropy`` of an array of
+    probabilities; on the TensorFlow backend Keras computes the loss of a softmax's
+    output from its logits instead, unclipped (:func:`keras_confident_mistake`).
 
     >>> categorical_crossentropy([[0.0, 1.0, 0.0]], [[0.25, 0.5, 0.25]])  # -log 0.5
     array([0.69314718])
@@ -441,7 +453,8 @@ def sparse_categorical_crossentropy(
 
     When to use it: as :func:`categorical_crossentropy`, when the labels are stored as
     integers (MNIST's ``y_train``): same values, no one-hot matrix needed. Equals
-    ``keras.losses.sparse_categorical_crossentropy``.
+    ``keras.losses.sparse_categorical_crossentropy`` of an array of probabilities
+    (a softmax's output on TensorFlow: see :func:`categorical_crossentropy`).
 
     >>> sparse_categorical_crossentropy([1], [[0.25, 0.5, 0.25]])  # label 1: -log 0.5
     array([0.69314718])
@@ -629,3 +642,125 @@ def curve(name: str, target: float = 1.0) -> Curve:
     else:
         setup = "two classes, the first one true"
     return Curve(x, loss, gradient, xlabel, setup)
+
+
+# --- what Keras computes, backend by backend (chapter 11) ----------------------------
+
+#: Keras 3's backends, the names ``KERAS_BACKEND`` takes.
+BACKENDS = ("tensorflow", "jax", "torch")
+
+_ONE_MISTAKE = (
+    "import json; from convbn.losses import keras_confident_mistake; "
+    "print(json.dumps(keras_confident_mistake()))"
+)
+
+
+def _confident_mistake_here(logit: float) -> dict[str, float]:
+    import keras
+
+    layers = keras.layers
+    z = np.array([[0.0, logit]], dtype="float32")  # the input is the logits
+    one_hot, label = np.array([[1.0, 0.0]], dtype="float32"), np.array([0])
+
+    def scores(activation=None, units=2):
+        inputs = keras.Input((units,))
+        logits = layers.Dense(units, use_bias=False, kernel_initializer="identity")(
+            inputs
+        )
+        if activation == "Softmax layer":
+            return keras.Model(inputs, layers.Softmax()(logits))
+        return keras.Model(inputs, layers.Activation(activation or "linear")(logits))
+
+    def evaluate(model, loss, x, y):
+        model.compile(loss=loss, optimizer=keras.optimizers.SGD(0.001))
+        return float(model.evaluate(x, y, verbose=0))
+
+    def step(model, loss):
+        model.compile(loss=loss, optimizer=keras.optimizers.SGD(0.001))
+        before = keras.ops.convert_to_numpy(model.layers[1].kernel)
+        model.train_on_batch(z, one_hot)
+        after = keras.ops.convert_to_numpy(model.layers[1].kernel)
+        return float(np.abs(after - before).max())
+
+    cce = "categorical_crossentropy"
+    logits_loss = keras.losses.CategoricalCrossentropy(from_logits=True)
+    probabilities = scores("softmax").predict(z, verbose=0)
+    return {
+        "softmax": evaluate(scores("softmax"), cce, z, one_hot),
+        "sparse": evaluate(scores("softmax"), f"sparse_{cce}", z, label),
+        "Softmax layer": evaluate(scores("Softmax layer"), cce, z, one_hot),
+        "sigmoid": evaluate(
+            scores("sigmoid", units=1),
+            "binary_crossentropy",
+            np.array([[logit]], dtype="float32"),
+            np.array([[0.0]], dtype="float32"),
+        ),
+        "from_logits": evaluate(scores(), logits_loss, z, one_hot),
+        "numpy": float(
+            keras.losses.categorical_crossentropy(one_hot, probabilities)[0]
+        ),
+        "step softmax": step(scores("softmax"), cce),
+        "step from_logits": step(scores(), logits_loss),
+    }
+
+
+def keras_confident_mistake(backend=None, logit: float = 40.0) -> dict[str, float]:
+    """What Keras makes of one confident mistake, route by route (chapter 11).
+
+    Two classes, the first one true, and the logits ``(0, logit)``: the exact
+    crossentropy is ``log(1 + e^logit)``, 40.0 for the default logit (in float32),
+    and with the probabilities clipped to ``[1e-7, 1 - 1e-7]`` it is
+    ``-log(1e-7) = 16.118``. A ``Dense`` layer with an identity kernel and no bias
+    turns the input into those logits. The entries:
+
+    * ``"softmax"``, ``"sparse"``: ``model.evaluate`` of ``Dense(2,
+      activation="softmax")`` with the categorical and the sparse categorical
+      crossentropy; ``"Softmax layer"``: the same with ``Dense(2)`` followed by
+      ``Softmax()``;
+    * ``"sigmoid"``: ``Dense(1, activation="sigmoid")`` on the logit, label 0,
+      binary crossentropy;
+    * ``"from_logits"``: ``Dense(2)`` without activation and
+      ``CategoricalCrossentropy(from_logits=True)``;
+    * ``"numpy"``: ``keras.losses.categorical_crossentropy`` of the numpy array that
+      ``predict`` returns for the softmax model;
+    * ``"step softmax"``, ``"step from_logits"``: the largest change of the kernel
+      after one ``train_on_batch`` with ``SGD(learning_rate=0.001)``: 0.0 when no
+      gradient reaches it.
+
+    ``backend=None`` asks the Keras already imported (the backend that
+    ``KERAS_BACKEND`` chose at its first import, which cannot change afterwards);
+    ``"tensorflow"``, ``"jax"`` or ``"torch"`` run the same function in a new Python
+    with ``KERAS_BACKEND`` set to it, on the CPU, and raise ``RuntimeError`` with the
+    end of its error output if that fails (the backend's package not installed, say).
+    Returns a dict of floats.
+    """
+    logit = as_number(logit, "logit", positive=True)
+    if backend is None:
+        return _confident_mistake_here(logit)
+    backend = as_choice(backend, "backend", BACKENDS)
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(
+        os.environ,
+        KERAS_BACKEND=backend,
+        JAX_PLATFORMS="cpu",
+        CUDA_VISIBLE_DEVICES="",
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    code = _ONE_MISTAKE.replace("()", f"(logit={logit!r})")
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"Keras on the {backend} backend failed (exit status {done.returncode}): "
+            + done.stderr[-1500:]
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -401,3 +401,42 @@ def test_curve_of_the_mean_squared_error():
         losses.curve("mean_squared_error", target=0.0)
     with pytest.raises(ValueError, match="name must be one of"):
         losses.curve("mse")
+
+
+# --- keras_confident_mistake: the routes of Keras's crossentropy, by backend ---
+
+CLIPPED = -np.log(np.float32(1e-7))  # 16.118
+
+
+def test_tensorflow_takes_the_logits_of_a_softmax_or_sigmoid_output():
+    convbn.import_keras()  # the TensorFlow backend, as in the notebooks
+    routes = losses.keras_confident_mistake()
+    for name in ("softmax", "sparse", "Softmax layer", "sigmoid", "from_logits"):
+        assert routes[name] == pytest.approx(40.0, rel=1e-6), name
+    assert routes["numpy"] == pytest.approx(CLIPPED, rel=1e-6)
+    assert routes["step softmax"] == pytest.approx(0.04, rel=1e-4)  # lr x 40 x 1
+    assert routes["step from_logits"] == pytest.approx(0.04, rel=1e-4)
+    assert losses.keras_confident_mistake(logit=3.0)["softmax"] == pytest.approx(
+        np.log1p(np.exp(3.0)), rel=1e-5
+    )
+
+
+@pytest.mark.slow
+def test_jax_clips_every_probability_and_passes_no_gradient():
+    pytest.importorskip("jax")
+    routes = losses.keras_confident_mistake("jax")
+    for name in ("softmax", "sparse", "Softmax layer", "numpy"):
+        assert routes[name] == pytest.approx(CLIPPED, rel=1e-6), name
+    # 1 - 1e-7 rounds to 1 - 1.19e-7 in float32: -log(1.19e-7)
+    one_minus = np.float32(1.0) - np.float32(1e-7)
+    assert routes["sigmoid"] == pytest.approx(-np.log(1.0 - one_minus), rel=1e-6)
+    assert routes["from_logits"] == pytest.approx(40.0, rel=1e-6)
+    assert routes["step softmax"] == 0.0  # the clip has no gradient
+    assert routes["step from_logits"] == pytest.approx(0.04, rel=1e-4)
+
+
+def test_keras_confident_mistake_refuses_unknown_backends_and_logits():
+    with pytest.raises(ValueError, match="backend"):
+        losses.keras_confident_mistake("theano")
+    with pytest.raises(ValueError, match="logit"):
+        losses.keras_confident_mistake(logit=-1.0)
