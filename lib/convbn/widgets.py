@@ -42,7 +42,6 @@ import hashlib
 import io
 import os
 
-import comm
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
@@ -147,7 +146,12 @@ def interact(plot_fn, static_values=None, **controls) -> ipw.interactive:
 @contextlib.contextmanager
 def _no_comms():
     """Widgets made inside talk to no frontend: the kernel keeps no state for them,
-    so the built page embeds no widget state and loads no widget manager for them."""
+    so the built page embeds no widget state and loads no widget manager for them.
+
+    ``comm`` is imported here, in the book build only: Colab keeps its ipywidgets 7,
+    which does not bring it."""
+    import comm
+
     create = comm.create_comm
     comm.create_comm = comm.DummyComm
     try:
