@@ -1,4 +1,4 @@
-"""The HTML of a static widget: precomputed frames, native controls, a little JS.
+"""The grid and the HTML of a static widget: precomputed frames, native controls.
 
 Used by :mod:`convbn.widgets` when the book is built (``CONVBN_STATIC_WIDGETS=1``).
 A player is one self-contained ``<figure>``: labelled native controls (``<select>``,
@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import html
 import json
+
+import ipywidgets as ipw
+import numpy as np
+
+from ._validation import as_number
 
 #: Looks like the book: the theme's own colours, so light and dark themes both work
 #: (the player sets its own background: the theme inverts HTML outputs in dark mode).
@@ -83,6 +88,127 @@ window.convbnPlayer = window.convbnPlayer || function (root) {
   show();
 };
 """
+
+
+# --- the grid: which values of each control get a frame ---
+
+
+def number_label(control, value) -> str:
+    fmt = getattr(control, "readout_format", "") or ""
+    try:
+        return format(value, fmt) if fmt else f"{value:g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def thin(values: list, default_index: int, steps: int) -> list[int]:
+    """Indices of about ``steps`` evenly spaced values, ends and default kept."""
+    if len(values) <= steps:
+        return list(range(len(values)))
+    picked = np.linspace(0, len(values) - 1, steps).round().astype(int)
+    return sorted({*picked.tolist(), default_index})
+
+
+def slider_grid(control, wanted, steps: int):
+    """(values, labels, default index) of a numeric slider."""
+    log = isinstance(control, ipw.FloatLogSlider)
+    low, high, step = control.min, control.max, control.step
+    count = int(round((high - low) / step)) + 1
+    positions = [low + i * step for i in range(count)]
+    if isinstance(control, ipw.IntSlider):
+        positions = [int(v) for v in positions]
+    else:
+        positions = [round(float(v), 10) for v in positions]
+    values = [control.base**p for p in positions] if log else positions
+    default = control.value
+    index = int(np.argmin([abs(v - default) for v in values]))
+    values[index] = default  # the default is exactly the control's own value
+    if wanted is None:
+        keep = thin(values, index, steps)
+        values = [values[i] for i in keep]
+    else:
+        low_value, high_value = (values[0], values[-1])
+        picked = []
+        for value in wanted:
+            value = as_number(
+                value,
+                f"static_values[{control._kwarg!r}]",
+                minimum=min(low_value, high_value),
+                maximum=max(low_value, high_value),
+            )
+            picked.append(int(value) if isinstance(control, ipw.IntSlider) else value)
+        values = sorted({*picked, default})
+    labels = [number_label(control, v) for v in values]
+    return values, labels, values.index(default)
+
+
+def control_grid(control, wanted, steps: int):
+    """What a static player does with one control: (kind, values, labels, default).
+
+    ``wanted`` (or None) is the factory's ``static_values`` for it; a slider with
+    more than ``steps`` positions is thinned to about that many."""
+    if isinstance(control, ipw.Checkbox):
+        values = [False, True]
+        return "checkbox", values, ["off", "on"], values.index(bool(control.value))
+    if isinstance(control, ipw.SelectMultiple):
+        labels = list(control._options_labels)
+        options = list(control._options_values)
+        default = tuple(control.value)
+        values = [default] + [(v,) for v in options if (v,) != default]
+        names = [
+            f"all {len(value)}"
+            if len(value) > 1 and set(value) == set(options)
+            else ", ".join(labels[options.index(v)] for v in value) or "none"
+            for value in values
+        ]
+        return "select", values, names, 0
+    if isinstance(control, ipw.SelectionSlider | ipw.Dropdown | ipw.RadioButtons):
+        labels = [str(label) for label in control._options_labels]
+        values = list(control._options_values)
+        default = control.index
+        if wanted is not None:
+            strange = [v for v in wanted if v not in values]
+            if strange:
+                raise ValueError(
+                    f"static_values[{control._kwarg!r}] must be among the options "
+                    f"{values}, got {strange}"
+                )
+            keep = sorted({values.index(v) for v in wanted} | {default})
+        elif isinstance(control, ipw.SelectionSlider):
+            keep = thin(values, default, steps)
+        else:
+            keep = list(range(len(values)))
+        kind = "range" if isinstance(control, ipw.SelectionSlider) else "select"
+        return (
+            kind,
+            [values[i] for i in keep],
+            [labels[i] for i in keep],
+            keep.index(default),
+        )
+    if isinstance(control, ipw.IntSlider | ipw.FloatSlider | ipw.FloatLogSlider):
+        values, labels, default = slider_grid(control, wanted, steps)
+        return "range", values, labels, default
+    raise TypeError(
+        f"controls[{getattr(control, '_kwarg', '?')!r}] must be a slider, menu, "
+        f"check box or multiple selection for a static player, got "
+        f"{type(control).__name__}"
+    )
+
+
+def one_at_a_time(defaults: tuple[int, ...], sizes: list[int]) -> list[tuple]:
+    """The states of a player: the defaults, then each control through its grid
+    with the others at their defaults (``sizes``: the length of each grid)."""
+    keys = [tuple(defaults)]
+    for position, size in enumerate(sizes):
+        for index in range(size):
+            if index != defaults[position]:
+                key = list(defaults)
+                key[position] = index
+                keys.append(tuple(key))
+    return keys
+
+
+# --- the HTML ---
 
 
 def _attr(value) -> str:

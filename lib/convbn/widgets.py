@@ -49,8 +49,8 @@ from matplotlib.figure import Figure
 from PIL import features
 
 from . import plotting
-from ._player import player_html
-from ._validation import as_callable, as_number
+from ._player import control_grid, one_at_a_time, player_html
+from ._validation import as_callable
 from .convolution import KERNELS, MODES
 from .losses import LOSSES
 from .plotting.batchnorm import _figure1_units, _sweep_rates
@@ -160,105 +160,6 @@ def _no_comms():
         comm.create_comm = create
 
 
-def _number_label(control, value) -> str:
-    fmt = getattr(control, "readout_format", "") or ""
-    try:
-        return format(value, fmt) if fmt else f"{value:g}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _thin(values: list, default_index: int) -> list[int]:
-    """Indices of about ``MAX_STEPS`` evenly spaced values, ends and default kept."""
-    if len(values) <= MAX_STEPS:
-        return list(range(len(values)))
-    picked = np.linspace(0, len(values) - 1, MAX_STEPS).round().astype(int)
-    return sorted({*picked.tolist(), default_index})
-
-
-def _slider_grid(control, wanted):
-    """(values, labels, default index) of a numeric slider."""
-    log = isinstance(control, ipw.FloatLogSlider)
-    low, high, step = control.min, control.max, control.step
-    count = int(round((high - low) / step)) + 1
-    positions = [low + i * step for i in range(count)]
-    if isinstance(control, ipw.IntSlider):
-        positions = [int(v) for v in positions]
-    else:
-        positions = [round(float(v), 10) for v in positions]
-    values = [control.base**p for p in positions] if log else positions
-    default = control.value
-    index = int(np.argmin([abs(v - default) for v in values]))
-    values[index] = default  # the default is exactly the control's own value
-    if wanted is None:
-        keep = _thin(values, index)
-        values = [values[i] for i in keep]
-    else:
-        low_value, high_value = (values[0], values[-1])
-        picked = []
-        for value in wanted:
-            value = as_number(
-                value,
-                f"static_values[{control._kwarg!r}]",
-                minimum=min(low_value, high_value),
-                maximum=max(low_value, high_value),
-            )
-            picked.append(int(value) if isinstance(control, ipw.IntSlider) else value)
-        values = sorted({*picked, default})
-    labels = [_number_label(control, v) for v in values]
-    return values, labels, values.index(default)
-
-
-def _grid(control, wanted):
-    """What a static player does with one control: (kind, values, labels, default)."""
-    if isinstance(control, ipw.Checkbox):
-        values = [False, True]
-        return "checkbox", values, ["off", "on"], values.index(bool(control.value))
-    if isinstance(control, ipw.SelectMultiple):
-        labels = list(control._options_labels)
-        options = list(control._options_values)
-        default = tuple(control.value)
-        values = [default] + [(v,) for v in options if (v,) != default]
-        names = [
-            f"all {len(value)}"
-            if len(value) > 1 and set(value) == set(options)
-            else ", ".join(labels[options.index(v)] for v in value) or "none"
-            for value in values
-        ]
-        return "select", values, names, 0
-    if isinstance(control, ipw.SelectionSlider | ipw.Dropdown | ipw.RadioButtons):
-        labels = [str(label) for label in control._options_labels]
-        values = list(control._options_values)
-        default = control.index
-        if wanted is not None:
-            strange = [v for v in wanted if v not in values]
-            if strange:
-                raise ValueError(
-                    f"static_values[{control._kwarg!r}] must be among the options "
-                    f"{values}, got {strange}"
-                )
-            keep = sorted({values.index(v) for v in wanted} | {default})
-        elif isinstance(control, ipw.SelectionSlider):
-            keep = _thin(values, default)
-        else:
-            keep = list(range(len(values)))
-        kind = "range" if isinstance(control, ipw.SelectionSlider) else "select"
-        return (
-            kind,
-            [values[i] for i in keep],
-            [labels[i] for i in keep],
-            keep.index(default),
-        )
-    if isinstance(control, ipw.IntSlider | ipw.FloatSlider | ipw.FloatLogSlider):
-        values, labels, default = _slider_grid(control, wanted)
-        return "range", values, labels, default
-    raise TypeError(
-        f"controls[{getattr(control, '_kwarg', '?')!r}] must be a slider, menu, "
-        f"check box or multiple selection for a static player, got "
-        f"{type(control).__name__}"
-    )
-
-
 def _encode(fig: Figure) -> bytes:
     """The frame's image bytes: lossless WebP (PNG if Pillow lacks WebP)."""
     buffer = io.BytesIO()
@@ -282,7 +183,9 @@ def _mime(data: bytes) -> str:
 
 def _titles(fig: Figure) -> str:
     texts = [fig._suptitle.get_text()] if fig._suptitle is not None else []
-    texts += [ax.get_title() for ax in fig.axes if ax.get_title()]
+    texts += [
+        ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")
+    ]
     return "; ".join(t.replace("\n", " ") for t in texts if t)
 
 
@@ -300,31 +203,34 @@ class StaticInteractive(ipw.interactive):
     Made by :func:`interact` in static mode. It has the controls, ``kwargs`` and
     ``children`` of a live ``interactive``, but it never draws into its output and
     opens no comm; its display (``_repr_mimebundle_``) is the player's HTML. The
-    grid and the frames are computed once, on first use: ``controls`` (one dict per
+    grid and the frames are computed once, on first use: ``grid`` (one dict per
     control), ``states`` (each state, a tuple of grid indices, to its frame) and
     ``frames`` (image bytes, alt text, the plot function's keyword values).
+    :meth:`plan` lists the states without drawing, and :meth:`figure` draws one, as
+    the frame does (tests check every state's figure this way, without encoding).
     """
 
     def __init__(self, draw, *, plot_fn, static_values=None, **controls):
         self._plot_fn = plot_fn
         self._static_values = dict(static_values or {})
-        self._player = None
+        self._player = self._planned = None
         super().__init__(draw, **controls)
 
     def update(self, *args):
         """Record the controls' values; draw nothing (the frames are precomputed)."""
         self.kwargs = {w._kwarg: w.get_interact_value() for w in self.kwargs_widgets}
 
-    def _build(self):
-        if self._player is not None:
-            return self._player
+    def _plan(self):
+        """(fixed keyword values, the grid, each state to its keyword values)."""
+        if self._planned is not None:
+            return self._planned
         fixed, controls = {}, []
         for widget in self.kwargs_widgets:
             if isinstance(widget, ipw.fixed):
                 fixed[widget._kwarg] = widget.value
                 continue
-            kind, values, labels, default = _grid(
-                widget, self._static_values.get(widget._kwarg)
+            kind, values, labels, default = control_grid(
+                widget, self._static_values.get(widget._kwarg), MAX_STEPS
             )
             controls.append(
                 {
@@ -336,23 +242,37 @@ class StaticInteractive(ipw.interactive):
                     "default": default,
                 }
             )
-        defaults = tuple(c["default"] for c in controls)
-        keys = [defaults]
-        for position, control in enumerate(controls):
-            for index in range(len(control["values"])):
-                if index != control["default"]:
-                    key = list(defaults)
-                    key[position] = index
-                    keys.append(tuple(key))
+        keys = one_at_a_time(
+            tuple(c["default"] for c in controls), [len(c["values"]) for c in controls]
+        )
+        called = {
+            key: {c["name"]: c["values"][i] for c, i in zip(controls, key, strict=True)}
+            for key in keys
+        }
+        self._planned = fixed, controls, called
+        return self._planned
+
+    def plan(self) -> dict[tuple[int, ...], dict]:
+        """Each state the player will show (one grid index per control) to the plot
+        function's keyword values there, in the order the frames are drawn; nothing
+        is drawn."""
+        return dict(self._plan()[2])
+
+    def figure(self, key: tuple[int, ...]) -> Figure:
+        """The figure the plot function draws for state ``key`` (a key of
+        :meth:`plan`): what the player's frame shows. The caller closes it."""
+        fixed, _, called = self._plan()
+        result = self._plot_fn(**fixed, **called[key])
+        return result if isinstance(result, Figure) else plt.gcf()
+
+    def _build(self):
+        if self._player is not None:
+            return self._player
+        fixed, controls, called = self._plan()
         name = getattr(self._plot_fn, "__name__", "the plot function")
-        states, frames, seen, called = {}, [], {}, {}
-        for key in keys:
-            values = {
-                c["name"]: c["values"][i] for c, i in zip(controls, key, strict=True)
-            }
-            called[key] = values
-            result = self._plot_fn(**fixed, **values)
-            fig = result if isinstance(result, Figure) else plt.gcf()
+        states, frames, seen = {}, [], {}
+        for key, values in called.items():
+            fig = self.figure(key)
             data = _encode(fig)
             titles = _titles(fig)
             plt.close(fig)
@@ -398,7 +318,7 @@ class StaticInteractive(ipw.interactive):
     def grid(self) -> list[dict]:
         """The grid, one dict per control with ``name``, ``description``, ``kind``,
         ``values``, ``labels`` and ``default`` (an index into ``values``)."""
-        return self._build()["controls"]
+        return self._plan()[1]
 
     @property
     def states(self) -> dict[tuple[int, ...], int]:

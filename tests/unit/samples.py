@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from convbn import experiments
+from convbn import experiments, widgets
 
 
 def figure1_result(units=100):
@@ -81,3 +81,27 @@ def maps(n=5, seed=0):
     probabilities = rng.dirichlet(np.ones(10), size=n)
     labels = rng.integers(0, 10, size=n)
     return images, blocks, probabilities, labels
+
+
+def widget_factories(histories=None) -> dict:
+    """Every widget factory of :mod:`convbn.widgets` by name, as a function of no
+    arguments; the data-bound ones bound to the samples above (``histories`` for the
+    optimizer widget, :data:`HISTORIES` by default)."""
+    histories = HISTORIES if histories is None else histories
+    return {
+        "smoothing_widget": widgets.smoothing_widget,
+        "convolution_explorer": widgets.convolution_explorer,
+        "correlation_stepper": widgets.correlation_stepper,
+        "receptive_field_widget": widgets.receptive_field_widget,
+        "equivariance_widget": widgets.equivariance_widget,
+        "pooling_widget": widgets.pooling_widget,
+        "layer_geometry_widget": widgets.layer_geometry_widget,
+        "batchnorm_widget": widgets.batchnorm_widget,
+        "batch_statistics_widget": widgets.batch_statistics_widget,
+        "figure1_widget": lambda: widgets.figure1_widget(figure1_result()),
+        "learning_rate_widget": lambda: widgets.learning_rate_widget(sweep_result()),
+        "dropout_widget": widgets.dropout_widget,
+        "loss_widget": widgets.loss_widget,
+        "optimizer_widget": lambda: widgets.optimizer_widget(histories),
+        "cnn_feature_maps_widget": lambda: widgets.cnn_feature_maps_widget(*maps()),
+    }

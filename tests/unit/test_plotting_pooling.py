@@ -170,9 +170,16 @@ def test_layer_geometry_agrees_with_conv2d(k, s, d):
 def test_plot_layer_geometry_titles_state_span_field_and_pattern():
     fig = plotting.plot_layer_geometry(3, 2, 2)
     left, right = fig.axes[:2]
-    assert "span 5" in left.get_title() and "two layers see 13" in left.get_title()
-    assert "checkerboard" in right.get_title()
-    assert "even" in plotting.plot_layer_geometry(4, 2, 1).axes[1].get_title()
+    title = left.get_title("left")
+    assert "span 5" in title and "two layers see 13" in title
+    assert "checkerboard" in right.get_title("right")
+    assert (
+        plotting.plot_layer_geometry(4, 2, 1)
+        .axes[1]
+        .get_title("right")
+        .endswith("overlaps are even")
+    )
+    assert "gaps" in plotting.plot_layer_geometry(2, 3, 1).axes[1].get_title("right")
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ inch (the SVG that ``plotting.setup`` selects in notebooks: one pt is 4/3 px).
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import pytest
-from samples import HISTORIES, figure1_result, maps, sweep_result
+from samples import widget_factories
 
 from convbn import widgets
 
@@ -22,23 +22,7 @@ COLUMN_PX = 848
 #: Padding around a tight bounding box (matplotlib's savefig.pad_inches), inches.
 PAD = 0.1
 
-WIDGETS = {
-    "smoothing_widget": lambda: widgets.smoothing_widget(),
-    "convolution_explorer": lambda: widgets.convolution_explorer(),
-    "correlation_stepper": lambda: widgets.correlation_stepper(),
-    "receptive_field_widget": lambda: widgets.receptive_field_widget(),
-    "equivariance_widget": lambda: widgets.equivariance_widget(),
-    "pooling_widget": lambda: widgets.pooling_widget(),
-    "layer_geometry_widget": lambda: widgets.layer_geometry_widget(),
-    "batchnorm_widget": lambda: widgets.batchnorm_widget(),
-    "batch_statistics_widget": lambda: widgets.batch_statistics_widget(),
-    "figure1_widget": lambda: widgets.figure1_widget(figure1_result()),
-    "learning_rate_widget": lambda: widgets.learning_rate_widget(sweep_result()),
-    "dropout_widget": lambda: widgets.dropout_widget(),
-    "loss_widget": lambda: widgets.loss_widget(),
-    "optimizer_widget": lambda: widgets.optimizer_widget(HISTORIES),
-    "cnn_feature_maps_widget": lambda: widgets.cnn_feature_maps_widget(*maps()),
-}
+WIDGETS = widget_factories()
 
 
 def values_of(control):

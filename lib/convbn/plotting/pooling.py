@@ -254,6 +254,43 @@ def layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1) -> 
     }
 
 
+#: The figure of :func:`plot_layer_geometry` in inches: its size and the margins
+#: around the two panels (their titles above; the right panel's row numbers between
+#: them; below the left panel its column numbers and the legend, below the right
+#: panel its column numbers).
+_GEOMETRY = {
+    "size": (8.2, 4.0),
+    "left": 0.4,
+    "right": 0.15,
+    "gap": 0.5,
+    "top": 0.6,
+    "below_left": 0.75,
+    "below_right": 0.3,
+}
+
+
+def _geometry_cell(columns: int, left_rows: int, right_rows: int) -> float:
+    """The side of one pixel, in inches, shared by both panels of the figure: the
+    largest at which ``columns`` pixels side by side, and each panel's rows with
+    what goes below it, fit."""
+    width, height = _GEOMETRY["size"]
+    across = width - _GEOMETRY["left"] - _GEOMETRY["right"] - _GEOMETRY["gap"]
+    down = height - _GEOMETRY["top"]
+    return min(
+        across / columns,
+        (down - _GEOMETRY["below_left"]) / left_rows,
+        (down - _GEOMETRY["below_right"]) / right_rows,
+    )
+
+
+def _label_every(ax, columns: int, rows: int, cell: float, size: float) -> None:
+    """Tick labels on every pixel, or every second one where they would touch."""
+    step = 1 if cell * 72 >= 1.6 * size else 2
+    ax.set_xticks(np.arange(0, columns, step))
+    ax.set_yticks(np.arange(0, rows, 1 if cell * 72 >= 1.2 * size else 2))
+    ax.tick_params(which="both", length=0, labelsize=size)
+
+
 def plot_layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1):
     """Where a convolution reads, and where a transposed convolution writes (chapter 7).
 
@@ -263,16 +300,34 @@ def plot_layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1
     Right: the transposed convolution of a 4 x 4 all-ones input with an all-ones
     ``kernel_size`` kernel and the same stride, each pixel labelled with how many
     stamps overlap there: uneven (a checkerboard) when the stride does not divide
-    the kernel size. The numbers come from :func:`layer_geometry`.
+    the kernel size, with gaps when it exceeds the kernel size. Both panels draw a
+    pixel at the same size, so their widths and heights compare; the figure's size
+    is the same for every setting. The numbers come from :func:`layer_geometry`.
     """
     geometry = layer_geometry(kernel_size, stride, dilation)
-    n = geometry["size"]
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(8.2, 4.0), gridspec_kw={"width_ratios": [1, 1.15]}
-    )
-    grid = np.zeros((geometry["span"], n))
-    left.imshow(grid, cmap="Greys", vmin=0, vmax=1)
-    for taps, colour, marker, label in zip(
+    n, span = geometry["size"], geometry["span"]
+    side = geometry["coverage"].shape[0]
+    cell = _geometry_cell(n + side, span, side)
+    width, height = _GEOMETRY["size"]
+    gap, top = _GEOMETRY["gap"], height - _GEOMETRY["top"]
+    spare = width - _GEOMETRY["left"] - _GEOMETRY["right"]
+    x0 = _GEOMETRY["left"] + (spare - (n + side) * cell - gap) / 2
+    fig = plt.figure(figsize=(width, height))
+
+    def panel(x, columns, rows):  # inches from the figure's left edge and top
+        return fig.add_axes(
+            [
+                x / width,
+                (top - rows * cell) / height,
+                columns * cell / width,
+                rows * cell / height,
+            ]
+        )
+
+    left, right = panel(x0, n, span), panel(x0 + n * cell + gap, side, side)
+    left.imshow(np.zeros((span, n)), cmap="Greys", vmin=0, vmax=1)
+    marker = min(70.0, (0.6 * cell * 72) ** 2)
+    for taps, colour, shape, label in zip(
         geometry["taps"],
         (OKABE_ITO["blue"], OKABE_ITO["vermillion"]),
         ("o", "x"),
@@ -280,24 +335,40 @@ def plot_layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1
         strict=True,
     ):
         rows, cols = zip(*taps, strict=True)
-        left.scatter(cols, rows, color=colour, marker=marker, s=70, label=label)
-    left.set_xticks(np.arange(n))
-    left.set_yticks(np.arange(geometry["span"]))
-    left.tick_params(length=0, labelsize=7)
+        left.scatter(cols, rows, color=colour, marker=shape, s=marker, label=label)
+    _label_every(left, n, span, cell, 7)
     left.set_xticks(np.arange(-0.5, n), minor=True)
-    left.set_yticks(np.arange(-0.5, geometry["span"]), minor=True)
+    left.set_yticks(np.arange(-0.5, span), minor=True)
     left.grid(which="minor", color="0.7", linewidth=0.5)
     left.grid(which="major", visible=False)
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
+    below = (top - span * cell - 0.25) / height
+    left.legend(
+        loc="upper left",
+        bbox_to_anchor=(x0 / width, below),
+        bbox_transform=fig.transFigure,
+        ncol=2,
+        fontsize=8,
+        markerscale=min(1.0, 70.0 / marker) ** 0.5,
+    )
     left.set_title(
-        f"k={kernel_size}, stride {stride}, dilation {dilation}: span "
-        f"{geometry['span']}, two layers see {geometry['field2']}",
+        f"input: k={kernel_size}, stride {stride}, dilation {dilation}\n"
+        f"span {span}, two layers see {geometry['field2']}",
         fontsize=9,
+        loc="left",
     )
     show_matrix(geometry["coverage"], ax=right, fmt="{:.0f}")
-    pattern = "even" if geometry["even"] else "uneven: a checkerboard"
+    _label_every(right, side, side, cell, 8)
+    for text in right.texts:
+        text.set_fontsize(min(10.0, 0.6 * cell * 72))
+    if geometry["even"]:
+        pattern = "even"
+    elif kernel_size < stride:  # rows and columns that no stamp reaches
+        pattern = "uneven: gaps between stamps"
+    else:
+        pattern = "uneven: a checkerboard"
     right.set_title(
-        f"transposed convolution, stride {stride}: overlaps are {pattern}", fontsize=9
+        f"transposed convolution, stride {stride}\noverlaps are {pattern}",
+        fontsize=9,
+        loc="right",
     )
-    fig.tight_layout()
     return fig
