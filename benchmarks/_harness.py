@@ -12,17 +12,30 @@ import statistics
 import time
 
 
-def paired_medians(reference, ours, repeats: int) -> tuple[float, float]:
-    """Median times of ``reference()`` and ``ours()``, interleaved so that both see
-    the same machine load (after one warm-up call each)."""
-    reference(), ours()  # warm up (TensorFlow builds its kernels on the first call)
-    ref_times, our_times = [], []
+def medians(calls, repeats: int, warm: bool = False) -> list[float]:
+    """Median times of each of ``calls``, timed in turn (first, second, ..., first,
+    second, ...) so that all see the same machine load, after one warm-up call each
+    (TensorFlow builds its kernels on the first call). With ``warm``, each timed call
+    follows an untimed one of the same function: its data is in the cache, as in a
+    loop of calls, although the other calls between flush it (a call of a few
+    microseconds is otherwise timed reading its input from main memory)."""
+    for fn in calls:
+        fn()
+    times = [[] for _ in calls]
     for _ in range(repeats):
-        for fn, times in ((reference, ref_times), (ours, our_times)):
+        for fn, taken in zip(calls, times, strict=True):
+            if warm:
+                fn()
             start = time.perf_counter()
             fn()
-            times.append(time.perf_counter() - start)
-    return statistics.median(ref_times), statistics.median(our_times)
+            taken.append(time.perf_counter() - start)
+    return [statistics.median(taken) for taken in times]
+
+
+def paired_medians(reference, ours, repeats: int) -> tuple[float, float]:
+    """Median times of ``reference()`` and ``ours()``, interleaved (:func:`medians`)."""
+    ref, mine = medians([reference, ours], repeats)
+    return ref, mine
 
 
 def report(rows, title: str) -> int:
