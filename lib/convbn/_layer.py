@@ -29,7 +29,7 @@ def _geometry(hw, kh, kw, stride, padding, dilation):
     stride = as_stride(stride)
     padding = as_choice(padding, "padding", PADDINGS)
     dilation = as_number(dilation, "dilation", integer=True, minimum=1)
-    # A dilated kernel covers (k - 1) d + 1 positions: its "effective" size.
+    # A dilated kernel covers (k - 1) r + 1 positions: its "effective" size.
     span = ((kh - 1) * dilation + 1, (kw - 1) * dilation + 1)
     if padding == "valid" and (span[0] > hw[0] or span[1] > hw[1]):
         raise ValueError(

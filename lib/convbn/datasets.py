@@ -20,7 +20,14 @@ import numpy as np
 
 from ._validation import as_choice, as_number
 
-__all__ = ["load_mnist", "sample_image", "SAMPLE_IMAGES", "spaceship_track", "Track"]
+__all__ = [
+    "load_mnist",
+    "sample_image",
+    "SAMPLE_IMAGES",
+    "COLOUR_IMAGES",
+    "spaceship_track",
+    "Track",
+]
 
 MNIST_SUBSET_SIZE = 5000
 
@@ -175,25 +182,38 @@ SAMPLE_IMAGES = (
     "rocket",
     "text",
 )
+#: The colour ones among them, (H, W, 3) RGB: ``sample_image(name, colour=True)``.
+COLOUR_IMAGES = ("astronaut", "cat", "chelsea", "coffee", "rocket")
 
 
-def sample_image(name: str = "camera") -> np.ndarray:
-    """Return a photograph shipped in scikit-image as a 2-D grayscale float64 array.
+def sample_image(name: str = "camera", colour: bool = False) -> np.ndarray:
+    """Return a photograph shipped in scikit-image as a float64 array in ``[0, 1]``.
 
-    Introduced in chapter 2. Shape ``(H, W)``, values in ``[0, 1]``; colour images are
-    converted with the ITU-R 709 luma weights (``skimage.color.rgb2gray``). ``name`` is
-    one of :data:`SAMPLE_IMAGES` ("camera" is 512 x 512, "chelsea" the cat 300 x 451,
-    "coins" 303 x 384, ...).
+    Introduced in chapter 2. By default grayscale, shape ``(H, W)``: colour images
+    are converted with the ITU-R 709 luma weights (``skimage.color.rgb2gray``).
+    With ``colour=True`` (chapter 7's channels) one of the colour photographs of
+    :data:`COLOUR_IMAGES` comes as it is, shape ``(H, W, 3)``, red, green and blue
+    (Keras's channels-last layout). ``name`` is one of :data:`SAMPLE_IMAGES`
+    ("camera" is 512 x 512, "chelsea" the cat 300 x 451, "coins" 303 x 384, ...).
     """
     if not isinstance(name, str) or name not in SAMPLE_IMAGES:
         raise ValueError(
             f"name must be one of {', '.join(SAMPLE_IMAGES)}; got {name!r}"
+        )
+    if not isinstance(colour, bool | np.bool_):
+        raise TypeError(f"colour must be True or False, got {type(colour).__name__}")
+    if colour and name not in COLOUR_IMAGES:
+        raise ValueError(
+            f"colour=True needs a colour photograph, one of {', '.join(COLOUR_IMAGES)};"
+            f" {name!r} is grayscale"
         )
     import skimage.color
     import skimage.data
     import skimage.util
 
     image = getattr(skimage.data, name)()
+    if colour:
+        return skimage.util.img_as_float64(image[..., :3])
     if image.ndim == 3:
         return skimage.color.rgb2gray(image[..., :3]).astype(np.float64)
     return skimage.util.img_as_float64(image)

@@ -41,6 +41,8 @@ import functools
 import hashlib
 import io
 import os
+import pickle
+from pathlib import Path
 
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
@@ -62,6 +64,8 @@ __all__ = [
     "STATIC_ENV",
     "FRAME_DPI",
     "MAX_STEPS",
+    "PLAYER_DATA_ENV",
+    "redraw",
     "interact",
     "static_mode",
     "StaticInteractive",
@@ -93,6 +97,18 @@ STATIC_ENV = "CONVBN_STATIC_WIDGETS"
 FRAME_DPI = 90
 #: A slider with more positions than this is thinned to about this many.
 MAX_STEPS = 13
+#: A folder (or unset): there a static player whose plot has data bound to it (a
+#: result, histories, feature maps: not in the page) stores that data and its
+#: states, ``<uid>.pickle``, for a test that redraws its frames (:func:`redraw`)
+#: after the build. ``convbn_tools.book_assets`` sets it to ``_build/players``.
+PLAYER_DATA_ENV = "CONVBN_PLAYER_DATA"
+
+
+def redraw(record: dict, state: str) -> Figure:
+    """The figure of ``state`` (``"i,j,..."``, grid indices) of a player's record
+    (:data:`PLAYER_DATA_ENV`), drawn afresh by its plot function with its data."""
+    function = getattr(plotting, record["function"])
+    return function(*record["args"], **record["fixed"], **record["kwargs"][state])
 
 
 def static_mode() -> bool:
@@ -347,6 +363,26 @@ class StaticInteractive(ipw.interactive):
             )
         return text + "Open the notebook (Binder, Colab) for the live widget."
 
+    def _record(self, player) -> None:
+        """With :data:`PLAYER_DATA_ENV` set, store what a test needs to redraw the
+        frames of a plot with data bound to it (see :func:`redraw`)."""
+        folder = os.environ.get(PLAYER_DATA_ENV, "").strip()
+        plot_fn = self._plot_fn
+        args = plot_fn.args if isinstance(plot_fn, functools.partial) else ()
+        function = getattr(plot_fn, "func", plot_fn)
+        if not folder or getattr(plotting, plot_fn.__name__, None) is not function:
+            return
+        record = {
+            "uid": player["uid"],
+            "function": plot_fn.__name__,
+            "args": args,
+            "fixed": player["fixed"],
+            "kwargs": {",".join(map(str, k)): v for k, v in player["kwargs"].items()},
+        }
+        path = Path(folder) / f"{player['uid']}.pickle"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(record))
+
     def to_html(self) -> str:
         """The frame player's self-contained HTML."""
         player = self._build()
@@ -356,8 +392,10 @@ class StaticInteractive(ipw.interactive):
             for v in player["fixed"].values()
         )
         # A plot of convbn.plotting whose arguments all show in the page: a test can
-        # redraw any frame from the manifest (data bound to the plot is not there).
-        if scalars and getattr(plotting, self._plot_fn.__name__, None) is self._plot_fn:
+        # redraw any frame from the manifest. Data bound to the plot is not there:
+        # the player records it outside the page (PLAYER_DATA_ENV).
+        plain = getattr(plotting, self._plot_fn.__name__, None) is self._plot_fn
+        if scalars and plain:
             plot = {
                 "function": self._plot_fn.__name__,
                 "fixed": player["fixed"],
@@ -366,6 +404,8 @@ class StaticInteractive(ipw.interactive):
                     for key, kw in player["kwargs"].items()
                 },
             }
+        else:
+            self._record(player)
         return player_html(
             player["uid"],
             player["controls"],

@@ -22,7 +22,9 @@ process before any notebook runs, so every kernel the build starts inherits it a
 precomputed over a coarse grid of its controls) instead of a live ipywidget.
 Executed notebooks are cached (``execute_notebooks: cache``) by their code only: a
 cache filled without the variable keeps live widgets, so build cold
-(``rm -rf _build``) after changing how widgets are drawn.
+(``rm -rf _build``) after changing how widgets are drawn. A player whose plot has
+data bound to it (a training result, not in the page) records that data in
+``_build/players/`` (``CONVBN_PLAYER_DATA``) for the test that redraws its frames.
 """
 
 from __future__ import annotations
@@ -196,10 +198,15 @@ document.addEventListener("DOMContentLoaded", function () {
 
 #: Set for the build's kernels: static widget players (see convbn.widgets).
 STATIC_WIDGETS = ("CONVBN_STATIC_WIDGETS", "1")
+#: Also set for them: where a player whose plot has data bound to it records that
+#: data (``convbn.widgets.PLAYER_DATA_ENV``), next to the built HTML, so that
+#: ``tests/book/test_player_frames.py`` can redraw its frames.
+PLAYER_DATA = ("CONVBN_PLAYER_DATA", "players")
 
 
 def setup(app):
     os.environ[STATIC_WIDGETS[0]] = STATIC_WIDGETS[1]
+    os.environ[PLAYER_DATA[0]] = str(Path(app.outdir).parent / PLAYER_DATA[1])
     app.add_js_file(None, body=PAGE_JS, priority=100)
     app.connect("config-inited", _configure)
     # After myst-nb (priority 500) has added the page's widget scripts.

@@ -1,6 +1,7 @@
 """convbn_tools.book_assets: the book's JavaScript from npm, and the CDN fallback."""
 
 import json
+import os
 
 import pytest
 import yaml
@@ -99,6 +100,8 @@ def test_setup_turns_on_static_widgets_for_the_build_s_kernels(monkeypatch):
     from convbn import widgets
 
     class App:
+        outdir = "/book/_build/html"
+
         def add_js_file(self, *args, **kwargs):
             pass
 
@@ -106,7 +109,11 @@ def test_setup_turns_on_static_widgets_for_the_build_s_kernels(monkeypatch):
             pass
 
     monkeypatch.delenv(widgets.STATIC_ENV, raising=False)
+    monkeypatch.delenv(widgets.PLAYER_DATA_ENV, raising=False)
     assert not widgets.static_mode()
     assets.setup(App())
     assert assets.STATIC_WIDGETS[0] == widgets.STATIC_ENV
     assert widgets.static_mode()
+    # players with data bound to their plot record it next to the HTML
+    assert assets.PLAYER_DATA[0] == widgets.PLAYER_DATA_ENV
+    assert os.environ[widgets.PLAYER_DATA_ENV] == "/book/_build/players"

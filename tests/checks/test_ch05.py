@@ -9,78 +9,78 @@ from convbn.checks import ch05
 # --- check_shift ---------------------------------------------------------------------
 
 
-def shift_ok(x, k):
+def shift_ok(x, d):
     x = np.asarray(x)
     out = np.zeros_like(x)
     n = len(x)
-    if 0 <= k < n:
-        out[k:] = x[: n - k]
-    elif -n < k < 0:
-        out[: n + k] = x[-k:]
+    if 0 <= d < n:
+        out[d:] = x[: n - d]
+    elif -n < d < 0:
+        out[: n + d] = x[-d:]
     return out
 
 
-def shift_loop(x, k):  # written differently: index by index
+def shift_loop(x, d):  # written differently: index by index
     x = np.asarray(x, dtype=float)
     out = np.zeros(x.shape)
     for i in range(len(x)):
-        if 0 <= i - k < len(x):
-            out[i] = x[i - k]
+        if 0 <= i - d < len(x):
+            out[i] = x[i - d]
     return out
 
 
-def shift_pad(x, k):  # written differently: pad, then crop
+def shift_pad(x, d):  # written differently: pad, then crop
     x = np.asarray(x, dtype=float)
     n = len(x)
-    k = max(-n, min(n, k))
-    widths = [(max(k, 0), max(-k, 0))] + [(0, 0)] * (x.ndim - 1)
+    d = max(-n, min(n, d))
+    widths = [(max(d, 0), max(-d, 0))] + [(0, 0)] * (x.ndim - 1)
     padded = np.pad(x, widths)
-    return padded[max(-k, 0) : max(-k, 0) + n]
+    return padded[max(-d, 0) : max(-d, 0) + n]
 
 
-def _shift_wrong_direction(x, k):
-    return shift_ok(x, -k)
+def _shift_wrong_direction(x, d):
+    return shift_ok(x, -d)
 
 
-def _shift_roll(x, k):
-    return np.roll(x, k, axis=0)
+def _shift_roll(x, d):
+    return np.roll(x, d, axis=0)
 
 
-def _shift_no_crop(x, k):
+def _shift_no_crop(x, d):
     x = np.asarray(x, dtype=float)
-    return np.concatenate([np.zeros((k,) + x.shape[1:]), x]) if k > 0 else x
+    return np.concatenate([np.zeros((d,) + x.shape[1:]), x]) if d > 0 else x
 
 
-def _shift_minus_zero(x, k):
+def _shift_minus_zero(x, d):
     out = np.zeros_like(x)
-    out[k:] = x[:-k]
+    out[d:] = x[:-d]
     return out
 
 
-def _shift_columns(x, k):
-    return shift_ok(x.T, k).T if x.ndim == 2 else shift_ok(x, k)
+def _shift_columns(x, d):
+    return shift_ok(x.T, d).T if x.ndim == 2 else shift_ok(x, d)
 
 
-def _shift_positive_only(x, k):
+def _shift_positive_only(x, d):
     out = np.zeros_like(x)
-    k = abs(k)
-    out[k:] = x[: len(x) - k] if k < len(x) else 0
+    d = abs(d)
+    out[d:] = x[: len(x) - d] if d < len(x) else 0
     return out
 
 
-def _shift_negative_zeros(x, k):
-    return shift_ok(x, k) if k >= 0 else np.zeros_like(x)
+def _shift_negative_zeros(x, d):
+    return shift_ok(x, d) if d >= 0 else np.zeros_like(x)
 
 
-def _shift_in_place(x, k):
-    x[:] = shift_ok(x, k)
+def _shift_in_place(x, d):
+    x[:] = shift_ok(x, d)
     return x
 
 
-def _shift_big_k(x, k):
-    if abs(k) >= len(x):
+def _shift_big_k(x, d):
+    if abs(d) >= len(x):
         return x.copy()
-    return shift_ok(x, k)
+    return shift_ok(x, d)
 
 
 @pytest.mark.parametrize("solution", [shift_ok, shift_loop, shift_pad])
@@ -97,11 +97,11 @@ def test_check_shift_accepts_correct_solutions(solution):
         (_shift_minus_zero, "x\\[:-0\\]"),
         (_shift_columns, "wrong axis"),
         (_shift_positive_only, "wrong direction"),
-        (_shift_negative_zeros, "a negative k is wrong"),
+        (_shift_negative_zeros, "a negative d is wrong"),
         (_shift_in_place, "modified its input"),
         (_shift_big_k, "all zeros"),
-        (lambda x, k: None, "returned None"),
-        (lambda x, k: 1 / 0, "ZeroDivisionError"),
+        (lambda x, d: None, "returned None"),
+        (lambda x, d: 1 / 0, "ZeroDivisionError"),
     ],
 )
 def test_check_shift_names_the_mistake(wrong, match):
@@ -279,7 +279,7 @@ def test_check_equivariance_predictions_accepts_right_answers(answers):
         ("centre, zero fill", "changes the mean"),
         ("sort, circular", "invariance"),
         ("causal_mean, zero fill, right", "exactly such zeros"),
-        ("causal_mean, zero fill, left", "pushes x\\[k - 1\\] off"),
+        ("causal_mean, zero fill, left", "pushes x\\[d - 1\\] off"),
     ],
 )
 def test_check_equivariance_predictions_explains_each_wrong_answer(key, match):
@@ -310,15 +310,15 @@ def test_check_equivariance_predictions_wants_booleans(change, match):
 def _search(
     f, inputs, boundary, signs=(1, -1), first_only=False, test=np.allclose, side=None
 ):
-    def g(x, k):
-        return np.roll(x, k) if boundary == "circular" else shift_ok(x, k)
+    def g(x, d):
+        return np.roll(x, d) if boundary == "circular" else shift_ok(x, d)
 
     for i, x in enumerate(inputs[:1] if first_only else inputs):
-        for k in range(1, len(x)):
+        for d in range(1, len(x)):
             for s in signs:
-                other = side(f, g, x, s * k) if side else g(f(x), s * k)
-                if not test(f(g(x, s * k)), other):
-                    return i, s * k
+                other = side(f, g, x, s * d) if side else g(f(x), s * d)
+                if not test(f(g(x, s * d)), other):
+                    return i, s * d
     return None
 
 
@@ -328,13 +328,13 @@ def search_ok(f, inputs, boundary):
 
 def search_last(f, inputs, boundary):  # written differently: the last one, as a list
     found = [
-        [i, k]
+        [i, d]
         for i, x in enumerate(inputs)
-        for k in [*range(-len(x) + 1, 0), *range(1, len(x))]
+        for d in [*range(-len(x) + 1, 0), *range(1, len(x))]
         if _search(f, [x], boundary) is not None
         and not np.allclose(
-            f(np.roll(x, k) if boundary == "circular" else shift_loop(x, k)),
-            np.roll(f(x), k) if boundary == "circular" else shift_loop(f(x), k),
+            f(np.roll(x, d) if boundary == "circular" else shift_loop(x, d)),
+            np.roll(f(x), d) if boundary == "circular" else shift_loop(f(x), d),
         )
     ]
     return tuple(np.int64(v) for v in found[-1]) if found else None
@@ -368,17 +368,17 @@ def _modifies(f, inputs, boundary):
             "compares exactly",
         ),
         (
-            lambda f, xs, b: _search(f, xs, b, side=lambda f, g, x, k: f(x)),
+            lambda f, xs, b: _search(f, xs, b, side=lambda f, g, x, d: f(x)),
             "tests invariance",
         ),
         (
-            lambda f, xs, b: _search(f, xs, b, side=lambda f, g, x, k: g(f(x), -k)),
+            lambda f, xs, b: _search(f, xs, b, side=lambda f, g, x, d: g(f(x), -d)),
             "opposite directions",
         ),
-        (lambda f, xs, b: None, "you found none, but inputs\\[0\\] with k = 1"),
-        (lambda f, xs, b: (0, 1), "inputs\\[0\\] with k = 1 is no counterexample"),
+        (lambda f, xs, b: None, "you found none, but inputs\\[0\\] with d = 1"),
+        (lambda f, xs, b: (0, 1), "inputs\\[0\\] with d = 1 is no counterexample"),
         (lambda f, xs, b: (5, 1), "returned index 5, but there are 1 inputs"),
-        (lambda f, xs, b: (0, 0), "returned the shift k = 0"),
+        (lambda f, xs, b: (0, 0), "returned the shift d = 0"),
         (lambda f, xs, b: True, "must return None or a pair"),
         (lambda f, xs, b: (0, 1.5), "must return None or a pair"),
         (_modifies, "modified the inputs"),

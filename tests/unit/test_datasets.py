@@ -105,6 +105,38 @@ def test_sample_image_camera_matches_scikit_image():
     assert np.allclose(datasets.sample_image("camera") * 255, skimage.data.camera())
 
 
+@pytest.mark.parametrize("name", datasets.COLOUR_IMAGES)
+def test_sample_image_in_colour_is_the_photograph_in_float(name):
+    import skimage.color
+    import skimage.data
+
+    image = datasets.sample_image(name, colour=True)
+    original = getattr(skimage.data, name)()
+    assert image.shape == original.shape[:2] + (3,) and image.dtype == np.float64
+    assert np.allclose(image * 255, original[..., :3])
+    # its grayscale version is what sample_image gives by default
+    assert np.allclose(skimage.color.rgb2gray(image), datasets.sample_image(name))
+
+
+def test_colour_images_are_the_colour_photographs():
+    import skimage.data
+
+    colour = {n for n in datasets.SAMPLE_IMAGES if getattr(skimage.data, n)().ndim == 3}
+    assert colour == set(datasets.COLOUR_IMAGES)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"name": "camera", "colour": True}, ValueError, "colour=True needs a colour"),
+        ({"name": "chelsea", "colour": "yes"}, TypeError, "colour must be True or"),
+    ],
+)
+def test_sample_image_colour_names_its_mistakes(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        datasets.sample_image(**kwargs)
+
+
 @pytest.mark.parametrize("name", ["lena", "", 3, None])
 def test_sample_image_wrong_name_lists_the_choices(name):
     with pytest.raises(

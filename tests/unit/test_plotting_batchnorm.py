@@ -16,6 +16,11 @@ from convbn import plotting
 # --- plot_batchnorm_distribution ------------------------------------------------------
 
 
+def test_the_networks_old_name_is_an_alias():
+    assert plotting.CH08_NETWORKS is plotting.CH09_NETWORKS
+    assert set(plotting.CH09_NETWORKS) == {"plain", "bn"}
+
+
 def test_plot_batchnorm_distribution_returns_before_and_after():
     fig = plotting.plot_batchnorm_distribution()
     assert isinstance(fig, plt.Figure)

@@ -131,11 +131,11 @@ def test_plot_pooling_rejects_bad_arguments(kwargs, error, match):
 
 
 @pytest.mark.parametrize(
-    ("k", "s", "d"), [(3, 2, 1), (4, 2, 1), (3, 1, 2), (2, 3, 1), (1, 1, 1), (5, 4, 3)]
+    ("k", "s", "r"), [(3, 2, 1), (4, 2, 1), (3, 1, 2), (2, 3, 1), (1, 1, 1), (5, 4, 3)]
 )
-def test_layer_geometry_agrees_with_conv2d(k, s, d):
-    g = plotting.layer_geometry(k, s, d)
-    assert g["span"] == (k - 1) * d + 1
+def test_layer_geometry_agrees_with_conv2d(k, s, r):
+    g = plotting.layer_geometry(k, s, r)
+    assert g["span"] == (k - 1) * r + 1
     # the taps of output (0, j) are where a one-hot input makes conv2d's output fire
     size = g["size"]
     w = np.ones((k, k, 1, 1))
@@ -143,7 +143,7 @@ def test_layer_geometry_agrees_with_conv2d(k, s, d):
         for row, col in taps:
             x = np.zeros((1, g["span"], size, 1))
             x[0, row, col, 0] = 1.0
-            out = convolution.conv2d(x, w, stride=s, dilation=d)
+            out = convolution.conv2d(x, w, stride=s, dilation=r)
             assert out[0, 0, j, 0] == 1.0
         assert len(set(taps)) == k * k
     # two stacked layers: the input pixels one output of layer 2 depends on
@@ -153,8 +153,8 @@ def test_layer_geometry_agrees_with_conv2d(k, s, d):
     dout2 = np.zeros((1, h2, h2, 1))
     dout2[0, 0, 0, 0] = 1.0
     first = np.ones((1, h1, h1, 1))
-    dout1 = convolution.conv2d_backward(dout2, first, w, s, "valid", d)[0]
-    grad = convolution.conv2d_backward(dout1, np.ones((1, n, n, 1)), w, s, "valid", d)[
+    dout1 = convolution.conv2d_backward(dout2, first, w, s, "valid", r)[0]
+    grad = convolution.conv2d_backward(dout1, np.ones((1, n, n, 1)), w, s, "valid", r)[
         0
     ]
     rows = np.flatnonzero(grad[0, :, 0, 0])

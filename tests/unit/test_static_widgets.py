@@ -9,6 +9,7 @@ are compared pixel for pixel with the plot function's figure, drawn independentl
 
 import io
 import json
+import pickle
 from html.parser import HTMLParser
 
 import comm
@@ -256,6 +257,41 @@ def test_the_manifest_lets_a_page_redraw_plain_plots():
     bound = Parsed()
     bound.feed(widgets.figure1_widget(FIGURE1).to_html())
     assert "plot" not in bound.data
+
+
+@pytest.mark.usefixtures("static")
+def test_data_bound_players_record_their_data_for_the_built_frames_test(
+    monkeypatch, tmp_path
+):
+    """The four players whose plot has data bound to it (not in the page) record it
+    under PLAYER_DATA_ENV; each frame is that record's figure, drawn afresh."""
+    monkeypatch.setenv(widgets.PLAYER_DATA_ENV, str(tmp_path / "players"))
+    bound = {}
+    names = ["figure1_widget", "learning_rate_widget", "optimizer_widget"]
+    names += ["cnn_feature_maps_widget", "smoothing_widget", "correlation_stepper"]
+    for name in names:  # the four, and two whose arguments all show in the page
+        widget = CASES[name][0]()
+        widget.to_html()
+        record = tmp_path / "players" / f"{widget._build()['uid']}.pickle"
+        if record.exists():
+            bound[name] = (widget, pickle.loads(record.read_bytes()))
+    assert set(bound) == {
+        "figure1_widget",
+        "learning_rate_widget",
+        "optimizer_widget",
+        "cnn_feature_maps_widget",
+    }
+    for widget, record in bound.values():
+        assert set(record["kwargs"]) == {",".join(map(str, k)) for k in widget.states}
+        for key, frame in widget.states.items():
+            state = ",".join(map(str, key))
+            np.testing.assert_array_equal(
+                pixels(widget.frames[frame]["data"]),
+                drawn(widgets.redraw(record, state)),
+            )
+    monkeypatch.delenv(widgets.PLAYER_DATA_ENV)
+    widgets.figure1_widget(FIGURE1).to_html()  # without the variable: no record
+    assert len(list((tmp_path / "players").iterdir())) == 4
 
 
 @pytest.mark.usefixtures("static")

@@ -72,7 +72,7 @@ def _valid2d_mistakes(image, kernel, flip: bool) -> list[Mistake]:
             Mistake(
                 convolution.correlate2d(image, kernel),
                 "the kernel is not flipped: that is cross-correlation (chapter 3). "
-                "Convolution pairs I[i + m, j + n] with K[kh - 1 - m, kw - 1 - n]: "
+                "Convolution pairs I[i + m, j + q] with K[kh - 1 - m, kw - 1 - q]: "
                 "the window's top-left pixel meets the kernel's bottom-right entry",
             )
         ]
@@ -82,8 +82,8 @@ def _valid2d_mistakes(image, kernel, flip: bool) -> list[Mistake]:
             Mistake(
                 convolution.convolve2d(image, kernel),
                 "the kernel is flipped: that is convolution (chapter 2). "
-                "Cross-correlation pairs I[i + m, j + n] with K[m, n], not with "
-                "K[kh - 1 - m, kw - 1 - n]",
+                "Cross-correlation pairs I[i + m, j + q] with K[m, q], not with "
+                "K[kh - 1 - m, kw - 1 - q]",
             )
         ]
     for flipped, axis in ((kernel[::-1, :], "rows"), (kernel[:, ::-1], "columns")):
@@ -97,7 +97,7 @@ def _valid2d_mistakes(image, kernel, flip: bool) -> list[Mistake]:
         mistakes.append(
             Mistake(
                 op(image, kernel.T),
-                "the kernel's indices are swapped (K[n, m] instead of K[m, n]): the "
+                "the kernel's indices are swapped (K[q, m] instead of K[m, q]): the "
                 "row offset m goes with the kernel's row index",
             )
         )
@@ -221,7 +221,7 @@ def run_valid2d(fn, seed: int, flip: bool, what: str) -> bool:
 def check_convolve2d(fn, seed: int = 0) -> bool:
     """Chapter 2: ``fn(image, kernel)`` must return the valid 2-D convolution.
 
-    S[i, j] = sum_m sum_n I[i + m, j + n] K[kh - 1 - m, kw - 1 - n] for
+    S[i, j] = sum_m sum_q I[i + m, j + q] K[kh - 1 - m, kw - 1 - q] for
     0 <= i <= H - kh, 0 <= j <= W - kw: the kernel flipped in both axes, shape
     ``(H - kh + 1, W - kw + 1)``; equal to ``scipy.signal.convolve2d(image, kernel,
     "valid")``. Checked against :func:`convbn.convolution.convolve2d` on square images

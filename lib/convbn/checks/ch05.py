@@ -39,104 +39,104 @@ __all__ = [
 ]
 
 
-def _shift(x, k: int, axis: int = 0) -> np.ndarray:
-    """g(x)[i] = x[i - k] along ``axis``, zeros where i - k falls outside."""
+def _shift(x, d: int, axis: int = 0) -> np.ndarray:
+    """g(x)[i] = x[i - d] along ``axis``, zeros where i - d falls outside."""
     x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
     out = np.zeros_like(x)
     n = x.shape[0]
-    if 0 <= k < n:
-        out[k:] = x[: n - k]
-    elif -n < k < 0:
-        out[: n + k] = x[-k:]
+    if 0 <= d < n:
+        out[d:] = x[: n - d]
+    elif -n < d < 0:
+        out[: n + d] = x[-d:]
     return np.moveaxis(out, 0, axis)
 
 
 def check_shift(fn, seed: int = 0) -> bool:
-    """Chapter 5: ``fn(x, k)`` must shift ``x`` by ``k`` along axis 0, with zero fill.
+    """Chapter 5: ``fn(x, d)`` must shift ``x`` by ``d`` along axis 0, with zero fill.
 
-    g(x)[i] = x[i - k]: for a 1-D array the content moves ``k`` places to the right,
-    for a 2-D array (an image) ``k`` rows down; a negative ``k`` moves it left / up.
-    Places with no source (i - k outside the array) get 0, nothing wraps around, the
+    g(x)[i] = x[i - d]: for a 1-D array the content moves ``d`` places to the right,
+    for a 2-D array (an image) ``d`` rows down; a negative ``d`` moves it left / up.
+    Places with no source (i - d outside the array) get 0, nothing wraps around, the
     shape stays the same and ``x`` is not modified. Checked on 1-D and 2-D arrays with
-    k = 0, positive, negative and ``|k| >= len(x)``.
+    d = 0, positive, negative and ``|d| >= len(x)``.
     """
     rng = np.random.default_rng(seed)
     what = "your shift function"
     cases = []
     for ndim in (1, 2):
-        for k in (1, 3, 0, -1, -2, "n", "n+2"):
+        for d in (1, 3, 0, -1, -2, "n", "n+2"):
             n = int(rng.integers(5, 12))
             shape = (n,) if ndim == 1 else (n, int(rng.integers(3, 9)))
-            kk = n if k == "n" else n + 2 if k == "n+2" else k
-            cases.append((rng.normal(size=shape), kk))
+            amount = n if d == "n" else n + 2 if d == "n+2" else d
+            cases.append((rng.normal(size=shape), amount))
     cases.append((np.arange(1, 8), 2))  # integers work too
-    for x, k in cases:
+    for x, d in cases:
         n = x.shape[0]
         try:
-            raw = call(fn, x, k, what=what, inputs=("x",))
+            raw = call(fn, x, d, what=what, inputs=("x",))
         except InputModified:
             raise
         except AssertionError as error:
-            if k == 0:
+            if d == 0:
                 raise AssertionError(
-                    f"{error}; k = 0 must return x unchanged -- careful, x[:-0] is "
+                    f"{error}; d = 0 must return x unchanged -- careful, x[:-0] is "
                     "x[:0], the empty array"
                 ) from error
             raise
-        expected = _shift(x, k)
+        expected = _shift(x, d)
         got = as_array(raw, what=what, single=True)
         if got.shape != x.shape:
-            if k == 0 and got.shape[:1] == (0,):
+            if d == 0 and got.shape[:1] == (0,):
                 raise AssertionError(
-                    "k = 0 must return x unchanged; careful, x[:-0] is x[:0], the "
+                    "d = 0 must return x unchanged; careful, x[:-0] is x[:0], the "
                     "empty array"
                 )
-            if got.ndim == x.ndim and got.shape[0] == n + abs(k) and k:
+            if got.ndim == x.ndim and got.shape[0] == n + abs(d) and d:
                 raise AssertionError(
-                    f"you added {abs(k)} zeros but did not cut the array back to its "
+                    f"you added {abs(d)} zeros but did not cut the array back to its "
                     f"length {n}: the shape must not change"
                 )
-            if got.ndim == x.ndim and got.shape[0] == n - abs(k) and k:
+            if got.ndim == x.ndim and got.shape[0] == n - abs(d) and d:
                 raise AssertionError(
-                    f"you dropped {abs(k)} elements but did not put zeros in their "
+                    f"you dropped {abs(d)} elements but did not put zeros in their "
                     f"place: the shape must stay {x.shape}"
                 )
         got = as_array(got, x.shape, what)
         if close(got, expected):
             continue
-        label = f"(shape {x.shape}, k={k})"
-        if abs(k) >= n:
+        label = f"(shape {x.shape}, d={d})"
+        if abs(d) >= n:
             raise AssertionError(
-                f"a shift by |k| >= len(x) pushes everything out: the result is all "
+                f"a shift by |d| >= len(x) pushes everything out: the result is all "
                 f"zeros {label}"
             )
         mistakes = [
             Mistake(
-                _shift(x, -k),
-                f"wrong direction {label}: g(x)[i] = x[i - k] moves the content to "
-                "larger indices (right, or down for an image) when k > 0",
+                _shift(x, -d),
+                f"wrong direction {label}: g(x)[i] = x[i - d] moves the content to "
+                "larger indices (right, or down for an image) when d > 0",
             ),
             Mistake(
-                np.roll(x, k, axis=0),
+                np.roll(x, d, axis=0),
                 f"your shift wraps around {label}: the elements pushed off one end "
                 "reappear at the other (that is np.roll); fill with zeros instead",
             ),
             Mistake(
-                np.roll(x, -k, axis=0),
+                np.roll(x, -d, axis=0),
                 f"your shift wraps around and goes the wrong way {label}: use zeros "
-                "and g(x)[i] = x[i - k]",
+                "and g(x)[i] = x[i - d]",
             ),
             Mistake(
-                _shift(x, k, axis=1) if x.ndim == 2 and abs(k) < x.shape[1] else None,
-                f"you shifted along the wrong axis {label}: an image moves k "
-                "rows down (axis 0), not k columns right",
+                _shift(x, d, axis=1) if x.ndim == 2 and abs(d) < x.shape[1] else None,
+                f"you shifted along the wrong axis {label}: an image moves d "
+                "rows down (axis 0), not d columns right",
             ),
         ]
         message = first_mistake(got, expected, mistakes)
-        if message is None and k < 0:
+        if message is None and d < 0:
             message = (
-                f"a negative k is wrong {label}: it moves the content |k| places "
-                "left (up), g(x)[i] = x[i + |k|], zeros at the end"
+                f"a negative d is wrong {label}: it moves the content |d| places "
+                "left (up), g(x)[i] = x[i + |d|], zeros at the end"
             )
         raise AssertionError(message or f"{wrong_at(got, expected)} {label}")
     return True
@@ -392,36 +392,36 @@ _WHY = {
     "median3, circular": "the median is not linear, but it is the same rule at every "
     "position and the circular shift leaves no border: equivariance needs the same "
     "rule everywhere, not linearity",
-    "centre, circular": "np.roll(x, k) has the same mean as x, so subtracting the mean "
+    "centre, circular": "np.roll(x, d) has the same mean as x, so subtracting the mean "
     "commutes with the shift, although the map looks at the whole signal",
     "centre, zero fill": "a zero-fill shift changes the mean (values fall off one end, "
     "zeros come in at the other), so f(g(x)) subtracts another number than g(f(x)), "
     "whose new zeros are not centred at all",
-    "sort, circular": "sorting forgets where the values were: sort(np.roll(x, k)) = "
-    "sort(x), which is invariance, while np.roll(sort(x), k) moves the sorted values",
+    "sort, circular": "sorting forgets where the values were: sort(np.roll(x, d)) = "
+    "sort(x), which is invariance, while np.roll(sort(x), d) moves the sorted values",
     "causal_mean, zero fill, right": "y[i] reads x[i] and x[i - 1] with x[-1] = 0, and "
     "a right zero-fill shift brings in exactly such zeros on the left while the values "
     "it pushes off the right end are read by no output that stays",
-    "causal_mean, zero fill, left": "a left shift by k pushes x[k - 1] off the array, "
-    "but f(x)[k] read it: g(f(x))[0] = (x[k] + x[k - 1]) / 2, while f(g(x))[0] = "
-    "(x[k] + 0) / 2",
+    "causal_mean, zero fill, left": "a left shift by d pushes x[d - 1] off the array, "
+    "but f(x)[d] read it: g(f(x))[0] = (x[d] + x[d - 1]) / 2, while f(g(x))[0] = "
+    "(x[d] + 0) / 2",
 }
 
 
-def _g(x, k, boundary):
-    """The shift by ``k``: circular (np.roll) or with zero fill."""
-    return np.roll(x, k) if boundary == "circular" else _shift(x, k)
+def _g(x, d, boundary):
+    """The shift by ``d``: circular (np.roll) or with zero fill."""
+    return np.roll(x, d) if boundary == "circular" else _shift(x, d)
 
 
 def is_equivariant(f, boundary, directions, rng, n=8, trials=20) -> bool:
     """Whether f(g(x)) == g(f(x)) (np.allclose) for ``trials`` random inputs of
-    length ``n`` and every shift 0 < |k| < n in ``directions``."""
+    length ``n`` and every shift 0 < |d| < n in ``directions``."""
     for _ in range(trials):
         x = rng.normal(size=n)
         for direction in directions:
-            for k in range(1, n):
-                g = _g(x, direction * k, boundary)
-                if not np.allclose(f(g), _g(f(x), direction * k, boundary)):
+            for d in range(1, n):
+                g = _g(x, direction * d, boundary)
+                if not np.allclose(f(g), _g(f(x), direction * d, boundary)):
                     return False
     return True
 
@@ -469,19 +469,19 @@ def check_equivariance_predictions(answers, seed: int = 0) -> bool:
 def counterexamples(
     f, inputs, boundary, *, directions=(1, -1), test=None, other=None
 ) -> list:
-    """Every ``(i, k)`` with 0 < |k| < len(inputs[i]) in ``directions`` for which
-    ``test(f(g(x)), other(x, k))`` is False: by default ``np.allclose`` and
+    """Every ``(i, d)`` with 0 < |d| < len(inputs[i]) in ``directions`` for which
+    ``test(f(g(x)), other(x, d))`` is False: by default ``np.allclose`` and
     ``other = g(f(x))``, the definition of a counterexample to equivariance."""
     test = test or np.allclose
     found = []
     for i, x in enumerate(inputs):
         fx = f(x)
         for direction in directions:
-            for k in range(1, len(x)):
-                k = direction * k
-                right = other(x, k) if other else _g(fx, k, boundary)
-                if not test(f(_g(x, k, boundary)), right):
-                    found.append((i, k))
+            for d in range(1, len(x)):
+                d = direction * d
+                right = other(x, d) if other else _g(fx, d, boundary)
+                if not test(f(_g(x, d, boundary)), right):
+                    found.append((i, d))
     return found
 
 
@@ -491,7 +491,7 @@ def _searches(f, inputs, boundary) -> list[tuple[list, str]]:
         (
             counterexamples(f, inputs, boundary, directions=(1,)),
             "tries positive shifts only; some maps fail only for shifts to the "
-            "left (k < 0): try both directions",
+            "left (d < 0): try both directions",
         ),
         (
             counterexamples(f, inputs[:1], boundary),
@@ -514,16 +514,16 @@ def _searches(f, inputs, boundary) -> list[tuple[list, str]]:
             "same numbers can differ by rounding errors; use np.allclose",
         ),
         (
-            counterexamples(f, inputs, boundary, other=lambda x, k: f(x)),
+            counterexamples(f, inputs, boundary, other=lambda x, d: f(x)),
             "compares f(g(x)) with f(x): that tests invariance (the output does "
             "not move); equivariance compares f(g(x)) with g(f(x))",
         ),
         (
             counterexamples(
-                f, inputs, boundary, other=lambda x, k: _g(f(x), -k, boundary)
+                f, inputs, boundary, other=lambda x, d: _g(f(x), -d, boundary)
             ),
             "shifts the two sides in opposite directions: use the same g, with the "
-            "same k, on x and on f(x)",
+            "same d, on x and on f(x)",
         ),
     ]
 
@@ -559,30 +559,30 @@ def counterexample_cases(rng) -> list:
 
 
 def _read_counterexample(result, what, name):
-    """None, or (i, k) as two ints."""
+    """None, or (i, d) as two ints."""
     if result is None:
         return None
     try:
-        i, k = result
-        if isinstance(i, bool | np.bool_) or isinstance(k, bool | np.bool_):
+        i, d = result
+        if isinstance(i, bool | np.bool_) or isinstance(d, bool | np.bool_):
             raise TypeError
-        if float(i) != int(i) or float(k) != int(k):
+        if float(i) != int(i) or float(d) != int(d):
             raise ValueError
     except (TypeError, ValueError) as error:
         raise AssertionError(
             f"{what} must return None or a pair (index, shift) of whole numbers, got "
             f"{result!r} for {name}"
         ) from error
-    return int(i), int(k)
+    return int(i), int(d)
 
 
 def check_find_counterexample(fn, seed: int = 0) -> bool:
     """Chapter 5: ``fn(f, inputs, boundary)`` must search every input of the list
-    ``inputs`` and every shift ``0 < |k| < len(x)``, both directions, for a
+    ``inputs`` and every shift ``0 < |d| < len(x)``, both directions, for a
     counterexample to f(g(x)) == g(f(x)) (``np.allclose``).
 
-    g is ``np.roll(x, k)`` for ``boundary="circular"`` and the zero-fill shift for
-    ``"zero"``. ``fn`` returns a pair ``(i, k)`` for which the two differ, any one,
+    g is ``np.roll(x, d)`` for ``boundary="circular"`` and the zero-fill shift for
+    ``"zero"``. ``fn`` returns a pair ``(i, d)`` for which the two differ, any one,
     or None when there is none among these inputs and shifts (which is evidence,
     not proof, of equivariance). Checked on maps with and without counterexamples:
     softplus with zero fill, a causal filter that fails for left shifts only, a map
@@ -603,15 +603,15 @@ def check_find_counterexample(fn, seed: int = 0) -> bool:
             raise AssertionError(f"{what} modified the inputs it was given ({name})")
         found = _read_counterexample(raw, what, name)
         if found is not None:
-            i, k = found
+            i, d = found
             if not 0 <= i < len(inputs):
                 raise AssertionError(
                     f"{what} returned index {i}, but there are {len(inputs)} inputs "
                     f"(for {name})"
                 )
-            if not 0 < abs(k) < len(inputs[i]):
+            if not 0 < abs(d) < len(inputs[i]):
                 raise AssertionError(
-                    f"{what} returned the shift k = {k}; try 0 < |k| < len(x) = "
+                    f"{what} returned the shift d = {d}; try 0 < |d| < len(x) = "
                     f"{len(inputs[i])} (for {name})"
                 )
         answers.append(found)
@@ -639,12 +639,12 @@ def check_find_counterexample(fn, seed: int = 0) -> bool:
         ):
             raise AssertionError(f"{what} {message}. It fails {label}")
     if answer is None:
-        i, k = truth[0]
+        i, d = truth[0]
         raise AssertionError(
-            f"you found none, but inputs[{i}] with k = {k} is a counterexample {label}"
+            f"you found none, but inputs[{i}] with d = {d} is a counterexample {label}"
         )
-    i, k = answer
+    i, d = answer
     raise AssertionError(
-        f"inputs[{i}] with k = {k} is no counterexample {label}: f(g(x)) and g(f(x)) "
+        f"inputs[{i}] with d = {d} is no counterexample {label}: f(g(x)) and g(f(x)) "
         "agree there (np.allclose)"
     )

@@ -97,6 +97,7 @@ __all__ = [
     "plot_layer_geometry",
     "BATCHNORM_FEATURE",
     "plot_batchnorm_distribution",
+    "CH09_NETWORKS",
     "CH08_NETWORKS",
     "plot_figure1",
     "plot_learning_rate_sweep",
@@ -173,6 +174,9 @@ POOLING_KERNEL = pooling.POOLING_KERNEL
 #: feature with mean 5 and standard deviation 3 (a shifted, scaled Gamma(2) law).
 BATCHNORM_FEATURE = batchnorm.BATCHNORM_FEATURE
 #: Line colours and labels of the two networks chapter 9 compares.
+CH09_NETWORKS = batchnorm.CH09_NETWORKS
+#: The name :data:`CH09_NETWORKS` had before the chapters were renumbered (chapter 9
+#: was chapter 8): the same dict, kept so that code written against it still runs.
 CH08_NETWORKS = batchnorm.CH08_NETWORKS
 #: The feature maps of :func:`plot_batch_statistics` (chapter 9): a pool of 2,000
 #: examples of shape (4, 4, 8), group normalization with 2 groups, 400 batches.

@@ -20,6 +20,7 @@ from .style import COLORS, OKABE_ITO
 __all__ = [
     "BATCHNORM_FEATURE",
     "plot_batchnorm_distribution",
+    "CH09_NETWORKS",
     "CH08_NETWORKS",
     "plot_figure1",
     "plot_learning_rate_sweep",
@@ -142,10 +143,11 @@ def plot_batchnorm_distribution(
 
 # --- chapter 9: batch normalization in practice ---
 
-CH08_NETWORKS = {
+CH09_NETWORKS = {
     "plain": ("without BN", OKABE_ITO["orange"]),
     "bn": ("with BN", OKABE_ITO["blue"]),
 }
+CH08_NETWORKS = CH09_NETWORKS  # the name of the old numbering, kept as an alias
 
 
 def _result(value, cls_name: str, name: str):
@@ -192,7 +194,7 @@ def plot_figure1(result, unit: int | None = None):
     unit = as_number(unit, "unit", integer=True, minimum=0, maximum=n_units - 1)
     steps = result.steps
     fig, axes = plt.subplots(1, 3, figsize=(8.2, 3.1))
-    for name, (label, color) in CH08_NETWORKS.items():
+    for name, (label, color) in CH09_NETWORKS.items():
         axes[0].plot(steps, result.accuracy[name], color=color, label=label)
     axes[0].set(
         xlabel="training steps",
@@ -203,7 +205,7 @@ def plot_figure1(result, unit: int | None = None):
     axes[0].legend(loc="lower right")
     lows, highs = [], []
     for ax, (name, (label, color)), letter in zip(
-        axes[1:], CH08_NETWORKS.items(), "bc", strict=True
+        axes[1:], CH09_NETWORKS.items(), "bc", strict=True
     ):
         p15, p50, p85 = result.percentiles[name][:, :, unit].T
         ax.fill_between(
@@ -257,7 +259,7 @@ def plot_learning_rate_sweep(sweep, learning_rate: float | None = None):
             )
         index = int(matches[0])
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.2, 3.2))
-    for name, (label, color) in CH08_NETWORKS.items():
+    for name, (label, color) in CH09_NETWORKS.items():
         left.semilogx(rates, sweep.val_accuracy[name], "o-", color=color, label=label)
         outcome = sweep.outcome(name, index)
         right.plot(
@@ -287,7 +289,7 @@ def plot_learning_rate_sweep(sweep, learning_rate: float | None = None):
         ylabel="training loss",
         title=f"learning rate {rates[index]:g}",
     )
-    curves = np.concatenate([_smooth(sweep.loss[n][index]) for n in CH08_NETWORKS])
+    curves = np.concatenate([_smooth(sweep.loss[n][index]) for n in CH09_NETWORKS])
     finite = curves[np.isfinite(curves)]
     top = float(finite.max()) if finite.size else 10.0
     right.set_ylim(0.0, max(2.5, min(top * 1.05, 10.0)))
@@ -310,12 +312,12 @@ def plot_claims(timing, dropout, regularizer):
     dropout = _result(dropout, "DropoutResult", "dropout")
     regularizer = _result(regularizer, "RegularizerResult", "regularizer")
     fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.3))
-    names = list(CH08_NETWORKS)
+    names = list(CH09_NETWORKS)
     ms = [1000 * float(np.median(timing.seconds[n])) for n in names]
     axes[0].bar(
-        [CH08_NETWORKS[n][0] for n in names],
+        [CH09_NETWORKS[n][0] for n in names],
         ms,
-        color=[CH08_NETWORKS[n][1] for n in names],
+        color=[CH09_NETWORKS[n][1] for n in names],
     )
     axes[0].set(
         ylabel="ms per training step", title=f"(ii) cost: x{timing.ratio:.2f} with BN"
@@ -354,7 +356,7 @@ def plot_claims(timing, dropout, regularizer):
     grouped(
         axes[2],
         names,
-        [CH08_NETWORKS[n][0] for n in names],
+        [CH09_NETWORKS[n][0] for n in names],
         regularizer.train_accuracy,
         regularizer.val_accuracy,
         f"(iv) {regularizer.config.get('n_train', '?')} training images",

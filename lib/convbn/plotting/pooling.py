@@ -222,21 +222,22 @@ def layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1) -> 
     """The numbers :func:`plot_layer_geometry` draws (chapter 7).
 
     For a square ``kernel_size`` kernel with ``stride`` and ``dilation`` on a
-    ``2 (span + stride) + 1`` pixel input: ``span = (k - 1) d + 1``, the pixels one
-    output sees from first to last; ``taps``, the (row, column) input positions
-    outputs (0, 0) and (0, 1) read; ``field2``, the receptive field of two such
-    layers stacked, ``span + (span - 1) s`` (the second layer's taps are ``s`` input
-    pixels apart); ``coverage``, how many stamps of a transposed convolution (all-ones
-    kernel, stride s) add up at each output pixel of a 4 x 4 all-ones input
-    (:func:`convbn.convolution.conv2d_transpose`); ``even``, whether that coverage is
-    the same everywhere away from the border (the stride divides the kernel size).
+    ``2 (span + stride) + 1`` pixel input: ``span = (k - 1) r + 1`` (``r`` the
+    dilation rate), the pixels one output sees from first to last; ``taps``, the
+    (row, column) input positions outputs (0, 0) and (0, 1) read; ``field2``, the
+    receptive field of two such layers stacked, ``span + (span - 1) s`` (the second
+    layer's taps are ``s`` input pixels apart); ``coverage``, how many stamps of a
+    transposed convolution (all-ones kernel, stride s) add up at each output pixel
+    of a 4 x 4 all-ones input (:func:`convbn.convolution.conv2d_transpose`);
+    ``even``, whether that coverage is the same everywhere away from the border
+    (the stride divides the kernel size).
     """
     k = as_number(kernel_size, "kernel_size", integer=True, minimum=1)
     s = as_number(stride, "stride", integer=True, minimum=1)
-    d = as_number(dilation, "dilation", integer=True, minimum=1)
-    span = (k - 1) * d + 1
+    r = as_number(dilation, "dilation", integer=True, minimum=1)
+    span = (k - 1) * r + 1
     taps = [
-        [(m * d, j * s + q * d) for m in range(k) for q in range(k)] for j in (0, 1)
+        [(m * r, j * s + q * r) for m in range(k) for q in range(k)] for j in (0, 1)
     ]
     coverage = convolution.conv2d_transpose(
         np.ones((1, 4, 4, 1)), np.ones((k, k, 1, 1)), s
@@ -296,7 +297,8 @@ def plot_layer_geometry(kernel_size: int = 3, stride: int = 2, dilation: int = 1
 
     Left: an input grid with the taps of two neighbouring outputs, ``stride`` pixels
     apart, each kernel entry ``dilation`` pixels from the next; the title gives the
-    span ``(k - 1) d + 1`` and the receptive field of two such layers stacked.
+    span ``(k - 1) r + 1`` (``r`` the dilation rate, chapter 7's notation) and the
+    receptive field of two such layers stacked.
     Right: the transposed convolution of a 4 x 4 all-ones input with an all-ones
     ``kernel_size`` kernel and the same stride, each pixel labelled with how many
     stamps overlap there: uneven (a checkerboard) when the stride does not divide

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._validation import as_number
 from ..batchnorm import batchnorm_forward, groupnorm_forward
-from .batchnorm import CH08_NETWORKS
+from .batchnorm import CH09_NETWORKS
 from .style import OKABE_ITO
 
 __all__ = [
@@ -122,7 +122,7 @@ def plot_seeded_curves(runs, seed: int = 0):
     r = run["regularizer"]
     target = regularizer_target(runs)
     at = matched(run, target) if target else {}
-    for name, (label, color) in CH08_NETWORKS.items():
+    for name, (label, color) in CH09_NETWORKS.items():
         axes[1].semilogy(r["steps"], r["train_loss"][name], color=color, label=label)
         step = at.get(name, {}).get("step")
         if step is not None:
