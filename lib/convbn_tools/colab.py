@@ -16,6 +16,10 @@ next to the notebook (``chapters/09_bn_in_practice/claims.json``). Every noteboo
    preinstalled TensorFlow breaks it;
 4. changes into the notebook's own folder, so relative paths work as in the book.
 
+On Colab's TPU runtime, which has no TensorFlow, the cell stops at once with one
+line saying which runtime to choose (:data:`WRONG_RUNTIME`), rather than letting a
+later cell fail at ``import tensorflow``.
+
 Anywhere else the cell only imports ``sys``. It is tagged ``remove-cell`` (not in
 the HTML book) and collapsed in JupyterLab. The cell is generated, never edited by
 hand: after changing ``repository: url`` in ``_config.yml`` (a fork), rewrite it in
@@ -30,7 +34,10 @@ writes the chapter's tests to files, which is where otter looks for them in Cola
 
 ``tests/book/test_hygiene.py`` checks that every notebook starts with the cell this
 module makes from ``_config.yml``; ``tests/book/test_colab.py`` (marked ``colab``)
-runs it as Colab would, in a fresh Python 3.12 environment.
+runs it as Colab would, in a fresh environment of Colab's published runtime
+(``tests/book/colab_runtime.txt``, written by :mod:`convbn_tools.colab_runtime`)::
+
+    python -m convbn_tools.colab runtime --from PATH   # refresh that file
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from pathlib import Path
 import nbformat
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 
 __all__ = [
     "MARKER",
@@ -52,6 +60,10 @@ __all__ = [
     "requirement_lines",
     "colab_requirements",
     "cell_source",
+    "NEEDED",
+    "WRONG_RUNTIME",
+    "UNCAPPED",
+    "guard_source",
     "HOMEWORK",
     "STAND_IN",
     "tests_code",
@@ -72,9 +84,24 @@ TARGET = "/content/convbn"
 #: Requirements of the package that the cell leaves to Colab's preinstalled version:
 #: its front end renders ipywidgets 7 only (googlecolab/colabtools#4525).
 KEPT = ("ipywidgets",)
+#: What the cell keeps of Colab's and needs: TensorFlow, beneath Keras (Colab's TPU
+#: runtime has none; the cell then names the runtime to choose).
+NEEDED = ("tensorflow",)
+#: The cell's one line on a runtime without :data:`NEEDED`.
+WRONG_RUNTIME = (
+    "This notebook needs TensorFlow, which Colab's TPU runtime does not have: "
+    "choose a CPU or GPU runtime (Runtime > Change runtime type) and run it again."
+)
+#: otter's upper bounds that the student cell leaves out, so that pip keeps Colab's
+#: newer version: otter-grader 7 asks for wrapt ^1.16 (Poetry's caret, written for
+#: every dependency: click ^8, jinja2 ^3), not for a known break. Colab has wrapt
+#: 2.3.0 beneath TensorFlow, tensorflow-datasets, dm-tree and smart_open (each asks
+#: for any wrapt >= 1.11); the Colab test grades student notebooks with it.
+UNCAPPED = ("wrapt",)
 #: Lines of requirements.txt the chapters need beyond the package's own dependencies
-#: (Keras 3.14 divides activity regularizers by the batch size, as chapter 10 says).
-EXTRA = ("keras",)
+#: (Keras 3.14 divides activity regularizers by the batch size, as chapter 10 says;
+#: chapter 11 runs a model on Keras's JAX backend, which Colab has, as on its TPUs).
+EXTRA = ("keras", "jax")
 
 _URL = re.compile(r"https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~-]+)+")
 _BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
@@ -157,6 +184,39 @@ def colab_requirements(root: str | Path = ".") -> list[str]:
     return found + requirement_lines(root, EXTRA)
 
 
+def guard_source(needed=NEEDED, message: str = WRONG_RUNTIME) -> str:
+    """Code that, when a package of ``needed`` cannot be imported, stops the cell
+    with ``message`` as its only line of output (IPython shows what an exception's
+    ``_render_traceback_`` returns instead of a traceback) and installs nothing."""
+    if not message or "\n" in message or '"' in message:
+        raise ValueError(f"message must be one line without quotes, got {message!r}")
+    if not needed or not all(_NAME.fullmatch(str(n)) for n in needed):
+        raise ValueError(f"needed must be module names, got {needed!r}")
+    if len(needed) == 1:
+        test = f'importlib.util.find_spec("{needed[0]}") is None'
+    else:
+        names = ", ".join(f'"{n}"' for n in needed)
+        test = f"any(importlib.util.find_spec(n) is None for n in ({names}))"
+    words, lines = message.split(" "), [""]
+    for word in words:
+        if lines[-1] and len(lines[-1]) + len(word) > 64:
+            lines.append("")
+        lines[-1] += word + " "
+    lines[-1] = lines[-1][:-1]
+    text = "".join(f'        "{line}"\n' for line in lines)
+    return (
+        f"if {test}:\n"
+        "\n"
+        "    class WrongRuntime(Exception):\n"
+        "        def _render_traceback_(self):\n"
+        "            return [str(self)]\n"
+        "\n"
+        "    raise WrongRuntime(\n"
+        f"{text}"
+        "    )"
+    )
+
+
 def cell_source(
     url: str,
     folder: str,
@@ -189,6 +249,9 @@ def cell_source(
     except InvalidRequirement as error:
         raise ValueError(f"requirements must be pip requirements: {error}") from error
     needs = "".join(f'        "{r}",\n' for r in requirements)
+    guard = "\n".join(
+        f"    {line}" if line else "" for line in guard_source().split("\n")
+    )
     bare = "".join(f', "{r}"' for r in no_deps)
     return (
         f"{MARKER}\n"
@@ -196,9 +259,11 @@ def cell_source(
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        "    import importlib\n"
+        "    import importlib.util\n"
         "    import os\n"
         "    import subprocess\n"
+        "\n"
+        f"{guard}\n"
         "\n"
         f'    REPOSITORY = "{url}"\n'
         f'    COURSE = "{target}"\n'
@@ -272,7 +337,8 @@ def otter_requirements() -> tuple[list[str], list[str]]:
     environment: the version that wrote the student notebook, without its
     dependencies, and those dependencies but :data:`KEPT` (otter asks for
     ipywidgets 8, which Colab's front end does not render; otter's checks run with 7)
-    and without extras (PDF export is off).
+    and without extras (PDF export is off), the upper bounds of :data:`UNCAPPED`
+    left out.
     """
     from importlib import metadata
 
@@ -282,6 +348,10 @@ def otter_requirements() -> tuple[list[str], list[str]]:
         if "extra" in str(requirement.marker or "") or requirement.name in KEPT:
             continue
         requirement.extras, requirement.marker = set(), None
+        if requirement.name in UNCAPPED:
+            requirement.specifier = SpecifierSet(
+                ",".join(str(s) for s in requirement.specifier if "<" not in s.operator)
+            )
         needs.append(str(requirement))
     return needs, [f"otter-grader=={metadata.version('otter-grader')}"]
 
@@ -372,11 +442,18 @@ def write_cells(root: str | Path = ".", check: bool = False) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line (``argv``: its arguments, default ``sys.argv[1:]``)."""
+    """The command line (``argv``: its arguments, default ``sys.argv[1:]``);
+    ``runtime ...`` is :func:`convbn_tools.colab_runtime.main`."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["runtime"]:
+        from convbn_tools import colab_runtime
+
+        return colab_runtime.main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m convbn_tools.colab",
         description="(Re)write the Colab cell at the top of every notebook from "
-        "_config.yml's repository URL.",
+        "_config.yml's repository URL. `python -m convbn_tools.colab runtime "
+        "--from SNAPSHOT` refreshes tests/book/colab_runtime.txt instead.",
     )
     parser.add_argument("--root", default=".", help="the course's top folder")
     parser.add_argument(

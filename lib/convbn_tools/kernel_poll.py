@@ -47,8 +47,13 @@ def patch() -> None:
     Same contract as the original: return the next message, or raise ``queue.Empty``
     when ``timeout`` seconds pass without one (``None``: wait for ever).
     """
-    from jupyter_client.channels import AsyncZMQSocketChannel
+    from jupyter_client import channels
 
+    # jupyter_client 8 names its asyncio channel AsyncZMQSocketChannel; in 7 (Colab's
+    # 7.4.9) ZMQSocketChannel is that channel, with the same get_msg and _recv.
+    AsyncZMQSocketChannel = getattr(
+        channels, "AsyncZMQSocketChannel", channels.ZMQSocketChannel
+    )
     if getattr(AsyncZMQSocketChannel.get_msg, "_convbn_sliced", False):
         return
 

@@ -19,10 +19,14 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from convbn_tools.colab_runtime import find_python
 
 #: Executes one notebook inside the environment: ``python - NOTEBOOK OUT CWD
-#: TIMEOUT PRELUDE`` with nbclient, the kernel the environment's own ipykernel.
-#: ``PRELUDE`` (JSON, a list of code cells) is run first, in the same kernel. The
+#: TIMEOUT PRELUDE LIB ERRORS`` with nbclient, the kernel the environment's own
+#: ipykernel. ``PRELUDE`` (JSON, a list of code cells) is run first, in the same
+#: kernel; with ``ERRORS`` ``1`` a failing cell does not stop the run. The timeout is
+#: whole seconds (nbclient's trait is an Integer; traitlets 5.7, Colab's, takes no
+#: float). The
 #: book's kernel-message patch (``convbn_tools.kernel_poll``) is applied from this
 #: checkout's lib/ to the client only: the kernel, a process of its own, does not
 #: see that path.
@@ -32,7 +36,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-notebook, out, cwd, timeout, prelude, lib = sys.argv[1:7]
+notebook, out, cwd, timeout, prelude, lib, errors = sys.argv[1:8]
 sys.path.insert(0, lib)
 from convbn_tools import kernel_poll
 kernel_poll.patch()
@@ -40,8 +44,8 @@ sys.path.remove(lib)
 nb = nbformat.read(notebook, as_version=4)
 nb.cells[:0] = [nbformat.v4.new_code_cell(code) for code in json.loads(prelude)]
 client = NotebookClient(
-    nb, timeout=float(timeout), kernel_name="python3",
-    resources={"metadata": {"path": cwd}},
+    nb, timeout=round(float(timeout)), kernel_name="python3",
+    resources={"metadata": {"path": cwd}}, allow_errors=errors == "1",
 )
 client.execute()
 nbformat.write(nb, out)
@@ -143,11 +147,13 @@ class FreshEnvironment:
         cwd: Path,
         prelude=(),
         timeout: float = 600,
+        allow_errors: bool = False,
     ) -> dict:
         """Execute ``notebook`` in a kernel of this environment, started in ``cwd``,
         after the code cells ``prelude``; write it to ``out`` and return it (JSON).
 
-        Fails, with the cell's error, if any cell raises.
+        Fails, with the cell's error, if any cell raises (unless ``allow_errors``:
+        then every cell runs and the errors are in the outputs).
         """
         done = subprocess.run(
             [
@@ -160,6 +166,7 @@ class FreshEnvironment:
                 str(timeout),
                 json.dumps(list(prelude)),
                 str(ROOT / "lib"),
+                "1" if allow_errors else "0",
             ],
             cwd=cwd,
             env=self.environ,
@@ -173,18 +180,7 @@ class FreshEnvironment:
         return json.loads(Path(out).read_text())
 
 
-def python_312() -> str | None:
-    """A Python 3.12 interpreter (Colab's version), or None if there is none."""
-    for candidate in (
-        "/root/.pyenv/versions/3.12.1/bin/python3.12",
-        shutil.which("python3.12"),
-    ):
-        if candidate and Path(candidate).is_file():
-            done = subprocess.run(
-                [candidate, "-c", "import sys, venv; print(sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-            )
-            if done.returncode == 0 and done.stdout.strip() == "(3, 12)":
-                return candidate
-    return None
+def python_version(version: str) -> str | None:
+    """An interpreter of Python ``version`` (``"3.13"``), or None if there is none:
+    ``python3.13`` on the PATH, or one of pyenv's ``3.13.*``."""
+    return find_python(version)
