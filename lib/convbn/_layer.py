@@ -318,7 +318,12 @@ def depthwise_conv2d(
         w.astype(dtype).reshape(kh, kw, 1, -1), (kh, kw, w_out, channels * m)
     ).copy()
     out = np.empty((x.shape[0], h_out, w_out, channels * m), dtype)
-    image, row, column, channel = x.strides
+    # x is C-contiguous, but numpy keeps any stride on an axis of length 1 (x[..., None]
+    # has a channel stride of 0, x[..., ::k] of k items), and with stride 1 the
+    # channel stride steps along a whole row: the strides come from the shape.
+    channel = x.itemsize
+    column, row = channel * x.shape[3], channel * x.shape[3] * x.shape[2]
+    image = row * x.shape[1]
     shape, steps, spec = out.shape[1:], (row * stride, column * stride, channel), "jc"
     if stride == 1:  # a row's W_out C M numbers are consecutive: one axis, one loop
         shape, steps, spec = (h_out, w_out * channels * m), (row, channel), "l"

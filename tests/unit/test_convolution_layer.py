@@ -242,6 +242,68 @@ def test_depthwise_is_conv2d_with_one_group_per_channel(case):
     assert np.allclose(got[..., ch * m + k], alone[..., 0])
 
 
+def _depthwise_loops(x, kernel, stride, padding, dilation):
+    """depthwise_conv2d one tap at a time, from the padded input (a reference)."""
+    kh, kw, c, m = kernel.shape
+    spans = ((kh - 1) * dilation + 1, (kw - 1) * dilation + 1)
+    pads = [
+        convolution.same_padding(n, k, stride) if padding == "same" else (0, 0)
+        for n, k in zip(x.shape[1:3], spans, strict=True)
+    ]
+    xp = np.pad(np.array(x), ((0, 0), *pads, (0, 0)))
+    h_out, w_out = (
+        (n - k) // stride + 1 for n, k in zip(xp.shape[1:3], spans, strict=True)
+    )
+    out = np.zeros((x.shape[0], h_out, w_out, c * m))
+    for i, j, p, q in np.ndindex(h_out, w_out, kh, kw):
+        pixel = xp[:, i * stride + p * dilation, j * stride + q * dilation]
+        out[:, i, j] += (pixel[:, :, None] * kernel[p, q]).reshape(len(xp), -1)
+    return out
+
+
+@pytest.mark.parametrize("layout", ["new axis", "step on the channel", "as_strided"])
+@pytest.mark.parametrize(
+    ("stride", "padding", "kernel"), [(1, "valid", 3), (1, "same", 1), (2, "valid", 2)]
+)
+def test_depthwise_reads_one_channel_inputs_of_any_strides(
+    layout, stride, padding, kernel
+):
+    """A C-contiguous x of one channel may carry any stride on that axis (numpy
+    ignores it): x[..., None] has 0, x[..., ::k] k items. depthwise_conv2d read
+    rows with it (stride 1: zeros, or memory past the array, or a crash)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 7, 6, 1))
+    if layout == "new axis":
+        odd = x[..., 0][..., None]
+    elif layout == "step on the channel":
+        odd = x[..., ::100]  # a step over an axis of length 1
+    else:
+        odd = np.lib.stride_tricks.as_strided(x, x.shape, (*x.strides[:3], 10**6))
+    assert odd.flags.c_contiguous and odd.strides[3] != odd.itemsize
+    w = rng.normal(size=(kernel, kernel, 1, 1))
+    want = _depthwise_loops(x, w, stride, padding, 1)
+    assert np.allclose(
+        convolution.depthwise_conv2d(odd, w, None, stride, padding), want
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(depthwise_cases, st.sampled_from(["C", "F", "batch reversed"]))
+def test_depthwise_equals_a_loop_over_the_taps(case, layout):
+    """Every window the strided view reads lies inside the padded input."""
+    (n, h, w), (c, m), (kh, kw), (s, d), padding, seed = case
+    assume(_fits(h, w, kh, kw, padding, d))
+    rng = np.random.default_rng(seed)
+    x, kernel = rng.normal(size=(n, h, w, c)), rng.normal(size=(kh, kw, c, m))
+    odd = {
+        "C": x,
+        "F": np.asfortranarray(x),
+        "batch reversed": np.ascontiguousarray(x[::-1])[::-1],
+    }[layout]
+    got = convolution.depthwise_conv2d(odd, kernel, None, s, padding, d)
+    assert np.allclose(got, _depthwise_loops(x, kernel, s, padding, d))
+
+
 def test_depthwise_then_pointwise_equals_keras_separable_conv2d(keras):
     rng = np.random.default_rng(2)
     for padding, stride, m in (("same", 2, 1), ("valid", 1, 3), ("same", 1, 2)):
