@@ -210,27 +210,107 @@ def test_check_custom_loss_tries_batch_by_1_and_3d_shapes():
 # --- check_categorical_crossentropy ---
 
 
-def cce_ok(y_true, y_pred):
+def log_softmax(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def cce_ok(y_true, y_pred, from_logits=False):
+    if from_logits:
+        return -np.sum(y_true * log_softmax(y_pred), axis=-1)
     p = y_pred / y_pred.sum(axis=-1, keepdims=True)
     return -np.sum(y_true * np.log(np.clip(p, 1e-7, 1 - 1e-7)), axis=-1)
 
 
-def cce_loop(y_true, y_pred):  # written differently: clip first, then rescale
+def cce_loop(y_true, y_pred, from_logits=False):  # clip first, logaddexp by hand
     flat_true = y_true.reshape(-1, y_true.shape[-1])
     flat_pred = y_pred.reshape(-1, y_pred.shape[-1])
     out = []
     for t, p in zip(flat_true, flat_pred, strict=True):
+        if from_logits:
+            top = p.max()
+            log_total = top + np.log(sum(np.exp(p_k - top) for p_k in p))
+            out.append(
+                -sum(t_k * (p_k - log_total) for t_k, p_k in zip(t, p, strict=True))
+            )
+            continue
         p = np.clip(p / p.sum(), 1e-7, 1 - 1e-7)
         out.append(-sum(t_k * np.log(p_k) for t_k, p_k in zip(t, p, strict=True)))
     return np.array(out).reshape(y_true.shape[:-1])
 
 
+def cce_scipy(y_true, y_pred, from_logits=False):
+    from scipy.special import log_softmax as scipy_log_softmax
+
+    if from_logits:
+        return -np.sum(y_true * scipy_log_softmax(y_pred, axis=-1), axis=-1)
+    return cce_ok(y_true, y_pred)
+
+
 @pytest.mark.parametrize(
-    "solution", [cce_ok, cce_loop, losses.categorical_crossentropy]
+    "solution", [cce_ok, cce_loop, cce_scipy, losses.categorical_crossentropy]
 )
 def test_check_categorical_crossentropy_accepts_correct_solutions(solution):
     assert checks.check_categorical_crossentropy(solution) is True
     assert checks.check_categorical_crossentropy(solution, seed=5) is True
+
+
+def test_the_logits_cases_hold_chapter_11s_confident_mistake():
+    seen = []
+
+    def spy(y_true, y_pred, from_logits=False):
+        seen.append((from_logits, y_pred.copy()))
+        return cce_ok(y_true, y_pred, from_logits)
+
+    checks.check_categorical_crossentropy(spy)
+    logits = [z for flag, z in seen if flag]
+    assert any(np.array_equal(z[0], [0.0, 40.0]) for z in logits)
+    assert any(np.abs(z).max() >= 1000 for z in logits)
+    assert not any(flag for flag, z in seen[:8])  # probabilities first
+
+
+def _logits_variant(kind):
+    def loss(y_true, y_pred, from_logits=False):
+        if not from_logits:
+            return cce_ok(y_true, y_pred)
+        z = y_pred
+        if kind == "clipped softmax":
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            return cce_ok(y_true, e / e.sum(axis=-1, keepdims=True))
+        if kind == "ignored":
+            return cce_ok(y_true, z)
+        if kind == "no log-sum":
+            return -np.sum(y_true * z, axis=-1)
+        if kind == "overflow":
+            e = np.exp(z)
+            return -np.sum(y_true * np.log(e / e.sum(axis=-1, keepdims=True)), axis=-1)
+        if kind == "log of softmax":
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            return -np.sum(y_true * np.log(e / e.sum(axis=-1, keepdims=True)), axis=-1)
+        return -cce_ok(y_true, z, True)  # sign
+
+    return loss
+
+
+@pytest.mark.parametrize(
+    ("kind", "match"),
+    [
+        ("clipped softmax", "formed the softmax and clipped it"),
+        ("ignored", "from_logits=True is ignored"),
+        ("no log-sum", "the log of the sum is missing"),
+        ("overflow", "infinite or NaN for logits of \\+-1000"),
+        ("log of softmax", "without forming softmax"),
+        ("sign", "the sign is wrong"),
+    ],
+)
+def test_check_categorical_crossentropy_names_the_logits_mistake(kind, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_categorical_crossentropy(_logits_variant(kind))
+
+
+def test_a_two_argument_function_is_told_about_from_logits():
+    with pytest.raises(AssertionError, match="TypeError"):
+        checks.check_categorical_crossentropy(lambda t, p: cce_ok(t, p))
 
 
 def _normalise(p):
@@ -272,8 +352,8 @@ def _normalise(p):
             lambda t, p: cce_ok(np.eye(t.shape[-1])[t.argmax(axis=-1)], p),
             "only the most likely class of y_true",
         ),
-        (lambda t, p: cce_ok(t, p)[..., None], "returned shape"),
-        (lambda t, p: cce_ok(t, p) + 0.01, "wrong value for sample"),
+        (lambda t, p, f=False: cce_ok(t, p, f)[..., None], "returned shape"),
+        (lambda t, p, f=False: cce_ok(t, p, f) + 0.01, "wrong value for sample"),
     ],
 )
 def test_check_categorical_crossentropy_names_the_mistake(wrong, match):
@@ -305,10 +385,63 @@ def adam_eps_inside(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
     return [w - lr * m_hat / np.sqrt(v_hat + epsilon), m, v]
 
 
-@pytest.mark.parametrize("solution", [adam_ok, adam_keras_form, adam_eps_inside])
+def adam_keras_loop(w, g, m, v, t, lr, beta_1, beta_2, epsilon):  # written out
+    w_new, m_new, v_new = w.copy(), m.copy(), v.copy()
+    for i in np.ndindex(w.shape):
+        m_new[i] = beta_1 * m[i] + (1 - beta_1) * g[i]
+        v_new[i] = beta_2 * v[i] + (1 - beta_2) * g[i] ** 2
+        rate = lr * (1 - beta_2**t) ** 0.5 / (1 - beta_1**t)
+        w_new[i] = w[i] - rate * m_new[i] / (v_new[i] ** 0.5 + epsilon)
+    return w_new, m_new, v_new
+
+
+@pytest.mark.parametrize("solution", [adam_keras_form, adam_keras_loop])
 def test_check_adam_step_accepts_correct_solutions(solution):
     assert checks.check_adam_step(solution) is True
     assert checks.check_adam_step(solution, seed=7) is True
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        (adam_ok, "the paper's Algorithm 1"),
+        (adam_eps_inside, "epsilon is inside the square root, and the correction"),
+        (
+            lambda w, g, m, v, t, lr, b1, b2, eps: adam_keras_form(
+                w,
+                g,
+                m,
+                v,
+                t,
+                lr,
+                b1,
+                b2,
+                0.0,  # Keras's form without epsilon
+            ),
+            "add epsilon",
+        ),
+    ],
+)
+def test_check_adam_step_names_the_paper_s_form_on_tiny_gradients(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        checks.check_adam_step(wrong)
+
+
+def test_the_paper_s_form_differs_from_keras_on_a_tiny_first_gradient():
+    """At t = 1 with |g| = 1e-6, Keras moves the weight by 0.24 eta, the paper's
+    form by 0.91 eta (epsilon / sqrt(1 - beta_2) = 3.2e-6 against epsilon)."""
+    keras = convbn.import_keras()
+    ops = keras.ops
+    variable = keras.Variable(np.zeros(1, dtype="float32"))
+    keras.optimizers.Adam(learning_rate=1.0).apply_gradients(
+        [(ops.convert_to_tensor(np.array([1e-6], dtype="float32")), variable)]
+    )
+    g, zero = np.array([1e-6]), np.zeros(1)
+    keras_step = ch11.adam_reference(zero, g, zero, zero, 1, 1.0, 0.9, 0.999, 1e-7)[0]
+    paper = adam_ok(zero, g, zero, zero, 1, 1.0, 0.9, 0.999, 1e-7)[0]
+    np.testing.assert_allclose(ops.convert_to_numpy(variable), keras_step, rtol=1e-4)
+    assert keras_step[0] == pytest.approx(-0.2402, abs=1e-4)
+    assert paper[0] == pytest.approx(-0.9091, abs=1e-4)
 
 
 def test_adam_reference_is_keras_adam():

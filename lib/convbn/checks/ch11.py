@@ -1,6 +1,8 @@
 """Chapter 11, compiling: losses and optimizers: the checkers of a custom loss
-written with ``keras.ops`` (the per-sample mean squared error), Keras's categorical
-crossentropy in numpy, one step of Adam, and the inverse time decay schedule.
+written with ``keras.ops`` (the per-sample mean squared error), the categorical
+crossentropy in numpy from probabilities (clipped, as Keras computes it for an array)
+and from logits (exact), one step of Keras's Adam, and the inverse time decay
+schedule.
 
 The loss references are :mod:`convbn.losses`'; Adam is recomputed here as Keras's
 ``update_step`` (the library has no optimizer), checked against Keras in the tests."""
@@ -255,19 +257,58 @@ def check_custom_loss(fn, seed: int = 0) -> bool:
 
 
 def check_categorical_crossentropy(fn, seed: int = 0) -> bool:
-    """Chapter 11: ``fn(y_true, y_pred)`` must be Keras's categorical crossentropy.
+    """Chapter 11: ``fn(y_true, y_pred, from_logits=False)`` must be the categorical
+    crossentropy by both of Keras's routes.
 
     numpy only. ``y_true`` holds one-hot labels (or a probability vector per sample)
-    and ``y_pred`` predicted probabilities, both of shape ``(batch, ..., C)``; the
-    result is one value per sample, shape ``(batch, ...)``, computed as Keras does:
-    rescale each row of ``y_pred`` to sum to 1, clip it to ``[1e-7, 1 - 1e-7]``, then
-    ``-sum(y_true * log(p), axis=-1)``. Reference:
-    :func:`convbn.losses.categorical_crossentropy`. Checked on random shapes, a
-    prediction of exactly 0 for the true class (the loss is then -log(1e-7) = 16.12),
-    rows that do not sum to 1, and soft labels.
+    and ``y_pred`` predictions, both of shape ``(batch, ..., C)``; the result is one
+    value per sample, shape ``(batch, ...)``.
+
+    * ``from_logits=False`` (the default): ``y_pred`` holds probabilities; rescale
+      each row to sum to 1, clip it to ``[1e-7, 1 - 1e-7]``, then
+      ``-sum(y_true * log(p), axis=-1)``, as Keras does for an array of
+      probabilities. Checked on random shapes, a prediction of exactly 0 for the
+      true class (-log(1e-7) = 16.12), rows that do not sum to 1, soft labels.
+    * ``from_logits=True`` (passed as the third argument): ``y_pred`` holds logits
+      and the loss is ``-sum(y_true * log_softmax(z), axis=-1)`` exactly, unclipped.
+      Checked on random logits, the confident mistake (0, 40) with the first class
+      true (40, not 16.12), logits of +-1000 (finite: the log-softmax is computed
+      with the largest logit subtracted) and logits shifted by 10,000.
+
+    Reference: :func:`convbn.losses.categorical_crossentropy`.
     """
     rng = np.random.default_rng(seed)
     what = "your crossentropy function"
+    for y_true, y_pred in _probability_cases(rng):
+        expected = losses.categorical_crossentropy(y_true, y_pred)
+        with _errstate():
+            raw = call(fn, y_true.copy(), y_pred.copy(), what=what)
+        got = _per_sample(raw, expected, what)
+        if close(got, expected, rtol=1e-5, atol=1e-7):
+            continue
+        raise AssertionError(_cce_diagnosis(got, y_true, y_pred, expected))
+    what = "your crossentropy function with from_logits=True"
+    for y_true, z in _logit_cases(rng):
+        expected = losses.categorical_crossentropy(y_true, z, from_logits=True)
+        with _errstate():
+            raw = call(fn, y_true.copy(), z.copy(), True, what=what)
+        got = _per_sample(raw, expected, what)
+        if close(got, expected, rtol=1e-6, atol=1e-6):
+            continue
+        raise AssertionError(_logits_diagnosis(got, y_true, z, expected))
+    return True
+
+
+def _per_sample(raw, expected, what):
+    if np.ndim(raw) == 0 and expected.size > 1:
+        raise AssertionError(
+            "the loss is reduced to a scalar; return one value per sample (sum "
+            "over the class axis only, axis=-1)"
+        )
+    return as_array(raw, expected.shape, what)
+
+
+def _probability_cases(rng):
     cases = []
     for shape in [(6, 4), (1, 3), (5, 10), (3, 4, 5), (8, 2)]:
         labels = rng.integers(0, shape[-1], size=shape[:-1])
@@ -282,21 +323,70 @@ def check_categorical_crossentropy(fn, seed: int = 0) -> bool:
     y_true = np.eye(3)[[2, 0, 1, 1]]
     cases.append((y_true, rng.uniform(0.1, 1.0, size=(4, 3))))  # rows not summing to 1
     cases.append((rng.dirichlet(np.ones(5), size=4), rng.dirichlet(np.ones(5), size=4)))
+    return cases
 
-    for y_true, y_pred in cases:
-        expected = losses.categorical_crossentropy(y_true, y_pred)
-        with _errstate():
-            raw = call(fn, y_true.copy(), y_pred.copy(), what=what)
-        if np.ndim(raw) == 0 and expected.size > 1:
-            raise AssertionError(
-                "the loss is reduced to a scalar; return one value per sample (sum "
-                "over the class axis only, axis=-1)"
-            )
-        got = as_array(raw, expected.shape, what)
-        if close(got, expected, rtol=1e-5, atol=1e-7):
-            continue
-        raise AssertionError(_cce_diagnosis(got, y_true, y_pred, expected))
-    return True
+
+def _logit_cases(rng):
+    cases = []
+    for shape in [(6, 4), (1, 3), (3, 4, 5)]:
+        labels = rng.integers(0, shape[-1], size=shape[:-1])
+        cases.append((np.eye(shape[-1])[labels], rng.normal(scale=3.0, size=shape)))
+    mistake = np.array([[0.0, 40.0], [1.0, -0.5]])  # chapter 11's confident mistake
+    cases.append((np.eye(2)[[0, 0]], mistake))
+    huge = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 0.0]])
+    cases.append((np.eye(3)[[1, 1]], huge))
+    z = rng.normal(size=(4, 5))
+    cases.append((rng.dirichlet(np.ones(5), size=4), z + 10_000.0))  # soft, shifted
+    return cases
+
+
+def _logits_diagnosis(got, y_true, z, expected) -> str:
+    if not np.all(np.isfinite(got)):
+        return (
+            "from_logits=True: the loss is infinite or NaN for logits of +-1000: "
+            "exp(1000) overflows, and a softmax of e^(-2000) is 0, whose log is "
+            "-inf. Compute log softmax(z) = (z - max z) - log sum_j exp(z_j - max z) "
+            "directly, without forming softmax(z) first"
+        )
+    with _errstate():
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        softmax = e / e.sum(axis=-1, keepdims=True)
+        clipped = np.clip(softmax, 1e-7, 1 - 1e-7)
+        as_probabilities = np.clip(z / z.sum(axis=-1, keepdims=True), 1e-7, 1 - 1e-7)
+        mistakes = [
+            Mistake(
+                -np.sum(y_true * np.log(clipped), axis=-1),
+                "from_logits=True: you formed the softmax and clipped it, which is "
+                "the probability route (16.12 for the confident mistake (0, 40)); "
+                "with logits Keras computes the log-softmax exactly, unclipped: 40",
+            ),
+            Mistake(
+                -np.sum(y_true * np.log(as_probabilities), axis=-1),
+                "from_logits=True is ignored: the logits were treated as "
+                "probabilities. Take the log-softmax of the logits",
+            ),
+            Mistake(
+                -np.sum(y_true * z, axis=-1),
+                "from_logits=True: log softmax(z)_k is z_k - log sum_j exp(z_j); the "
+                "log of the sum is missing",
+            ),
+            Mistake(
+                -np.sum(y_true * (z - z.max(axis=-1, keepdims=True)), axis=-1),
+                "from_logits=True: subtracting the largest logit is not enough; "
+                "log softmax(z)_k = (z_k - max z) - log sum_j exp(z_j - max z)",
+            ),
+            Mistake(-expected, "the sign is wrong: the loss is -sum(y_true * log p)"),
+            Mistake(expected / z.shape[-1], "mean instead of sum over the classes"),
+        ]
+    message = first_mistake(got, expected, mistakes, rtol=1e-6, atol=1e-6)
+    return message or "from_logits=True: " + wrong_at(
+        got,
+        expected,
+        at=lambda i: (
+            f"for sample {i} (y_true {np.round(y_true[i], 3).tolist()}, logits "
+            f"{np.round(z[i], 3).tolist()})"
+        ),
+    )
 
 
 def _cce_diagnosis(got, y_true, y_pred, expected) -> str:
@@ -376,9 +466,15 @@ def adam_reference(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
 
 
 def _adam_mistakes(g, m, v, t, lr, b1, b2, eps):
-    """The classic mistakes in one Adam step, as the update ``w_new - w`` each gives."""
+    """The classic mistakes in one Adam step, as the update ``w_new - w`` each gives.
+
+    Keras's own form comes first (epsilon added to sqrt(v)), then the paper's
+    Algorithm 1 (epsilon added to sqrt(v_hat)) and its classic slips; on most
+    inputs the two forms agree, and a slip is named whichever form it was made in.
+    """
     m_ok = b1 * m + (1 - b1) * g
     v_ok = b2 * v + (1 - b2) * g**2
+    rate = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
 
     def step(m_, v_, t_m=t, t_v=t, sqrt=True, sign=-1.0):
         m_hat = m_ / (1 - b1**t_m) if t_m is not None else m_
@@ -387,6 +483,29 @@ def _adam_mistakes(g, m, v, t, lr, b1, b2, eps):
         return sign * lr * m_hat / (root + eps)
 
     return [
+        Mistake(
+            step(m_ok, v_ok),
+            "this is the paper's Algorithm 1, epsilon added to sqrt(v_hat); Keras "
+            "adds epsilon to sqrt(v_new): w - eta_t * m_new / (sqrt(v_new) + epsilon) "
+            "with eta_t = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t). The "
+            "two differ when sqrt(v_hat) is small next to epsilon / sqrt(1 - "
+            "beta_2**t), as for these tiny gradients",
+        ),
+        Mistake(
+            -rate * m_ok / np.sqrt(v_ok + eps),
+            "epsilon is inside the square root: Keras adds it to sqrt(v_new), "
+            "w - eta_t * m_new / (sqrt(v_new) + epsilon)",
+        ),
+        Mistake(
+            -lr * m_ok / np.sqrt(v_ok / (1 - b2**t) + eps) / (1 - b1**t),
+            "epsilon is inside the square root, and the correction is the paper's: "
+            "Keras computes w - eta_t * m_new / (sqrt(v_new) + epsilon)",
+        ),
+        Mistake(
+            -lr * m_ok / (np.sqrt(v_ok) + eps),
+            "no bias correction: eta_t = learning_rate * sqrt(1 - beta_2**t) / "
+            "(1 - beta_1**t)",
+        ),
         Mistake(
             step(m_ok, v_ok, None, None),
             "no bias correction: divide m by (1 - beta_1**t) and v by (1 - beta_2**t)",
@@ -412,7 +531,7 @@ def _adam_mistakes(g, m, v, t, lr, b1, b2, eps):
         Mistake(
             step(m_ok, v_ok, sign=1.0),
             "the step goes uphill: subtract the update, "
-            "w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)",
+            "w - eta_t * m_new / (sqrt(v_new) + epsilon)",
         ),
         Mistake(step(m_ok, v_ok, sqrt=False), "the square root of v_hat is missing"),
         Mistake(
@@ -425,25 +544,25 @@ def _adam_mistakes(g, m, v, t, lr, b1, b2, eps):
 
 
 def check_adam_step(fn, seed: int = 0) -> bool:
-    """Chapter 11: one step of the Adam optimizer, in numpy.
+    """Chapter 11: one step of Keras's Adam, in numpy.
 
     ``fn(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)`` gets the weights
     ``w``, their gradient ``g``, the moment estimates ``m`` and ``v`` from the
     previous step (arrays of the shape of ``w``, zeros before the first step) and the
     step number ``t`` (1 for the first update). It must return the tuple ``(w_new,
-    m_new, v_new)``::
+    m_new, v_new)`` as ``keras.optimizers.Adam`` computes it::
 
         m_new = beta_1 m + (1 - beta_1) g
         v_new = beta_2 v + (1 - beta_2) g**2
-        w_new = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon),
-        m_hat = m_new / (1 - beta_1**t),  v_hat = v_new / (1 - beta_2**t).
+        w_new = w - eta_t m_new / (sqrt(v_new) + epsilon),
+        eta_t = learning_rate sqrt(1 - beta_2**t) / (1 - beta_1**t).
 
-    Keras writes the last line as ``w - lr sqrt(1 - beta_2**t) / (1 - beta_1**t) *
-    m_new / (sqrt(v_new) + epsilon)``, which puts epsilon in a slightly different
-    place; both forms (and epsilon inside the root) are accepted: they differ by far
-    less than the step. Checked on random shapes and hyperparameters, on first steps
-    from zero moments (with a zero gradient among them) and on later steps; the
-    inputs must not be modified.
+    The paper's Algorithm 1 adds epsilon to ``sqrt(v_hat)`` instead; the two agree
+    while ``sqrt(v_hat)`` is large next to ``epsilon / sqrt(1 - beta_2**t)``, so the
+    first cases (gradients of 0.1 to 2) accept either, and the last ones (gradients
+    of 1e-7 to 1e-5) name the paper's form. Checked on random shapes and
+    hyperparameters, on first steps from zero moments (with a zero gradient among
+    them) and on later steps; the inputs must not be modified.
     """
     rng = np.random.default_rng(seed)
     what = "your Adam step"
@@ -462,6 +581,16 @@ def check_adam_step(fn, seed: int = 0) -> bool:
         lr = float(rng.choice([0.001, 0.01, 0.1]))
         b1 = float(rng.uniform(0.8, 0.95))
         b2 = float(rng.uniform(0.99, 0.9999))
+        cases.append((rng.normal(size=shape), g, m, v, t, lr, b1, b2, 1e-7))
+    for trial in range(4):  # tiny gradients: where Keras's epsilon differs
+        shape = (int(rng.integers(2, 6)),)
+        g = rng.choice([-1.0, 1.0], size=shape) * 10 ** rng.uniform(-7, -5, shape)
+        first = trial < 2
+        t = 1 if first else int(rng.integers(2, 20))
+        m = np.zeros(shape) if first else rng.normal(scale=1e-6, size=shape)
+        v = np.zeros(shape) if first else rng.uniform(1e-13, 1e-11, size=shape)
+        lr = float(rng.choice([0.001, 0.01, 0.1]))
+        b1, b2 = float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.99, 0.9999))
         cases.append((rng.normal(size=shape), g, m, v, t, lr, b1, b2, 1e-7))
     for case in cases:
         w, g, m, v, t, lr, b1, b2, eps = case
