@@ -10,7 +10,8 @@ back to it and is counted. For every attack:
 - the attacker earns what its honest work earns (q3), nothing more;
 - the honest submission keeps full marks and its code stays out of every feedback;
 - the course's files are unchanged, nothing is planted, no process is left behind;
-- the batch ends within its limits and the grader's own memory stays under 1 GB.
+- the batch ends within its limits and the grader's own memory stays under
+  GRADER_MB (1.25 GB).
 """
 
 from __future__ import annotations
@@ -240,6 +241,11 @@ CRASH_AFTER_ERRORS = r"""
 raise ValueError("an error before the crash")
 """
 
+#: The grader's own peak memory, TensorFlow and Keras loaded: under 1 GB until jax
+#: joined requirements.txt (issue 25); Keras imports jax when it is installed, which
+#: adds about 107 MB (685 MB without it, 792 MB with it, measured here).
+GRADER_MB = 1280
+
 
 def attacks(folder: Path, out: Path, listening: str) -> dict[str, list[str]]:
     """name: the attack's cells (q3 done honestly, q1 and q2 left blank)."""
@@ -415,7 +421,7 @@ def test_the_course_is_unchanged_nothing_is_planted_nothing_is_left_running(batc
 
 def test_the_batch_ends_within_its_limits_and_the_grader_stays_small(batch):
     peak = re.search(r"grader: peak memory (\d+) MB", batch["stderr"])
-    assert peak and int(peak.group(1)) < 1024, batch["stderr"][-2000:]
+    assert peak and int(peak.group(1)) < GRADER_MB, batch["stderr"][-2000:]
     rows = batch["rows"]
     assert batch["seconds"] < 300, batch["seconds"]  # 31 notebooks, -j 2
     assert (
@@ -477,7 +483,7 @@ def test_a_checkers_function_takes_only_small_inputs_in_the_grader(tmp_path, san
     assert done.returncode == 0, done.stderr[-3000:]
     assert "total: 3 / 3" in done.stdout, done.stdout
     peak = re.search(r"grader: peak memory (\d+) MB", done.stderr)
-    assert peak and int(peak.group(1)) < 1024, done.stderr[-2000:]
+    assert peak and int(peak.group(1)) < GRADER_MB, done.stderr[-2000:]
     del out
 
 
@@ -485,7 +491,7 @@ def test_keras_models_are_measured_before_they_are_built(tmp_path, sandbox):
     """Chapter 10 reads the student's model: a config that declares a 25,000 x
     25,000 layer is measured in a sandbox of its own and refused there, a Lambda
     layer is refused with Keras's own message, honest work keeps full marks, and
-    the grader stays under 1 GB."""
+    the grader stays under GRADER_MB."""
     honest = gradebook.master_code(find_exercises(ROOT)[CH10])
     cases = (
         ("honest", []),
@@ -517,7 +523,7 @@ def test_keras_models_are_measured_before_they_are_built(tmp_path, sandbox):
     refused = (out / "fb" / "lambda.txt").read_text()
     assert "Keras refused the model: ValueError" in refused and "Lambda" in refused
     peak = re.search(r"grader: peak memory (\d+) MB", done.stderr)
-    assert peak and int(peak.group(1)) < 1024, done.stderr[-2000:]
+    assert peak and int(peak.group(1)) < GRADER_MB, done.stderr[-2000:]
 
 
 def test_numpy_only_cannot_be_bypassed_by_a_thread_or_scipy(batch):
