@@ -182,7 +182,8 @@ SAMPLE_IMAGES = (
     "rocket",
     "text",
 )
-#: The colour ones among them, (H, W, 3) RGB: ``sample_image(name, colour=True)``.
+#: The photographs among them that are in colour, which
+#: ``sample_image(name, colour=True)`` returns as RGB arrays of shape (H, W, 3).
 COLOUR_IMAGES = ("astronaut", "cat", "chelsea", "coffee", "rocket")
 
 

@@ -97,10 +97,11 @@ STATIC_ENV = "CONVBN_STATIC_WIDGETS"
 FRAME_DPI = 90
 #: A slider with more positions than this is thinned to about this many.
 MAX_STEPS = 13
-#: A folder (or unset): there a static player whose plot has data bound to it (a
-#: result, histories, feature maps: not in the page) stores that data and its
-#: states, ``<uid>.pickle``, for a test that redraws its frames (:func:`redraw`)
-#: after the build. ``convbn_tools.book_assets`` sets it to ``_build/players``.
+#: The environment variable naming the folder where a static player whose plot has
+#: data bound to it (a result, histories, feature maps, none of them in the page)
+#: stores that data and its states (if it is set), ``<uid>.pickle``, for a test
+#: that redraws its frames (:func:`redraw`) after the build.
+#: ``convbn_tools.book_assets`` sets it to ``_build/players``.
 PLAYER_DATA_ENV = "CONVBN_PLAYER_DATA"
 
 

@@ -17,7 +17,7 @@ next to the notebook (``chapters/09_bn_in_practice/claims.json``). Every noteboo
 4. changes into the notebook's own folder, so relative paths work as in the book.
 
 On Colab's TPU runtime, which has no TensorFlow, the cell stops at once with one
-line saying which runtime to choose (:data:`WRONG_RUNTIME`), rather than letting a
+line saying which runtime to choose (``WRONG_RUNTIME``), rather than letting a
 later cell fail at ``import tensorflow``.
 
 Anywhere else the cell only imports ``sys``. It is tagged ``remove-cell`` (not in
@@ -35,7 +35,7 @@ writes the chapter's tests to files, which is where otter looks for them in Cola
 ``tests/book/test_hygiene.py`` checks that every notebook starts with the cell this
 module makes from ``_config.yml``; ``tests/book/test_colab.py`` (marked ``colab``)
 runs it as Colab would, in a fresh environment of Colab's published runtime
-(``tests/book/colab_runtime.txt``, written by :mod:`convbn_tools.colab_runtime`)::
+(``tests/book/colab_runtime.txt``, written by ``convbn_tools.colab_runtime``)::
 
     python -m convbn_tools.colab runtime --from PATH   # refresh that file
 """
@@ -337,7 +337,7 @@ def otter_requirements() -> tuple[list[str], list[str]]:
     environment: the version that wrote the student notebook, without its
     dependencies, and those dependencies but :data:`KEPT` (otter asks for
     ipywidgets 8, which Colab's front end does not render; otter's checks run with 7)
-    and without extras (PDF export is off), the upper bounds of :data:`UNCAPPED`
+    and without extras (PDF export is off), the upper bounds of ``UNCAPPED``
     left out.
     """
     from importlib import metadata

@@ -117,7 +117,7 @@ class Budget:
         self.records = MAX_RECORDS
 
     def record(self) -> None:
-        """Count one record; Refused past :data:`MAX_RECORDS`."""
+        """Count one record; Refused past ``MAX_RECORDS``."""
         self.records -= 1
         if self.records < 0:
             raise Refused(
