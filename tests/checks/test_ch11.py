@@ -17,34 +17,42 @@ HISTORIES = {
 # --- check_custom_loss ---
 
 
-def mse_ok(y_true, y_pred):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.square(y_true - y_pred), axis=-1)
+def _ops():
+    return convbn.import_keras().ops
 
 
-def mse_written_differently(y_true, y_pred):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    diff = y_pred - y_true
-    return ops.sum(diff * diff, axis=-1) / ops.shape(diff)[-1]
+def log_cosh_each(a, b):
+    """log cosh(b - a), elementwise, as |x| + log(1 + exp(-2|x|)) - log 2."""
+    ops = _ops()
+    x = ops.abs(b - a)
+    return x + ops.log1p(ops.exp(-2.0 * x)) - np.log(2.0)
 
 
-def mse_tensorflow(y_true, y_pred):
+def log_cosh_ok(y_true, y_pred):
+    return _ops().mean(log_cosh_each(y_true, y_pred), axis=-1)
+
+
+def log_cosh_softplus(y_true, y_pred):  # Keras's own form: x + softplus(-2x) - log 2
+    ops = _ops()
+    x = y_pred - y_true
+    each = x + ops.softplus(-2.0 * x) - ops.log(2.0)
+    return ops.sum(each, axis=-1) / ops.shape(x)[-1]
+
+
+def log_cosh_tensorflow(y_true, y_pred):
     import tensorflow as tf
 
-    return tf.reduce_mean(tf.math.squared_difference(y_true, y_pred), axis=-1)
+    x = tf.abs(y_pred - y_true)
+    return tf.reduce_mean(x + tf.math.log1p(tf.exp(-2.0 * x)) - tf.math.log(2.0), -1)
 
 
 @pytest.mark.parametrize(
     "solution",
     [
-        mse_ok,
-        mse_written_differently,
-        mse_tensorflow,
-        lambda y_true, y_pred: convbn.import_keras().losses.mean_squared_error(
-            y_true, y_pred
-        ),
+        log_cosh_ok,
+        log_cosh_softplus,
+        log_cosh_tensorflow,
+        lambda y_true, y_pred: convbn.import_keras().losses.log_cosh(y_true, y_pred),
     ],
 )
 def test_check_custom_loss_accepts_correct_solutions(solution):
@@ -52,141 +60,85 @@ def test_check_custom_loss_accepts_correct_solutions(solution):
     assert checks.check_custom_loss(solution, seed=3) is True
 
 
-def _scalar(a, b):  # the slides' T.mean
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.square(a - b))
+def _naive(a, b):  # log(cosh(x)): cosh overflows float32 above 89
+    ops = _ops()
+    return ops.mean(ops.log(ops.cosh(b - a)), axis=-1)
 
 
-def _summed_scalar(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.sum(ops.square(a - b))
+def _naive_exp(a, b):
+    ops = _ops()
+    x = b - a
+    return ops.mean(ops.log((ops.exp(x) + ops.exp(-x)) / 2.0), axis=-1)
 
 
-def _sum(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.sum(ops.square(a - b), axis=-1)
+def _no_log2(a, b):
+    ops = _ops()
+    x = ops.abs(b - a)
+    return ops.mean(x + ops.log1p(ops.exp(-2.0 * x)), axis=-1)
 
 
-def _absolute(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.abs(a - b), axis=-1)
+def _large_only(a, b):
+    ops = _ops()
+    return ops.mean(ops.abs(b - a) - np.log(2.0), axis=-1)
 
 
-def _axis0(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.square(a - b), axis=0)
-
-
-def _all_but_batch(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.square(a - b), axis=tuple(range(1, len(a.shape))))
-
-
-def _keepdims(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.square(a - b), axis=-1, keepdims=True)
-
-
-def _no_mean(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.square(a - b)
-
-
-def _rmse(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.sqrt(ops.mean(ops.square(a - b), axis=-1))
-
-
-def _not_squared(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(a - b, axis=-1)
-
-
-def _square_of_mean(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.square(ops.mean(a - b, axis=-1))
-
-
-def _half(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return 0.5 * ops.mean(ops.square(a - b), axis=-1)
-
-
-def _numpy(a, b):
-    return np.mean(np.square(a - b), axis=-1)
+def _small_only(a, b):
+    ops = _ops()
+    return ops.mean(0.5 * ops.square(b - a), axis=-1)
 
 
 def _dot_numpy(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.square(a - b), axis=-1).numpy()
-
-
-def _not_a_tensor(a, b):
-    return [1.0, 2.0]
+    return log_cosh_ok(a, b).numpy()
 
 
 def _numpy_inside(a, b):  # eager works, graph mode cannot call .numpy()
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.square(ops.convert_to_tensor(a.numpy()) - b), axis=-1)
+    ops = _ops()
+    return log_cosh_ok(ops.convert_to_tensor(a.numpy()), b)
 
 
 def _no_gradient(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.stop_gradient(ops.mean(ops.square(a - b), axis=-1))
+    return _ops().stop_gradient(log_cosh_ok(a, b))
 
 
 def _wrong_gradient(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    value = ops.mean(ops.square(a - b), axis=-1)
-    return value + 0.1 * (
-        ops.mean(b, axis=-1) - ops.stop_gradient(ops.mean(b, axis=-1))
-    )
-
-
-def _crashes(a, b):
-    keras = convbn.import_keras()
-    ops = keras.ops
-    return ops.mean(ops.square(a - b), axis=5)
+    ops = _ops()
+    drift = ops.mean(b, axis=-1) - ops.stop_gradient(ops.mean(b, axis=-1))
+    return log_cosh_ok(a, b) + 0.1 * drift
 
 
 @pytest.mark.parametrize(
     ("wrong", "match"),
     [
-        (_scalar, "reduced to a scalar: like the slides' T.mean"),
-        (_summed_scalar, r"reduced to a scalar \(a sum over everything\)"),
-        (_sum, "sum instead of mean"),
-        (_absolute, "absolute instead of squared"),
-        (_axis0, "averages over axis 0 instead of the last axis"),
-        (_all_but_batch, "averages over every axis but the batch axis"),
-        (_keepdims, "do not keep the reduced axis"),
-        (_no_mean, "nothing is averaged"),
-        (_rmse, r"square root of the mean squared error \(RMSE\)"),
-        (_not_squared, "not squared"),
-        (_square_of_mean, "the square of the mean difference"),
-        (_half, "a factor 1/2"),
-        (_numpy, "returned a numpy value"),
+        (lambda a, b: _ops().mean(log_cosh_each(a, b)), "like the slides' T.mean"),
+        (lambda a, b: _ops().sum(log_cosh_each(a, b)), "a sum over everything"),
+        (lambda a, b: _ops().sum(log_cosh_each(a, b), axis=-1), "sum instead of mean"),
+        (lambda a, b: _ops().mean(log_cosh_each(a, b), axis=0), "over axis 0 instead"),
+        (
+            lambda a, b: _ops().mean(
+                log_cosh_each(a, b), axis=tuple(range(1, len(a.shape)))
+            ),
+            "instead of the last axis only",
+        ),
+        (
+            lambda a, b: _ops().mean(log_cosh_each(a, b), axis=-1, keepdims=True),
+            "do not keep the reduced axis",
+        ),
+        (log_cosh_each, "nothing is averaged"),
+        (_naive, "infinite or NaN for errors above 89"),
+        (_naive_exp, "infinite or NaN for errors above 89"),
+        (_no_log2, "subtract log 2"),
+        (_large_only, "only for large errors"),
+        (_small_only, "only for small errors"),
+        (lambda a, b: _ops().mean(_ops().square(b - a), -1), "the mean squared error"),
+        (lambda a, b: _ops().mean(_ops().abs(b - a), -1), "the mean absolute error"),
+        (lambda a, b: -log_cosh_ok(a, b), "the sign is wrong"),
+        (lambda a, b: np.asarray(log_cosh_ok(a, b)), "returned a numpy value"),
         (_dot_numpy, "returned a numpy value"),
-        (_not_a_tensor, "must return a tensor"),
+        (lambda a, b: [1.0, 2.0], "must return a tensor"),
         (_numpy_inside, "fails in graph mode"),
         (_no_gradient, "no gradient flows"),
         (_wrong_gradient, "gradient of your loss"),
-        (_crashes, "your loss function raised"),
+        (lambda a, b: _ops().mean(log_cosh_each(a, b), axis=5), "raised"),
         ("not a function", "expected a function"),
     ],
 )
@@ -200,7 +152,7 @@ def test_check_custom_loss_tries_batch_by_1_and_3d_shapes():
 
     def spy(a, b):
         seen.append(tuple(a.shape))
-        return mse_ok(a, b)
+        return log_cosh_ok(a, b)
 
     checks.check_custom_loss(spy)
     assert any(len(s) == 2 and s[-1] == 1 for s in seen)
