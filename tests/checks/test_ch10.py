@@ -1,206 +1,230 @@
 """The checkers of chapter 10: right solutions pass, each known mistake is named."""
 
-import warnings
-
 import numpy as np
 import pytest
 
 import convbn
 from convbn import checks
+from convbn.checks import ch10
 
-# --- check_sequential_model -----------------------------------------------------------
+# --- check_batchnorm_mlp -------------------------------------------------------------
 
 
-def sequential(
-    spec=((512, "relu"), (128, "relu"), (10, "softmax")),
-    shape=(784,),
-    use_bias=True,
-    insert=None,
-):
+def bn_block(units, order=("bn", "relu", "dropout"), use_bias=False, activation=None):
+    """Dense(units) and the layers after it, in ``order``."""
     keras = convbn.import_keras()
     layers = keras.layers
-    stack = [layers.Dense(u, activation=a, use_bias=use_bias) for u, a in spec]
-    if insert is not None:
-        stack.insert(1, insert)
-    return keras.Sequential([keras.Input(shape=shape), *stack])
+    make = {
+        "bn": layers.BatchNormalization,
+        "relu": lambda: layers.Activation("relu"),
+        "ReLU": layers.ReLU,
+        "dropout": lambda: layers.Dropout(0.2),
+        "dropout 0.5": lambda: layers.Dropout(0.5),
+        "tanh": lambda: layers.Activation("tanh"),
+    }
+    dense = layers.Dense(units, use_bias=use_bias, activation=activation)
+    return [dense, *(make[kind]() for kind in order)]
 
 
-def functional():
+def bn_mlp(blocks=None, head=None, shape=(784,)):
     keras = convbn.import_keras()
     layers = keras.layers
-    inputs = keras.Input(shape=(784,))
-    h1 = layers.Dense(512, activation="relu")(inputs)
-    h2 = layers.Dense(128, activation="relu")(h1)
-    outputs = layers.Dense(10, activation="softmax")(h2)
-    return keras.Model(inputs=inputs, outputs=outputs)
-
-
-def with_activation_layers():
-    keras = convbn.import_keras()
-    layers = keras.layers
+    blocks = blocks or [bn_block(512), bn_block(128)]
+    head = head or [layers.Dense(10, activation="softmax")]
     return keras.Sequential(
-        [
-            keras.Input(shape=(784,)),
-            layers.Dense(512),
-            layers.ReLU(),
-            layers.Dense(128),
-            layers.Activation("relu"),
-            layers.Dense(10),
-            layers.Softmax(),
-        ]
+        [keras.Input(shape=shape), *(x for b in blocks for x in b), *head]
     )
 
 
-def built_later():
+def bn_functional():
     keras = convbn.import_keras()
     layers = keras.layers
+    inputs = keras.Input(shape=(784,))
+    x = inputs
+    for units in (512, 128):
+        x = layers.Dense(units, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.Dropout(0.2)(x)
+    return keras.Model(inputs, layers.Softmax()(layers.Dense(10)(x)))
+
+
+def bn_built_later():
+    keras = convbn.import_keras()
     model = keras.Sequential(
-        [
-            layers.Dense(512, activation=keras.activations.relu),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
+        [*bn_block(512, ("bn", "ReLU", "dropout")), *bn_block(128)]
+        + [keras.layers.Dense(10, activation="softmax")]
     )
     model.build((None, 784))
     return model
 
 
-def keras2_style():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # input_shape= is discouraged
-        model = keras.Sequential()
-        model.add(layers.Dense(512, activation="relu", input_shape=(784,)))
-        model.add(layers.Dense(128, activation="relu"))
-        model.add(layers.Dense(10, activation="softmax"))
-    return model
+@pytest.mark.parametrize("build", [bn_mlp, bn_functional, bn_built_later])
+def test_check_batchnorm_mlp_accepts_correct_models(build):
+    assert checks.check_batchnorm_mlp(build()) is True
 
 
-@pytest.mark.parametrize(
-    "build", [sequential, functional, with_activation_layers, built_later, keras2_style]
-)
-def test_check_sequential_model_accepts_correct_models(build):
-    assert checks.check_sequential_model(build()) is True
-
-
-def test_check_sequential_model_accepts_a_trained_model():
-    model = sequential()
+def test_check_batchnorm_mlp_accepts_a_trained_model():
+    """After fit the moving statistics are not 0 and 1: the numpy forward pass uses
+    them, as the model does at inference."""
+    model = bn_mlp()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
-    model.fit(rng.random((32, 784)), rng.integers(0, 10, 32), epochs=1, verbose=0)
-    assert checks.check_sequential_model(model)
+    x = 3.0 + 2.0 * rng.random((64, 784))
+    model.fit(x, rng.integers(0, 10, 64), epochs=2, verbose=0)
+    assert np.abs(model.layers[1].moving_mean.numpy()).max() > 0.01
+    assert checks.check_batchnorm_mlp(model)
 
 
-def not_built():
+def test_the_exercise_model_has_the_counts_the_checker_expects():
+    model = bn_mlp()
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert (model.count_params(), trainable) == (470_794, 469_514)
+    assert ch10._mlp_parameters([784, 512, 128, 10], True) == (469_514, 1_280)
+
+
+def bn_not_built():
+    keras = convbn.import_keras()
+    return keras.Sequential([*bn_block(512), keras.layers.Dense(10)])
+
+
+def bn_skip():
     keras = convbn.import_keras()
     layers = keras.layers
-    return keras.Sequential(
-        [layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")]
+    inputs = keras.Input(shape=(784,))
+    h = inputs
+    for units in (512, 128):
+        h = layers.Dropout(0.2)(
+            layers.ReLU()(
+                layers.BatchNormalization()(layers.Dense(units, use_bias=False)(h))
+            )
+        )
+    return keras.Model(
+        inputs, layers.Dense(10, activation="softmax")(h + inputs[:, :128])
     )
 
 
-def relu_then_softmax():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    inputs = keras.Input(shape=(784,))
-    x = layers.Dense(512, activation="relu")(inputs)
-    x = layers.Dense(128, activation="relu")(x)
-    x = layers.Dense(10, activation="relu")(x)
-    return keras.Model(inputs, layers.Activation("softmax")(x))
+def bn_frozen():
+    model = bn_mlp()
+    model.layers[0].trainable = False
+    return model
 
 
-def skip_connection():
-    keras = convbn.import_keras()
-    layers = keras.layers
-    inputs = keras.Input(shape=(784,))
-    h1 = layers.Dense(512, activation="relu")(inputs)
-    h2 = layers.Dense(128, activation="relu")(h1)
-    outputs = layers.Dense(10, activation="softmax")(h2 + h1[:, :128])  # a skip
-    return keras.Model(inputs, outputs)
+def _layers():
+    return convbn.import_keras().layers
 
 
-WRONG_MODELS = [
-    (lambda: sequential(((512, "relu"), (128, "relu"), (10, None))), "missing softmax"),
+WRONG_BN_MODELS = [
     (
-        lambda: sequential(((512, "relu"), (128, "relu"), (10, "sigmoid"))),
+        lambda: bn_mlp(
+            [bn_block(512, ("bn", "dropout"), activation="relu"), bn_block(128)]
+        ),
+        "the relu comes before BatchNormalization",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512, use_bias=True), bn_block(128)]),
+        "has a bias, which BatchNormalization cancels",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512), bn_block(128, ("relu", "bn", "dropout"))]),
+        "BatchNormalization comes after the relu",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512, ("bn", "dropout", "relu")), bn_block(128)]),
+        "Dropout comes before the relu",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512, ("bn", "relu")), bn_block(128)]),
+        r"has no Dropout\(0.2\)",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512, ("relu", "dropout")), bn_block(128)]),
+        "has no BatchNormalization",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512, ("bn", "dropout")), bn_block(128)]),
+        "has no relu",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512, ("bn", "tanh", "dropout")), bn_block(128)]),
+        "wrong activation in hidden layer 1.*tanh",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512), bn_block(128, ("bn", "relu", "dropout 0.5"))]),
+        "rate 0.5, expected 0.2",
+    ),
+    (
+        lambda: bn_mlp(head=[_layers().Dense(10)]),
+        "missing softmax",
+    ),
+    (
+        lambda: bn_mlp(head=[_layers().Dense(10, activation="sigmoid")]),
         "wrong activation on the output layer: sigmoid",
     ),
     (
-        lambda: sequential(((512, "relu"), (64, "relu"), (10, "softmax"))),
-        "wrong width: Dense layer 2",
-    ),
-    (
-        lambda: sequential(((256, "relu"), (128, "relu"), (10, "softmax"))),
-        "wrong width: Dense layer 1",
-    ),
-    (
-        lambda: sequential(((512, "relu"), (128, "relu"), (1, "softmax"))),
-        "wrong width: Dense layer 3 .*one unit per digit",
-    ),
-    (
-        lambda: sequential(((512, "sigmoid"), (128, "relu"), (10, "softmax"))),
-        "wrong activation in hidden layer 1: sigmoid",
-    ),
-    (
-        lambda: sequential(((512, "relu"), (128, "softmax"), (10, "softmax"))),
-        "wrong activation in hidden layer 2: softmax",
-    ),
-    (
-        lambda: sequential(((512, "relu"), (128, None), (10, "softmax"))),
-        r"wrong activation in hidden layer 2: linear \(no activation\)",
-    ),
-    (relu_then_softmax, "wrong activation on the output layer: relu then softmax"),
-    (lambda: sequential(shape=(28, 28)), r"wrong input shape.*\(None, 28, 28\)"),
-    (lambda: sequential(shape=(785,)), "wrong input shape"),
-    (
-        lambda: sequential(
-            ((512, "relu"), (128, "relu"), (64, "relu"), (10, "softmax"))
+        lambda: bn_mlp(
+            head=[_layers().Dense(10, use_bias=False, activation="softmax")]
         ),
-        "extra layer: expected 3 Dense layers",
+        "the output layer has no bias",
     ),
     (
-        lambda: sequential(((512, "relu"), (10, "softmax"))),
+        lambda: bn_mlp(
+            head=[
+                _layers().Dense(10),
+                _layers().BatchNormalization(),
+                _layers().Softmax(),
+            ]
+        ),
+        "no BatchNormalization or Dropout after the output layer",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512), bn_block(64)]),
+        r"wrong width: the Dense layers have \[512, 64, 10\]",
+    ),
+    (
+        lambda: bn_mlp([bn_block(512)]),
         "missing layer: expected 3 Dense layers",
     ),
     (
-        lambda: sequential(insert=convbn.import_keras().layers.Dropout(0.2)),
-        "extra layer dropout.*Dropout",
+        lambda: bn_mlp([bn_block(512), bn_block(128), bn_block(64)]),
+        "extra layer: expected 3 Dense layers",
     ),
     (
-        lambda: sequential(insert=convbn.import_keras().layers.BatchNormalization()),
-        "extra layer .*BatchNormalization",
+        lambda: bn_mlp([bn_block(512, ("bn", "relu", "dropout", "bn")), bn_block(128)]),
+        "extra layer in hidden layer 1",
     ),
     (
-        lambda: sequential(use_bias=False),
-        r"no bias in Dense layer 1 \(use_bias=False\)",
+        lambda: bn_mlp([[_layers().Flatten(), *bn_block(512)], bn_block(128)]),
+        "extra layer .*Flatten",
     ),
-    (not_built, "not built"),
-    (skip_connection, "output differs"),
+    (lambda: bn_mlp(shape=(28, 28)), r"wrong input shape.*\(None, 28, 28\)"),
+    (bn_not_built, "not built"),
+    (bn_frozen, "469,514"),
+    (bn_skip, "output differs"),
 ]
 
 
-@pytest.mark.parametrize(("build", "match"), WRONG_MODELS)
-def test_check_sequential_model_names_the_mistake(build, match):
+@pytest.mark.parametrize(("build", "match"), WRONG_BN_MODELS)
+def test_check_batchnorm_mlp_names_the_mistake(build, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_sequential_model(build())
+        checks.check_batchnorm_mlp(build())
 
 
 @pytest.mark.parametrize(
     ("value", "match"),
     [
-        (lambda: sequential, "got a function"),
+        (lambda: bn_mlp, "got a function"),
         (lambda: convbn.import_keras().Sequential, "got the class Sequential"),
         (lambda: "model", "must be a Keras model"),
         (lambda: None, "must be a Keras model"),
     ],
 )
-def test_check_sequential_model_rejects_non_models(value, match):
+def test_check_batchnorm_mlp_rejects_non_models(value, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_sequential_model(value())
+        checks.check_batchnorm_mlp(value())
 
 
-# --- check_dense_parameters -----------------------------------------------------------
+# --- check_mlp_parameters -------------------------------------------------------------
 
 
 def count_zip(sizes, use_bias=True):
@@ -209,74 +233,97 @@ def count_zip(sizes, use_bias=True):
     )
 
 
-def count_loop(sizes, use_bias=True):
-    total = 0
+def mlp_ok(sizes, batch_norm=False):
+    if not batch_norm:
+        return count_zip(sizes), 0
+    hidden = sum(sizes[1:-1])
+    return count_zip(sizes, use_bias=False) + 2 * hidden + sizes[-1], 2 * hidden
+
+
+def mlp_loop(sizes, batch_norm=False):
+    trainable = non_trainable = 0
     for i in range(1, len(sizes)):
-        total += sizes[i - 1] * sizes[i]
-        if use_bias:
-            total += sizes[i]
-    return np.int64(total)
+        trainable += sizes[i - 1] * sizes[i]
+        if batch_norm and i < len(sizes) - 1:
+            trainable += 2 * sizes[i]
+            non_trainable += 2 * sizes[i]
+        else:
+            trainable += sizes[i]
+    return [np.int64(trainable), np.int64(non_trainable)]
 
 
-@pytest.mark.parametrize("fn", [count_zip, count_loop])
-def test_check_dense_parameters_accepts_correct_counts(fn):
-    assert checks.check_dense_parameters(fn)
+@pytest.mark.parametrize("fn", [mlp_ok, mlp_loop])
+def test_check_mlp_parameters_accepts_correct_counts(fn):
+    assert checks.check_mlp_parameters(fn)
+    assert checks.check_mlp_parameters(fn, seed=3)
 
 
 @pytest.mark.parametrize(
-    "sizes", [[784, 512, 128, 10], [14, 64], [3, 1], [20, 7, 7, 2, 9]]
+    "sizes", [[784, 512, 128, 10], [14, 64], [3, 1], [20, 7, 7, 2, 9], [20, 32, 1]]
 )
-@pytest.mark.parametrize("use_bias", [True, False])
-def test_the_reference_count_is_what_keras_counts(sizes, use_bias):
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_the_reference_count_is_what_keras_counts(sizes, batch_norm):
     keras = convbn.import_keras()
     layers = keras.layers
-    model = keras.Sequential(
-        [keras.Input(shape=(sizes[0],))]
-        + [layers.Dense(n, use_bias=use_bias) for n in sizes[1:]]
-    )
-    assert count_zip(sizes, use_bias) == model.count_params()
-    assert count_zip([784, 512, 128, 10]) == 468_874
+    stack = [keras.Input(shape=(sizes[0],))]
+    for n in sizes[1:-1]:
+        stack.append(layers.Dense(n, use_bias=not batch_norm))
+        if batch_norm:
+            stack += [layers.BatchNormalization(), layers.ReLU(), layers.Dropout(0.2)]
+    model = keras.Sequential([*stack, layers.Dense(sizes[-1])])
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    frozen = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    assert ch10._mlp_parameters(sizes, batch_norm) == (trainable, frozen)
+    assert mlp_ok(sizes, batch_norm) == (trainable, frozen)
+
+
+def _bn_variant(kind):
+    def count(sizes, batch_norm=False):
+        trainable, frozen = mlp_ok(sizes, batch_norm)
+        if not batch_norm:
+            if kind == "no biases":
+                return count_zip(sizes, False), 0
+            if kind == "bias per input":
+                return sum(a * b + a for a, b in zip(sizes, sizes[1:], strict=False)), 0
+            if kind == "input":
+                return trainable + sizes[0], 0
+            return trainable, frozen
+        hidden, last = sum(sizes[1:-1]), sizes[-1]
+        return {
+            "hidden biases": (trainable + hidden, frozen),
+            "all trainable": (trainable + frozen, 0),
+            "all frozen": (trainable - frozen, 2 * frozen),
+            "no moving": (trainable, 0),
+            "bn on output": (trainable + 2 * last, frozen + 2 * last),
+            "output no bias": (trainable - last, frozen),
+            "ignored": mlp_ok(sizes, False),
+        }.get(kind, (trainable, frozen))
+
+    return count
 
 
 @pytest.mark.parametrize(
     ("fn", "match"),
     [
-        (
-            lambda s, use_bias=True: sum(a * b for a, b in zip(s, s[1:], strict=False)),
-            "you forgot the biases",
-        ),
-        (
-            lambda s, use_bias=True: sum(
-                a * b + b for a, b in zip(s, s[1:], strict=False)
-            ),
-            "with use_bias=False there are no biases",
-        ),
-        (
-            lambda s, use_bias=True: sum(
-                a * b + (a if use_bias else 0) for a, b in zip(s, s[1:], strict=False)
-            ),
-            "one bias per input",
-        ),
-        (
-            lambda s, use_bias=True: count_zip(s, use_bias) + s[0],
-            "the input has no parameters",
-        ),
-        (
-            lambda s, use_bias=True: count_zip(s[:-1], use_bias),
-            "you left out the last layer",
-        ),
-        (lambda s, use_bias=True: count_zip(s, use_bias) + 1, "wrong count"),
-        (
-            lambda s, use_bias=True: str(count_zip(s, use_bias)),
-            "must return one integer",
-        ),
-        (lambda s, use_bias=True: count_zip(s, use_bias) + 0.5, "whole number"),
-        (lambda s: count_zip(s), "raised TypeError"),
+        (_bn_variant("no biases"), "you forgot the biases"),
+        (_bn_variant("bias per input"), "one bias per input"),
+        (_bn_variant("input"), "the input has no parameters"),
+        (_bn_variant("hidden biases"), "the hidden Dense layers have no bias"),
+        (_bn_variant("all trainable"), "but not trainable"),
+        (_bn_variant("all frozen"), "gamma and beta are trainable"),
+        (_bn_variant("no moving"), "moving mean and moving variance are missing"),
+        (_bn_variant("bn on output"), "no BatchNormalization after it"),
+        (_bn_variant("output no bias"), "the output layer keeps its bias"),
+        (_bn_variant("ignored"), "batch_norm=True is ignored"),
+        (lambda s, batch_norm=False: (mlp_ok(s, batch_norm)[0] + 1, 0), "wrong count"),
+        (lambda s, batch_norm=False: sum(mlp_ok(s, batch_norm)), "must return two"),
+        (lambda s, batch_norm=False: (0.5, 0), "whole numbers"),
+        (lambda s: mlp_ok(s), "raised TypeError"),
     ],
 )
-def test_check_dense_parameters_names_the_mistake(fn, match):
+def test_check_mlp_parameters_names_the_mistake(fn, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_dense_parameters(fn)
+        checks.check_mlp_parameters(fn)
 
 
 # --- check_to_functional --------------------------------------------------------------

@@ -293,79 +293,103 @@ def test_check_fold_batchnorm_names_the_mistake(wrong, match):
         checks.check_fold_batchnorm(wrong)
 
 
-# --- check_confusion_matrix ---
+# --- check_precision_recall -----------------------------------------------------------
 
 
-def confusion_ok(y_true, y_pred, num_classes):
+def confusion(y_true, y_pred, num_classes):
     cm = np.zeros((num_classes, num_classes), dtype=int)
     np.add.at(cm, (y_true, y_pred), 1)
     return cm
 
 
-def confusion_loop(y_true, y_pred, num_classes):
-    cm = [[0] * num_classes for _ in range(num_classes)]
-    for t, p in zip(y_true, y_pred, strict=True):
-        cm[t][p] += 1
-    return cm
+def pr_ok(y_true, y_pred, num_classes):
+    cm = confusion(y_true, y_pred, num_classes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.diag(cm) / cm.sum(axis=0), np.diag(cm) / cm.sum(axis=1)
 
 
-def confusion_bincount(y_true, y_pred, num_classes):
-    flat = np.bincount(num_classes * y_true + y_pred, minlength=num_classes**2)
-    return flat.reshape(num_classes, num_classes)
+def pr_loop(y_true, y_pred, num_classes):
+    precision, recall = [], []
+    for c in range(num_classes):
+        predicted = [t for t, p in zip(y_true, y_pred, strict=True) if p == c]
+        occurring = [p for t, p in zip(y_true, y_pred, strict=True) if t == c]
+        precision.append(predicted.count(c) / len(predicted) if predicted else np.nan)
+        recall.append(occurring.count(c) / len(occurring) if occurring else np.nan)
+    return precision, recall
 
 
-def confusion_sklearn(y_true, y_pred, num_classes):
-    from sklearn.metrics import confusion_matrix
+def pr_sklearn(y_true, y_pred, num_classes):
+    from sklearn.metrics import precision_recall_fscore_support
 
-    return confusion_matrix(y_true, y_pred, labels=np.arange(num_classes))
-
-
-@pytest.mark.parametrize(
-    "solution", [confusion_ok, confusion_loop, confusion_bincount, confusion_sklearn]
-)
-def test_check_confusion_matrix_accepts_correct_solutions(solution):
-    assert checks.check_confusion_matrix(solution) is True
+    precision, recall, _, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=np.arange(num_classes), zero_division=np.nan
+    )
+    return precision, recall
 
 
-def _cm_fancy(y_true, y_pred, num_classes):
+@pytest.mark.parametrize("solution", [pr_ok, pr_loop, pr_sklearn])
+def test_check_precision_recall_accepts_correct_solutions(solution):
+    assert checks.check_precision_recall(solution) is True
+    assert checks.check_precision_recall(solution, seed=4) is True
+
+
+def test_the_reference_is_sklearn_s():
+    rng = np.random.default_rng(1)
+    for k in (2, 5, 10):
+        y_true = rng.integers(0, k - 1, size=200)
+        y_pred = np.where(rng.random(200) < 0.6, y_true, rng.integers(0, k, size=200))
+        ours = ch12._precision_recall(confusion(y_true, y_pred, k))
+        theirs = pr_sklearn(y_true, y_pred, k)
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(a, b, equal_nan=True)
+        assert np.isnan(ours[1][-1])  # the last class never occurs: no recall
+
+
+def _pr_fancy(y_true, y_pred, num_classes):
     cm = np.zeros((num_classes, num_classes))
     cm[y_true, y_pred] += 1
-    return cm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.diag(cm) / cm.sum(axis=0), np.diag(cm) / cm.sum(axis=1)
 
 
-def _cm_from_data(y_true, y_pred, num_classes):
-    return confusion_ok(y_true, y_pred, max(y_true.max(), y_pred.max()) + 1)
+def _pr_zeros(y_true, y_pred, num_classes):
+    return tuple(np.nan_to_num(a) for a in pr_ok(y_true, y_pred, num_classes))
 
 
-def _cm_in_place(y_true, y_pred, num_classes):
-    cm = confusion_ok(y_true, y_pred, num_classes)
+def _pr_from_data(y_true, y_pred, num_classes):
+    return pr_ok(y_true, y_pred, max(y_true.max(), y_pred.max()) + 1)
+
+
+def _pr_in_place(y_true, y_pred, num_classes):
+    result = pr_ok(y_true, y_pred, num_classes)
     y_true.sort()
-    return cm
+    return result
 
 
 @pytest.mark.parametrize(
     ("wrong", "match"),
     [
-        (lambda t, p, k: confusion_ok(p, t, k), "transposed"),
-        (_cm_fancy, "repeated pairs counted once"),
-        (lambda t, p, k: confusion_ok(t, p, k) / len(t), "normalised"),
+        (lambda t, p, k: pr_ok(t, p, k)[::-1], "precision and recall are swapped"),
+        (lambda t, p, k: pr_ok(p, t, k), "precision and recall are swapped"),
+        (_pr_zeros, "return nan"),
         (
-            lambda t, p, k: (
-                confusion_ok(t, p, k)
-                / np.maximum(confusion_ok(t, p, k).sum(1, keepdims=True), 1)
-            ),
-            "normalised",
+            lambda t, p, k: (np.nan_to_num(pr_ok(t, p, k)[0]), pr_ok(t, p, k)[1]),
+            "never predicted has no precision",
         ),
-        (lambda t, p, k: np.diag(np.diag(confusion_ok(t, p, k))), "only the correct"),
-        (_cm_from_data, "use num_classes for the size"),
-        (_cm_in_place, "modified y_true or y_pred"),
+        (_pr_fancy, "repeated pairs counted once"),
         (
-            lambda t, p, k: confusion_ok(t, p, k) + np.eye(k, dtype=int),
-            "wrong value at",
+            lambda t, p, k: (np.diag(confusion(t, p, k)) / len(t),) * 2,
+            "divided by the number of examples N",
         ),
-        (lambda t, p, k: np.zeros(k), "returned shape"),
+        (_pr_from_data, "use num_classes for the size"),
+        (_pr_in_place, "modified y_true or y_pred"),
+        (lambda t, p, k: pr_ok(t, p, k)[0], "must return the pair"),
+        (
+            lambda t, p, k: (pr_ok(t, p, k)[0], pr_ok(t, p, k)[1] * 0.5),
+            "wrong recall of class",
+        ),
     ],
 )
-def test_check_confusion_matrix_names_the_mistake(wrong, match):
+def test_check_precision_recall_names_the_mistake(wrong, match):
     with pytest.raises(AssertionError, match=match):
-        checks.check_confusion_matrix(wrong)
+        checks.check_precision_recall(wrong)

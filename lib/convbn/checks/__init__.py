@@ -107,9 +107,9 @@ from .ch09_keras import (
 )
 from .ch09_layernorm import check_layernorm_backward
 from .ch10 import (
-    check_dense_parameters,
+    check_batchnorm_mlp,
     check_inverted_dropout,
-    check_sequential_model,
+    check_mlp_parameters,
     check_to_functional,
 )
 from .ch11 import (
@@ -120,9 +120,9 @@ from .ch11 import (
 )
 from .ch12 import (
     check_cnn_shapes,
-    check_confusion_matrix,
     check_conv_bn_params,
     check_fold_batchnorm,
+    check_precision_recall,
 )
 
 #: The checkers whose exercises say "numpy only" (each chapter module's NUMPY_ONLY).
@@ -174,8 +174,8 @@ __all__ = [
     "check_batchnorm_inference",
     "check_layernorm_forward",
     "check_groupnorm_forward",
-    "check_sequential_model",
-    "check_dense_parameters",
+    "check_batchnorm_mlp",
+    "check_mlp_parameters",
     "check_to_functional",
     "check_inverted_dropout",
     "check_custom_loss",
@@ -185,7 +185,7 @@ __all__ = [
     "check_cnn_shapes",
     "check_conv_bn_params",
     "check_fold_batchnorm",
-    "check_confusion_matrix",
+    "check_precision_recall",
     "check_moving_average",
     "check_moving_after",
     "check_bn_parameter_counts",

@@ -1,9 +1,12 @@
-"""Chapter 10, Keras models: the checkers of the Sequential network 784 -> 512 relu
--> 128 relu -> 10 softmax, the parameter count of a stack of Dense layers, the
-conversion of a Sequential stack to the functional API, and inverted dropout.
+"""Chapter 10, Keras models: the checkers of the slides' network in the paper's
+arrangement (784 -> [Dense(512, no bias), BatchNormalization, relu, Dropout(0.2)] ->
+[the same with 128] -> Dense(10, softmax)), the trainable and non-trainable
+parameters of any such stack, the conversion of a Sequential stack to the
+functional API, and inverted dropout.
 
-A model's output is recomputed in numpy with its own weights and
-:func:`convbn.activations.activation`."""
+A model's output is recomputed in numpy with its own weights (batch normalization
+with its moving statistics, as at inference), :func:`convbn.activations.activation`
+and :func:`convbn.batchnorm.batchnorm_inference`."""
 
 from __future__ import annotations
 
@@ -11,28 +14,31 @@ import operator
 
 import numpy as np
 
-from .. import activations
-from ._core import Mistake, as_array, as_int, call, close, first_mistake
+from .. import activations, batchnorm
+from ._core import Mistake, as_array, as_numbers, call, close, first_mistake
 
 #: The checkers of this chapter's exercises that say "numpy only": the student's
 #: function may not use ``convbn`` (the grader enforces it, see
 #: ``convbn.checks.NUMPY_ONLY``).
 NUMPY_ONLY = (
-    "check_dense_parameters",
+    "check_mlp_parameters",
     "check_inverted_dropout",
 )
 
 __all__ = [
-    "check_sequential_model",
-    "check_dense_parameters",
+    "check_batchnorm_mlp",
+    "check_mlp_parameters",
     "check_to_functional",
     "check_inverted_dropout",
 ]
 
 # The probe on which _activation_name recognises an activation function.
 _PROBE = np.array([[-3.0, -1.0, -0.25, 0.0, 0.5, 1.5, 4.0]], dtype=np.float32)
-# The network of chapter 10: (units, activation) of each Dense layer after 784 inputs.
-_MLP = [(512, "relu"), (128, "relu"), (10, "softmax")]
+# Exercise 10.1: the widths after 784 inputs, and the dropout rate of the hidden layers.
+_WIDTHS, _RATE = (512, 128, 10), 0.2
+# Its stages: Dense (no bias) -> BatchNormalization -> relu -> Dropout, twice, then
+# Dense(10, softmax) with a bias.
+_BLOCK = ("dense", "bn", "relu", "dropout")
 
 
 def _keras():
@@ -55,13 +61,12 @@ def _activation_name(fn) -> str:
     return "an unrecognised activation"
 
 
-def _dense_stages(model):
-    """The model's Dense layers, each with the activations applied after it.
+def _stages(model):
+    """The model's layers as (kind, layer, detail) in order, without the input.
 
-    Returns a list of dicts ``{"layer", "units", "use_bias", "activation"}`` where
-    ``activation`` is one name ("relu", "linear", ...) or "relu then softmax" when an
-    activation layer follows a Dense layer that already has one. Raises
-    AssertionError for a layer that is neither Dense nor an activation layer.
+    kind is "dense" (detail: its activation's name), "bn", "dropout" (detail: the
+    rate) or the name of an activation ("relu", "softmax", "linear", ...) for an
+    activation layer. Raises AssertionError for any other layer.
     """
     keras = _keras()
     activation_layers = (
@@ -77,43 +82,144 @@ def _dense_stages(model):
         if isinstance(layer, keras.layers.InputLayer):
             continue
         if isinstance(layer, keras.layers.Dense):
-            stages.append(
-                {
-                    "layer": layer,
-                    "units": layer.units,
-                    "use_bias": layer.use_bias,
-                    "activations": [_activation_name(layer.activation)],
-                }
-            )
+            stages.append(("dense", layer, _activation_name(layer.activation)))
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            stages.append(("bn", layer, None))
+        elif isinstance(layer, keras.layers.Dropout):
+            stages.append(("dropout", layer, float(layer.rate)))
         elif isinstance(layer, activation_layers):
-            if not stages:
-                raise AssertionError(
-                    f"extra layer {layer.name} ({type(layer).__name__}) before the "
-                    "first Dense layer: the 784 inputs go straight into Dense(512)"
-                )
-            stages[-1]["activations"].append(_activation_name(layer))
+            stages.append((_activation_name(layer), layer, None))
         else:
             raise AssertionError(
-                f"extra layer {layer.name} ({type(layer).__name__}): the model must "
-                "consist of three Dense layers only (784 -> 512 relu -> 128 relu -> "
-                "10 softmax); remove it"
+                f"extra layer {layer.name} ({type(layer).__name__}): the model "
+                "consists of Dense, BatchNormalization, relu and Dropout layers only"
             )
-    for stage in stages:
-        names = [a for a in stage["activations"] if a != "linear"] or ["linear"]
-        stage["activation"] = " then ".join(names)
     return stages
 
 
-def _dense_forward(stages, x):
-    """Numpy forward pass through Dense stages with their kernels and biases."""
-    for stage in stages:
-        layer = stage["layer"]
-        x = x @ np.asarray(layer.kernel, dtype=np.float64)
-        if stage["use_bias"]:
-            x = x + np.asarray(layer.bias, dtype=np.float64)
-        for name in stage["activation"].split(" then "):
-            x = activations.activation(name, x)
+def _forward(stages, x):
+    """Numpy forward pass at inference: BN with its moving statistics, no dropout."""
+    for kind, layer, detail in stages:
+        if kind == "dense":
+            x = x @ np.asarray(layer.kernel, dtype=np.float64)
+            if layer.use_bias:
+                x = x + np.asarray(layer.bias, dtype=np.float64)
+            x = activations.activation(detail, x)
+        elif kind == "bn":
+            x = batchnorm.batchnorm_inference(
+                x,
+                *(
+                    np.asarray(v, dtype=np.float64)
+                    for v in (
+                        layer.gamma,
+                        layer.beta,
+                        layer.moving_mean,
+                        layer.moving_variance,
+                    )
+                ),
+                eps=float(layer.epsilon),
+            )
+        elif kind != "dropout":
+            x = activations.activation(kind, x)
     return x
+
+
+def _block_mistake(i, units, block) -> str | None:
+    """What is wrong in hidden block ``i`` (the stages after its Dense layer)."""
+    dense, rest = block[0], [kind for kind, _, _ in block[1:]]
+    where = f"hidden layer {i} (Dense({units}))"
+    if dense[2] not in ("linear", "relu"):
+        return f"wrong activation in {where}: {dense[2]}, expected relu"
+    if dense[2] == "relu":
+        return (
+            f"in {where} the relu comes before BatchNormalization: Dense({units}, "
+            "activation='relu') applies it inside the Dense layer. Batch "
+            "normalization goes between the affine part and the nonlinearity: "
+            f"Dense({units}, use_bias=False), BatchNormalization(), "
+            "Activation('relu')"
+        )
+    if "bn" not in rest:
+        return f"{where} has no BatchNormalization after its Dense layer"
+    if "relu" not in rest:
+        others = [k for k in rest if k not in ("bn", "dropout")]
+        if others:
+            return f"wrong activation in {where}: {others[0]}, expected relu"
+        return f"{where} has no relu: Dense -> BatchNormalization -> relu"
+    if "dropout" not in rest:
+        return (
+            f"{where} has no Dropout({_RATE}): it comes after the relu, "
+            "Dense -> BatchNormalization -> relu -> Dropout"
+        )
+    if rest.count("bn") > 1 or rest.count("relu") > 1 or rest.count("dropout") > 1:
+        return f"extra layer in {where}: one each of BatchNormalization, relu, Dropout"
+    order = tuple(rest)
+    if order.index("bn") > order.index("relu"):
+        return (
+            f"in {where} BatchNormalization comes after the relu; the paper (and this "
+            "exercise) normalises the affine output xW before the nonlinearity: "
+            "Dense -> BatchNormalization -> relu"
+        )
+    if order.index("dropout") < order.index("relu"):
+        return (
+            f"in {where} Dropout comes before the relu; it acts on the layer's "
+            "output: Dense -> BatchNormalization -> relu -> Dropout"
+        )
+    rate = next(detail for kind, _, detail in block if kind == "dropout")
+    if not np.isclose(rate, _RATE):
+        return f"the Dropout of {where} has rate {rate:g}, expected {_RATE}"
+    if dense[1].use_bias:
+        return (
+            f"the Dense layer of {where} has a bias, which BatchNormalization "
+            "cancels (it subtracts the batch mean, and beta takes the bias's role): "
+            f"Dense({units}, use_bias=False)"
+        )
+    return None
+
+
+def _structure_mistake(stages) -> str | None:
+    """The first thing wrong in the order and settings of the model's layers."""
+    dense = [i for i, (kind, _, _) in enumerate(stages) if kind == "dense"]
+    widths = [stages[i][1].units for i in dense]
+    if len(dense) != 3:
+        word = "missing" if len(dense) < 3 else "extra"
+        return (
+            f"{word} layer: expected 3 Dense layers with {list(_WIDTHS)} units, got "
+            f"{len(dense)} with {widths}"
+        )
+    if widths != list(_WIDTHS):
+        return (
+            f"wrong width: the Dense layers have {widths} units, expected "
+            f"{list(_WIDTHS)}"
+        )
+    if dense[0] != 0:
+        return "the 784 inputs go straight into Dense(512): no layer before it"
+    head, tail = stages[dense[2]], stages[dense[2] + 1 :]
+    kinds = [kind for kind, _, _ in tail]
+    if "bn" in kinds or "dropout" in kinds:
+        return (
+            "no BatchNormalization or Dropout after the output layer: its 10 outputs "
+            "are the softmax probabilities"
+        )
+    output = [k for k in [head[2], *kinds] if k != "linear"] or ["linear"]
+    if output != ["softmax"]:
+        name = " then ".join(output)
+        if name == "linear":
+            return (
+                "missing softmax: the output layer has no activation, so its 10 "
+                "outputs are not probabilities; use Dense(10, activation='softmax')"
+            )
+        return f"wrong activation on the output layer: {name}, expected softmax"
+    if not head[1].use_bias:
+        return (
+            "the output layer has no bias (use_bias=False); only a Dense layer "
+            "followed by BatchNormalization drops its bias"
+        )
+    for i, units in enumerate(_WIDTHS[:2], start=1):
+        block = stages[dense[i - 1] : dense[i]]
+        message = _block_mistake(i, units, block)
+        if message:
+            return message
+    return None
 
 
 def _as_model(model, what):
@@ -153,26 +259,27 @@ def _input_shape(model, what):
         ) from error
 
 
-def check_sequential_model(model, seed: int = 0) -> bool:
-    """Chapter 10: ``model`` must be the Keras network 784 -> 512 relu -> 128 relu ->
-    10 softmax.
+def check_batchnorm_mlp(model, seed: int = 0) -> bool:
+    """Chapter 10: ``model`` must be the slides' network in the paper's arrangement.
 
-    Accepts any correct construction: ``keras.Sequential`` starting with
-    ``keras.Input(shape=(784,))`` (or built with ``model.build((None, 784))``), the
-    functional API (``keras.Model(inputs=..., outputs=...)``), activations given to
-    ``Dense`` or as separate ``Activation`` layers. Checks that it is built, the input
-    shape ``(None, 784)``, exactly three Dense layers with 512, 128 and 10 units and
-    biases, relu / relu / softmax, 468,874 parameters, and that its output on random
-    inputs equals the numpy forward pass with its own weights. Names the mistake
-    otherwise (missing softmax, wrong width, wrong activation, wrong input shape,
-    extra or missing layer, not built, no bias).
+    784 inputs; ``Dense(512, use_bias=False)``, ``BatchNormalization()``, relu,
+    ``Dropout(0.2)``; the same with 128 units; ``Dense(10, activation="softmax")``
+    with its bias. Any correct construction passes: ``keras.Sequential`` or the
+    functional API, the relu as ``Activation("relu")`` or ``ReLU()``. Checks that it
+    is built with the input shape ``(None, 784)``, the order and settings of the
+    layers, the parameter counts (none frozen), and that its output on
+    random inputs equals the numpy forward pass with its own weights at inference
+    (moving statistics, no dropout). Names the mistake otherwise: the relu inside
+    the Dense layer (before BN), a bias before BN, BN after the relu, dropout before
+    the relu or with another rate, a layer missing or extra, BN or dropout after the
+    output, no softmax, no output bias, not built.
     """
     what = "the model"
     model = _as_model(model, what)
     shape = _input_shape(model, what)
     if shape != (None, 784):
         hint = ""
-        if shape[1:] == (28, 28) or shape[1:] == (28, 28, 1):
+        if shape[1:] in ((28, 28), (28, 28, 1)):
             hint = (
                 ": flatten the images to vectors first (x.reshape(-1, 784)) and use "
                 "keras.Input(shape=(784,))"
@@ -180,57 +287,16 @@ def check_sequential_model(model, seed: int = 0) -> bool:
         raise AssertionError(
             f"wrong input shape: expected (None, 784), got {shape}{hint}"
         )
-    stages = _dense_stages(model)
-    widths = [s["units"] for s in stages]
-    expected_widths = [u for u, _ in _MLP]
-    if len(stages) < 3:
+    stages = _stages(model)
+    message = _structure_mistake(stages)
+    if message:
+        raise AssertionError(message)
+    trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+    total = model.count_params()
+    if (total, trainable) != (470_794, 469_514):
         raise AssertionError(
-            f"missing layer: expected 3 Dense layers with {expected_widths} units, "
-            f"got {len(stages)} with {widths}"
-        )
-    if len(stages) > 3:
-        raise AssertionError(
-            f"extra layer: expected 3 Dense layers with {expected_widths} units, got "
-            f"{len(stages)} with {widths}"
-        )
-    for i, (stage, (units, _)) in enumerate(zip(stages, _MLP, strict=True), start=1):
-        if stage["units"] != units:
-            role = "the output layer" if i == 3 else f"hidden layer {i}"
-            note = " (one unit per digit)" if i == 3 else ""
-            raise AssertionError(
-                f"wrong width: Dense layer {i} ({role}) has {stage['units']} units, "
-                f"expected {units}{note}; widths {widths}, expected {expected_widths}"
-            )
-    output = stages[-1]["activation"]
-    if output == "linear":
-        raise AssertionError(
-            "missing softmax: the output layer has no activation (linear), so its 10 "
-            "outputs are not probabilities; use Dense(10, activation='softmax')"
-        )
-    if output != "softmax":
-        raise AssertionError(
-            f"wrong activation on the output layer: {output}, expected softmax (the "
-            "10 outputs must be probabilities that sum to 1)"
-        )
-    for i, stage in enumerate(stages[:2], start=1):
-        if stage["activation"] != "relu":
-            name = stage["activation"]
-            if name == "linear":
-                name = "linear (no activation)"
-            raise AssertionError(
-                f"wrong activation in hidden layer {i}: {name}, expected relu"
-            )
-    for i, stage in enumerate(stages, start=1):
-        if not stage["use_bias"]:
-            raise AssertionError(
-                f"no bias in Dense layer {i} (use_bias=False): every unit of this "
-                "network has a bias"
-            )
-    count = model.count_params()
-    if count != 468_874:
-        raise AssertionError(
-            f"the model has {count:,} parameters, expected 468,874 "
-            "(784*512 + 512 + 512*128 + 128 + 128*10 + 10)"
+            f"the model has {total:,} parameters, {trainable:,} of them trainable; "
+            "expected 470,794 and 469,514 (is a layer frozen with trainable=False?)"
         )
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(7, 784)).astype(np.float32)
@@ -241,17 +307,17 @@ def check_sequential_model(model, seed: int = 0) -> bool:
             f"calling the model on a batch of shape (7, 784) raised "
             f"{type(error).__name__}: {error}"
         ) from error
-    expected = _dense_forward(stages, x.astype(np.float64))
+    expected = _forward(stages, x.astype(np.float64))
     if got.shape != expected.shape:
         raise AssertionError(
             f"the model's output has shape {got.shape} for 7 inputs, expected (7, 10)"
         )
     if not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
         raise AssertionError(
-            "the model's output differs from 784 -> 512 relu -> 128 relu -> 10 "
-            "softmax computed with its own weights (largest difference "
-            f"{np.abs(got - expected).max():.3g}): are the layers connected one after "
-            "the other, each on the previous layer's output?"
+            "the model's output differs from its layers applied one after the other "
+            f"with its own weights (largest difference "
+            f"{np.abs(got - expected).max():.3g}): is each layer called on the "
+            "previous layer's output?"
         )
     return True
 
@@ -263,79 +329,142 @@ def _count(sizes, use_bias=True) -> int:
     )
 
 
-def check_dense_parameters(fn, seed: int = 0) -> bool:
-    """Chapter 10: ``fn(sizes, use_bias=True)`` must return the number of parameters
-    of a stack of Dense layers.
+def _mlp_parameters(sizes, batch_norm=False) -> tuple[int, int]:
+    """(trainable, non-trainable) parameters of Exercise 10.1's kind of stack.
 
-    ``sizes = [n_0, n_1, ..., n_L]`` lists the input width and the widths of the L
-    Dense layers; layer l has an ``(n_{l-1}, n_l)`` kernel and, when ``use_bias``,
-    ``n_l`` biases. The answer is an integer: sum of ``n_{l-1} * n_l + n_l``
-    (``[784, 512, 128, 10]`` gives 468,874). Names the classic mistakes: forgotten
-    biases, one bias per input instead of per unit, biases counted with
-    ``use_bias=False``, parameters given to the input.
+    ``sizes = [n_0, ..., n_L]``; every layer is Dense. Without batch normalization
+    every layer has its bias; with it, each hidden layer l < L drops its bias and is
+    followed by BatchNormalization (gamma and beta trainable, the moving mean and
+    variance not: 2 n_l each), and the output layer keeps its bias.
+    """
+    if not batch_norm:
+        return _count(sizes), 0
+    hidden = list(sizes[1:-1])
+    trainable = _count(sizes, use_bias=False) + 2 * sum(hidden) + sizes[-1]
+    return trainable, 2 * sum(hidden)
+
+
+def _parameter_mistakes(sizes, batch_norm):
+    """The classic mistakes as (trainable, non-trainable) pairs."""
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
+    weights = sum(a * b for a, b in pairs)
+    hidden, last = sum(sizes[1:-1]), sizes[-1]
+    plain = _count(sizes)
+    if not batch_norm:
+        return [
+            Mistake(
+                (weights, 0),
+                "you forgot the biases: each Dense layer has one "
+                "bias per unit (n_l of them) besides its n_(l-1) x n_l kernel",
+            ),
+            Mistake(
+                (weights + sum(a for a, _ in pairs), 0),
+                "you counted one bias "
+                "per input; a Dense layer has one bias per unit, n_l, not n_(l-1)",
+            ),
+            Mistake(
+                (plain + sizes[0], 0),
+                "the input has no parameters: count "
+                "n_(l-1) x n_l + n_l for each Dense layer only",
+            ),
+            Mistake(
+                (_count(sizes[:-1]), 0) if len(sizes) > 2 else None,
+                "you left "
+                "out the last layer: sizes has L + 1 entries for L Dense layers",
+            ),
+            Mistake(
+                _mlp_parameters(sizes, True),
+                "batch_norm=False: no batch "
+                "normalization, every Dense layer keeps its bias",
+            ),
+        ]
+    trainable, frozen = _mlp_parameters(sizes, True)
+    return [
+        Mistake(
+            (trainable + hidden, frozen),
+            "the hidden Dense layers have no bias "
+            "with batch normalization (use_bias=False): BN subtracts the batch "
+            "mean, and beta takes the bias's role",
+        ),
+        Mistake(
+            (trainable + frozen, 0),
+            "the moving mean and variance are "
+            "parameters too, but not trainable: BN has 2 n trainable (gamma, "
+            "beta) and 2 n non-trainable numbers",
+        ),
+        Mistake(
+            (trainable - frozen, 2 * frozen),
+            "gamma and beta are trainable; only the moving mean and variance are not",
+        ),
+        Mistake(
+            (trainable, 0),
+            "the moving mean and moving variance are missing: "
+            "2 n non-trainable numbers per BatchNormalization layer",
+        ),
+        Mistake(
+            (trainable + hidden, 0),
+            "the moving statistics are missing, and the "
+            "hidden layers keep a bias they do not have with BN",
+        ),
+        Mistake(
+            (trainable + 2 * last - last, frozen + 2 * last),
+            "batch "
+            "normalization is on the hidden layers only; the output layer keeps "
+            "its bias and has no BN after it",
+        ),
+        Mistake(
+            (trainable + 2 * last, frozen + 2 * last),
+            "the output layer has no BatchNormalization after it",
+        ),
+        Mistake(
+            (trainable - last, frozen),
+            "the output layer keeps its bias: only "
+            "a Dense layer followed by BN drops it",
+        ),
+        Mistake(
+            (plain, 0),
+            "batch_norm=True is ignored: add the parameters of BN "
+            "and drop the hidden biases",
+        ),
+    ]
+
+
+def check_mlp_parameters(fn, seed: int = 0) -> bool:
+    """Chapter 10: ``fn(sizes, batch_norm=False)`` must return the pair
+    ``(trainable, non_trainable)`` of a stack of Dense layers.
+
+    numpy only (plain Python will do). ``sizes = [n_0, ..., n_L]`` lists the input
+    width and the widths of the L Dense layers; ``batch_norm=True`` means Exercise
+    10.1's arrangement of every hidden layer. The counts are Keras's
+    (``model.trainable_weights`` and ``model.non_trainable_weights``), tried on the
+    chapter's widths, small and random stacks. Names the classic mistakes: biases
+    forgotten, or counted per input, or kept where BN cancels them; BN's moving
+    statistics counted as trainable, or left out; BN after the output layer; the
+    input or the last layer miscounted.
     """
     rng = np.random.default_rng(seed)
-    cases = [[784, 512, 128, 10], [14, 64], [3, 1], [1, 1, 1]]
+    cases = [[784, 512, 128, 10], [14, 64], [3, 1], [1, 1, 1], [20, 32, 1]]
     for _ in range(12):
         length = int(rng.integers(2, 7))
         cases.append([int(n) for n in rng.integers(1, 1025, size=length)])
     for sizes in cases:
-        for use_bias in (True, False):
-            label = f"for sizes={sizes}, use_bias={use_bias}"
-            got = as_int(
-                call(fn, list(sizes), use_bias, what=f"your function {label}"),
-                "your function",
-                f" {label}",
-                hint="a parameter count is a whole number",
-            )
-            expected = _count(sizes, use_bias)
+        for batch_norm in (False, True):
+            label = f"for sizes={sizes}, batch_norm={batch_norm}"
+            what = f"your function {label}"
+            raw = call(fn, list(sizes), batch_norm, what=what)
+            got = as_numbers(raw, ("trainable", "non_trainable"), what, whole=True)
+            expected = _mlp_parameters(sizes, batch_norm)
             if got == expected:
                 continue
-            pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
-            weights = sum(a * b for a, b in pairs)
-            mistakes = [
-                Mistake(
-                    weights,
-                    "you forgot the biases: each Dense layer has one bias per unit "
-                    "(n_l of them) besides its n_(l-1) x n_l kernel",
-                ),
-                Mistake(
-                    weights + sum(a for a, _ in pairs),
-                    "you counted one bias per input; a Dense layer has one bias per "
-                    "unit (per output), n_l, not n_(l-1)",
-                ),
-                Mistake(
-                    weights + sum(b for _, b in pairs),
-                    "with use_bias=False there are no biases: count the kernels only",
-                ),
-                Mistake(
-                    expected + sizes[0],
-                    "the input has no parameters: count n_(l-1) x n_l + n_l for each "
-                    "Dense layer only, not a bias for the input",
-                ),
-                Mistake(
-                    _count(sizes[:-1], use_bias) if len(sizes) > 2 else None,
-                    "you left out the last layer: sizes has L + 1 entries for L Dense "
-                    "layers",
-                ),
-                Mistake(
-                    sum(
-                        a * b + (b if use_bias else 0)
-                        for a, b in zip(sizes, sizes, strict=True)
-                    )
-                    if len(sizes) > 1
-                    else None,
-                    "each layer connects n_(l-1) inputs to n_l units: pair each size "
-                    "with the next one, zip(sizes[:-1], sizes[1:])",
-                ),
-            ]
+            mistakes = _parameter_mistakes(sizes, batch_norm)
             message = first_mistake(got, expected, mistakes, same=operator.eq)
             if message:
                 raise AssertionError(
                     f"{message} ({label}: expected {expected}, got {got})"
                 )
             raise AssertionError(
-                f"wrong count {label}: expected {expected:,}, got {got:,}"
+                f"wrong count {label}: expected (trainable, non-trainable) = "
+                f"{expected}, got {got}"
             )
     return True
 

@@ -1,7 +1,7 @@
 """Chapter 12, a convolutional network in Keras, end to end: the checkers of the
 output shape of every layer of a small CNN, the parameters of a convolution and the
 batch normalization after it, folding that batch normalization into the
-convolution, and the confusion matrix.
+convolution, and each class's precision and recall.
 
 Shapes come from :func:`convbn.convolution.output_size`; the folded layer is
 compared with :func:`convbn.convolution.conv2d` and
@@ -23,14 +23,14 @@ NUMPY_ONLY = (
     "check_cnn_shapes",
     "check_conv_bn_params",
     "check_fold_batchnorm",
-    "check_confusion_matrix",
+    "check_precision_recall",
 )
 
 __all__ = [
     "check_cnn_shapes",
     "check_conv_bn_params",
     "check_fold_batchnorm",
-    "check_confusion_matrix",
+    "check_precision_recall",
 ]
 
 
@@ -468,14 +468,78 @@ def check_fold_batchnorm(fn, seed: int = 0) -> bool:
     return True
 
 
-def check_confusion_matrix(fn, seed: int = 0) -> bool:
-    """Chapter 12: a confusion matrix in numpy.
+def _precision_recall(matrix):
+    """Per-class precision (diagonal / column sums) and recall (/ row sums), nan
+    where the sum is 0."""
+    matrix = np.asarray(matrix, dtype=float)
+    hits = np.diag(matrix)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return hits / matrix.sum(axis=0), hits / matrix.sum(axis=1)
+
+
+def _same(a, b) -> bool:
+    """Equal pairs of arrays, nan where nan."""
+    return all(
+        np.shape(x) == np.shape(y)
+        and np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True)
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def _pr_mistakes(counts, shown) -> list[Mistake]:
+    precision, recall = _precision_recall(counts)
+    once = _precision_recall(counts > 0)
+    total = counts.sum()
+    hits = np.diag(counts).astype(float)
+    return [
+        Mistake(
+            (recall, precision),
+            f"precision and recall are swapped {shown}: precision divides by how "
+            "often the class was PREDICTED (a column of the confusion matrix), "
+            "recall by how often it OCCURS (a row)",
+        ),
+        Mistake(
+            (np.nan_to_num(precision), np.nan_to_num(recall)),
+            f"a class that is never predicted has no precision, and a class that "
+            f"never occurs no recall {shown}: return nan (0 / 0) for them, not 0",
+        ),
+        Mistake(
+            (np.nan_to_num(precision), recall),
+            f"a class that is never predicted has no precision {shown}: return "
+            "nan (0 / 0), not 0",
+        ),
+        Mistake(
+            (precision, np.nan_to_num(recall)),
+            f"a class that never occurs has no recall {shown}: return nan (0 / 0), "
+            "not 0",
+        ),
+        Mistake(
+            once,
+            f"repeated pairs counted once {shown}: `cm[y_true, y_pred] += 1` "
+            "writes each (true, predicted) cell once even when the pair occurs many "
+            "times; count with np.add.at(cm, (y_true, y_pred), 1) or a loop",
+        ),
+        Mistake(
+            (hits / total, hits / total),
+            f"divided by the number of examples N {shown}: precision divides each "
+            "class's correct predictions by how often it was predicted, recall by "
+            "how often it occurs",
+        ),
+    ]
+
+
+def check_precision_recall(fn, seed: int = 0) -> bool:
+    """Chapter 12: each class's precision and recall, in numpy.
 
     ``fn(y_true, y_pred, num_classes)`` with two ``(N,)`` integer label arrays must
-    return the ``(num_classes, num_classes)`` array of counts whose entry ``[i, j]``
-    is the number of examples of true class ``i`` predicted as class ``j`` (rows:
-    true, columns: predicted). Checked on random labels, with repeated pairs,
-    classes that never occur (also the last one) and a single example.
+    return the pair ``(precision, recall)`` of ``(num_classes,)`` arrays: the
+    precision of class j is the fraction of the examples predicted as j that are j,
+    the recall of class i the fraction of the examples of i predicted as i, and
+    either is nan where it is 0 / 0 (a class never predicted, a class that never
+    occurs). Checked on random labels, with repeated pairs, classes that never occur
+    or are never predicted (also the last one) and a single example; names swapped
+    precision and recall, 0 instead of nan, pairs counted once, division by N, a
+    size taken from the labels.
     """
     rng = np.random.default_rng(seed)
     what = "your function"
@@ -492,54 +556,48 @@ def check_confusion_matrix(fn, seed: int = 0) -> bool:
         cases.append((y_true, y_pred, k))
     for y_true, y_pred, k in cases:
         shown = f"(N={len(y_true)}, num_classes={k})"
-        result = call(
-            fn,
-            y_true,
-            y_pred,
-            k,
-            what=what,
-            inputs=("y_true", "y_pred"),
-            modified="{what} modified y_true or y_pred in place ({name} changed)",
-        )
-        got_shape = np.shape(result)
-        if got_shape != (k, k):
-            square = len(got_shape) == 2 and got_shape[0] == got_shape[1]
-            if square and got_shape[0] < k:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = call(
+                fn,
+                y_true,
+                y_pred,
+                k,
+                what=what,
+                inputs=("y_true", "y_pred"),
+                modified="{what} modified y_true or y_pred in place ({name} changed)",
+            )
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise AssertionError(
+                f"{what} must return the pair (precision, recall), got "
+                f"{type(result).__name__} {shown}"
+            )
+        for name, part in zip(("precision", "recall"), result, strict=True):
+            size = np.shape(part)
+            if len(size) == 1 and size[0] < k:
                 raise AssertionError(
-                    f"{what} returned shape {got_shape} {shown}: use num_classes for "
-                    "the size, a class may never occur in the labels"
+                    f"{what} returned {name} of shape {size} {shown}: use num_classes "
+                    "for the size, a class may never occur in the labels"
                 )
-        got = as_array(result, (k, k), what)
-        expected = np.zeros((k, k))
-        np.add.at(expected, (y_true, y_pred), 1)
-        if np.array_equal(got, expected):
-            continue
-        rows = expected.sum(axis=1, keepdims=True)
-        normalised = f"normalised {shown}: return the counts, not fractions"
-        message = first_mistake(
-            got,
-            expected,
-            [
-                Mistake(
-                    expected.T,
-                    f"transposed {shown}: rows are the TRUE classes and columns the "
-                    "predicted ones, entry [true, predicted]",
-                ),
-                Mistake(
-                    (expected > 0).astype(float),
-                    f"repeated pairs counted once {shown}: `cm[y_true, y_pred] += 1` "
-                    "writes each (true, predicted) cell once even when the pair "
-                    "occurs many times; use np.add.at(cm, (y_true, y_pred), 1) or a "
-                    "loop",
-                ),
-                Mistake(expected / np.where(rows == 0, 1, rows), normalised),
-                Mistake(expected / expected.sum(), normalised),
-                Mistake(
-                    np.diag(np.diag(expected)),
-                    f"only the correct predictions are counted {shown}: the "
-                    "off-diagonal cells hold the mistakes",
-                ),
-            ],
+        got = tuple(
+            as_array(part, (k,), f"{what} ({name})")
+            for name, part in zip(("precision", "recall"), result, strict=True)
         )
-        raise AssertionError(message or f"{wrong_at(got, expected)} {shown}")
+        counts = np.zeros((k, k))
+        np.add.at(counts, (y_true, y_pred), 1)
+        expected = _precision_recall(counts)
+        if _same(got, expected):
+            continue
+        message = first_mistake(got, expected, _pr_mistakes(counts, shown), same=_same)
+        if message:
+            raise AssertionError(message)
+        for name, mine, right in zip(
+            ("precision", "recall"), got, expected, strict=True
+        ):
+            wrong = ~np.isclose(mine, right, rtol=1e-9, atol=1e-12, equal_nan=True)
+            if np.any(wrong):
+                i = int(np.argmax(wrong))
+                raise AssertionError(
+                    f"wrong {name} of class {i} {shown}: expected {right[i]:.6g}, got "
+                    f"{mine[i]:.6g}"
+                )
     return True
